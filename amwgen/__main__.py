@@ -1,0 +1,5 @@
+import sys
+
+from amwgen.cli import main
+
+sys.exit(main())

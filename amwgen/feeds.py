@@ -1,0 +1,167 @@
+"""Atom (feedgen), JSON Feed 1.1 and the data of the two sitemaps."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+from urllib.parse import quote
+
+from feedgen.feed import FeedGenerator
+
+from amwgen import __version__
+from amwgen.index import Entry, Index
+from amwgen.model import SiteConfig
+from amwgen.page import Page
+
+FEED_SIZE = 20
+NEWS_SITEMAP_HOURS = 48
+
+
+@dataclass(frozen=True, slots=True)
+class FeedData:
+    title: str
+    path: str  # the feed's own path
+    page: str  # the HTML page it follows
+    entries: tuple[Entry, ...]  # newest first, at most FEED_SIZE
+    updated: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class SitemapData:
+    urls: tuple[tuple[str, datetime], ...]
+
+
+@dataclass(frozen=True, slots=True)
+class NewsSitemapData:
+    entries: tuple[Entry, ...]
+
+
+def plan_feeds(index: Index) -> list[Page]:
+    """SPEC 4: site feeds, one per tag and topic, and the top-significance feed."""
+    config = index.config
+    pages = []
+
+    def add(title: str, path: str, page: str, entries: tuple[Entry, ...], kind: str = "atom") -> None:
+        newest = entries[:FEED_SIZE]
+        updated = max((e.article.lastmod for e in newest), default=index.now)
+        pages.append(Page(path, kind, FeedData(title, path, page, newest, updated)))
+
+    add(config.title, "/feed.xml", "/", index.entries)
+    add(config.title, "/feed.json", "/", index.entries, "jsonfeed")
+    top = config.significance.max
+    significant = tuple(e for e in index.entries if e.article.significance == top)
+    add(f"{config.title}: most significant", "/significant.xml", "/scores/", significant)
+    for taxonomy, terms in index.terms:
+        if taxonomy.feed:
+            for term in terms:
+                add(f"{config.title}: {term.name}", f"{term.url}feed.xml", term.url, term.entries)
+    return pages
+
+
+def _abs(config: SiteConfig, path: str) -> str:
+    return config.base_url + quote(path.lstrip("/"), safe="/")
+
+
+def _scores_text(entry: Entry, config: SiteConfig) -> str:
+    a = entry.article
+    return (
+        f"Novelty {a.novelty}/{config.novelty.max}, significance {a.significance}/{config.significance.max}"
+    )
+
+
+def atom(data: FeedData, config: SiteConfig) -> bytes:
+    """An Atom 1.0 feed; ids are the articles' absolute URLs, stable across builds."""
+    fg = FeedGenerator()
+    fg.id(_abs(config, data.path))
+    fg.title(data.title)
+    fg.author({"name": config.title})
+    fg.link(href=_abs(config, data.page), rel="alternate")
+    fg.link(href=_abs(config, data.path), rel="self")
+    fg.language(config.language)
+    fg.generator("amwgen", __version__)
+    fg.updated(data.updated)
+    if config.description:
+        fg.subtitle(config.description)
+    for entry in data.entries:
+        a = entry.article
+        fe = fg.add_entry(order="append")
+        fe.id(_abs(config, a.url))
+        fe.title(a.title)
+        fe.link(href=_abs(config, a.url), rel="alternate")
+        fe.published(a.date)
+        fe.updated(a.lastmod)
+        fe.summary(f"{a.summary} ({_scores_text(entry, config)})")
+        fe.content(a.body_html, type="html")
+        for name in ("topics", "players", "tags"):
+            for link in entry.terms(name):
+                fe.category(term=link.name, scheme=_abs(config, f"/{name}/"), label=link.name)
+    return fg.atom_str(pretty=True)  # type: ignore[no-any-return]
+
+
+def json_feed(data: FeedData, config: SiteConfig) -> bytes:
+    """A JSON Feed 1.1; scores travel in the `_amwgen` extension object of each item."""
+    items = []
+    for entry in data.entries:
+        a = entry.article
+        item: dict[str, Any] = {
+            "id": _abs(config, a.url),
+            "url": _abs(config, a.url),
+            "title": a.title,
+            "summary": a.summary,
+            "content_html": a.body_html,
+            "date_published": a.date.isoformat(),
+            "date_modified": a.lastmod.isoformat(),
+            "tags": [link.name for name in ("topics", "players", "tags") for link in entry.terms(name)],
+            "_amwgen": {
+                "novelty": a.novelty,
+                "significance": a.significance,
+                "read": {"novelty": a.read_novelty, "significance": a.read_significance},
+            },
+        }
+        if a.source:
+            item["external_url"] = a.source.url
+        items.append(item)
+    feed = {
+        "version": "https://jsonfeed.org/version/1.1",
+        "title": data.title,
+        "home_page_url": _abs(config, data.page),
+        "feed_url": _abs(config, data.path),
+        "language": config.language,
+        "items": items,
+    }
+    if config.description:
+        feed["description"] = config.description
+    return (json.dumps(feed, ensure_ascii=False, indent=2) + "\n").encode("utf-8")
+
+
+RENDERERS: dict[str, Callable[[Any, SiteConfig], bytes]] = {"atom": atom, "jsonfeed": json_feed}
+
+
+def sitemap_data(index: Index, pages: list[Page]) -> SitemapData:
+    """Every HTML page but 404 with its lastmod: its newest article, else the site's."""
+    site_lastmod = max((e.article.lastmod for e in index.entries), default=index.now)
+    urls = []
+    for page in pages:
+        if not page.path.endswith("/"):
+            continue
+        entries = _entries_of(page.data)
+        lastmod = max((e.article.lastmod for e in entries), default=site_lastmod)
+        urls.append((page.path, lastmod))
+    return SitemapData(tuple(sorted(urls)))
+
+
+def _entries_of(data: Any) -> tuple[Entry, ...]:
+    entry = getattr(data, "entry", None)
+    if isinstance(entry, Entry):
+        return (entry,)
+    entries = getattr(data, "entries", ())
+    return entries if isinstance(entries, tuple) else ()
+
+
+def news_sitemap_data(index: Index) -> NewsSitemapData:
+    """SPEC 4: articles of the 48 hours before "now"."""
+    since = index.now - timedelta(hours=NEWS_SITEMAP_HOURS)
+    return NewsSitemapData(tuple(e for e in index.entries if e.article.date >= since))

@@ -1,0 +1,294 @@
+"""Content -> Index: the selection of articles, taxonomies with their terms, connections."""
+
+from __future__ import annotations
+
+from collections import Counter, defaultdict
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import date, datetime
+
+from amwgen.model import Article, Content, PlainPage, Problem, Profile, SiteConfig
+from amwgen.slug import slugify
+
+
+@dataclass(frozen=True, slots=True)
+class Taxonomy:
+    """One kind of term; every taxonomy goes through the same code, configured by this row."""
+
+    name: str  # URL segment: /<name>/<slug>/
+    field: str  # the Article attribute holding its raw names
+    singular: str
+    title: str
+    weight: int = 0  # weight in Related News (0: not used)
+    feed: bool = False
+    timeline: bool = False
+    profiles: bool = False
+    upper: bool = False  # SPEC 3: regions are shown upper-case
+
+
+TAXONOMIES = (
+    Taxonomy("topics", "topics", "topic", "Topics", weight=3, feed=True, timeline=True, profiles=True),
+    Taxonomy("players", "players", "player", "Players", weight=2, timeline=True, profiles=True),
+    Taxonomy("tags", "tags", "tag", "Tags", weight=1, feed=True),
+    Taxonomy("categories", "category", "category", "Categories"),
+    Taxonomy("regions", "region", "region", "Regions", upper=True),
+)
+RELATED_COUNT = 5
+CONNECTS_WINDOW = 5
+# Related News: a term shared by more articles than this contributes only its newest ones.
+RELATED_POSTINGS_LIMIT = 400
+
+
+@dataclass(frozen=True, slots=True)
+class TermLink:
+    name: str
+    url: str
+
+
+@dataclass(frozen=True, slots=True)
+class Entry:
+    """An article with its terms resolved to display names and URLs, per taxonomy."""
+
+    article: Article
+    links: tuple[tuple[str, tuple[TermLink, ...]], ...]
+
+    def terms(self, taxonomy: str) -> tuple[TermLink, ...]:
+        for name, links in self.links:
+            if name == taxonomy:
+                return links
+        return ()
+
+
+@dataclass(frozen=True, slots=True)
+class PlayerStat:
+    """One row of a topic's player map."""
+
+    player: TermLink
+    count: int
+    latest: Entry
+    novelty: float
+    significance: float
+
+
+@dataclass(frozen=True, slots=True)
+class Term:
+    taxonomy: Taxonomy
+    slug: str
+    name: str
+    entries: tuple[Entry, ...]  # newest first
+    profile: Profile | None = None
+
+    @property
+    def url(self) -> str:
+        return f"/{self.taxonomy.name}/{self.slug}/"
+
+    @property
+    def link(self) -> TermLink:
+        return TermLink(self.name, self.url)
+
+
+@dataclass(frozen=True, slots=True)
+class Connection:
+    entry: Entry
+    current: bool
+
+
+@dataclass(frozen=True, slots=True)
+class Related:
+    entry: Entry
+    score: int
+    shares: tuple[str, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class Index:
+    config: SiteConfig
+    now: datetime
+    entries: tuple[Entry, ...]  # newest first, then slug
+    terms: tuple[tuple[Taxonomy, tuple[Term, ...]], ...]  # terms sorted by name
+    pages: tuple[PlainPage, ...]
+
+    def taxonomy_terms(self, name: str) -> tuple[Term, ...]:
+        for taxonomy, terms in self.terms:
+            if taxonomy.name == name:
+                return terms
+        return ()
+
+
+def select_articles(
+    articles: Iterable[Article], now: datetime, drafts: bool, future: bool
+) -> tuple[Article, ...]:
+    """Articles to publish, newest first then slug (SPEC 3: drafts and future ones left out)."""
+    chosen = [
+        a
+        for a in articles
+        if (drafts or not a.draft) and (future or a.date <= now)
+    ]
+    return tuple(sorted(chosen, key=lambda a: (-a.date.timestamp(), a.slug)))
+
+
+def build_index(
+    content: Content, config: SiteConfig, now: datetime, drafts: bool = False, future: bool = False
+) -> tuple[Index, list[Problem]]:
+    """Resolve terms of the selected articles into taxonomies; alias clashes are problems."""
+    articles = select_articles(content.articles, now, drafts, future)
+    problems: list[Problem] = []
+    resolvers = {
+        t.name: _resolver(t, content.profiles_of(t.name), problems) for t in TAXONOMIES
+    }
+    names = {t.name: _display_names(t, articles, resolvers[t.name]) for t in TAXONOMIES}
+    for taxonomy in TAXONOMIES:
+        for profile in content.profiles_of(taxonomy.name):
+            names[taxonomy.name][profile.slug] = profile.title
+    entries = tuple(_entry(a, resolvers, names) for a in articles)
+    terms = tuple(
+        (t, _terms(t, entries, resolvers[t.name], names[t.name], content.profiles_of(t.name)))
+        for t in TAXONOMIES
+    )
+    return Index(config, now, entries, terms, content.pages), problems
+
+
+class _Resolver:
+    """Maps a raw term name to its canonical slug (aliases of profiles included)."""
+
+    def __init__(self, aliases: dict[str, str]) -> None:
+        self.aliases = aliases
+
+    def __call__(self, name: str) -> str:
+        slug = slugify(name)
+        return self.aliases.get(slug, slug)
+
+
+def _resolver(taxonomy: Taxonomy, profiles: tuple[Profile, ...], problems: list[Problem]) -> _Resolver:
+    owner: dict[str, Profile] = {}
+    for profile in profiles:
+        for name in (profile.slug, profile.title, *profile.aliases):
+            alias = slugify(name)
+            other = owner.get(alias)
+            if other is not None and other.slug != profile.slug:
+                message = f"'{name}' also names the {taxonomy.singular} of {other.path}"
+                problems.append(Problem(profile.path, 1, "aliases", message))
+            owner.setdefault(alias, profile)
+    return _Resolver({alias: profile.slug for alias, profile in owner.items()})
+
+
+def _display_names(
+    taxonomy: Taxonomy, articles: tuple[Article, ...], resolve: _Resolver
+) -> dict[str, str]:
+    """SPEC 3: the spelling most articles use; a tie goes to the one that sorts first."""
+    spellings: dict[str, Counter[str]] = defaultdict(Counter)
+    for article in articles:
+        for name in article.values(taxonomy.field):
+            spellings[resolve(name)][name.upper() if taxonomy.upper else name] += 1
+    return {
+        slug: min(counter.items(), key=lambda item: (-item[1], item[0]))[0]
+        for slug, counter in spellings.items()
+    }
+
+
+def _entry(article: Article, resolvers: dict[str, _Resolver], names: dict[str, dict[str, str]]) -> Entry:
+    links = []
+    for taxonomy in TAXONOMIES:
+        resolve, shown = resolvers[taxonomy.name], names[taxonomy.name]
+        slugs = dict.fromkeys(resolve(n) for n in article.values(taxonomy.field))
+        links.append(
+            (taxonomy.name, tuple(TermLink(shown[s], f"/{taxonomy.name}/{s}/") for s in slugs))
+        )
+    return Entry(article, tuple(links))
+
+
+def _terms(
+    taxonomy: Taxonomy,
+    entries: tuple[Entry, ...],
+    resolve: _Resolver,
+    names: dict[str, str],
+    profiles: tuple[Profile, ...],
+) -> tuple[Term, ...]:
+    members: dict[str, list[Entry]] = defaultdict(list)
+    for entry in entries:
+        for name in dict.fromkeys(resolve(n) for n in entry.article.values(taxonomy.field)):
+            members[name].append(entry)
+    by_slug = {p.slug: p for p in profiles}
+    # A profile with no article yet still gets its page.
+    for slug in by_slug:
+        members.setdefault(slug, [])
+    terms = []
+    for slug, found in members.items():
+        profile = by_slug.get(slug)
+        name = profile.title if profile else names[slug]
+        terms.append(Term(taxonomy, slug, name, tuple(found), profile))
+    return tuple(sorted(terms, key=lambda t: (t.name.casefold(), t.slug)))
+
+
+def timeline(term: Term) -> tuple[tuple[date, tuple[Entry, ...]], ...]:
+    """A term's entries grouped by month (first day of month), newest first."""
+    groups: dict[date, list[Entry]] = {}
+    for entry in term.entries:
+        month = entry.article.date.date().replace(day=1)
+        groups.setdefault(month, []).append(entry)
+    return tuple((month, tuple(items)) for month, items in groups.items())
+
+
+def player_map(term: Term) -> tuple[PlayerStat, ...]:
+    """Players on a term's articles: most active first, then latest story, then name."""
+    by_player: dict[TermLink, list[Entry]] = defaultdict(list)
+    for entry in term.entries:
+        for player in entry.terms("players"):
+            by_player[player].append(entry)
+    stats = [
+        PlayerStat(
+            player=player,
+            count=len(found),
+            latest=found[0],
+            novelty=sum(e.article.novelty for e in found) / len(found),
+            significance=sum(e.article.significance for e in found) / len(found),
+        )
+        for player, found in by_player.items()
+    ]
+    return tuple(
+        sorted(stats, key=lambda s: (-s.count, -s.latest.article.date.timestamp(), s.player.name))
+    )
+
+
+def positions(term: Term) -> dict[str, int]:
+    """Article slug -> its place in the term's timeline."""
+    return {e.article.slug: i for i, e in enumerate(term.entries)}
+
+
+def connections(entry: Entry, topic: Term, places: dict[str, int]) -> tuple[Connection, ...]:
+    """SPEC 4: a window of the first topic's timeline around the article, newest first."""
+    items = topic.entries
+    here = places.get(entry.article.slug)
+    if here is None:
+        return ()
+    start = max(0, min(here - CONNECTS_WINDOW // 2, len(items) - CONNECTS_WINDOW))
+    window = items[start : start + CONNECTS_WINDOW]
+    return tuple(Connection(e, e.article.slug == entry.article.slug) for e in window)
+
+
+def related(entry: Entry, terms_by_url: dict[str, Term]) -> tuple[Related, ...]:
+    """Up to 5 other articles by shared topics (3), players (2) and tags (1); newest wins ties.
+
+    Candidates come from the term index (never all pairs); a term shared by more than
+    RELATED_POSTINGS_LIMIT articles contributes only its newest ones.
+    """
+    scores: Counter[str] = Counter()
+    shares: dict[str, list[str]] = defaultdict(list)
+    found: dict[str, Entry] = {}
+    me = entry.article.slug
+    for taxonomy in TAXONOMIES:
+        if not taxonomy.weight:
+            continue
+        for link in entry.terms(taxonomy.name):
+            term = terms_by_url[link.url]
+            for other in term.entries[:RELATED_POSTINGS_LIMIT]:
+                slug = other.article.slug
+                if slug == me:
+                    continue
+                scores[slug] += taxonomy.weight
+                shares[slug].append(link.name)
+                found[slug] = other
+    best = sorted(
+        scores, key=lambda s: (-scores[s], -found[s].article.date.timestamp(), s)
+    )[:RELATED_COUNT]
+    return tuple(Related(found[s], scores[s], tuple(shares[s])) for s in best)

@@ -1,0 +1,93 @@
+"""The one configured MarkdownIt: CommonMark + tables, strikethrough, footnotes, heading ids."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from functools import cache
+from typing import Any
+
+from markdown_it import MarkdownIt
+from markdown_it.renderer import RendererHTML
+from markdown_it.token import Token
+from markdown_it.utils import EnvType, OptionsDict
+from mdit_py_plugins.anchors import anchors_plugin
+from mdit_py_plugins.footnote import footnote_plugin
+
+from amwgen.slug import slugify
+
+# Schemes that can run code or smuggle content: never a link target (SPEC 3, issue 3).
+BAD_SCHEMES = ("javascript:", "vbscript:", "file:", "data:")
+
+
+@dataclass(frozen=True, slots=True)
+class Rendered:
+    html: str
+    summary: str  # plain text of the first paragraph
+    words: int
+
+
+def render_markdown(body: str, unsafe_html: bool = False) -> Rendered:
+    """Render a Markdown body to HTML, with its first paragraph as text and its word count."""
+    md = markdown_parser(unsafe_html)
+    env: dict[str, Any] = {}
+    tokens = md.parse(body, env)
+    html = md.renderer.render(tokens, md.options, env)
+    return Rendered(html, _first_paragraph(tokens), _count_words(tokens))
+
+
+@cache
+def markdown_parser(unsafe_html: bool) -> MarkdownIt:
+    """Return the MarkdownIt for these options, built once per process."""
+    md = (
+        MarkdownIt("commonmark", {"html": unsafe_html})
+        .enable(["table", "strikethrough"])
+        .use(footnote_plugin)
+        .use(anchors_plugin, min_level=2, max_level=4, slug_func=_heading_id)
+    )
+    md.validateLink = _validate_link  # type: ignore[method-assign]
+    md.add_render_rule("link_open", _render_link_open)
+    return md
+
+
+def _heading_id(text: str) -> str:
+    return slugify(text) or "section"
+
+
+def _validate_link(url: str) -> bool:
+    """False for URLs whose scheme could run script; markdown-it then leaves the text as is."""
+    compact = "".join(url.split()).lower()
+    return not compact.startswith(BAD_SCHEMES)
+
+
+def _render_link_open(
+    self: RendererHTML, tokens: Sequence[Token], idx: int, options: OptionsDict, env: EnvType
+) -> str:
+    token = tokens[idx]
+    href = str(token.attrGet("href") or "")
+    if href.startswith(("http://", "https://", "//")):
+        token.attrSet("rel", "noopener")
+    return self.renderToken(tokens, idx, options, env)
+
+
+def _first_paragraph(tokens: Sequence[Token]) -> str:
+    for i, token in enumerate(tokens):
+        if token.type == "paragraph_open" and i + 1 < len(tokens):
+            text = _plain(tokens[i + 1])
+            if text:
+                return text
+    return ""
+
+
+def _plain(inline: Token) -> str:
+    out: list[str] = []
+    for child in inline.children or ():
+        if child.type in ("text", "code_inline"):
+            out.append(child.content)
+        elif child.type in ("softbreak", "hardbreak"):
+            out.append(" ")
+    return " ".join("".join(out).split())
+
+
+def _count_words(tokens: Sequence[Token]) -> int:
+    return sum(len(_plain(t).split()) for t in tokens if t.type == "inline")

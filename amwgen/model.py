@@ -1,0 +1,178 @@
+"""Frozen dataclasses that flow between the stages: load -> validate -> index -> render."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+
+@dataclass(frozen=True, slots=True)
+class Problem:
+    """A located content problem: printed as `path:line: field: message`."""
+
+    path: Path
+    line: int
+    field: str | None
+    message: str
+    severity: str = "error"
+
+    def __str__(self) -> str:
+        where = f"{self.field}: " if self.field else ""
+        return f"{self.path}:{self.line}: {where}{self.message}"
+
+    def sort_key(self) -> tuple[str, int, str]:
+        return (str(self.path), self.line, self.message)
+
+
+@dataclass(frozen=True, slots=True)
+class RawDoc:
+    """One Markdown file split into front matter (with key lines) and body."""
+
+    path: Path  # as shown to the user: site dir as given / content / ...
+    rel: str  # posix path below content/
+    fields: dict[str, Any]
+    key_lines: dict[str, int]  # "title" -> 2, "read.novelty" -> 9
+    body: str
+    body_line: int  # file line on which the body starts
+
+
+@dataclass(frozen=True, slots=True)
+class Scale:
+    min: int
+    max: int
+
+
+@dataclass(frozen=True, slots=True)
+class Promo:
+    title: str
+    text: str
+    url: str
+    label: str
+
+
+@dataclass(frozen=True, slots=True)
+class Editions:
+    weekly: bool = True
+    monthly: bool = True
+    top: int = 10
+
+
+@dataclass(frozen=True, slots=True)
+class SiteConfig:
+    title: str
+    base_url: str  # always ends with "/"
+    language: str = "en"
+    timezone: str = "UTC"
+    description: str = ""
+    output: str = "public"
+    per_page: int = 20
+    novelty: Scale = Scale(0, 3)
+    significance: Scale = Scale(0, 3)
+    unsafe_html: bool = False
+    search: bool = True
+    editions: Editions = Editions()
+    promo: Promo | None = None
+
+    @property
+    def base_path(self) -> str:
+        """The path part of base_url, e.g. "/" or "/digest/"."""
+        rest = self.base_url.split("://", 1)[-1]
+        slash = rest.find("/")
+        return rest[slash:] if slash >= 0 else "/"
+
+
+@dataclass(frozen=True, slots=True)
+class Source:
+    url: str
+    name: str
+
+
+@dataclass(frozen=True, slots=True)
+class Article:
+    path: Path
+    rel: str
+    slug: str
+    title: str
+    date: datetime
+    updated: datetime | None
+    category: str | None
+    region: str | None
+    source: Source | None
+    novelty: int
+    significance: int
+    read_novelty: str
+    read_significance: str
+    topics: tuple[str, ...]
+    players: tuple[str, ...]
+    tags: tuple[str, ...]
+    summary: str
+    body_html: str
+    words: int
+    draft: bool = False
+
+    @property
+    def url(self) -> str:
+        return f"/news/{self.slug}/"
+
+    @property
+    def lastmod(self) -> datetime:
+        return self.updated or self.date
+
+    @property
+    def read_minutes(self) -> int:
+        # SPEC 3: words / 200, at least 1
+        return max(1, self.words // 200)
+
+    def values(self, field_name: str) -> tuple[str, ...]:
+        """The raw term names this article gives for a taxonomy's field."""
+        value = getattr(self, field_name)
+        if value is None:
+            return ()
+        return value if isinstance(value, tuple) else (value,)
+
+
+@dataclass(frozen=True, slots=True)
+class Profile:
+    """Prose for a term: content/topics/<slug>.md or content/players/<slug>.md."""
+
+    path: Path
+    slug: str
+    title: str
+    url: str | None = None
+    kind: str | None = None
+    aliases: tuple[str, ...] = ()
+    body_html: str = ""
+    summary: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class PlainPage:
+    """A page from content/pages, served at /<slug>/."""
+
+    path: Path
+    slug: str
+    title: str
+    body_html: str
+    summary: str
+
+    @property
+    def url(self) -> str:
+        return f"/{self.slug}/"
+
+
+@dataclass(frozen=True, slots=True)
+class Content:
+    """Everything validated from content/: the input of the index stage."""
+
+    articles: tuple[Article, ...]
+    profiles: tuple[tuple[str, tuple[Profile, ...]], ...]  # (taxonomy name, profiles)
+    pages: tuple[PlainPage, ...]
+    warnings: tuple[Problem, ...] = field(default=())
+
+    def profiles_of(self, taxonomy: str) -> tuple[Profile, ...]:
+        for name, profiles in self.profiles:
+            if name == taxonomy:
+                return profiles
+        return ()

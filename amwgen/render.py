@@ -1,0 +1,262 @@
+"""Index -> pages: each page is a template applied to frozen data; rendering gives bytes."""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+from pathlib import Path
+from typing import Any
+from urllib.parse import quote
+
+import jinja2
+
+from amwgen import feeds
+from amwgen.index import (
+    TAXONOMIES,
+    Connection,
+    Entry,
+    Index,
+    PlayerStat,
+    Related,
+    Taxonomy,
+    Term,
+    TermLink,
+    connections,
+    player_map,
+    positions,
+    related,
+    timeline,
+)
+from amwgen.model import PlainPage, SiteConfig
+from amwgen.page import Page
+
+THEME_DIR = Path(__file__).parent
+MONTHS = (
+    "January February March April May June July August September October November December"
+).split()
+SCORES_RECENT_DAYS = 30
+SCORES_TOP = 10
+
+
+@dataclass(frozen=True, slots=True)
+class Pager:
+    number: int
+    count: int
+    base: str  # URL of page 1
+
+    def url(self, number: int) -> str:
+        return self.base if number == 1 else f"{self.base}page/{number}/"
+
+    @property
+    def prev_url(self) -> str | None:
+        return self.url(self.number - 1) if self.number > 1 else None
+
+    @property
+    def next_url(self) -> str | None:
+        return self.url(self.number + 1) if self.number < self.count else None
+
+
+@dataclass(frozen=True, slots=True)
+class ListData:
+    heading: str | None
+    entries: tuple[Entry, ...]
+    pager: Pager
+
+
+@dataclass(frozen=True, slots=True)
+class ArticleData:
+    entry: Entry
+    topic: TermLink | None
+    connections: tuple[Connection, ...]
+    related: tuple[Related, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class TermData:
+    term: Term
+    entries: tuple[Entry, ...]
+    pager: Pager
+    months: tuple[tuple[date, tuple[Entry, ...]], ...]  # this page's entries by month
+    players: tuple[PlayerStat, ...]  # the player map (timeline taxonomies other than players)
+
+
+@dataclass(frozen=True, slots=True)
+class TaxonomyData:
+    taxonomy: Taxonomy
+    terms: tuple[tuple[TermLink, int], ...]
+
+
+@dataclass(frozen=True, slots=True)
+class ScoresData:
+    entries: tuple[Entry, ...]
+    top: tuple[Entry, ...]
+    since: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class PlainData:
+    page: PlainPage
+
+
+@dataclass(frozen=True, slots=True)
+class Nothing:
+    """Data of pages that need only the site settings (404, robots.txt)."""
+
+
+def paginate(entries: tuple[Entry, ...], per_page: int, base: str) -> Iterator[tuple[Pager, tuple[Entry, ...]]]:
+    """SPEC 5: pages of per_page entries; page 1 at base, page N at base/page/N/."""
+    count = max(1, -(-len(entries) // per_page))
+    for number in range(1, count + 1):
+        chunk = entries[(number - 1) * per_page : number * per_page]
+        yield Pager(number, count, base), chunk
+
+
+def plan_pages(index: Index) -> tuple[Page, ...]:
+    """Every page of the site, in path order."""
+    config = index.config
+    pages: list[Page] = []
+    for pager, chunk in paginate(index.entries, config.per_page, "/"):
+        pages.append(Page(pager.url(pager.number), "list.html", ListData(None, chunk, pager), "", config.description))
+    terms_by_url = {term.url: term for _, terms in index.terms for term in terms}
+    pages += _article_pages(index, terms_by_url)
+    for plain in index.pages:
+        pages.append(Page(plain.url, "page.html", PlainData(plain), plain.title, plain.summary))
+    for taxonomy, terms in index.terms:
+        pages += _taxonomy_pages(config, taxonomy, terms)
+    pages.append(_scores_page(index))
+    pages.append(Page("/404.html", "404.html", Nothing(), "Page not found"))
+    pages.append(Page("/robots.txt", "robots.txt", Nothing()))
+    pages += feeds.plan_feeds(index)
+    pages.append(Page("/sitemap.xml", "sitemap.xml", feeds.sitemap_data(index, pages)))
+    pages.append(Page("/news-sitemap.xml", "news-sitemap.xml", feeds.news_sitemap_data(index)))
+    return tuple(sorted(pages, key=lambda p: p.path))
+
+
+def _article_pages(index: Index, terms_by_url: dict[str, Term]) -> list[Page]:
+    places = {url: positions(term) for url, term in terms_by_url.items() if term.taxonomy.name == "topics"}
+    pages = []
+    for entry in index.entries:
+        topics = entry.terms("topics")
+        first = topics[0] if topics else None
+        window = connections(entry, terms_by_url[first.url], places[first.url]) if first else ()
+        data = ArticleData(entry, first, window, related(entry, terms_by_url))
+        article = entry.article
+        pages.append(Page(article.url, "article.html", data, article.title, article.summary))
+    return pages
+
+
+def _taxonomy_pages(config: SiteConfig, taxonomy: Taxonomy, terms: tuple[Term, ...]) -> list[Page]:
+    listing = tuple((t.link, len(t.entries)) for t in terms)
+    pages = [Page(f"/{taxonomy.name}/", "taxonomy.html", TaxonomyData(taxonomy, listing), taxonomy.title)]
+    for term in terms:
+        stats = player_map(term) if taxonomy.timeline and taxonomy.name != "players" else ()
+        description = term.profile.summary if term.profile else ""
+        for pager, chunk in paginate(term.entries, config.per_page, term.url):
+            months = timeline(Term(taxonomy, term.slug, term.name, chunk)) if taxonomy.timeline else ()
+            data = TermData(term, chunk, pager, months, stats)
+            pages.append(Page(pager.url(pager.number), "term.html", data, term.name, description))
+    return pages
+
+
+def _scores_page(index: Index) -> Page:
+    since = index.now - timedelta(days=SCORES_RECENT_DAYS)
+    recent = [e for e in index.entries if e.article.date >= since]
+    top = sorted(recent, key=lambda e: (-e.article.significance, -e.article.novelty, -e.article.date.timestamp()))
+    data = ScoresData(index.entries, tuple(top[:SCORES_TOP]), since)
+    return Page("/scores/", "scores.html", data, "Scores")
+
+
+# --- rendering -------------------------------------------------------------------------
+
+
+def make_env(
+    site_dir: Path, config: SiteConfig, css_digest: str, nav: tuple[tuple[str, str], ...] = ()
+) -> jinja2.Environment:
+    """The Jinja environment: site layouts/ first, then the built-in theme."""
+    env = jinja2.Environment(
+        loader=jinja2.ChoiceLoader(
+            [
+                jinja2.FileSystemLoader(site_dir / "layouts"),
+                jinja2.PackageLoader("amwgen", "templates"),
+            ]
+        ),
+        autoescape=jinja2.select_autoescape(["html", "xml"], default_for_string=True),
+        undefined=jinja2.StrictUndefined,
+        trim_blocks=True,
+        lstrip_blocks=True,
+        keep_trailing_newline=True,
+    )
+    env.globals.update(
+        site=config,
+        taxonomies=TAXONOMIES,
+        url=lambda path: site_url(config, path),
+        abs_url=lambda path: absolute_url(config, path),
+        css_url=site_url(config, "/assets/amwgen.css") + f"?v={css_digest}",
+        date_text=date_text,
+        month_text=month_text,
+        scale=score_scale,
+        nav=nav,
+    )
+    return env
+
+
+def site_url(config: SiteConfig, path: str) -> str:
+    """A root-relative, percent-encoded URL for a site path (base_url's path prefixed)."""
+    if path.startswith(("http://", "https://", "mailto:", "#")):
+        return path
+    return config.base_path + quote(path.lstrip("/"), safe="/#?=&%")
+
+
+def absolute_url(config: SiteConfig, path: str) -> str:
+    """An absolute URL from base_url, for feeds, sitemaps and canonical links."""
+    if path.startswith(("http://", "https://")):
+        return path
+    return config.base_url + quote(path.lstrip("/"), safe="/#?=&%")
+
+
+def date_text(moment: datetime | date) -> str:
+    return f"{moment.day} {MONTHS[moment.month - 1][:3]} {moment.year}"
+
+
+def month_text(moment: datetime | date) -> str:
+    return f"{MONTHS[moment.month - 1]} {moment.year}"
+
+
+def score_scale(value: int, low: int, high: int) -> list[bool]:
+    """One flag per step above the scale's minimum: filled up to value."""
+    return [step <= value for step in range(low + 1, high + 1)]
+
+
+Renderer = Callable[[Page, jinja2.Environment], bytes]
+
+
+def render_page(page: Page, env: jinja2.Environment) -> bytes:
+    """Render one page to bytes; a pure function of the page, the templates and the settings."""
+    special = feeds.RENDERERS.get(page.template)
+    if special is not None:
+        return special(page.data, env.globals["site"])  # type: ignore[arg-type]
+    template = env.get_template(_template_name(env, page))
+    return template.render(page=page.data, meta=page).encode("utf-8")
+
+
+def _template_name(env: jinja2.Environment, page: Page) -> str:
+    """A term page may use term-<taxonomy>.html when the theme or site has one."""
+    if isinstance(page.data, TermData):
+        specific = f"term-{page.data.term.taxonomy.name}.html"
+        if specific in _template_names(env):
+            return specific
+    return page.template
+
+
+def _template_names(env: jinja2.Environment) -> frozenset[str]:
+    names = env.globals.get("_names")
+    if names is None:
+        names = frozenset(env.list_templates())
+        env.globals["_names"] = names
+    return names  # type: ignore[no-any-return]
+
+
+def css_digest(css: bytes) -> str:
+    return hashlib.sha256(css).hexdigest()[:10]

@@ -1,0 +1,97 @@
+"""Pages and static files -> a new output tree beside the old one, swapped in whole."""
+
+from __future__ import annotations
+
+import ctypes
+import ctypes.util
+import os
+import shutil
+from collections.abc import Iterable
+from pathlib import Path
+
+
+class UnsafePath(Exception):
+    """A page path that would land outside the output folder: a bug, never content."""
+
+
+def write_site(out: Path, files: Iterable[tuple[str, bytes]], static_dirs: Iterable[Path]) -> int:
+    """Write files into a sibling temp folder, overlay static_dirs, swap it in; return the count."""
+    out = out.absolute()
+    out.parent.mkdir(parents=True, exist_ok=True)
+    remove_stale(out)
+    tmp = out.parent / f".{out.name}.tmp-{os.getpid()}"
+    if tmp.exists():
+        shutil.rmtree(tmp)
+    tmp.mkdir()
+    try:
+        count = 0
+        for rel, data in files:
+            _write_file(tmp, rel, data)
+            count += 1
+        for static in static_dirs:
+            if static.is_dir():
+                shutil.copytree(static, tmp, dirs_exist_ok=True, symlinks=False)
+        swap_in(tmp, out)
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise
+    return count
+
+
+def _write_file(root: Path, rel: str, data: bytes) -> None:
+    target = root / rel
+    if ".." in Path(rel).parts or not os.path.normpath(target).startswith(str(root) + os.sep):
+        raise UnsafePath(rel)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    target.write_bytes(data)
+
+
+def swap_in(new: Path, out: Path) -> None:
+    """Put new at out in one step where the OS allows it; the old tree is then removed."""
+    if not out.exists() and not out.is_symlink():
+        os.rename(new, out)
+        return
+    if _exchange(new, out):
+        shutil.rmtree(new)
+        return
+    old = out.parent / f".{out.name}.old-{os.getpid()}"
+    os.rename(out, old)
+    os.rename(new, out)
+    shutil.rmtree(old)
+
+
+def _exchange(a: Path, b: Path) -> bool:
+    """Swap two paths atomically with Linux renameat2(RENAME_EXCHANGE); False if unsupported."""
+    try:
+        libc = ctypes.CDLL(ctypes.util.find_library("c"), use_errno=True)
+        renameat2 = libc.renameat2
+    except (OSError, AttributeError):
+        return False
+    at_fdcwd, rename_exchange = -100, 2
+    result = renameat2(at_fdcwd, os.fsencode(a), at_fdcwd, os.fsencode(b), rename_exchange)
+    return bool(result == 0)
+
+
+def remove_stale(out: Path) -> None:
+    """Remove temp and old trees left by builds that were killed (their process is gone)."""
+    for leftover in sorted(out.parent.glob(f".{out.name}.tmp-*")) + sorted(
+        out.parent.glob(f".{out.name}.old-*")
+    ):
+        pid = leftover.name.rsplit("-", 1)[-1]
+        if pid.isdigit() and int(pid) != os.getpid() and _alive(int(pid)):
+            continue
+        if not out.exists() and ".old-" in leftover.name:
+            # Killed between the two renames of swap_in: the old tree is the output.
+            os.rename(leftover, out)
+            continue
+        shutil.rmtree(leftover, ignore_errors=True)
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
