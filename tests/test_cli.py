@@ -1,0 +1,171 @@
+"""The command line from the outside: argv in, files and exit codes out (SPEC 5)."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from conftest import REPO, article, tree, write_site
+
+
+@pytest.fixture
+def site(tmp_path: Path) -> Path:
+    return write_site(
+        tmp_path / "site",
+        {
+            "content/2026/11/one.md": article("One", "2026-11-20", tags="[Alpha]"),
+            "content/2026/11/two.md": article("Two", "2026-11-21", topics="[Robotics]"),
+            "content/pages/about.md": "---\ntitle: About us\n---\nHello.\n",
+        },
+    )
+
+
+def test_build_writes_article_pages_home_404_robots(run, site: Path) -> None:  # type: ignore[no-untyped-def]
+    result = run("build", site)
+    assert result.code == 0, result.err
+    out = site / "public"
+    for rel in ("index.html", "news/one/index.html", "news/two/index.html", "about/index.html", "404.html", "robots.txt"):
+        assert (out / rel).is_file(), rel
+    assert "Sitemap: https://test.example.org/sitemap.xml" in (out / "robots.txt").read_text()
+
+
+def test_check_writes_nothing(run, site: Path) -> None:  # type: ignore[no-untyped-def]
+    result = run("check", site)
+    assert result.code == 0
+    assert "2 article(s)" in result.out
+    assert not (site / "public").exists()
+
+
+def test_output_flag_is_relative_to_working_folder(run, site: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:  # type: ignore[no-untyped-def]
+    monkeypatch.chdir(tmp_path)
+    result = run("build", site, "-o", "elsewhere")
+    assert result.code == 0, result.err
+    assert (tmp_path / "elsewhere" / "index.html").is_file()
+    assert not (site / "public").exists()
+
+
+def test_site_defaults_to_working_folder(run, site: Path, monkeypatch: pytest.MonkeyPatch) -> None:  # type: ignore[no-untyped-def]
+    monkeypatch.chdir(site)
+    assert run("build").code == 0
+    assert (site / "public" / "news" / "one" / "index.html").is_file()
+
+
+def test_base_url_flag_changes_absolute_and_root_relative_urls(run, site: Path) -> None:  # type: ignore[no-untyped-def]
+    assert run("build", site, "--base-url", "https://x.example/sub").code == 0
+    html = (site / "public" / "news" / "one" / "index.html").read_text()
+    assert '<link rel="canonical" href="https://x.example/sub/news/one/">' in html
+    assert 'href="/sub/tags/alpha/"' in html
+
+
+def test_bad_base_url_flag_is_usage_error(run, site: Path) -> None:  # type: ignore[no-untyped-def]
+    result = run("build", site, "--base-url", "ftp://nope")
+    assert result.code == 2
+    assert "not an absolute http(s) URL" in result.err
+
+
+def test_drafts_and_future_only_with_flags(run, site: Path) -> None:  # type: ignore[no-untyped-def]
+    (site / "content" / "d.md").write_text(article("Draft", "2026-11-01", draft="true"))
+    (site / "content" / "f.md").write_text(article("Future", "2026-12-31"))
+    assert run("build", site).code == 0
+    assert not (site / "public" / "news" / "d").exists()
+    assert not (site / "public" / "news" / "f").exists()
+    assert run("build", site, "--drafts", "--future").code == 0
+    assert (site / "public" / "news" / "d" / "index.html").is_file()
+    assert (site / "public" / "news" / "f" / "index.html").is_file()
+
+
+def test_now_comes_from_source_date_epoch(run, site: Path, monkeypatch: pytest.MonkeyPatch) -> None:  # type: ignore[no-untyped-def]
+    monkeypatch.setenv("SOURCE_DATE_EPOCH", "1795000000")  # 2026-11-18: both articles are future
+    assert run("build", site).code == 0
+    assert not (site / "public" / "news" / "one").exists()
+
+
+def test_two_builds_are_byte_identical(run, site: Path, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    assert run("build", site, "-o", tmp_path / "a").code == 0
+    assert run("build", site, "-o", tmp_path / "b", "--clean").code == 0
+    assert tree(tmp_path / "a") == tree(tmp_path / "b")
+
+
+def test_static_folder_is_copied_and_can_replace_theme_assets(run, site: Path) -> None:  # type: ignore[no-untyped-def]
+    (site / "static" / "img").mkdir(parents=True)
+    (site / "static" / "img" / "logo.svg").write_text("<svg/>")
+    (site / "static" / "assets").mkdir()
+    (site / "static" / "assets" / "amwgen.css").write_text("body{color:red}")
+    assert run("build", site).code == 0
+    assert (site / "public" / "img" / "logo.svg").read_text() == "<svg/>"
+    assert (site / "public" / "assets" / "amwgen.css").read_text() == "body{color:red}"
+
+
+def test_layouts_override_builtin_templates(run, site: Path) -> None:  # type: ignore[no-untyped-def]
+    (site / "layouts").mkdir()
+    (site / "layouts" / "404.html").write_text("custom {{ site.title }}\n")
+    assert run("build", site).code == 0
+    assert (site / "public" / "404.html").read_text() == "custom Test Digest\n"
+    assert "<h1>One</h1>" in (site / "public" / "news" / "one" / "index.html").read_text()
+
+
+def test_missing_site_yaml_exits_2_with_one_line(run, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    result = run("build", tmp_path)
+    assert result.code == 2
+    assert len(result.err.strip().splitlines()) == 1
+    assert "site.yaml" in result.err and "amwgen init" in result.err
+
+
+@pytest.mark.parametrize("argv", [["build", "--nope"], ["frobnicate"], ["build", "-j", "0"], []])
+def test_usage_errors_exit_2_with_one_line(run, argv: list[str]) -> None:  # type: ignore[no-untyped-def]
+    result = run(*argv)
+    assert result.code == 2
+    lines = result.err.strip().splitlines()
+    assert len(lines) == 1 and "--help" in lines[0], result.err
+
+
+@pytest.mark.parametrize("command", ["build", "check"])
+def test_help_lists_every_flag(command: str) -> None:
+    proc = subprocess.run([sys.executable, "-m", "amwgen", command, "--help"], capture_output=True, text=True, cwd=REPO)
+    assert proc.returncode == 0
+    flags = ["--drafts", "--future"]
+    if command == "build":
+        flags += ["--output", "--base-url", "--clean", "--jobs"]
+    for flag in flags:
+        assert flag in proc.stdout
+
+
+def test_content_error_exits_1_and_leaves_previous_output(run, site: Path) -> None:  # type: ignore[no-untyped-def]
+    assert run("build", site).code == 0
+    before = tree(site / "public")
+    (site / "content" / "bad.md").write_text("---\ntitle: Bad\ndate: 2026-11-01\nnovelty: 9\nsignificance: 1\n---\n")
+    result = run("build", site)
+    assert result.code == 1
+    assert "content/bad.md:4: novelty: 9 is outside 0..3" in result.err
+    assert tree(site / "public") == before
+
+
+def test_output_may_not_replace_the_site(run, site: Path) -> None:  # type: ignore[no-untyped-def]
+    result = run("build", site, "-o", site)
+    assert result.code == 2
+    assert (site / "content").is_dir()
+    result = run("build", site, "-o", site / "content" / "out")
+    assert result.code == 2
+
+
+def test_unwritable_output_is_one_line_exit_1(run, site: Path, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    if os.geteuid() == 0:
+        blocker = tmp_path / "file"
+        blocker.write_text("x")
+        result = run("build", site, "-o", blocker / "out")
+    else:
+        locked = tmp_path / "locked"
+        locked.mkdir(mode=0o500)
+        result = run("build", site, "-o", locked / "out")
+    assert result.code == 1
+    assert len(result.err.strip().splitlines()) == 1
+    assert "Traceback" not in result.err
+
+
+def test_console_script_runs_as_module(site: Path) -> None:
+    env = {**os.environ, "SOURCE_DATE_EPOCH": "1795651200"}
+    proc = subprocess.run([sys.executable, "-m", "amwgen", "check", str(site)], capture_output=True, text=True, cwd=REPO, env=env)
+    assert proc.returncode == 0, proc.stderr
