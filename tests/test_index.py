@@ -1,0 +1,204 @@
+"""Terms, timelines, player maps, connections and related news, from content to pages."""
+
+from __future__ import annotations
+
+import re
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+from conftest import article, write_site
+
+from amwgen.build import Options, check
+from amwgen.index import Index, Term, connections, player_map, positions, related, timeline
+
+NOW = datetime(2026, 11, 26, tzinfo=UTC)
+
+
+def index_of(site: Path) -> Index:
+    checked = check(site, Options(now=NOW))
+    assert not checked.problems, checked.problems
+    assert checked.index is not None
+    return checked.index
+
+
+def term(index: Index, taxonomy: str, slug: str) -> Term:
+    return next(t for t in index.taxonomy_terms(taxonomy) if t.slug == slug)
+
+
+def test_case_variants_merge_and_show_the_most_used_form(tmp_path: Path) -> None:
+    site = write_site(
+        tmp_path,
+        {
+            "content/a.md": article("A", "2026-11-01", tags="[Physical AI]"),
+            "content/b.md": article("B", "2026-11-02", tags="[physical ai]"),
+            "content/c.md": article("C", "2026-11-03", tags="[physical ai]"),
+            "content/d.md": article("D", "2026-11-04", tags="[Zeta, zeta]"),
+        },
+    )
+    index = index_of(site)
+    merged = term(index, "tags", "physical-ai")
+    assert merged.name == "physical ai"
+    assert [e.article.slug for e in merged.entries] == ["c", "b", "a"]
+    # A tie goes to the form that sorts first; one article naming a term twice counts once.
+    assert term(index, "tags", "zeta").name == "Zeta"
+    assert len(term(index, "tags", "zeta").entries) == 1
+
+
+def test_term_merging_ignores_input_order(tmp_path: Path) -> None:
+    files = {f"content/{n}.md": article(n, f"2026-11-0{i + 1}", tags=f"[{form}]") for i, (n, form) in enumerate([("a", "AI"), ("b", "ai"), ("c", "Ai")])}
+    first = term(index_of(write_site(tmp_path / "one", files)), "tags", "ai").name
+    reordered = {k.replace("a.md", "z.md"): v for k, v in files.items()}
+    second = term(index_of(write_site(tmp_path / "two", reordered)), "tags", "ai").name
+    assert first == second == "AI"
+
+
+def test_unicode_term_slug_is_kept_on_disk_and_percent_encoded_in_links(run, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    site = write_site(tmp_path, {"content/a.md": article("A", tags="[로봇]")})
+    assert run("build", site).code == 0
+    assert (site / "public" / "tags" / "로봇" / "index.html").is_file()
+    html = (site / "public" / "news" / "a" / "index.html").read_text()
+    assert 'href="/tags/%EB%A1%9C%EB%B4%87/"' in html and ">로봇</a>" in html
+
+
+def test_aliases_put_articles_on_the_profile_page(tmp_path: Path) -> None:
+    site = write_site(
+        tmp_path,
+        {
+            "content/players/ministry.md": "---\ntitle: Ministry of Science and ICT\naliases: [MSIT]\n---\nProse.\n",
+            "content/a.md": article("A", players="[MSIT]"),
+            "content/b.md": article("B", "2026-11-21", players="[Ministry of Science and ICT]"),
+        },
+    )
+    index = index_of(site)
+    players = index.taxonomy_terms("players")
+    assert [p.slug for p in players] == ["ministry"]
+    assert players[0].name == "Ministry of Science and ICT"
+    assert [e.article.slug for e in players[0].entries] == ["b", "a"]
+    assert index.entries[1].terms("players")[0].url == "/players/ministry/"
+
+
+def test_alias_claimed_by_two_profiles_is_an_error(run, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    site = write_site(
+        tmp_path,
+        {
+            "content/players/one.md": "---\ntitle: One\naliases: [Shared]\n---\n",
+            "content/players/two.md": "---\ntitle: Two\naliases: [Shared]\n---\n",
+            "content/a.md": article("A"),
+        },
+    )
+    result = run("check", site)
+    assert result.code == 1
+    assert "content/players/two.md:1: aliases: 'Shared' also names the player of content/players/one.md" in result.err.replace(str(site) + "/", "")
+
+
+@pytest.mark.parametrize(("count", "pages"), [(0, 1), (1, 1), (2, 1), (3, 2), (4, 2), (5, 3)])
+def test_pagination_edges(run, tmp_path: Path, count: int, pages: int) -> None:  # type: ignore[no-untyped-def]
+    files = {f"content/a{i}.md": article(f"A{i}", f"2026-11-{10 + i}", tags="[t]") for i in range(count)}
+    site = write_site(tmp_path, files, "title: T\nbase_url: https://t.example/\nper_page: 2\n")
+    assert run("build", site).code == 0
+    out = site / "public"
+    home_pages = [out / "index.html"] + sorted((out / "page").glob("*/index.html"))
+    assert len(home_pages) == pages
+    assert not (out / "page" / "1").exists()
+    assert not (out / "page" / str(pages + 1)).exists()
+    if count:
+        assert len(list((out / "tags" / "t").rglob("index.html"))) == pages
+    # Every article appears exactly once across the pages.
+    seen = [m for p in home_pages for m in re.findall(r'class="card-title"><a href="/news/(\w+)/"', p.read_text())]
+    assert sorted(seen) == sorted(f"a{i}" for i in range(count))
+    if pages > 1:
+        last = (out / "page" / str(pages) / "index.html").read_text()
+        assert 'rel="prev"' in last and 'rel="next"' not in last
+
+
+def test_empty_taxonomies_still_have_an_index_page(run, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    site = write_site(tmp_path, {"content/a.md": article("A")})
+    assert run("build", site).code == 0
+    for name in ("tags", "topics", "players", "categories", "regions"):
+        assert "None yet." in (site / "public" / name / "index.html").read_text()
+
+
+def test_topic_with_one_article(tmp_path: Path) -> None:
+    index = index_of(write_site(tmp_path, {"content/a.md": article("A", topics="[Solo]", players="[P]")}))
+    solo = term(index, "topics", "solo")
+    assert len(timeline(solo)) == 1
+    (stat,) = player_map(solo)
+    assert (stat.player.name, stat.count, stat.latest.article.slug) == ("P", 1, "a")
+    window = connections(solo.entries[0], solo, positions(solo))
+    assert [(c.entry.article.slug, c.current) for c in window] == [("a", True)]
+
+
+def test_timeline_groups_by_month_newest_first(tmp_path: Path) -> None:
+    files = {
+        "content/a.md": article("A", "2026-09-30T23:30:00", topics="[T]"),
+        "content/b.md": article("B", "2026-10-01", topics="[T]"),
+        "content/c.md": article("C", "2026-11-05", topics="[T]"),
+    }
+    groups = timeline(term(index_of(write_site(tmp_path, files)), "topics", "t"))
+    assert [(m.month, [e.article.slug for e in items]) for m, items in groups] == [(11, ["c"]), (10, ["b"]), (9, ["a"])]
+
+
+def test_player_map_ranks_by_activity_with_averages(tmp_path: Path) -> None:
+    files = {
+        "content/a.md": "---\ntitle: A\ndate: 2026-11-01\nnovelty: 3\nsignificance: 1\ntopics: [T]\nplayers: [X, Y]\n---\n",
+        "content/b.md": "---\ntitle: B\ndate: 2026-11-02\nnovelty: 1\nsignificance: 3\ntopics: [T]\nplayers: [X]\n---\n",
+        "content/c.md": "---\ntitle: C\ndate: 2026-11-03\nnovelty: 0\nsignificance: 0\ntopics: [Other]\nplayers: [Z]\n---\n",
+    }
+    stats = player_map(term(index_of(write_site(tmp_path, files)), "topics", "t"))
+    assert [(s.player.name, s.count, s.latest.article.slug, s.novelty, s.significance) for s in stats] == [
+        ("X", 2, "b", 2.0, 2.0),
+        ("Y", 1, "a", 3.0, 1.0),
+    ]
+
+
+def test_connections_window_centres_on_the_article(tmp_path: Path) -> None:
+    files = {f"content/a{i}.md": article(f"A{i}", f"2026-11-{10 + i}", topics="[T]") for i in range(8)}
+    topic = term(index_of(write_site(tmp_path, files)), "topics", "t")
+    places = positions(topic)
+    newest_first = [e.article.slug for e in topic.entries]
+    for entry in topic.entries:
+        window = connections(entry, topic, places)
+        slugs = [c.entry.article.slug for c in window]
+        assert len(window) == 5
+        assert [c.current for c in window].count(True) == 1
+        assert entry.article.slug in slugs
+        assert slugs == [s for s in newest_first if s in slugs]
+    middle = connections(topic.entries[4], topic, places)
+    assert [c.current for c in middle] == [False, False, True, False, False]
+
+
+def test_related_ranks_by_weighted_shared_terms_then_recency(tmp_path: Path) -> None:
+    files = {
+        "content/me.md": article("Me", "2026-11-10", topics="[T]", players="[P]", tags="[x, y]"),
+        "content/topic-player.md": article("TP", "2026-11-01", topics="[T]", players="[P]"),  # 3 + 2
+        "content/topic-old.md": article("TO", "2026-10-01", topics="[T]"),  # 3
+        "content/topic-new.md": article("TN", "2026-11-05", topics="[T]"),  # 3, newer
+        "content/player-tag.md": article("PT", "2026-11-09", players="[P]", tags="[y]"),  # 2 + 1
+        "content/tags.md": article("TG", "2026-11-08", tags="[x, y]"),  # 1 + 1
+        "content/none.md": article("N", "2026-11-11", tags="[z]"),
+    }
+    index = index_of(write_site(tmp_path, files))
+    by_url = {t.url: t for _, terms in index.terms for t in terms}
+    me = next(e for e in index.entries if e.article.slug == "me")
+    got = related(me, by_url)
+    assert [(r.entry.article.slug, r.score) for r in got] == [
+        ("topic-player", 5),
+        ("player-tag", 3),
+        ("topic-new", 3),
+        ("topic-old", 3),
+        ("tags", 2),
+    ]
+    assert got[0].shares == ("T", "P")
+    assert all(r.entry.article.slug != "me" for r in got)
+
+
+def test_article_page_lists_related_with_reasons(run, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    files = {
+        "content/a.md": article("A", "2026-11-10", topics="[Robotics]", players="[Nvidia]"),
+        "content/b.md": article("B", "2026-11-09", topics="[Robotics]", players="[Nvidia]"),
+    }
+    site = write_site(tmp_path, files)
+    assert run("build", site).code == 0
+    html = (site / "public" / "news" / "a" / "index.html").read_text()
+    assert "shares: Robotics, Nvidia" in html
