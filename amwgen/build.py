@@ -59,7 +59,9 @@ def check(site_dir: Path, options: Options) -> Checked:
         config = with_base_url(config, options.base_url)
     loaded = load_content(site_dir)
     content, problems = validate_content(loaded, config)
-    index, index_problems = build_index(content, config, options.now, options.drafts, options.future)
+    index, index_problems = build_index(
+        content, config, options.now, options.drafts, options.future
+    )
     problems += index_problems
     errors = sorted((p for p in problems if p.severity == "error"), key=Problem.sort_key)
     warnings = sorted(

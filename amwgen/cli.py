@@ -37,21 +37,43 @@ def make_parser() -> argparse.ArgumentParser:
     commands.required = True
     build_cmd = commands.add_parser("build", help="build the site into its output folder")
     _site_arg(build_cmd)
-    build_cmd.add_argument("-o", "--output", type=Path, help="output folder (default: site.yaml's output)")
+    build_cmd.add_argument(
+        "-o", "--output", type=Path, help="output folder (default: site.yaml's output)"
+    )
     _selection_args(build_cmd)
     build_cmd.add_argument("--base-url", help="override site.yaml's base_url")
-    build_cmd.add_argument("--clean", action="store_true", help="build from scratch, ignoring any cache")
-    build_cmd.add_argument("-j", "--jobs", type=_jobs, default=os.cpu_count() or 1, metavar="N", help="parallel workers (default: all cores)")
-    build_cmd.add_argument("--debug", action="store_true", help="show a traceback on unexpected failures")
+    build_cmd.add_argument(
+        "--clean", action="store_true", help="build from scratch, ignoring any cache"
+    )
+    build_cmd.add_argument(
+        "-j",
+        "--jobs",
+        type=_jobs,
+        default=os.cpu_count() or 1,
+        metavar="N",
+        help="parallel workers (default: all cores)",
+    )
+    build_cmd.add_argument(
+        "--debug", action="store_true", help="show a traceback on unexpected failures"
+    )
     check_cmd = commands.add_parser("check", help="validate everything, write nothing")
     _site_arg(check_cmd)
     _selection_args(check_cmd)
-    check_cmd.add_argument("--debug", action="store_true", help="show a traceback on unexpected failures")
+    check_cmd.add_argument(
+        "--debug", action="store_true", help="show a traceback on unexpected failures"
+    )
     return parser
 
 
 def _site_arg(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("site", nargs="?", type=Path, default=Path("."), metavar="SITE", help="folder holding site.yaml (default: .)")
+    parser.add_argument(
+        "site",
+        nargs="?",
+        type=Path,
+        default=Path("."),
+        metavar="SITE",
+        help="folder holding site.yaml (default: .)",
+    )
 
 
 def _selection_args(parser: argparse.ArgumentParser) -> None:
@@ -134,4 +156,6 @@ def _print_problems(problems: Sequence[Problem]) -> None:
             print(problem, file=sys.stderr)
         else:
             where = f"{problem.field}: " if problem.field else ""
-            print(f"{problem.path}:{problem.line}: warning: {where}{problem.message}", file=sys.stderr)
+            print(
+                f"{problem.path}:{problem.line}: warning: {where}{problem.message}", file=sys.stderr
+            )

@@ -44,7 +44,9 @@ def plan_feeds(index: Index) -> list[Page]:
     config = index.config
     pages = []
 
-    def add(title: str, path: str, page: str, entries: tuple[Entry, ...], kind: str = "atom") -> None:
+    def add(
+        title: str, path: str, page: str, entries: tuple[Entry, ...], kind: str = "atom"
+    ) -> None:
         newest = entries[:FEED_SIZE]
         updated = max((e.article.lastmod for e in newest), default=index.now)
         pages.append(Page(path, kind, FeedData(title, path, page, newest, updated)))
@@ -67,9 +69,8 @@ def _abs(config: SiteConfig, path: str) -> str:
 
 def _scores_text(entry: Entry, config: SiteConfig) -> str:
     a = entry.article
-    return (
-        f"Novelty {a.novelty}/{config.novelty.max}, significance {a.significance}/{config.significance.max}"
-    )
+    novelty = f"{a.novelty}/{config.novelty.max}"
+    return f"Novelty {novelty}, significance {a.significance}/{config.significance.max}"
 
 
 def atom(data: FeedData, config: SiteConfig) -> bytes:
@@ -114,7 +115,9 @@ def json_feed(data: FeedData, config: SiteConfig) -> bytes:
             "content_html": a.body_html,
             "date_published": a.date.isoformat(),
             "date_modified": a.lastmod.isoformat(),
-            "tags": [link.name for name in ("topics", "players", "tags") for link in entry.terms(name)],
+            "tags": [
+                link.name for name in ("topics", "players", "tags") for link in entry.terms(name)
+            ],
             "_amwgen": {
                 "novelty": a.novelty,
                 "significance": a.significance,

@@ -27,7 +27,9 @@ class Taxonomy:
 
 
 TAXONOMIES = (
-    Taxonomy("topics", "topics", "topic", "Topics", weight=3, feed=True, timeline=True, profiles=True),
+    Taxonomy(
+        "topics", "topics", "topic", "Topics", weight=3, feed=True, timeline=True, profiles=True
+    ),
     Taxonomy("players", "players", "player", "Players", weight=2, timeline=True, profiles=True),
     Taxonomy("tags", "tags", "tag", "Tags", weight=1, feed=True),
     Taxonomy("categories", "category", "category", "Categories"),
@@ -119,11 +121,7 @@ def select_articles(
     articles: Iterable[Article], now: datetime, drafts: bool, future: bool
 ) -> tuple[Article, ...]:
     """Articles to publish, newest first then slug (SPEC 3: drafts and future ones left out)."""
-    chosen = [
-        a
-        for a in articles
-        if (drafts or not a.draft) and (future or a.date <= now)
-    ]
+    chosen = [a for a in articles if (drafts or not a.draft) and (future or a.date <= now)]
     return tuple(sorted(chosen, key=lambda a: (-a.date.timestamp(), a.slug)))
 
 
@@ -133,9 +131,7 @@ def build_index(
     """Resolve terms of the selected articles into taxonomies; alias clashes are problems."""
     articles = select_articles(content.articles, now, drafts, future)
     problems: list[Problem] = []
-    resolvers = {
-        t.name: _resolver(t, content.profiles_of(t.name), problems) for t in TAXONOMIES
-    }
+    resolvers = {t.name: _resolver(t, content.profiles_of(t.name), problems) for t in TAXONOMIES}
     names = {t.name: _display_names(t, articles, resolvers[t.name]) for t in TAXONOMIES}
     for taxonomy in TAXONOMIES:
         for profile in content.profiles_of(taxonomy.name):
@@ -159,7 +155,9 @@ class _Resolver:
         return self.aliases.get(slug, slug)
 
 
-def _resolver(taxonomy: Taxonomy, profiles: tuple[Profile, ...], problems: list[Problem]) -> _Resolver:
+def _resolver(
+    taxonomy: Taxonomy, profiles: tuple[Profile, ...], problems: list[Problem]
+) -> _Resolver:
     owner: dict[str, Profile] = {}
     for profile in profiles:
         for name in (profile.slug, profile.title, *profile.aliases):
@@ -186,7 +184,9 @@ def _display_names(
     }
 
 
-def _entry(article: Article, resolvers: dict[str, _Resolver], names: dict[str, dict[str, str]]) -> Entry:
+def _entry(
+    article: Article, resolvers: dict[str, _Resolver], names: dict[str, dict[str, str]]
+) -> Entry:
     links = []
     for taxonomy in TAXONOMIES:
         resolve, shown = resolvers[taxonomy.name], names[taxonomy.name]
@@ -288,7 +288,7 @@ def related(entry: Entry, terms_by_url: dict[str, Term]) -> tuple[Related, ...]:
                 scores[slug] += taxonomy.weight
                 shares[slug].append(link.name)
                 found[slug] = other
-    best = sorted(
-        scores, key=lambda s: (-scores[s], -found[s].article.date.timestamp(), s)
-    )[:RELATED_COUNT]
+    best = sorted(scores, key=lambda s: (-scores[s], -found[s].article.date.timestamp(), s))[
+        :RELATED_COUNT
+    ]
     return tuple(Related(found[s], scores[s], tuple(shares[s])) for s in best)

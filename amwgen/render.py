@@ -7,7 +7,6 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from pathlib import Path
-from typing import Any
 from urllib.parse import quote
 
 import jinja2
@@ -34,8 +33,8 @@ from amwgen.page import Page
 
 THEME_DIR = Path(__file__).parent
 MONTHS = (
-    "January February March April May June July August September October November December"
-).split()
+    "January February March April May June July August September October November December".split()
+)
 SCORES_RECENT_DAYS = 30
 SCORES_TOP = 10
 
@@ -105,7 +104,9 @@ class Nothing:
     """Data of pages that need only the site settings (404, robots.txt)."""
 
 
-def paginate(entries: tuple[Entry, ...], per_page: int, base: str) -> Iterator[tuple[Pager, tuple[Entry, ...]]]:
+def paginate(
+    entries: tuple[Entry, ...], per_page: int, base: str
+) -> Iterator[tuple[Pager, tuple[Entry, ...]]]:
     """SPEC 5: pages of per_page entries; page 1 at base, page N at base/page/N/."""
     count = max(1, -(-len(entries) // per_page))
     for number in range(1, count + 1):
@@ -118,7 +119,15 @@ def plan_pages(index: Index) -> tuple[Page, ...]:
     config = index.config
     pages: list[Page] = []
     for pager, chunk in paginate(index.entries, config.per_page, "/"):
-        pages.append(Page(pager.url(pager.number), "list.html", ListData(None, chunk, pager), "", config.description))
+        pages.append(
+            Page(
+                pager.url(pager.number),
+                "list.html",
+                ListData(None, chunk, pager),
+                "",
+                config.description,
+            )
+        )
     terms_by_url = {term.url: term for _, terms in index.terms for term in terms}
     pages += _article_pages(index, terms_by_url)
     for plain in index.pages:
@@ -135,7 +144,9 @@ def plan_pages(index: Index) -> tuple[Page, ...]:
 
 
 def _article_pages(index: Index, terms_by_url: dict[str, Term]) -> list[Page]:
-    places = {url: positions(term) for url, term in terms_by_url.items() if term.taxonomy.name == "topics"}
+    places = {
+        url: positions(term) for url, term in terms_by_url.items() if term.taxonomy.name == "topics"
+    }
     pages = []
     for entry in index.entries:
         topics = entry.terms("topics")
@@ -149,12 +160,16 @@ def _article_pages(index: Index, terms_by_url: dict[str, Term]) -> list[Page]:
 
 def _taxonomy_pages(config: SiteConfig, taxonomy: Taxonomy, terms: tuple[Term, ...]) -> list[Page]:
     listing = tuple((t.link, len(t.entries)) for t in terms)
-    pages = [Page(f"/{taxonomy.name}/", "taxonomy.html", TaxonomyData(taxonomy, listing), taxonomy.title)]
+    pages = [
+        Page(f"/{taxonomy.name}/", "taxonomy.html", TaxonomyData(taxonomy, listing), taxonomy.title)
+    ]
     for term in terms:
         stats = player_map(term) if taxonomy.timeline and taxonomy.name != "players" else ()
         description = term.profile.summary if term.profile else ""
         for pager, chunk in paginate(term.entries, config.per_page, term.url):
-            months = timeline(Term(taxonomy, term.slug, term.name, chunk)) if taxonomy.timeline else ()
+            months = (
+                timeline(Term(taxonomy, term.slug, term.name, chunk)) if taxonomy.timeline else ()
+            )
             data = TermData(term, chunk, pager, months, stats)
             pages.append(Page(pager.url(pager.number), "term.html", data, term.name, description))
     return pages
@@ -163,7 +178,10 @@ def _taxonomy_pages(config: SiteConfig, taxonomy: Taxonomy, terms: tuple[Term, .
 def _scores_page(index: Index) -> Page:
     since = index.now - timedelta(days=SCORES_RECENT_DAYS)
     recent = [e for e in index.entries if e.article.date >= since]
-    top = sorted(recent, key=lambda e: (-e.article.significance, -e.article.novelty, -e.article.date.timestamp()))
+    top = sorted(
+        recent,
+        key=lambda e: (-e.article.significance, -e.article.novelty, -e.article.date.timestamp()),
+    )
     data = ScoresData(index.entries, tuple(top[:SCORES_TOP]), since)
     return Page("/scores/", "scores.html", data, "Scores")
 
@@ -237,25 +255,15 @@ def render_page(page: Page, env: jinja2.Environment) -> bytes:
     special = feeds.RENDERERS.get(page.template)
     if special is not None:
         return special(page.data, env.globals["site"])  # type: ignore[arg-type]
-    template = env.get_template(_template_name(env, page))
+    template = env.select_template(_template_names(page))
     return template.render(page=page.data, meta=page).encode("utf-8")
 
 
-def _template_name(env: jinja2.Environment, page: Page) -> str:
-    """A term page may use term-<taxonomy>.html when the theme or site has one."""
+def _template_names(page: Page) -> list[str]:
+    """A term page uses term-<taxonomy>.html when the site or theme has one."""
     if isinstance(page.data, TermData):
-        specific = f"term-{page.data.term.taxonomy.name}.html"
-        if specific in _template_names(env):
-            return specific
-    return page.template
-
-
-def _template_names(env: jinja2.Environment) -> frozenset[str]:
-    names = env.globals.get("_names")
-    if names is None:
-        names = frozenset(env.list_templates())
-        env.globals["_names"] = names
-    return names  # type: ignore[no-any-return]
+        return [f"term-{page.data.term.taxonomy.name}.html", page.template]
+    return [page.template]
 
 
 def css_digest(css: bytes) -> str:

@@ -67,7 +67,9 @@ def write_site(root: Path, files: dict[str, str], site_yaml: str = SITE_YAML) ->
     return root
 
 
-def article(title: str = "A story", date: str = "2026-11-20", body: str = "Body text.", **extra: str) -> str:
+def article(
+    title: str = "A story", date: str = "2026-11-20", body: str = "Body text.", **extra: str
+) -> str:
     """Front matter and body of a valid article; extra keys are added as YAML lines."""
     lines = "".join(f"{k}: {v}\n" for k, v in extra.items())
     return ARTICLE.format(title=title, date=date, extra=lines, body=body)
@@ -76,5 +78,7 @@ def article(title: str = "A story", date: str = "2026-11-20", body: str = "Body 
 def tree(root: Path) -> dict[str, bytes]:
     """Every file below root as {posix relative path: bytes}."""
     return {
-        p.relative_to(root).as_posix(): p.read_bytes() for p in sorted(root.rglob("*")) if p.is_file()
+        p.relative_to(root).as_posix(): p.read_bytes()
+        for p in sorted(root.rglob("*"))
+        if p.is_file()
     }

@@ -27,7 +27,14 @@ def test_build_writes_article_pages_home_404_robots(run, site: Path) -> None:  #
     result = run("build", site)
     assert result.code == 0, result.err
     out = site / "public"
-    for rel in ("index.html", "news/one/index.html", "news/two/index.html", "about/index.html", "404.html", "robots.txt"):
+    for rel in (
+        "index.html",
+        "news/one/index.html",
+        "news/two/index.html",
+        "about/index.html",
+        "404.html",
+        "robots.txt",
+    ):
         assert (out / rel).is_file(), rel
     assert "Sitemap: https://test.example.org/sitemap.xml" in (out / "robots.txt").read_text()
 
@@ -39,7 +46,9 @@ def test_check_writes_nothing(run, site: Path) -> None:  # type: ignore[no-untyp
     assert not (site / "public").exists()
 
 
-def test_output_flag_is_relative_to_working_folder(run, site: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:  # type: ignore[no-untyped-def]
+def test_output_flag_is_relative_to_working_folder(
+    run, site: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:  # type: ignore[no-untyped-def]
     monkeypatch.chdir(tmp_path)
     result = run("build", site, "-o", "elsewhere")
     assert result.code == 0, result.err
@@ -124,7 +133,12 @@ def test_usage_errors_exit_2_with_one_line(run, argv: list[str]) -> None:  # typ
 
 @pytest.mark.parametrize("command", ["build", "check"])
 def test_help_lists_every_flag(command: str) -> None:
-    proc = subprocess.run([sys.executable, "-m", "amwgen", command, "--help"], capture_output=True, text=True, cwd=REPO)
+    proc = subprocess.run(
+        [sys.executable, "-m", "amwgen", command, "--help"],
+        capture_output=True,
+        text=True,
+        cwd=REPO,
+    )
     assert proc.returncode == 0
     flags = ["--drafts", "--future"]
     if command == "build":
@@ -136,7 +150,9 @@ def test_help_lists_every_flag(command: str) -> None:
 def test_content_error_exits_1_and_leaves_previous_output(run, site: Path) -> None:  # type: ignore[no-untyped-def]
     assert run("build", site).code == 0
     before = tree(site / "public")
-    (site / "content" / "bad.md").write_text("---\ntitle: Bad\ndate: 2026-11-01\nnovelty: 9\nsignificance: 1\n---\n")
+    (site / "content" / "bad.md").write_text(
+        "---\ntitle: Bad\ndate: 2026-11-01\nnovelty: 9\nsignificance: 1\n---\n"
+    )
     result = run("build", site)
     assert result.code == 1
     assert "content/bad.md:4: novelty: 9 is outside 0..3" in result.err
@@ -167,5 +183,11 @@ def test_unwritable_output_is_one_line_exit_1(run, site: Path, tmp_path: Path) -
 
 def test_console_script_runs_as_module(site: Path) -> None:
     env = {**os.environ, "SOURCE_DATE_EPOCH": "1795651200"}
-    proc = subprocess.run([sys.executable, "-m", "amwgen", "check", str(site)], capture_output=True, text=True, cwd=REPO, env=env)
+    proc = subprocess.run(
+        [sys.executable, "-m", "amwgen", "check", str(site)],
+        capture_output=True,
+        text=True,
+        cwd=REPO,
+        env=env,
+    )
     assert proc.returncode == 0, proc.stderr

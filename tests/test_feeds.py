@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import json
-from urllib.parse import unquote
 import xml.etree.ElementTree as ET
 from pathlib import Path
+from urllib.parse import unquote
 
 import feedparser
 import pytest
@@ -75,7 +75,10 @@ def test_json_feed(golden: Path) -> None:
 
 def test_pages_link_their_feeds(golden: Path) -> None:
     home = (golden / "index.html").read_text()
-    assert '<link rel="alternate" type="application/atom+xml" title="Golden Digest" href="/digest/feed.xml">' in home
+    assert (
+        '<link rel="alternate" type="application/atom+xml" title="Golden Digest" href="/digest/feed.xml">'
+        in home
+    )
     assert 'type="application/feed+json"' in home
     topic = (golden / "topics" / "robotics" / "index.html").read_text()
     assert 'href="/digest/topics/robotics/feed.xml"' in topic

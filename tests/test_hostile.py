@@ -21,7 +21,10 @@ def _elements(path: Path):  # type: ignore[no-untyped-def]
 def assert_inert(path: Path) -> None:
     for el in _elements(path):
         tag = el.tag if isinstance(el.tag, str) else ""
-        assert tag.split("}")[-1] not in ("script", "iframe", "object", "embed", "style"), (path, tag)
+        assert tag.split("}")[-1] not in ("script", "iframe", "object", "embed", "style"), (
+            path,
+            tag,
+        )
         for name, value in el.attrib.items():
             local = name.split("}")[-1].lower()
             assert not local.startswith("on"), (path, tag, name, value)
@@ -83,6 +86,8 @@ def test_feeds_escape_titles(built: Path) -> None:
 
 def test_unsafe_html_setting_passes_raw_html(run, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
     yaml = "title: T\nbase_url: https://t.example/\nmarkdown: {unsafe_html: true}\n"
-    site = write_site(tmp_path / "s", {"content/a.md": article("A", body='<div class="x">raw</div>')}, yaml)
+    site = write_site(
+        tmp_path / "s", {"content/a.md": article("A", body='<div class="x">raw</div>')}, yaml
+    )
     assert run("build", site).code == 0
     assert '<div class="x">raw</div>' in (site / "public" / "news" / "a" / "index.html").read_text()

@@ -46,14 +46,19 @@ def test_case_variants_merge_and_show_the_most_used_form(tmp_path: Path) -> None
 
 
 def test_term_merging_ignores_input_order(tmp_path: Path) -> None:
-    files = {f"content/{n}.md": article(n, f"2026-11-0{i + 1}", tags=f"[{form}]") for i, (n, form) in enumerate([("a", "AI"), ("b", "ai"), ("c", "Ai")])}
+    files = {
+        f"content/{n}.md": article(n, f"2026-11-0{i + 1}", tags=f"[{form}]")
+        for i, (n, form) in enumerate([("a", "AI"), ("b", "ai"), ("c", "Ai")])
+    }
     first = term(index_of(write_site(tmp_path / "one", files)), "tags", "ai").name
     reordered = {k.replace("a.md", "z.md"): v for k, v in files.items()}
     second = term(index_of(write_site(tmp_path / "two", reordered)), "tags", "ai").name
     assert first == second == "AI"
 
 
-def test_unicode_term_slug_is_kept_on_disk_and_percent_encoded_in_links(run, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+def test_unicode_term_slug_is_kept_on_disk_and_percent_encoded_in_links(
+    run, tmp_path: Path
+) -> None:  # type: ignore[no-untyped-def]
     site = write_site(tmp_path, {"content/a.md": article("A", tags="[로봇]")})
     assert run("build", site).code == 0
     assert (site / "public" / "tags" / "로봇" / "index.html").is_file()
@@ -89,12 +94,17 @@ def test_alias_claimed_by_two_profiles_is_an_error(run, tmp_path: Path) -> None:
     )
     result = run("check", site)
     assert result.code == 1
-    assert "content/players/two.md:1: aliases: 'Shared' also names the player of content/players/one.md" in result.err.replace(str(site) + "/", "")
+    assert (
+        "content/players/two.md:1: aliases: 'Shared' also names the player of content/players/one.md"
+        in result.err.replace(str(site) + "/", "")
+    )
 
 
 @pytest.mark.parametrize(("count", "pages"), [(0, 1), (1, 1), (2, 1), (3, 2), (4, 2), (5, 3)])
 def test_pagination_edges(run, tmp_path: Path, count: int, pages: int) -> None:  # type: ignore[no-untyped-def]
-    files = {f"content/a{i}.md": article(f"A{i}", f"2026-11-{10 + i}", tags="[t]") for i in range(count)}
+    files = {
+        f"content/a{i}.md": article(f"A{i}", f"2026-11-{10 + i}", tags="[t]") for i in range(count)
+    }
     site = write_site(tmp_path, files, "title: T\nbase_url: https://t.example/\nper_page: 2\n")
     assert run("build", site).code == 0
     out = site / "public"
@@ -105,7 +115,11 @@ def test_pagination_edges(run, tmp_path: Path, count: int, pages: int) -> None: 
     if count:
         assert len(list((out / "tags" / "t").rglob("index.html"))) == pages
     # Every article appears exactly once across the pages.
-    seen = [m for p in home_pages for m in re.findall(r'class="card-title"><a href="/news/(\w+)/"', p.read_text())]
+    seen = [
+        m
+        for p in home_pages
+        for m in re.findall(r'class="card-title"><a href="/news/(\w+)/"', p.read_text())
+    ]
     assert sorted(seen) == sorted(f"a{i}" for i in range(count))
     if pages > 1:
         last = (out / "page" / str(pages) / "index.html").read_text()
@@ -120,7 +134,9 @@ def test_empty_taxonomies_still_have_an_index_page(run, tmp_path: Path) -> None:
 
 
 def test_topic_with_one_article(tmp_path: Path) -> None:
-    index = index_of(write_site(tmp_path, {"content/a.md": article("A", topics="[Solo]", players="[P]")}))
+    index = index_of(
+        write_site(tmp_path, {"content/a.md": article("A", topics="[Solo]", players="[P]")})
+    )
     solo = term(index, "topics", "solo")
     assert len(timeline(solo)) == 1
     (stat,) = player_map(solo)
@@ -136,7 +152,11 @@ def test_timeline_groups_by_month_newest_first(tmp_path: Path) -> None:
         "content/c.md": article("C", "2026-11-05", topics="[T]"),
     }
     groups = timeline(term(index_of(write_site(tmp_path, files)), "topics", "t"))
-    assert [(m.month, [e.article.slug for e in items]) for m, items in groups] == [(11, ["c"]), (10, ["b"]), (9, ["a"])]
+    assert [(m.month, [e.article.slug for e in items]) for m, items in groups] == [
+        (11, ["c"]),
+        (10, ["b"]),
+        (9, ["a"]),
+    ]
 
 
 def test_player_map_ranks_by_activity_with_averages(tmp_path: Path) -> None:
@@ -146,14 +166,18 @@ def test_player_map_ranks_by_activity_with_averages(tmp_path: Path) -> None:
         "content/c.md": "---\ntitle: C\ndate: 2026-11-03\nnovelty: 0\nsignificance: 0\ntopics: [Other]\nplayers: [Z]\n---\n",
     }
     stats = player_map(term(index_of(write_site(tmp_path, files)), "topics", "t"))
-    assert [(s.player.name, s.count, s.latest.article.slug, s.novelty, s.significance) for s in stats] == [
+    assert [
+        (s.player.name, s.count, s.latest.article.slug, s.novelty, s.significance) for s in stats
+    ] == [
         ("X", 2, "b", 2.0, 2.0),
         ("Y", 1, "a", 3.0, 1.0),
     ]
 
 
 def test_connections_window_centres_on_the_article(tmp_path: Path) -> None:
-    files = {f"content/a{i}.md": article(f"A{i}", f"2026-11-{10 + i}", topics="[T]") for i in range(8)}
+    files = {
+        f"content/a{i}.md": article(f"A{i}", f"2026-11-{10 + i}", topics="[T]") for i in range(8)
+    }
     topic = term(index_of(write_site(tmp_path, files)), "topics", "t")
     places = positions(topic)
     newest_first = [e.article.slug for e in topic.entries]
@@ -171,7 +195,9 @@ def test_connections_window_centres_on_the_article(tmp_path: Path) -> None:
 def test_related_ranks_by_weighted_shared_terms_then_recency(tmp_path: Path) -> None:
     files = {
         "content/me.md": article("Me", "2026-11-10", topics="[T]", players="[P]", tags="[x, y]"),
-        "content/topic-player.md": article("TP", "2026-11-01", topics="[T]", players="[P]"),  # 3 + 2
+        "content/topic-player.md": article(
+            "TP", "2026-11-01", topics="[T]", players="[P]"
+        ),  # 3 + 2
         "content/topic-old.md": article("TO", "2026-10-01", topics="[T]"),  # 3
         "content/topic-new.md": article("TN", "2026-11-05", topics="[T]"),  # 3, newer
         "content/player-tag.md": article("PT", "2026-11-09", players="[P]", tags="[y]"),  # 2 + 1
