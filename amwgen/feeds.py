@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -138,9 +137,6 @@ def json_feed(data: FeedData, config: SiteConfig) -> bytes:
     if config.description:
         feed["description"] = config.description
     return (json.dumps(feed, ensure_ascii=False, indent=2) + "\n").encode("utf-8")
-
-
-RENDERERS: dict[str, Callable[[Any, SiteConfig], bytes]] = {"atom": atom, "jsonfeed": json_feed}
 
 
 def sitemap_data(index: Index, pages: list[Page]) -> SitemapData:

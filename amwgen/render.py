@@ -247,14 +247,26 @@ def score_scale(value: int, low: int, high: int) -> list[bool]:
     return [step <= value for step in range(low + 1, high + 1)]
 
 
+def _site(env: jinja2.Environment) -> SiteConfig:
+    config = env.globals["site"]
+    assert isinstance(config, SiteConfig)
+    return config
+
+
 Renderer = Callable[[Page, jinja2.Environment], bytes]
+
+# Pages whose template names one of these are not Jinja templates but code.
+RENDERERS: dict[str, Renderer] = {
+    "atom": lambda page, env: feeds.atom(page.data, _site(env)),
+    "jsonfeed": lambda page, env: feeds.json_feed(page.data, _site(env)),
+}
 
 
 def render_page(page: Page, env: jinja2.Environment) -> bytes:
     """Render one page to bytes; a pure function of the page, the templates and the settings."""
-    special = feeds.RENDERERS.get(page.template)
+    special = RENDERERS.get(page.template)
     if special is not None:
-        return special(page.data, env.globals["site"])  # type: ignore[arg-type]
+        return special(page, env)
     template = env.select_template(_template_names(page))
     return template.render(page=page.data, meta=page).encode("utf-8")
 
