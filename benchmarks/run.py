@@ -1,0 +1,271 @@
+"""Benchmark amwgen on a deterministic synthetic digest; compare with the bare pipeline and Hugo.
+
+    python benchmarks/run.py --articles 1000 10000
+
+For each size: cold build (--clean), no-change rebuild, one-article edit, one-template edit,
+peak memory of the whole process tree, pages written and pages per second. Prints a table and
+writes benchmarks/results.md. Hugo is timed on an equivalent site when `hugo` is on PATH.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import random
+import shutil
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+WORDS = (
+    "model compute chips robots training inference agents data center funding startup policy "
+    "regulation open weights benchmark latency sovereign alliance partnership revenue customers "
+    "market share accelerator memory bandwidth lab researchers release product launch pricing "
+    "enterprise cloud edge device safety evaluation supply chain export controls capital round"
+).split()
+KOREAN = ["로봇", "반도체", "인공지능", "데이터센터", "자율주행"]
+JAPANESE = ["ロボット", "半導体"]
+EPOCH = 1795651200  # 2026-11-26 00:00 UTC: "now" for every run
+
+
+# --- the synthetic digest ----------------------------------------------------------------
+
+
+def zipf_pick(rng: random.Random, items: list[str], s: float = 1.1) -> str:
+    """A long-tail choice: item k is picked with weight 1/k^s."""
+    weights = _weights(len(items), s)
+    return rng.choices(items, cum_weights=weights, k=1)[0]
+
+
+_WEIGHT_CACHE: dict[tuple[int, float], list[float]] = {}
+
+
+def _weights(n: int, s: float) -> list[float]:
+    key = (n, s)
+    if key not in _WEIGHT_CACHE:
+        total, cumulative = 0.0, []
+        for k in range(1, n + 1):
+            total += 1 / k**s
+            cumulative.append(total)
+        _WEIGHT_CACHE[key] = cumulative
+    return _WEIGHT_CACHE[key]
+
+
+def vocabulary(rng: random.Random) -> tuple[list[str], list[str], list[str]]:
+    topics = [f"Topic {w.title()} {i}" for i, w in enumerate(rng.sample(WORDS, 30))]
+    players = [f"{rng.choice(WORDS).title()}{rng.choice(WORDS)} {i}" for i in range(600)]
+    tags = [f"{rng.choice(WORDS)} {rng.choice(WORDS)} {i}" for i in range(1990)]
+    tags += KOREAN + JAPANESE + ["Physical AI", "NPU", "LLM"]
+    rng.shuffle(tags)
+    return topics, players, tags
+
+
+def body(rng: random.Random, n_words: int) -> str:
+    """Markdown of about n_words words: paragraphs, headings, a list, links, sometimes a table."""
+    parts: list[str] = []
+    written = 0
+    section = 0
+    while written < n_words:
+        if written and rng.random() < 0.25:
+            section += 1
+            parts.append(f"## {rng.choice(WORDS).title()} {rng.choice(WORDS)} {section}")
+        if rng.random() < 0.2:
+            items = [" ".join(rng.choices(WORDS, k=6)) for _ in range(3)]
+            parts.append("\n".join(f"- **{i.split()[0]}** {i}" for i in items))
+            written += 18
+        if rng.random() < 0.05:
+            parts.append("| Metric | Value |\n|---|---|\n| Round | $10M |\n| Share | 12% |")
+        words = rng.choices(WORDS, k=rng.randint(40, 80))
+        words[3] = f"[{words[3]}](https://example.com/{rng.randint(1, 999)})"
+        parts.append(" ".join(words).capitalize() + ".")
+        written += len(words)
+    return "\n\n".join(parts) + "\n"
+
+
+def article_text(rng: random.Random, i: int, vocab: tuple[list[str], list[str], list[str]]) -> str:
+    topics, players, tags = vocab
+    day = i % 700
+    date = time.strftime("%Y-%m-%d", time.gmtime(EPOCH - 86400 * (1 + day)))
+    chosen_tags = sorted({zipf_pick(rng, tags) for _ in range(rng.randint(3, 7))})
+    if rng.random() < 0.1:  # case variants of the same term
+        chosen_tags = [t.upper() if rng.random() < 0.5 else t for t in chosen_tags]
+    chosen_players = sorted({zipf_pick(rng, players, 1.0) for _ in range(rng.randint(1, 4))})
+    chosen_topics = sorted({zipf_pick(rng, topics, 0.8) for _ in range(rng.randint(1, 2))})
+    return (
+        "---\n"
+        f"title: {rng.choice(WORDS).title()} {' '.join(rng.choices(WORDS, k=8))} {i}\n"
+        f"date: {date}\n"
+        f"category: {rng.choice(['Funding', 'Product', 'Policy', 'Research', 'Partnership'])}\n"
+        f"region: {rng.choice(['US', 'KR', 'CN', 'DE', 'JP', 'FR', 'GB', 'IN'])}\n"
+        f"source: https://example.com/news/{i}\n"
+        f"novelty: {rng.randint(0, 3)}\n"
+        f"significance: {rng.randint(0, 3)}\n"
+        "read:\n"
+        f"  novelty: {' '.join(rng.choices(WORDS, k=10))}\n"
+        f"  significance: {' '.join(rng.choices(WORDS, k=12))}\n"
+        f"topics: [{', '.join(chosen_topics)}]\n"
+        f"players: [{', '.join(chosen_players)}]\n"
+        f"tags: [{', '.join(chosen_tags)}]\n"
+        "---\n" + body(rng, rng.randint(350, 550))
+    )
+
+
+def generate(site: Path, count: int, seed: int = 7) -> None:
+    """Write a site of count articles; the same count and seed give the same files."""
+    rng = random.Random(seed)
+    vocab = vocabulary(rng)
+    shutil.rmtree(site, ignore_errors=True)
+    (site / "content").mkdir(parents=True)
+    (site / "site.yaml").write_text(
+        "title: Bench Digest\nbase_url: https://bench.example.org/\ntimezone: Asia/Seoul\n"
+        "search: false\n",
+        encoding="utf-8",
+    )
+    for i in range(count):
+        folder = site / "content" / f"{2024 + i % 3}" / f"{1 + i % 12:02}"
+        folder.mkdir(parents=True, exist_ok=True)
+        (folder / f"story-{i:05}.md").write_text(article_text(rng, i, vocab), encoding="utf-8")
+
+
+# --- measuring ---------------------------------------------------------------------------
+
+
+@dataclass
+class Run:
+    seconds: float
+    peak_mb: float
+    files: int
+
+
+def tree_rss_mb(pid: int) -> float:
+    """Resident memory of a process and all its descendants, in MB (from /proc)."""
+    total, stack = 0, [pid]
+    while stack:
+        current = stack.pop()
+        try:
+            with open(f"/proc/{current}/statm") as f:
+                total += int(f.read().split()[1]) * os.sysconf("SC_PAGE_SIZE")
+            with open(f"/proc/{current}/task/{current}/children") as f:
+                stack.extend(int(c) for c in f.read().split())
+        except (FileNotFoundError, ProcessLookupError, ValueError):
+            continue
+    return total / 1e6
+
+
+def measure(cmd: list[str], cwd: Path | None = None) -> Run:
+    """Run cmd, sampling the process tree's memory every 10 ms; fail loudly on an error."""
+    env = {**os.environ, "SOURCE_DATE_EPOCH": str(EPOCH)}
+    started = time.perf_counter()
+    proc = subprocess.Popen(cmd, cwd=cwd, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    peak = 0.0
+    done = threading.Event()
+
+    def sample() -> None:
+        nonlocal peak
+        while not done.is_set():
+            peak = max(peak, tree_rss_mb(proc.pid))
+            time.sleep(0.01)
+
+    sampler = threading.Thread(target=sample, daemon=True)
+    sampler.start()
+    out, err = proc.communicate()
+    seconds = time.perf_counter() - started
+    done.set()
+    sampler.join()
+    if proc.returncode != 0:
+        raise SystemExit(f"{' '.join(cmd)} failed ({proc.returncode}):\n{err.decode()[-2000:]}")
+    return Run(seconds, peak, 0)
+
+
+def count_files(root: Path) -> int:
+    return sum(len(files) for _, _, files in os.walk(root))
+
+
+def amwgen(*args: str) -> list[str]:
+    return [sys.executable, "-m", "amwgen", *args]
+
+
+def bench_size(count: int, work: Path, jobs: int) -> dict[str, str]:
+    site = work / f"site-{count}"
+    generate(site, count)
+    out = site / "public"
+    cold = measure(amwgen("build", str(site), "--clean", "-j", str(jobs)))
+    pages = count_files(out)
+    nochange = measure(amwgen("build", str(site), "-j", str(jobs)))
+    victim = sorted((site / "content").rglob("*.md"))[count // 2]
+    victim.write_text(victim.read_text() + "\nAn added sentence.\n", encoding="utf-8")
+    edit = measure(amwgen("build", str(site), "-j", str(jobs)))
+    layouts = site / "layouts"
+    layouts.mkdir(exist_ok=True)
+    theme = HERE.parent / "amwgen" / "templates" / "article.html"
+    (layouts / "article.html").write_text(theme.read_text().replace("Back to News", "Back to all news"))
+    template = measure(amwgen("build", str(site), "-j", str(jobs)))
+    bare = measure([sys.executable, str(HERE / "bare.py"), str(site), str(work / "bare-out")])
+    row = {
+        "articles": f"{count:,}",
+        "pages": f"{pages:,}",
+        "cold s": f"{cold.seconds:.2f}",
+        "pages/s": f"{pages / cold.seconds:,.0f}",
+        "peak MB": f"{cold.peak_mb:.0f}",
+        "no-change s": f"{nochange.seconds:.2f}",
+        "edit s": f"{edit.seconds:.2f}",
+        "template s": f"{template.seconds:.2f}",
+        "bare s": f"{bare.seconds:.2f}",
+        "cold/bare": f"{cold.seconds / bare.seconds:.2f}",
+        "ms/article": f"{cold.seconds * 1000 / count:.2f}",
+    }
+    if shutil.which("hugo"):
+        hugo_site = work / f"hugo-{count}"
+        write_hugo_site(site, hugo_site)
+        hugo = measure(["hugo", "--quiet", "-s", str(hugo_site), "-d", str(hugo_site / "public")])
+        row["hugo s"] = f"{hugo.seconds:.2f}"
+        row["hugo MB"] = f"{hugo.peak_mb:.0f}"
+        row["cold/hugo"] = f"{cold.seconds / hugo.seconds:.2f}"
+    shutil.rmtree(site / "public", ignore_errors=True)
+    return row
+
+
+def write_hugo_site(site: Path, target: Path) -> None:
+    """An equivalent Hugo site: articles, tag/topic/player pages, paginated home, feed."""
+    from hugo_site import write  # benchmarks/hugo_site.py
+
+    write(site, target)
+
+
+def table(rows: list[dict[str, str]]) -> str:
+    keys = list(dict.fromkeys(k for row in rows for k in row))
+    lines = ["| " + " | ".join(keys) + " |", "|" + "---|" * len(keys)]
+    lines += ["| " + " | ".join(row.get(k, "") for k in keys) + " |" for row in rows]
+    return "\n".join(lines)
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--articles", type=int, nargs="+", default=[1000])
+    parser.add_argument("-j", "--jobs", type=int, default=os.cpu_count() or 1)
+    parser.add_argument("--work", type=Path, help="working folder (default: a temp folder)")
+    parser.add_argument("--results", type=Path, default=HERE / "results.md")
+    args = parser.parse_args()
+    sys.path.insert(0, str(HERE))
+    work = args.work or Path(tempfile.mkdtemp(prefix="amwgen-bench-"))
+    rows = [bench_size(n, work, args.jobs) for n in args.articles]
+    text = table(rows)
+    print(text)
+    machine = f"{os.cpu_count()} cores, Python {sys.version.split()[0]}, -j {args.jobs}"
+    args.results.write_text(
+        f"# Benchmark results\n\n{machine}; `python benchmarks/run.py --articles "
+        f"{' '.join(map(str, args.articles))}`\n\n{text}\n",
+        encoding="utf-8",
+    )
+    if not args.work:
+        shutil.rmtree(work, ignore_errors=True)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
