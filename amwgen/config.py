@@ -3,11 +3,10 @@
 from __future__ import annotations
 
 import difflib
-from collections.abc import Callable
 from dataclasses import replace
 from pathlib import Path
-from typing import Any
-from urllib.parse import urlsplit
+from typing import Any, Protocol
+from urllib.parse import SplitResult, urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from amwgen import yamlfm
@@ -40,20 +39,40 @@ class ConfigError(Exception):
 def load_config(site_dir: Path) -> SiteConfig:
     """Read and validate site_dir/site.yaml; raise ConfigError listing every problem."""
     path = site_dir / "site.yaml"
-    try:
-        text = path.read_bytes().decode("utf-8-sig")
-    except FileNotFoundError:
-        raise ConfigError([_problem(path, 0, None, "no site.yaml here; run 'amwgen init DIR'")])
-    except (OSError, UnicodeDecodeError) as err:
-        raise ConfigError([_problem(path, 0, None, f"cannot read site.yaml: {err}")]) from None
+    text = _read(path)
     try:
         mapping = yamlfm.load_mapping(text)
     except yamlfm.YamlError as err:
-        raise ConfigError([_problem(path, err.line, None, f"not valid YAML: {err.message}")])
+        message = f"not valid YAML: {err.message}" if err.syntax else err.message
+        raise ConfigError([_problem(path, err.line, None, message)]) from None
     config, problems = parse_config(path, mapping)
     if problems or config is None:
         raise ConfigError(sorted(problems, key=Problem.sort_key))
     return config
+
+
+def _read(path: Path) -> str:
+    """site.yaml as text; ConfigError with one located line when it cannot be read."""
+    try:
+        data = path.read_bytes()
+    except FileNotFoundError:
+        message = "no site.yaml here; run 'amwgen init DIR' to start a site"
+        raise ConfigError([_problem(path, 0, None, message)]) from None
+    except OSError as err:
+        message = f"cannot read site.yaml: {err.strerror or err}"
+        raise ConfigError([_problem(path, 0, None, message)]) from None
+    data = data.removeprefix(b"\xef\xbb\xbf")
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError as err:
+        line0 = data[: err.start].count(b"\n")
+        message = f"is not UTF-8 text (byte 0x{data[err.start]:02x} at offset {err.start})"
+        raise ConfigError([_problem(path, line0, None, message)]) from None
+    text = text.replace("\r\n", "\n").replace("\r", "\n")
+    if "\x00" in text:
+        line0 = text.count("\n", 0, text.index("\x00"))
+        raise ConfigError([_problem(path, line0, None, "contains a NUL character")])
+    return text
 
 
 def parse_config(path: Path, mapping: yamlfm.Mapping) -> tuple[SiteConfig | None, list[Problem]]:
@@ -61,42 +80,45 @@ def parse_config(path: Path, mapping: yamlfm.Mapping) -> tuple[SiteConfig | None
     data, lines = mapping.data, mapping.key_lines
     problems: list[Problem] = []
 
-    def report(key: str, message: str) -> None:
-        problems.append(_problem(path, lines.get(key, 0), key, message))
+    def report(key: str, message: str, at: str | None = None) -> None:
+        # SPEC 2: each problem at its key's line, or at the line of the nested key `at`.
+        problems.append(_problem(path, _key_line(lines, at or key), key, message))
 
+    for key, line0 in mapping.duplicates:
+        problems.append(_problem(path, line0, key, "key given twice"))
     for key in data:
         if key not in KNOWN_KEYS:
-            report(key, f"unknown key{_did_you_mean(key, KNOWN_KEYS)}")
+            # SPEC 2: a misspelt setting must not pass silently.
+            message = f"unknown key{_did_you_mean(key, KNOWN_KEYS)}"
+            problems.append(_problem(path, lines.get(key, 0), None, message))
     for key in ("title", "base_url"):
         if key not in data:
             problems.append(_problem(path, 0, None, f"missing required key '{key}'"))
 
     title = _string(data, "title", "", report)
-    base_url = _base_url(data.get("base_url"), report)
-    language = _string(data, "language", "en", report)
-    timezone = _string(data, "timezone", "UTC", report)
-    try:
-        ZoneInfo(timezone)
-    except (ZoneInfoNotFoundError, ValueError):
-        report("timezone", f"unknown time zone '{timezone}' (an IANA name such as Asia/Seoul)")
+    if "title" in data and isinstance(data["title"] or "", str) and not title.strip():
+        report("title", "must not be empty")
+    base_url = _base_url(data.get("base_url"), report) if "base_url" in data else ""
+    timezone = _timezone(data, report)
     per_page = data.get("per_page", 20)
     if isinstance(per_page, bool) or not isinstance(per_page, int) or per_page < 1:
-        report("per_page", f"{per_page!r} is not a whole number of 1 or more")
+        report("per_page", f"must be a whole number of 1 or more, not {yamlfm.show(per_page)}")
         per_page = 20
+    novelty, significance = _scales(data, report)
     search = data.get("search", True)
     if not isinstance(search, bool):
-        report("search", "must be true or false")
+        report("search", f"must be true or false, not {yamlfm.show(search)}")
         search = True
     config = SiteConfig(
         title=title,
         base_url=base_url,
-        language=language,
+        language=_string(data, "language", "en", report),
         timezone=timezone,
         description=_string(data, "description", "", report),
         output=_string(data, "output", "public", report) or "public",
         per_page=per_page,
-        novelty=_scale(data, "novelty", report),
-        significance=_scale(data, "significance", report),
+        novelty=novelty,
+        significance=significance,
         unsafe_html=_markdown(data, report),
         search=search,
         editions=_editions(data, report),
@@ -105,7 +127,17 @@ def parse_config(path: Path, mapping: yamlfm.Mapping) -> tuple[SiteConfig | None
     return (None if problems else config), problems
 
 
-Report = Callable[[str, str], None]
+class Report(Protocol):
+    def __call__(self, key: str, message: str, at: str | None = None) -> None: ...
+
+
+def _key_line(lines: dict[str, int], key: str) -> int:
+    """The 0-based line of key, else of its nearest parent that has one, else 0."""
+    while key:
+        if key in lines:
+            return lines[key]
+        key = key.rpartition(".")[0]
+    return 0
 
 
 def _problem(path: Path, line0: int, field: str | None, message: str) -> Problem:
@@ -117,73 +149,134 @@ def _did_you_mean(key: str, known: tuple[str, ...]) -> str:
     return f" '{key}' (did you mean '{close[0]}'?)" if close else f" '{key}'"
 
 
+def _unknown(value: dict[Any, Any], known: tuple[str, ...], key: str, report: Report) -> bool:
+    """Report the first unknown key of a nested mapping, with a did-you-mean; True if any."""
+    unknown = sorted(str(k) for k in value if k not in known)
+    if unknown:
+        report(key, f"unknown key{_did_you_mean(unknown[0], known)}", f"{key}.{unknown[0]}")
+    return bool(unknown)
+
+
 def _string(data: dict[str, Any], key: str, default: str, report: Report) -> str:
     value = data.get(key, default)
+    if value is None:
+        return default
     if isinstance(value, bool) or not isinstance(value, str | int | float):
-        report(key, "must be a string")
+        report(key, f"must be text, not {yamlfm.show(value)}")
         return default
     return str(value)
 
 
+def _timezone(data: dict[str, Any], report: Report) -> str:
+    """SPEC 3: dates without an offset are in this IANA zone, never the machine's."""
+    timezone = _string(data, "timezone", "UTC", report)
+    try:
+        if timezone in ("localtime", "posixrules", "Factory"):
+            raise ValueError(timezone)
+        ZoneInfo(timezone)
+    except (ZoneInfoNotFoundError, ValueError, OSError):
+        report("timezone", f"unknown time zone '{timezone}' (an IANA name such as Asia/Seoul)")
+        return "UTC"
+    return timezone
+
+
 def _base_url(value: Any, report: Report) -> str:
-    if value is None:
-        return "http://localhost/"
     if not isinstance(value, str):
-        report("base_url", "must be an absolute http(s) URL")
+        report("base_url", f"must be an absolute http(s) URL, not {yamlfm.show(value)}")
         return "http://localhost/"
-    parts = urlsplit(value)
-    if parts.scheme not in ("http", "https") or not parts.netloc:
+    parts = _split_url(value)
+    if parts is None or parts.scheme not in ("http", "https") or not parts.hostname:
         report("base_url", f"'{value}' is not an absolute http(s) URL")
+        return "http://localhost/"
+    if parts.query or parts.fragment:
+        report("base_url", f"'{value}' must not have a query or fragment")
         return "http://localhost/"
     return value if value.endswith("/") else value + "/"
 
 
-def _scale(data: dict[str, Any], name: str, report: Report) -> Scale:
-    scores = data.get("scores", {})
+def _split_url(value: str) -> SplitResult | None:
+    """urlsplit, or None for a URL it rejects or one holding spaces or control characters."""
+    if any(c.isspace() or ord(c) < 32 or ord(c) == 127 for c in value):
+        return None
+    try:
+        parts = urlsplit(value)
+        parts.port  # noqa: B018 -- raises ValueError on a bad port
+    except ValueError:
+        return None
+    return parts
+
+
+def _scales(data: dict[str, Any], report: Report) -> tuple[Scale, Scale]:
+    """SPEC 2: `scores:` sets the novelty and significance scales (default 0..3)."""
+    scores = data.get("scores")
+    if scores is None:
+        return Scale(0, 3), Scale(0, 3)
     if not isinstance(scores, dict):
-        report("scores", "must be a mapping with novelty and significance")
-        return Scale(0, 3)
-    for key in scores:
-        if key not in ("novelty", "significance"):
-            report(f"scores.{key}", "unknown scale (novelty or significance)")
-    spec = scores.get(name, {"min": 0, "max": 3})
+        report(
+            "scores", f"must be a mapping with novelty and significance, not {yamlfm.show(scores)}"
+        )
+        return Scale(0, 3), Scale(0, 3)
+    _unknown(scores, ("novelty", "significance"), "scores", report)
+    return _scale(scores, "novelty", report), _scale(scores, "significance", report)
+
+
+def _scale(scores: dict[str, Any], name: str, report: Report) -> Scale:
     key = f"scores.{name}"
-    if not isinstance(spec, dict) or set(spec) - {"min", "max"}:
-        report(key, "must be a mapping {min: N, max: M}")
+    spec = scores.get(name)
+    if spec is None:
+        return Scale(0, 3)
+    if not isinstance(spec, dict):
+        report(key, f"must be a mapping {{min: N, max: M}}, not {yamlfm.show(spec)}")
+        return Scale(0, 3)
+    if _unknown(spec, ("min", "max"), key, report):
         return Scale(0, 3)
     low, high = spec.get("min", 0), spec.get("max", 3)
     if any(isinstance(v, bool) or not isinstance(v, int) for v in (low, high)) or low >= high:
-        report(key, f"min and max must be whole numbers with min < max, not {low!r}..{high!r}")
+        shown = f"{yamlfm.show(low)}..{yamlfm.show(high)}"
+        report(key, f"min and max must be whole numbers with min < max, not {shown}")
         return Scale(0, 3)
     return Scale(low, high)
 
 
 def _markdown(data: dict[str, Any], report: Report) -> bool:
-    markdown = data.get("markdown", {})
-    if not isinstance(markdown, dict) or set(markdown) - {"unsafe_html"}:
-        report("markdown", "must be a mapping {unsafe_html: true|false}")
+    markdown = data.get("markdown")
+    if markdown is None:
+        return False
+    if not isinstance(markdown, dict):
+        report(
+            "markdown",
+            f"must be a mapping {{unsafe_html: true|false}}, not {yamlfm.show(markdown)}",
+        )
+        return False
+    if _unknown(markdown, ("unsafe_html",), "markdown", report):
         return False
     unsafe = markdown.get("unsafe_html", False)
     if not isinstance(unsafe, bool):
-        report("markdown", "unsafe_html must be true or false")
+        report("markdown.unsafe_html", f"must be true or false, not {yamlfm.show(unsafe)}")
         return False
     return unsafe
 
 
 def _editions(data: dict[str, Any], report: Report) -> Editions:
-    editions = data.get("editions", {})
+    editions = data.get("editions")
     default = Editions()
-    if not isinstance(editions, dict) or set(editions) - {"weekly", "monthly", "top"}:
-        report("editions", "must be a mapping {weekly: bool, monthly: bool, top: N}")
+    if editions is None:
+        return default
+    if not isinstance(editions, dict):
+        shape = "{weekly: bool, monthly: bool, top: N}"
+        report("editions", f"must be a mapping {shape}, not {yamlfm.show(editions)}")
+        return default
+    if _unknown(editions, ("weekly", "monthly", "top"), "editions", report):
         return default
     weekly = editions.get("weekly", default.weekly)
     monthly = editions.get("monthly", default.monthly)
     top = editions.get("top", default.top)
-    if not isinstance(weekly, bool) or not isinstance(monthly, bool):
-        report("editions", "weekly and monthly must be true or false")
-        return default
+    for key, flag in (("weekly", weekly), ("monthly", monthly)):
+        if not isinstance(flag, bool):
+            report(f"editions.{key}", f"must be true or false, not {yamlfm.show(flag)}")
+            return default
     if isinstance(top, bool) or not isinstance(top, int) or top < 1:
-        report("editions", f"top must be a whole number of 1 or more, not {top!r}")
+        report("editions.top", f"must be a whole number of 1 or more, not {yamlfm.show(top)}")
         return default
     return Editions(weekly, monthly, top)
 
@@ -193,15 +286,24 @@ def _promo(data: dict[str, Any], report: Report) -> Promo | None:
     if promo is None:
         return None
     keys = ("title", "text", "url", "label")
-    if not isinstance(promo, dict) or set(promo) - set(keys):
-        report("promo", "must be a mapping with title, text, url and label")
+    if not isinstance(promo, dict):
+        report(
+            "promo", f"must be a mapping with title, text, url and label, not {yamlfm.show(promo)}"
+        )
+        return None
+    if _unknown(promo, keys, "promo", report):
         return None
     values = {k: promo.get(k, "") for k in keys}
-    if not all(isinstance(v, str) for v in values.values()) or not values["url"]:
-        report("promo", "title, text, url and label must be strings, and url is required")
+    for key, value in values.items():
+        if not isinstance(value, str):
+            report(f"promo.{key}", f"must be text, not {yamlfm.show(value)}")
+            return None
+    if not values["url"]:
+        report("promo", "needs a url")
         return None
-    if urlsplit(values["url"]).scheme not in ("http", "https", ""):
-        report("promo", f"url '{values['url']}' must be http(s) or a site path")
+    parts = _split_url(values["url"])
+    if parts is None or parts.scheme not in ("http", "https", ""):
+        report("promo.url", f"'{values['url']}' must be an http(s) URL or a site path")
         return None
     return Promo(values["title"], values["text"], values["url"], values["label"] or "Learn more")
 
@@ -209,7 +311,11 @@ def _promo(data: dict[str, Any], report: Report) -> Promo | None:
 def with_base_url(config: SiteConfig, base_url: str) -> SiteConfig:
     """Return config with base_url replaced (from --base-url); ConfigError if it is bad."""
     problems: list[str] = []
-    url = _base_url(base_url, lambda _k, m: problems.append(m))
+
+    def report(key: str, message: str, at: str | None = None) -> None:
+        problems.append(message)
+
+    url = _base_url(base_url, report)
     if problems:
         raise ConfigError([Problem(Path("--base-url"), 0, None, problems[0])])
     return replace(config, base_url=url)

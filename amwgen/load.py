@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import errno
 import os
 import stat
 from dataclasses import dataclass
@@ -41,7 +42,7 @@ def load_content(site_dir: Path) -> Loaded:
         if doc is None:
             continue
         top = rel.split("/", 1)[0] if "/" in rel else ""
-        (special[top] if top in special else articles).append(doc)
+        special.get(top, articles).append(doc)
     return Loaded(
         tuple(articles),
         tuple((name, tuple(docs)) for name, docs in special.items()),
@@ -50,7 +51,9 @@ def load_content(site_dir: Path) -> Loaded:
     )
 
 
-def _walk(site_dir: Path, content: Path, warnings: list[Problem], problems: list[Problem]) -> list[str]:
+def _walk(
+    site_dir: Path, content: Path, warnings: list[Problem], problems: list[Problem]
+) -> list[str]:
     """Posix paths below content/ of the Markdown files to read; odd entries are reported."""
     found: list[str] = []
     if not content.is_dir():
@@ -65,23 +68,34 @@ def _walk(site_dir: Path, content: Path, warnings: list[Problem], problems: list
             if name.startswith(".") or not name.endswith(".md"):
                 continue
             path = Path(dirpath) / name
-            rel = path.relative_to(content).as_posix()
-            try:
-                mode = os.lstat(path).st_mode
-            except OSError as err:
-                problems.append(_at(path, f"cannot read: {err.strerror}"))
-                continue
-            if stat.S_ISLNK(mode):
-                target = path.resolve()
-                if not target.is_relative_to(root):
-                    warnings.append(_at(path, "is a link to outside the site; not followed", "warning"))
-                    continue
-                mode = os.stat(path).st_mode if target.exists() else 0
-            if not stat.S_ISREG(mode):
-                problems.append(_at(path, "is not a regular file"))
-                continue
-            found.append(rel)
+            problem = _odd_file(path, root)
+            if problem is None:
+                found.append(path.relative_to(content).as_posix())
+            else:
+                (problems if problem.severity == "error" else warnings).append(problem)
     return found
+
+
+def _odd_file(path: Path, root: Path) -> Problem | None:
+    """Why path cannot be read as an article (a link out of the site only warns); None if it can."""
+    try:
+        mode = os.lstat(path).st_mode
+        if stat.S_ISLNK(mode):
+            target = path.resolve(strict=True)
+            if not target.is_relative_to(root):
+                return _at(path, "is a link to outside the site; not followed", "warning")
+            mode = os.stat(path).st_mode
+    except FileNotFoundError:
+        return _at(path, "is a link to a file that does not exist")
+    except RuntimeError:  # Python 3.11 reports a symlink loop so; later ones raise ELOOP
+        return _at(path, "is a link that loops")
+    except OSError as err:
+        if err.errno == errno.ELOOP:
+            return _at(path, "is a link that loops")
+        return _at(path, f"cannot read: {err.strerror or err}")
+    if not stat.S_ISREG(mode):
+        return _at(path, "is not a regular file")
+    return None
 
 
 def _at(path: Path, message: str, severity: str = "error") -> Problem:
@@ -101,34 +115,51 @@ def read_doc(site_dir: Path, rel: str, problems: list[Problem]) -> RawDoc | None
 
 def parse_doc(path: Path, rel: str, data: bytes, problems: list[Problem]) -> RawDoc | None:
     """Turn a file's bytes into a RawDoc (None, with a problem, when that cannot be done)."""
-    try:
-        text = data.decode("utf-8-sig")
-    except UnicodeDecodeError as err:
-        line = data[: err.start].count(b"\n") + 1
-        problems.append(Problem(path, line, None, f"not valid UTF-8 (byte {err.start})"))
-        return None
-    text = text.replace("\r\n", "\n")
-    if "\x00" in text:
-        line = text[: text.index("\x00")].count("\n") + 1
-        problems.append(Problem(path, line, None, "contains a NUL character"))
+    text = _decode(path, data, problems)
+    if text is None:
         return None
     try:
         split = yamlfm.split(text)
     except yamlfm.YamlError as err:
-        problems.append(Problem(path, 1, None, err.message))
+        problems.append(Problem(path, err.line + 1, None, err.message))
         return None
     if split is None:
-        problems.append(Problem(path, 1, None, "no front matter: the file must start with '---'"))
+        problems.append(
+            Problem(path, 1, None, "no front matter: the file must start with a '---' line")
+        )
         return None
     try:
         mapping = yamlfm.load_mapping(split.yaml_text)
     except yamlfm.YamlError as err:
-        message = f"front matter is not valid YAML: {err.message}"
-        if err.message.startswith("front matter"):
-            message = err.message
+        # SPEC 6: YAML's own line plus the front matter's offset.
+        kind = "is not valid YAML:" if err.syntax else ""
+        message = " ".join(filter(None, ("front matter", kind, err.message)))
         problems.append(Problem(path, split.yaml_line + err.line + 1, None, message))
         return None
     for key, line in mapping.duplicates:
         problems.append(Problem(path, split.yaml_line + line + 1, key, "key given twice"))
     key_lines = {k: split.yaml_line + v + 1 for k, v in mapping.key_lines.items()}
     return RawDoc(path, rel, mapping.data, key_lines, split.body, split.body_line + 1)
+
+
+def _decode(path: Path, data: bytes, problems: list[Problem]) -> str | None:
+    """The file as text with LF line ends; None, with a located problem, if it is not UTF-8."""
+    bom = 3 if data.startswith(b"\xef\xbb\xbf") else 0  # a BOM is allowed and dropped
+    try:
+        text = data[bom:].decode("utf-8")
+    except UnicodeDecodeError as err:
+        offset = bom + err.start
+        line = data[:offset].count(b"\n") + 1
+        bad = data[offset : offset + 1].hex()
+        message = f"is not UTF-8 text (byte 0x{bad} at offset {offset}); save the file as UTF-8"
+        problems.append(Problem(path, line, None, message))
+        return None
+    # CRLF (Windows) and lone CR (old Mac) both end a line, as in YAML and CommonMark.
+    text = text.replace("\r\n", "\n").replace("\r", "\n")
+    if "\x00" in text:
+        line = text.count("\n", 0, text.index("\x00")) + 1
+        problems.append(
+            Problem(path, line, None, "contains a NUL character (is it a binary file?)")
+        )
+        return None
+    return text

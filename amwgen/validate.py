@@ -3,15 +3,30 @@
 from __future__ import annotations
 
 import difflib
+import posixpath
+import re
 from collections.abc import Callable
 from datetime import date, datetime, time
+from functools import partial
+from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo
 
+from amwgen import yamlfm
 from amwgen.load import Loaded
-from amwgen.markdown import render_markdown
-from amwgen.model import Article, Content, PlainPage, Problem, Profile, RawDoc, Scale, SiteConfig, Source
+from amwgen.markdown import Rendered, render_markdown, with_links
+from amwgen.model import (
+    Article,
+    Content,
+    PlainPage,
+    Problem,
+    Profile,
+    RawDoc,
+    Scale,
+    SiteConfig,
+    Source,
+)
 from amwgen.slug import slugify
 
 ARTICLE_KEYS = (
@@ -36,8 +51,19 @@ PROFILE_KEYS = {"players": ("title", "url", "kind", "aliases"), "topics": ("titl
 PAGE_KEYS = ("title", "slug", "summary")
 # SPEC 4: top-level paths the generator owns; a plain page may not take them.
 RESERVED_SLUGS = frozenset(
-    "news tags topics players categories regions scores editions page assets search".split()
+    ("news", "tags", "topics", "players", "categories", "regions")
+    + ("scores", "editions", "page", "assets", "search")
 )
+# SPEC 3: a date, or a datetime with or without offset; nothing looser (no ISO weeks, no 20261121).
+DATE_RE = re.compile(r"\d{4}-\d{2}-\d{2}")
+DATETIME_RE = re.compile(
+    r"\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}(:\d{2}(\.\d{1,6})?)?(Z|[+-]\d{2}:?\d{2})?"
+)
+DATE_FORMS = "YYYY-MM-DD or YYYY-MM-DDTHH:MM[:SS][+HH:MM]"
+# Issue 5: {source path below content/: URL path} of every document a body may link to.
+Targets = dict[str, str]
+# Years whose dates survive conversion to any offset and one day either side.
+YEARS = (1000, 9998)
 
 
 class Checker:
@@ -59,24 +85,28 @@ class Checker:
                 self.report(None, f"unknown key '{key}'{hint}", self.doc.key_lines.get(key, 1))
 
     def required(self, keys: tuple[str, ...]) -> None:
+        # SPEC 6: a missing key is reported at line 1; an empty one at its own line.
         for key in keys:
             if key not in self.doc.fields:
                 self.report(None, f"missing required key '{key}'", 1)
+            elif self.doc.fields[key] is None:
+                self.report(key, "must not be empty")
 
     def text(self, key: str, required: bool = False) -> str | None:
         value = self.doc.fields.get(key)
         if value is None:
-            return None
+            return None  # absent, or empty (required() reports that)
         if isinstance(value, bool) or not isinstance(value, str | int | float):
             self.report(key, f"must be text, not {_kind(value)}")
             return None
-        text = " ".join(str(value).split())
+        text = " ".join(_scalar_text(value).split())
         if required and not text:
             self.report(key, "must not be empty")
             return None
         return text
 
     def terms(self, key: str) -> tuple[str, ...]:
+        """SPEC 3: a string or a list of strings; one name per slug, first spelling kept."""
         value = self.doc.fields.get(key)
         if value is None:
             return ()
@@ -87,7 +117,7 @@ class Checker:
             if isinstance(item, bool) or not isinstance(item, str | int | float):
                 self.report(key, f"each item must be text, not {_kind(item)}")
                 continue
-            name = " ".join(str(item).split())
+            name = " ".join(_scalar_text(item).split())
             slug = slugify(name)
             if not slug:
                 self.report(key, f"'{name}' has no letters or digits to make a slug from")
@@ -97,14 +127,36 @@ class Checker:
         return tuple(names)
 
 
+def _scalar_text(value: str | int | float) -> str:
+    """A YAML scalar as text; a huge number (str() would raise) is shown as its kind."""
+    if isinstance(value, int) and value.bit_length() > 128:
+        return yamlfm.show(value)
+    return str(value)
+
+
 def _kind(value: Any) -> str:
     if isinstance(value, bool):
         return "true/false"
-    return {dict: "a mapping", list: "a list"}.get(type(value), type(value).__name__)
+    if value is None:
+        return "an empty value"
+    names = (
+        (str, "text"),
+        (int | float, "a number"),
+        (dict, "a mapping"),
+        (list, "a list"),
+        (bytes, "binary data"),
+        (set, "a set"),
+    )
+    return next((name for kind, name in names if isinstance(value, kind)), type(value).__name__)
 
 
-def validate_article(doc: RawDoc, config: SiteConfig) -> tuple[Article | None, list[Problem]]:
-    """Return the Article a RawDoc describes, or None with every problem found."""
+def validate_article(
+    doc: RawDoc, config: SiteConfig, targets: Targets | None = None
+) -> tuple[Article | None, list[Problem]]:
+    """Return the Article a RawDoc describes, or None with every problem found.
+
+    With targets, links to source .md files become their URLs (else they are left as written).
+    """
     check = Checker(doc)
     check.known_keys(ARTICLE_KEYS)
     check.required(REQUIRED_KEYS)
@@ -113,15 +165,15 @@ def validate_article(doc: RawDoc, config: SiteConfig) -> tuple[Article | None, l
     published = _date(check, "date", zone)
     updated = _date(check, "updated", zone)
     if published and updated and updated < published:
-        check.report("updated", "is before date")
+        given = (yamlfm.show(doc.fields.get(k)) for k in ("updated", "date"))
+        check.report("updated", "{} is before date {}".format(*given))
     novelty = _score(check, "novelty", config.novelty)
     significance = _score(check, "significance", config.significance)
     read = _read(check)
     slug = _slug(check, doc.rel.rsplit("/", 1)[-1].removesuffix(".md"))
-    draft = doc.fields.get("draft", False)
-    if not isinstance(draft, bool):
-        check.report("draft", "must be true or false")
+    draft = _draft(check)
     rendered = render_markdown(doc.body, config.unsafe_html)
+    body_html = _resolve_links(check, rendered, targets)
     fields = (
         check.text("category"),
         _region(check),
@@ -132,10 +184,19 @@ def validate_article(doc: RawDoc, config: SiteConfig) -> tuple[Article | None, l
         check.text("summary"),
     )
     category, region, source, topics, players, tags, summary = fields
-    if check.problems or title is None or published is None or novelty is None:
+    if check.problems:
         return None, check.problems
-    if significance is None or slug is None:
-        return None, check.problems
+    if (
+        title is None
+        or published is None
+        or novelty is None
+        or significance is None
+        or slug is None
+    ):
+        # Every None above comes with a problem; this guards that promise.
+        return None, [
+            Problem(doc.path, 1, None, "article could not be read (amwgen bug: no reason given)")
+        ]
     article = Article(
         path=doc.path,
         rel=doc.rel,
@@ -154,50 +215,75 @@ def validate_article(doc: RawDoc, config: SiteConfig) -> tuple[Article | None, l
         players=players,
         tags=tags,
         summary=summary or rendered.summary,
-        body_html=rendered.html,
+        body_html=body_html,
         words=rendered.words,
-        draft=draft is True,
+        draft=draft,
     )
     return article, []
 
 
 def _date(check: Checker, key: str, zone: ZoneInfo) -> datetime | None:
+    """SPEC 3: a date is midnight, a time without offset local time, both in the site's zone."""
     value = check.doc.fields.get(key)
     if value is None:
         return None
-    text = str(value).strip() if isinstance(value, str | int) else ""
+    if isinstance(value, date):  # an explicit !!timestamp tag
+        value = value.isoformat()
+    text = value.strip() if isinstance(value, str) else ""
     try:
-        if len(text) == 10:
-            return datetime.combine(date.fromisoformat(text), time(), zone)
-        moment = datetime.fromisoformat(text)
+        if DATE_RE.fullmatch(text):
+            moment = datetime.combine(date.fromisoformat(text), time())
+        elif DATETIME_RE.fullmatch(text):
+            moment = datetime.fromisoformat(text)
+        else:
+            raise ValueError(text)
     except ValueError:
-        check.report(key, f"'{value}' is not a date (YYYY-MM-DD or YYYY-MM-DDTHH:MM[:SS][+HH:MM])")
+        check.report(key, f"{yamlfm.show(value)} is not a date ({DATE_FORMS})")
         return None
-    # SPEC 3: a time without an offset is local time in the site's timezone.
+    if not YEARS[0] <= moment.year <= YEARS[1]:
+        check.report(key, f"{yamlfm.show(value)} is out of range (years {YEARS[0]} to {YEARS[1]})")
+        return None
     if moment.tzinfo is None:
         return moment.replace(tzinfo=zone)
     return moment.astimezone(zone)
 
 
 def _score(check: Checker, key: str, scale: Scale) -> int | None:
+    """SPEC 3: a whole number within the site's scale (site.yaml `scores:`)."""
     value = check.doc.fields.get(key)
     if value is None:
-        return None
+        return None  # absent or empty: required() reports it
     if isinstance(value, bool) or not isinstance(value, int):
-        check.report(key, f"{value!r} is not a whole number")
+        check.report(
+            key, f"must be a whole number from {scale.min} to {scale.max}, not {yamlfm.show(value)}"
+        )
         return None
     if not scale.min <= value <= scale.max:
-        check.report(key, f"{value} is outside {scale.min}..{scale.max}")
+        check.report(key, f"{yamlfm.show(value)} is outside {scale.min}..{scale.max}")
         return None
     return value
 
 
+def _draft(check: Checker) -> bool:
+    # SPEC 3: YAML 1.2 booleans; `draft: yes` is the string "yes", not true.
+    draft = check.doc.fields.get("draft", False)
+    if draft is None:
+        return False
+    if not isinstance(draft, bool):
+        check.report("draft", f"must be true or false, not {yamlfm.show(draft)}")
+        return False
+    return draft
+
+
 def _read(check: Checker) -> dict[str, str]:
+    """SPEC 3: `read:` holds one line of text for novelty and for significance."""
     value = check.doc.fields.get("read")
     if value is None:
         return {}
     if not isinstance(value, dict):
-        check.report("read", "must be a mapping with novelty and significance lines")
+        check.report(
+            "read", f"must be a mapping with novelty and significance lines, not {_kind(value)}"
+        )
         return {}
     out: dict[str, str] = {}
     for key, line in value.items():
@@ -206,14 +292,21 @@ def _read(check: Checker) -> dict[str, str]:
             close = difflib.get_close_matches(str(key), ("novelty", "significance"), n=1)
             hint = f" (did you mean '{close[0]}'?)" if close else ""
             check.report("read", f"unknown key '{key}'{hint}", check.doc.key_lines.get(where))
+        elif line is None:
+            continue
         elif isinstance(line, bool) or not isinstance(line, str | int | float):
-            check.report(where, "must be one line of text", check.doc.key_lines.get(where))
+            check.report(
+                where,
+                f"must be one line of text, not {_kind(line)}",
+                check.doc.key_lines.get(where),
+            )
         else:
-            out[str(key)] = " ".join(str(line).split())
+            out[str(key)] = " ".join(_scalar_text(line).split())
     return out
 
 
 def _slug(check: Checker, default: str) -> str | None:
+    """SPEC 3: an explicit slug is slugified like a file name (`../../etc/x` -> `etc-x`)."""
     given = check.text("slug")
     slug = slugify(given if given is not None else default)
     if not slug:
@@ -234,28 +327,52 @@ def _region(check: Checker) -> str | None:
 
 
 def _source(check: Checker) -> Source | None:
+    """SPEC 3: an http(s) URL, or {url: ..., name: ...}."""
     value = check.doc.fields.get("source")
     if value is None:
         return None
-    name = ""
+    name: Any = ""
     if isinstance(value, dict):
-        unknown = set(value) - {"url", "name"}
+        unknown = sorted(str(k) for k in value if k not in ("url", "name"))
         if unknown:
-            check.report("source", f"unknown key '{sorted(map(str, unknown))[0]}' (url, name)")
+            close = difflib.get_close_matches(unknown[0], ("url", "name"), n=1)
+            hint = f" (did you mean '{close[0]}'?)" if close else " (url, name)"
+            line = check.doc.key_lines.get(f"source.{unknown[0]}")
+            check.report("source", f"unknown key '{unknown[0]}'{hint}", line)
             return None
-        name = str(value.get("name") or "")
+        name = value.get("name") or ""
+        if isinstance(name, bool) or not isinstance(name, str | int | float):
+            check.report("source", f"name must be text, not {_kind(name)}")
+            return None
         value = value.get("url")
     if not isinstance(value, str):
-        check.report("source", "must be a URL or {url: ..., name: ...}")
+        check.report("source", f"must be a URL or {{url: ..., name: ...}}, not {_kind(value)}")
         return None
-    parts = urlsplit(value.strip())
-    if parts.scheme not in ("http", "https") or not parts.netloc:
-        check.report("source", f"'{value}' is not an http(s) URL")
+    url = value.strip()
+    host = http_host(url)
+    if host is None:
+        check.report("source", f"{yamlfm.show(value)} is not an http(s) URL")
         return None
-    return Source(value.strip(), " ".join(name.split()) or parts.netloc)
+    return Source(url, " ".join(_scalar_text(name).split()) or host)
 
 
-def validate_profile(doc: RawDoc, taxonomy: str, config: SiteConfig) -> tuple[Profile | None, list[Problem]]:
+def http_host(url: str) -> str | None:
+    """The host[:port] of an absolute http(s) URL; None for anything else (SPEC 3)."""
+    if not url or any(c.isspace() or ord(c) < 32 or ord(c) == 127 for c in url):
+        return None
+    try:
+        parts = urlsplit(url)
+        parts.port  # noqa: B018 -- raises ValueError on a bad port
+    except ValueError:
+        return None
+    if parts.scheme.lower() not in ("http", "https") or not parts.hostname:
+        return None
+    return parts.netloc
+
+
+def validate_profile(
+    doc: RawDoc, taxonomy: str, config: SiteConfig, targets: Targets | None = None
+) -> tuple[Profile | None, list[Problem]]:
     """Return the Profile of a topic or player file, or None with its problems."""
     check = Checker(doc)
     check.known_keys(PROFILE_KEYS[taxonomy])
@@ -264,10 +381,11 @@ def validate_profile(doc: RawDoc, taxonomy: str, config: SiteConfig) -> tuple[Pr
     if not slug:
         check.report(None, "the file name has no letters or digits to make a slug from", 1)
     url = check.text("url")
-    if url is not None and urlsplit(url).scheme not in ("http", "https"):
+    if url is not None and http_host(url) is None:
         check.report("url", f"'{url}' is not an http(s) URL")
     aliases = check.terms("aliases")
     rendered = render_markdown(doc.body, config.unsafe_html)
+    body_html = _resolve_links(check, rendered, targets)
     if check.problems:
         return None, check.problems
     profile = Profile(
@@ -277,13 +395,15 @@ def validate_profile(doc: RawDoc, taxonomy: str, config: SiteConfig) -> tuple[Pr
         url=url,
         kind=check.text("kind"),
         aliases=aliases,
-        body_html=rendered.html,
+        body_html=body_html,
         summary=rendered.summary,
     )
     return profile, []
 
 
-def validate_page(doc: RawDoc, config: SiteConfig) -> tuple[PlainPage | None, list[Problem]]:
+def validate_page(
+    doc: RawDoc, config: SiteConfig, targets: Targets | None = None
+) -> tuple[PlainPage | None, list[Problem]]:
     """Return the PlainPage of a content/pages file, or None with its problems."""
     check = Checker(doc)
     check.known_keys(PAGE_KEYS)
@@ -294,27 +414,78 @@ def validate_page(doc: RawDoc, config: SiteConfig) -> tuple[PlainPage | None, li
         check.report("slug" if "slug" in doc.fields else None, f"'{slug}' is a path amwgen uses")
     summary = check.text("summary")
     rendered = render_markdown(doc.body, config.unsafe_html)
+    body_html = _resolve_links(check, rendered, targets)
     if check.problems or title is None or slug is None:
         return None, check.problems
-    return PlainPage(doc.path, slug, title, rendered.html, summary or rendered.summary), []
+    return PlainPage(doc.path, slug, title, body_html, summary or rendered.summary), []
 
 
 def validate_content(loaded: Loaded, config: SiteConfig) -> tuple[Content, list[Problem]]:
     """Validate every loaded document; the Content holds only the valid ones."""
     problems = list(loaded.problems)
-    articles = _collect(loaded.articles, lambda d: validate_article(d, config), problems)
-    problems += _duplicates([(a.slug, a.path, "slug") for a in articles])
-    pages = _collect(loaded.docs("pages"), lambda d: validate_page(d, config), problems)
-    problems += _duplicates([(p.slug, p.path, "slug") for p in pages])
+    targets = link_targets(loaded, config)
+    articles = _collect(loaded.articles, lambda d: validate_article(d, config, targets), problems)
+    slug_lines = {
+        d.path: d.key_lines.get("slug", 1) for d in (*loaded.articles, *loaded.docs("pages"))
+    }
+    problems += _duplicates([(a.slug, a.path) for a in articles], slug_lines)
+    pages = _collect(loaded.docs("pages"), lambda d: validate_page(d, config, targets), problems)
+    problems += _duplicates([(p.slug, p.path) for p in pages], slug_lines)
     profiles = []
     for taxonomy in PROFILE_KEYS:
-        found = _collect(loaded.docs(taxonomy), lambda d, t=taxonomy: validate_profile(d, t, config), problems)
+        check = partial(_profile, taxonomy, config, targets)
+        found = _collect(loaded.docs(taxonomy), check, problems)
         profiles.append((taxonomy, tuple(found)))
     content = Content(tuple(articles), tuple(profiles), tuple(pages), loaded.warnings)
     return content, problems
 
 
-def _collect(docs: tuple[RawDoc, ...], check: Callable[[RawDoc], tuple[Any, list[Problem]]], problems: list[Problem]) -> list[Any]:
+def _profile(
+    taxonomy: str, config: SiteConfig, targets: Targets, doc: RawDoc
+) -> tuple[Profile | None, list[Problem]]:
+    return validate_profile(doc, taxonomy, config, targets)
+
+
+def link_targets(loaded: Loaded, config: SiteConfig) -> Targets:
+    """Issue 5: the URL of every article, plain page and profile, by its path below content/."""
+    targets: Targets = {}
+    for doc in loaded.articles:
+        slug = _slug(Checker(doc), doc.rel.rsplit("/", 1)[-1].removesuffix(".md"))
+        if slug:
+            targets[doc.rel] = f"{config.base_path}news/{slug}/"
+    for doc in loaded.docs("pages"):
+        slug = _slug(Checker(doc), doc.rel.rsplit("/", 1)[-1].removesuffix(".md"))
+        if slug:
+            targets[doc.rel] = f"{config.base_path}{slug}/"
+    for taxonomy in PROFILE_KEYS:
+        for doc in loaded.docs(taxonomy):
+            slug = slugify(doc.rel.rsplit("/", 1)[-1].removesuffix(".md"))
+            if slug:
+                targets[doc.rel] = f"{config.base_path}{taxonomy}/{slug}/"
+    return targets
+
+
+def _resolve_links(check: Checker, rendered: Rendered, targets: Targets | None) -> str:
+    """The body's HTML with links to source .md files pointing at their pages (issue 5)."""
+    if targets is None:
+        return rendered.html
+    urls: dict[str, str] = {}
+    folder = posixpath.dirname(check.doc.rel)
+    for link in rendered.links:
+        url = targets.get(posixpath.normpath(posixpath.join(folder, link.path)))
+        if url is None:
+            line = check.doc.body_line + link.line
+            check.report("link", f"no article at '{link.path}{link.fragment}'", line)
+        else:
+            urls[link.href] = url + link.fragment
+    return with_links(rendered.html, urls)
+
+
+def _collect(
+    docs: tuple[RawDoc, ...],
+    check: Callable[[RawDoc], tuple[Any, list[Problem]]],
+    problems: list[Problem],
+) -> list[Any]:
     valid = []
     for doc in docs:
         value, found = check(doc)
@@ -324,13 +495,15 @@ def _collect(docs: tuple[RawDoc, ...], check: Callable[[RawDoc], tuple[Any, list
     return valid
 
 
-def _duplicates(keys: list[tuple[str, Any, str]]) -> list[Problem]:
-    first: dict[str, Any] = {}
+def _duplicates(keys: list[tuple[str, Path]], lines: dict[Path, int]) -> list[Problem]:
+    """SPEC 3: two documents with one slug is an error in each, naming the other files."""
+    groups: dict[str, list[Path]] = {}
+    for slug, path in keys:
+        groups.setdefault(slug, []).append(path)
     problems: list[Problem] = []
-    for slug, path, field in keys:
-        if slug in first:
-            message = f"'{slug}' is also the slug of {first[slug]}"
-            problems.append(Problem(path, 1, field, message))
-        else:
-            first[slug] = path
+    for slug, paths in groups.items():
+        for path in paths if len(paths) > 1 else ():
+            others = ", ".join(str(p) for p in paths if p != path)
+            message = f"'{slug}' is also the slug of {others}"
+            problems.append(Problem(path, lines.get(path, 1), "slug", message))
     return problems

@@ -2,15 +2,22 @@
 
 from __future__ import annotations
 
+import bisect
 import re
 from dataclasses import dataclass
+from datetime import date
 from typing import Any
 
-import frontmatter
 import yaml
+from frontmatter.default_handlers import YAMLHandler
 
 _BaseLoader: type[yaml.SafeLoader] = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
-_HANDLER = frontmatter.YAMLHandler()
+_HANDLER = YAMLHandler()
+_STR_TAG = "tag:yaml.org,2002:str"
+# Key lines are kept this many levels deep; deeper values are data nobody names by line.
+KEY_DEPTH = 3
+# Scalar keys that YAML would read as numbers, null or booleans; we keep them as written.
+_KEY_TAGS = frozenset(f"tag:yaml.org,2002:{t}" for t in ("int", "float", "null", "bool"))
 
 
 class Yaml12Loader(_BaseLoader):  # type: ignore[valid-type,misc]
@@ -37,12 +44,16 @@ Yaml12Loader.add_implicit_resolver(
 
 
 class YamlError(Exception):
-    """YAML that cannot be read; line is 0-based within the YAML text."""
+    """YAML that cannot be read; line is 0-based within the YAML text.
 
-    def __init__(self, line: int, message: str) -> None:
+    syntax is False when the YAML parses but is not a mapping of keys.
+    """
+
+    def __init__(self, line: int, message: str, syntax: bool = True) -> None:
         super().__init__(message)
         self.line = line
         self.message = message
+        self.syntax = syntax
 
 
 @dataclass(frozen=True, slots=True)
@@ -54,50 +65,125 @@ class Mapping:
     duplicates: tuple[tuple[str, int], ...]
 
 
+class _Lines:
+    """0-based line of a character index, counting only '\\n' as YAML's marks do not.
+
+    PyYAML also breaks lines at U+0085, U+2028 and U+2029; editors do not, so lines
+    come from the mark's character index instead of its line (SPEC 6: the file's line).
+    """
+
+    def __init__(self, text: str) -> None:
+        self.breaks = [i for i, char in enumerate(text) if char == "\n"]
+
+    def of(self, mark: Any) -> int:
+        index = getattr(mark, "index", None)
+        if not isinstance(index, int):
+            return int(getattr(mark, "line", 0) or 0)
+        return bisect.bisect_left(self.breaks, index)
+
+
 def load_mapping(text: str) -> Mapping:
     """Parse text as a YAML mapping (empty text is an empty mapping)."""
-    loader = Yaml12Loader(text)
+    lines = _Lines(text)
+    try:
+        loader = Yaml12Loader(text)
+    except (UnicodeError, ValueError, TypeError) as err:
+        raise YamlError(0, f"cannot read text: {err}") from None
     try:
         node = loader.get_single_node()
         if node is None:
             return Mapping({}, {}, ())
         if not isinstance(node, yaml.MappingNode):
-            raise YamlError(node.start_mark.line, "front matter must be a mapping of keys")
+            message = f"must be a mapping of 'key: value' lines, not {_node_kind(node)}"
+            raise YamlError(lines.of(node.start_mark), message, syntax=False)
         key_lines: dict[str, int] = {}
         duplicates: list[tuple[str, int]] = []
-        _collect_lines(node, "", key_lines, duplicates)
+        _collect_lines(node, "", lines, key_lines, duplicates)
         data = loader.construct_document(node)
     except yaml.MarkedYAMLError as err:
         mark = err.problem_mark or err.context_mark
-        raise YamlError(mark.line if mark else 0, _yaml_message(err)) from None
+        raise YamlError(lines.of(mark) if mark else 0, _yaml_message(err)) from None
+    except yaml.reader.ReaderError as err:
+        raise YamlError(_byte_line(text, err.position), str(err).splitlines()[0]) from None
     except yaml.YAMLError as err:
-        raise YamlError(0, str(err).splitlines()[0]) from None
-    except (ValueError, TypeError, RecursionError) as err:
+        raise YamlError(0, (str(err).splitlines() or ["invalid YAML"])[0]) from None
+    except (ValueError, TypeError, OverflowError, UnicodeError) as err:
         raise YamlError(0, f"cannot read value: {err}") from None
+    except RecursionError:
+        raise YamlError(0, "values are nested too deeply") from None
     finally:
         loader.dispose()
-    if not isinstance(data, dict) or not all(isinstance(k, str) for k in data):
-        raise YamlError(0, "front matter keys must be strings")
-    return Mapping(data, key_lines, tuple(duplicates))
+    return Mapping(_string_keys(data, node, lines), key_lines, tuple(duplicates))
+
+
+def _node_kind(node: yaml.Node) -> str:
+    if isinstance(node, yaml.SequenceNode):
+        return "a list"
+    return "a single value"
+
+
+def _byte_line(text: str, position: int) -> int:
+    # ReaderError positions count UTF-8 bytes under the C loader, characters otherwise.
+    if _BaseLoader is not yaml.SafeLoader:
+        return text.encode("utf-8", "replace")[:position].count(b"\n")
+    return text.count("\n", 0, position)
 
 
 def _collect_lines(
-    node: yaml.MappingNode, prefix: str, lines: dict[str, int], dups: list[tuple[str, int]]
+    node: yaml.MappingNode,
+    prefix: str,
+    lines: _Lines,
+    key_lines: dict[str, int],
+    dups: list[tuple[str, int]],
+    depth: int = 0,
 ) -> None:
+    """Record each key's line (three levels deep: "scores.novelty.max") and keep keys as written."""
     for key_node, value_node in node.value:
         if not isinstance(key_node, yaml.ScalarNode):
             continue
+        if key_node.tag in _KEY_TAGS:
+            # `1: x` or `~: x` is a key named "1" or "~": reported as unknown, never a crash.
+            key_node.tag = _STR_TAG
         key = prefix + str(key_node.value)
-        if key in lines:
-            dups.append((key, key_node.start_mark.line))
-        lines[key] = key_node.start_mark.line
-        if isinstance(value_node, yaml.MappingNode) and not prefix:
-            _collect_lines(value_node, key + ".", lines, dups)
+        line = lines.of(key_node.start_mark)
+        if key in key_lines:
+            dups.append((key, line))
+        key_lines[key] = line
+        if isinstance(value_node, yaml.MappingNode) and depth < KEY_DEPTH - 1:
+            _collect_lines(value_node, key + ".", lines, key_lines, dups, depth + 1)
+
+
+def _string_keys(data: Any, node: yaml.MappingNode, lines: _Lines) -> dict[str, Any]:
+    """data when every top-level key is text; else YamlError at the first odd key."""
+    if isinstance(data, dict) and all(isinstance(k, str) for k in data):
+        return data
+    line = next(
+        (lines.of(k.start_mark) for k, _v in node.value if not isinstance(k, yaml.ScalarNode)),
+        lines.of(node.start_mark),
+    )
+    raise YamlError(line, "keys must be plain names such as 'title'")
 
 
 def _yaml_message(err: yaml.MarkedYAMLError) -> str:
     problem = err.problem or err.context or "invalid YAML"
     return str(problem).strip()
+
+
+def show(value: Any) -> str:
+    """value as YAML spells it, for messages: true, 'text', 3, [a list]."""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if value is None:
+        return "an empty value"
+    if isinstance(value, str):
+        return repr(value) if len(value) <= 60 else repr(value[:57] + "...")
+    if isinstance(value, int) and value.bit_length() > 128:
+        return "a very large number"  # str() of a huge int can raise ValueError
+    if isinstance(value, int | float | date):
+        return str(value)
+    if isinstance(value, dict):
+        return "a mapping"
+    return "a list" if isinstance(value, list) else type(value).__name__
 
 
 @dataclass(frozen=True, slots=True)
@@ -118,7 +204,8 @@ def split(text: str) -> Split | None:
     try:
         fm, body = _HANDLER.split(text)
     except ValueError:
-        raise YamlError(0, "front matter is not closed by a '---' line") from None
+        raise YamlError(0, "front matter is not closed by a '---' line", syntax=False) from None
     yaml_line = text.count("\n", 0, start.end())
+    body = body.removeprefix("\n")  # the end of the closing '---' line
     body_line = text.count("\n", 0, len(text) - len(body))
     return Split(fm, yaml_line, body, body_line)
