@@ -2,19 +2,29 @@
 
 from __future__ import annotations
 
+import tempfile
 import time
 from collections import Counter
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from pathlib import Path
 
 from amwgen.config import ConfigError, load_config, with_base_url
-from amwgen.index import Index, build_index
-from amwgen.load import load_content
+from amwgen.editions import EditionNote, unused_notes, validate_notes
+from amwgen.fingerprint import Fingerprints, combine
+from amwgen.incremental import (
+    Record,
+    State,
+    load_state,
+    output_intact,
+    records_intact,
+    save_state,
+)
+from amwgen.index import Index, build_index, now_signature
 from amwgen.model import Problem, SiteConfig
-from amwgen.page import Page
-from amwgen.render import THEME_DIR, css_digest, make_env, plan_pages, render_page
-from amwgen.validate import validate_content
+from amwgen.render import THEME_DIR, css_digest, plan_pages
+from amwgen.sources import DocResult, gather
+from amwgen.workers import EnvSpec, Outcome, Previous, render_all
 from amwgen.write import write_site
 
 
@@ -25,8 +35,9 @@ class Options:
     drafts: bool = False
     future: bool = False
     base_url: str | None = None
-    clean: bool = False
+    clean: bool = False  # ignore the cache (it is still written afterwards)
     jobs: int = 1
+    save_cache: bool = True  # False: leave .amwgen-cache/ as it is (verify's clean build)
 
 
 @dataclass(frozen=True, slots=True)
@@ -37,7 +48,8 @@ class Result:
     pages: tuple[tuple[str, int], ...] = ()  # pages written by template
     terms: tuple[tuple[str, int], ...] = ()  # terms by taxonomy
     seconds: float = 0.0
-    files: int = 0
+    files: int = 0  # pages in the output
+    rendered: int = 0  # pages rendered this time (the others were unchanged)
 
     @property
     def ok(self) -> bool:
@@ -50,24 +62,32 @@ class Checked:
     index: Index | None
     problems: tuple[Problem, ...]
     warnings: tuple[Problem, ...] = field(default=())
+    notes: tuple[EditionNote, ...] = field(default=())  # issue 9: editors' notes
+    sources: dict[str, DocResult] = field(default_factory=dict)  # per-file results, to cache
 
 
-def check(site_dir: Path, options: Options) -> Checked:
-    """Load, validate and index the site; ConfigError when site.yaml is unusable."""
+def check(site_dir: Path, options: Options, cache: dict[str, DocResult] | None = None) -> Checked:
+    """Load, validate and index the site; ConfigError when site.yaml is unusable.
+
+    cache: per-file results of an earlier run; unchanged files are not parsed again.
+    """
     config = load_config(site_dir)
     if options.base_url:
         config = with_base_url(config, options.base_url)
-    loaded = load_content(site_dir)
-    content, problems = validate_content(loaded, config)
+    gathered = gather(site_dir, config, cache if cache is not None else {}, options.jobs)
+    content, problems = gathered.content, list(gathered.problems)
     index, index_problems = build_index(
         content, config, options.now, options.drafts, options.future
     )
     problems += index_problems
+    notes, note_problems = validate_notes(gathered.notes, config)
+    problems += note_problems + unused_notes(index, notes)
     errors = sorted((p for p in problems if p.severity == "error"), key=Problem.sort_key)
     warnings = sorted(
         [*content.warnings, *(p for p in problems if p.severity != "error")], key=Problem.sort_key
     )
-    return Checked(config, None if errors else index, tuple(errors), tuple(warnings))
+    index_or_none = None if errors else index
+    return Checked(config, index_or_none, tuple(errors), tuple(warnings), notes, gathered.results)
 
 
 def output_dir(site_dir: Path, config: SiteConfig, options: Options) -> Path:
@@ -84,26 +104,106 @@ def output_dir(site_dir: Path, config: SiteConfig, options: Options) -> Path:
 def build(site_dir: Path, options: Options) -> Result:
     """Build the site into its output folder; with problems, nothing is written."""
     started = time.perf_counter()
-    checked = check(site_dir, options)
+    state = State() if options.clean else load_state(site_dir)
+    checked = check(site_dir, options, state.docs)
     if checked.index is None:
         return Result(checked.problems, checked.warnings)
+    index = checked.index
     out = output_dir(site_dir, checked.config, options)
-    pages = plan_pages(checked.index)
     theme_static = THEME_DIR / "static"
+    statics = _static_dirs(site_dir, theme_static)
     site_css = site_dir / "static" / "assets" / "amwgen.css"
     css = site_css if site_css.is_file() else theme_static / "assets" / "amwgen.css"
-    nav = tuple((p.title, p.url) for p in checked.index.pages)
-    env = make_env(site_dir, checked.config, css_digest(css.read_bytes()), nav)
-    files = ((page.file, render_page(page, env)) for page in pages)
-    count = write_site(out, files, _static_dirs(site_dir, theme_static))
+    nav = tuple((p.title, p.url) for p in index.pages)
+    spec = EnvSpec(site_dir, checked.config, css_digest(css.read_bytes()), nav)
+    key = input_key(site_dir, options, out, checked, spec, statics)
+    intact = output_intact(state, out)
+    if intact and key == state.input_key and records_intact(out, state.records):
+        # Issue 8: nothing that any page is made from has changed; the output stands.
+        _save(site_dir, options, out, checked, state.records, key)
+        return _result(checked, out, started, state.records, 0)
+    pages = plan_pages(index, checked.notes)
+    previous = Previous(out.absolute(), state.records) if intact else Previous()
+
+    def fill(target: Path) -> list[Outcome]:
+        return render_all(pages, spec, target, options.jobs, previous)
+
+    outcomes = write_site(out, fill, statics)
+    records = {o.file: o.record for o in outcomes}
+    _save(site_dir, options, out, checked, records, key)
+    return _result(checked, out, started, records, sum(o.rendered for o in outcomes))
+
+
+def input_key(
+    site_dir: Path,
+    options: Options,
+    out: Path,
+    checked: Checked,
+    spec: EnvSpec,
+    statics: list[Path],
+) -> str:
+    """Digest of everything a build's output is made from, "now" included as far as it shows."""
+    assert checked.index is not None
+    prints = Fingerprints()
+    selection = (options.drafts, options.future, str(out.absolute()))
+    templates = [site_dir / "layouts", THEME_DIR / "templates"]
+    return combine(
+        prints.of(spec),
+        prints.of(selection),
+        prints.of(tuple(sorted(checked.sources))),
+        prints.of(checked.notes),
+        prints.of(now_signature(checked.index)),
+        tree_digest(templates, contents=True),
+        tree_digest(statics, contents=False),
+    )
+
+
+def tree_digest(roots: list[Path], contents: bool) -> str:
+    """Digest of the files below roots: names and bytes, or names, sizes and mtimes."""
+    parts: list[str] = []
+    for root in roots:
+        for path in sorted(root.rglob("*")) if root.is_dir() else ():
+            if not path.is_file():
+                continue
+            stat = path.stat()
+            body = path.read_bytes().hex() if contents else f"{stat.st_size}:{stat.st_mtime_ns}"
+            parts.append(f"{path}\0{body}")
+    return combine(*parts)
+
+
+def _save(
+    site_dir: Path,
+    options: Options,
+    out: Path,
+    checked: Checked,
+    records: dict[str, Record],
+    key: str,
+) -> None:
+    if options.save_cache:
+        inode = out.stat().st_ino
+        state = State(
+            docs=checked.sources,
+            output=str(out.absolute()),
+            output_inode=inode,
+            records=records,
+            input_key=key,
+        )
+        save_state(site_dir, state)
+
+
+def _result(
+    checked: Checked, out: Path, started: float, records: dict[str, Record], rendered: int
+) -> Result:
+    assert checked.index is not None
     return Result(
         problems=(),
         warnings=checked.warnings,
         output=out,
-        pages=_count_pages(pages),
+        pages=_count_files(records),
         terms=tuple((t.name, len(terms)) for t, terms in checked.index.terms),
         seconds=time.perf_counter() - started,
-        files=count,
+        files=len(records),
+        rendered=rendered,
     )
 
 
@@ -112,6 +212,38 @@ def _static_dirs(site_dir: Path, theme_static: Path) -> list[Path]:
     return [theme_static, site_dir / "static"]
 
 
-def _count_pages(pages: tuple[Page, ...]) -> tuple[tuple[str, int], ...]:
-    counts = Counter(page.template for page in pages)
+def _count_files(records: dict[str, Record]) -> tuple[tuple[str, int], ...]:
+    """Output files by kind: the first folder of their path (news, tags ...), or the file."""
+    counts = Counter(
+        name.split("/", 1)[0] if "/" in name else name.removesuffix(".html") for name in records
+    )
     return tuple(sorted(counts.items()))
+
+
+def verify(site_dir: Path, options: Options, output: Path) -> list[str]:
+    """Issue 8: build from scratch into a temp folder beside output; the files that differ.
+
+    Returns the relative paths whose bytes differ (or exist on one side only), sorted.
+    """
+    with tempfile.TemporaryDirectory(prefix=".amwgen-verify-", dir=output.parent) as tmp:
+        clean = replace(options, output=Path(tmp) / "site", clean=True, save_cache=False)
+        result = build(site_dir, clean)
+        if result.problems or result.output is None:
+            return ["(the clean build failed)"]
+        return differing_files(output, result.output)
+
+
+def differing_files(a: Path, b: Path) -> list[str]:
+    """Relative paths of files that differ between two trees, byte for byte."""
+    files_a, files_b = _files(a), _files(b)
+    differ = set(files_a) ^ set(files_b)
+    for rel in set(files_a) & set(files_b):
+        if files_a[rel].stat().st_size != files_b[rel].stat().st_size or (
+            files_a[rel].read_bytes() != files_b[rel].read_bytes()
+        ):
+            differ.add(rel)
+    return sorted(differ)
+
+
+def _files(root: Path) -> dict[str, Path]:
+    return {p.relative_to(root).as_posix(): p for p in root.rglob("*") if p.is_file()}

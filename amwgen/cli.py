@@ -8,6 +8,7 @@ import sys
 import traceback
 from collections.abc import Sequence
 from datetime import UTC, datetime
+from functools import partial
 from pathlib import Path
 from typing import NoReturn
 
@@ -15,8 +16,21 @@ from amwgen import __version__
 from amwgen.build import Options, build, check
 from amwgen.config import ConfigError
 from amwgen.model import Problem
+from amwgen.report import (
+    FORMATS,
+    as_text,
+    build_report,
+    choose_format,
+    print_problems,
+    progress,
+    write_step_summary,
+)
+from amwgen.scaffold import BadTitle, NewTerms, Refused, init_site, new_article
+from amwgen.schema import schema_json
+from amwgen.serve import serve
 
 EXIT_OK, EXIT_CONTENT, EXIT_USAGE = 0, 1, 2
+DEFAULT_PORT = 8000
 
 
 class UsageError(Exception):
@@ -56,13 +70,71 @@ def make_parser() -> argparse.ArgumentParser:
     build_cmd.add_argument(
         "--debug", action="store_true", help="show a traceback on unexpected failures"
     )
+    _report_args(build_cmd)
     check_cmd = commands.add_parser("check", help="validate everything, write nothing")
     _site_arg(check_cmd)
     _selection_args(check_cmd)
     check_cmd.add_argument(
         "--debug", action="store_true", help="show a traceback on unexpected failures"
     )
+    _report_args(check_cmd)
+    _add_writing_commands(commands)
     return parser
+
+
+def _report_args(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--format",
+        choices=FORMATS,
+        help="problems also as GitHub annotations or JSON on stdout "
+        "(default: github when GITHUB_ACTIONS is set, else text)",
+    )
+    loudness = parser.add_mutually_exclusive_group()
+    loudness.add_argument("-q", "--quiet", action="store_true", help="print only errors")
+    loudness.add_argument(
+        "-v", "--verbose", action="store_true", help="also count the files written by folder"
+    )
+
+
+def _add_writing_commands(commands: argparse._SubParsersAction[_Parser]) -> None:
+    """serve, new, init, schema: the author's loop (issue 5)."""
+    serve_cmd = commands.add_parser("serve", help="build, serve, rebuild and reload on change")
+    _site_arg(serve_cmd)
+    _selection_args(serve_cmd)
+    serve_cmd.add_argument(
+        "--port", type=_port, default=DEFAULT_PORT, help=f"default {DEFAULT_PORT}; 0 picks one"
+    )
+    serve_cmd.add_argument(
+        "--bind",
+        default="127.0.0.1",
+        metavar="ADDR",
+        help="address to listen on (default: %(default)s)",
+    )
+    serve_cmd.add_argument(
+        "--debug", action="store_true", help="show a traceback when a rebuild fails unexpectedly"
+    )
+    new_cmd = commands.add_parser("new", help="start an article dated today")
+    new_cmd.add_argument(
+        "words", nargs="+", metavar="[SITE] TITLE", help="the site folder (default: .) and title"
+    )
+    new_cmd.add_argument("--topic", action="append", default=[], help="a topic (repeatable)")
+    new_cmd.add_argument("--player", action="append", default=[], help="a player (repeatable)")
+    new_cmd.add_argument("--tag", action="append", default=[], help="a tag (repeatable)")
+    init_cmd = commands.add_parser("init", help="create a new site with one example article")
+    init_cmd.add_argument("dir", type=Path, metavar="DIR", help="folder to create the site in")
+    schema_cmd = commands.add_parser(
+        "schema", help="print the JSON Schema of article front matter (or of site.yaml)"
+    )
+    schema_cmd.add_argument(
+        "site", nargs="?", type=Path, metavar="SITE", help="use this site's score scales"
+    )
+    schema_cmd.add_argument("--site", dest="of_site", action="store_true", help="of site.yaml")
+
+
+def _port(text: str) -> int:
+    if not text.isdigit() or int(text) > 65535:
+        raise argparse.ArgumentTypeError(f"'{text}' is not a port number from 0 to 65535")
+    return int(text)
 
 
 def _site_arg(parser: argparse.ArgumentParser) -> None:
@@ -100,6 +172,7 @@ def build_now(environ: dict[str, str] | os._Environ[str]) -> datetime:
 def main(argv: Sequence[str] | None = None) -> int:
     """Run one command; return its exit code."""
     debug = "--debug" in (argv if argv is not None else sys.argv[1:])
+    args: argparse.Namespace | None = None
     try:
         args = make_parser().parse_args(argv)
         return _run(args)
@@ -107,7 +180,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(err, file=sys.stderr)
         return EXIT_USAGE
     except ConfigError as err:
-        _print_problems(err.problems)
+        fmt = choose_format(getattr(args, "format", None), os.environ)
+        print_problems(err.problems, (), fmt, sys.stdout, sys.stderr)
         return EXIT_USAGE
     except KeyboardInterrupt:
         print("amwgen: interrupted; the previous output is untouched", file=sys.stderr)
@@ -121,6 +195,8 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 def _run(args: argparse.Namespace) -> int:
+    if args.command in ("new", "init", "schema"):
+        return _write_command(args)
     options = Options(
         now=build_now(os.environ),
         output=getattr(args, "output", None),
@@ -130,32 +206,73 @@ def _run(args: argparse.Namespace) -> int:
         clean=getattr(args, "clean", False),
         jobs=getattr(args, "jobs", 1),
     )
+    if args.command == "serve":
+        clock = partial(build_now, os.environ)  # read again for each rebuild
+        return serve(args.site, options, args.bind, args.port, clock, args.debug)
     if args.command == "check":
         checked = check(args.site, options)
-        _print_problems(checked.warnings)
-        _print_problems(checked.problems)
+        fmt = _show_problems("check", checked.problems, checked.warnings, args)
         if checked.problems:
             print(f"{len(checked.problems)} error(s)", file=sys.stderr)
             return EXIT_CONTENT
         count = len(checked.index.entries) if checked.index else 0
-        print(f"ok: {count} article(s), no errors")
+        if fmt != "json" and not args.quiet:
+            print(f"ok: {count} article(s), no errors")
         return EXIT_OK
-    result = build(args.site, options)
-    _print_problems(result.warnings)
-    _print_problems(result.problems)
+    fmt = choose_format(args.format, os.environ)
+    # Issue 5: a bar only on a terminal; progress() shows it only after a second.
+    with progress(sys.stdout.isatty() and not args.quiet and fmt != "json"):
+        result = build(args.site, options)
+    _show_problems("build", result.problems, result.warnings, args)
     if result.problems:
         print(f"{len(result.problems)} error(s); nothing was written", file=sys.stderr)
         return EXIT_CONTENT
-    print(f"built {result.files} files in {result.seconds:.2f} s -> {result.output}")
+    if fmt != "json" and not args.quiet:
+        print(build_report(result, args.verbose))
+        print(f"built {result.files} files in {result.seconds:.2f} s -> {result.output}")
     return EXIT_OK
+
+
+def _show_problems(
+    command: str, errors: Sequence[Problem], warnings: Sequence[Problem], args: argparse.Namespace
+) -> str:
+    """Print a run's problems in the format asked for; return that format."""
+    fmt = choose_format(args.format, os.environ)
+    print_problems(errors, warnings, fmt, sys.stdout, sys.stderr, args.quiet)
+    summary = os.environ.get("GITHUB_STEP_SUMMARY")
+    if fmt == "github" and summary:
+        # Issue 5: a workflow shows only the first few annotations; the summary has them all.
+        write_step_summary(command, errors, warnings, summary)
+    return fmt
+
+
+def _write_command(args: argparse.Namespace) -> int:
+    """new, init and schema: commands that write or print one file, not a site."""
+    if args.command == "schema":
+        print(schema_json(args.site, args.of_site))
+        return EXIT_OK
+    now = build_now(os.environ)
+    try:
+        if args.command == "init":
+            for path in init_site(args.dir, now):
+                print(path)
+            print(f"next: amwgen serve {args.dir}")
+            return EXIT_OK
+        words = args.words
+        if len(words) > 2:
+            raise UsageError('amwgen new: give [SITE] "Title"; quote a title that has spaces')
+        site, title = (".", words[0]) if len(words) == 1 else (words[0], words[1])
+        terms = NewTerms(tuple(args.topic), tuple(args.player), tuple(args.tag))
+        print(new_article(Path(site), title, now, terms))
+        return EXIT_OK
+    except BadTitle as err:
+        raise UsageError(f"amwgen new: {err}") from None
+    except Refused as err:
+        # Issue 5: never overwrite an author's file.
+        print(f"amwgen {args.command}: {err}", file=sys.stderr)
+        return EXIT_CONTENT
 
 
 def _print_problems(problems: Sequence[Problem]) -> None:
     for problem in problems:
-        if problem.severity == "error":
-            print(problem, file=sys.stderr)
-        else:
-            where = f"{problem.field}: " if problem.field else ""
-            print(
-                f"{problem.path}:{problem.line}: warning: {where}{problem.message}", file=sys.stderr
-            )
+        print(as_text(problem), file=sys.stderr)

@@ -4,19 +4,18 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Any
 from urllib.parse import quote
 
 from feedgen.feed import FeedGenerator
 
 from amwgen import __version__
-from amwgen.index import Entry, Index
+from amwgen.index import NEWS_WINDOW, Entry, Index, recent, site_updated
 from amwgen.model import SiteConfig
 from amwgen.page import Page
 
 FEED_SIZE = 20
-NEWS_SITEMAP_HOURS = 48
 
 
 @dataclass(frozen=True, slots=True)
@@ -42,12 +41,13 @@ def plan_feeds(index: Index) -> list[Page]:
     """SPEC 4: site feeds, one per tag and topic, and the top-significance feed."""
     config = index.config
     pages = []
+    fallback = site_updated(index)
 
     def add(
         title: str, path: str, page: str, entries: tuple[Entry, ...], kind: str = "atom"
     ) -> None:
         newest = entries[:FEED_SIZE]
-        updated = max((e.article.lastmod for e in newest), default=index.now)
+        updated = max((e.article.lastmod for e in newest), default=fallback)
         pages.append(Page(path, kind, FeedData(title, path, page, newest, updated)))
 
     add(config.title, "/feed.xml", "/", index.entries)
@@ -141,7 +141,7 @@ def json_feed(data: FeedData, config: SiteConfig) -> bytes:
 
 def sitemap_data(index: Index, pages: list[Page]) -> SitemapData:
     """Every HTML page but 404 with its lastmod: its newest article, else the site's."""
-    site_lastmod = max((e.article.lastmod for e in index.entries), default=index.now)
+    site_lastmod = site_updated(index)
     urls = []
     for page in pages:
         if not page.path.endswith("/"):
@@ -162,5 +162,4 @@ def _entries_of(data: Any) -> tuple[Entry, ...]:
 
 def news_sitemap_data(index: Index) -> NewsSitemapData:
     """SPEC 4: articles of the 48 hours before "now"."""
-    since = index.now - timedelta(hours=NEWS_SITEMAP_HOURS)
-    return NewsSitemapData(tuple(e for e in index.entries if e.article.date >= since))
+    return NewsSitemapData(recent(index, NEWS_WINDOW))

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import heapq
 from collections import Counter, defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import UTC, date, datetime, timedelta
+from zoneinfo import ZoneInfo
 
 from amwgen.model import Article, Content, PlainPage, Problem, Profile, SiteConfig
 from amwgen.slug import slugify
@@ -35,10 +37,14 @@ TAXONOMIES = (
     Taxonomy("categories", "category", "category", "Categories"),
     Taxonomy("regions", "region", "region", "Regions", upper=True),
 )
+WEIGHTED = tuple(t for t in TAXONOMIES if t.weight)
 RELATED_COUNT = 5
+NEWS_WINDOW = timedelta(hours=48)  # SPEC 4: the Google News sitemap's span before "now"
+SCORES_WINDOW = timedelta(days=30)  # issue 4: /scores/ lists the top stories of this span
+EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 CONNECTS_WINDOW = 5
 # Related News: a term shared by more articles than this contributes only its newest ones.
-RELATED_POSTINGS_LIMIT = 400
+RELATED_POSTINGS_LIMIT = 200
 
 
 @dataclass(frozen=True, slots=True)
@@ -53,6 +59,7 @@ class Entry:
 
     article: Article
     links: tuple[tuple[str, tuple[TermLink, ...]], ...]
+    rank: int = 0  # place in the site order: newest first, then slug
 
     def terms(self, taxonomy: str) -> tuple[TermLink, ...]:
         for name, links in self.links:
@@ -136,7 +143,7 @@ def build_index(
     for taxonomy in TAXONOMIES:
         for profile in content.profiles_of(taxonomy.name):
             names[taxonomy.name][profile.slug] = profile.title
-    entries = tuple(_entry(a, resolvers, names) for a in articles)
+    entries = tuple(_entry(a, rank, resolvers, names) for rank, a in enumerate(articles))
     terms = tuple(
         (t, _terms(t, entries, resolvers[t.name], names[t.name], content.profiles_of(t.name)))
         for t in TAXONOMIES
@@ -185,7 +192,10 @@ def _display_names(
 
 
 def _entry(
-    article: Article, resolvers: dict[str, _Resolver], names: dict[str, dict[str, str]]
+    article: Article,
+    rank: int,
+    resolvers: dict[str, _Resolver],
+    names: dict[str, dict[str, str]],
 ) -> Entry:
     links = []
     for taxonomy in TAXONOMIES:
@@ -194,7 +204,7 @@ def _entry(
         links.append(
             (taxonomy.name, tuple(TermLink(shown[s], f"/{taxonomy.name}/{s}/") for s in slugs))
         )
-    return Entry(article, tuple(links))
+    return Entry(article, tuple(links), rank)
 
 
 def _terms(
@@ -272,23 +282,51 @@ def related(entry: Entry, terms_by_url: dict[str, Term]) -> tuple[Related, ...]:
     Candidates come from the term index (never all pairs); a term shared by more than
     RELATED_POSTINGS_LIMIT articles contributes only its newest ones.
     """
-    scores: Counter[str] = Counter()
-    shares: dict[str, list[str]] = defaultdict(list)
-    found: dict[str, Entry] = {}
-    me = entry.article.slug
-    for taxonomy in TAXONOMIES:
-        if not taxonomy.weight:
-            continue
+    scores: dict[int, int] = {}
+    by_rank: dict[int, Entry] = {}
+    for taxonomy in WEIGHTED:
         for link in entry.terms(taxonomy.name):
-            term = terms_by_url[link.url]
-            for other in term.entries[:RELATED_POSTINGS_LIMIT]:
-                slug = other.article.slug
-                if slug == me:
-                    continue
-                scores[slug] += taxonomy.weight
-                shares[slug].append(link.name)
-                found[slug] = other
-    best = sorted(scores, key=lambda s: (-scores[s], -found[s].article.date.timestamp(), s))[
-        :RELATED_COUNT
-    ]
-    return tuple(Related(found[s], scores[s], tuple(shares[s])) for s in best)
+            for other in terms_by_url[link.url].entries[:RELATED_POSTINGS_LIMIT]:
+                rank = other.rank
+                scores[rank] = scores.get(rank, 0) + taxonomy.weight
+                by_rank[rank] = other
+    scores.pop(entry.rank, None)
+    # Ranks follow the site order (newest first, then slug): the lower rank wins a tie.
+    best = heapq.nsmallest(RELATED_COUNT, [(-score, rank) for rank, score in scores.items()])
+    return tuple(Related(by_rank[r], -s, _shared(entry, by_rank[r])) for s, r in best)
+
+
+def _shared(entry: Entry, other: Entry) -> tuple[str, ...]:
+    """Names of the weighted terms two entries share, topics first."""
+    shared = []
+    for taxonomy in WEIGHTED:
+        theirs = set(other.terms(taxonomy.name))
+        shared += [link.name for link in entry.terms(taxonomy.name) if link in theirs]
+    return tuple(shared)
+
+
+def recent(index: Index, span: timedelta) -> tuple[Entry, ...]:
+    """Entries dated within span before "now", newest first."""
+    since = index.now - span
+    return tuple(e for e in index.entries if e.article.date >= since)
+
+
+def site_updated(index: Index) -> datetime:
+    """The newest modification time of any article; the Unix epoch for an empty site.
+
+    Never the clock: a page's bytes depend on its content, not on when it was built.
+    """
+    return max((e.article.lastmod for e in index.entries), default=EPOCH)
+
+
+def now_signature(index: Index) -> tuple[object, ...]:
+    """All that pages take from "now": which stories are in each time window, and the
+    current ISO week and month (editions mark the running one)."""
+    today = index.now.astimezone(ZoneInfo(index.config.timezone))
+    return (
+        tuple(e.article.slug for e in index.entries),
+        tuple(e.article.slug for e in recent(index, NEWS_WINDOW)),
+        tuple(e.article.slug for e in recent(index, SCORES_WINDOW)),
+        today.isocalendar()[:2],
+        (today.year, today.month),
+    )

@@ -51,6 +51,11 @@ def load_content(site_dir: Path) -> Loaded:
     )
 
 
+def find_sources(site_dir: Path, warnings: list[Problem], problems: list[Problem]) -> list[str]:
+    """Sorted posix paths below content/ of every Markdown file to read."""
+    return sorted(_walk(site_dir, site_dir / "content", warnings, problems))
+
+
 def _walk(
     site_dir: Path, content: Path, warnings: list[Problem], problems: list[Problem]
 ) -> list[str]:

@@ -6,8 +6,10 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import cache
 from typing import Any
+from urllib.parse import unquote, urlsplit
 
 from markdown_it import MarkdownIt
+from markdown_it.common.utils import escapeHtml
 from markdown_it.renderer import RendererHTML
 from markdown_it.token import Token
 from markdown_it.utils import EnvType, OptionsDict
@@ -21,10 +23,21 @@ BAD_SCHEMES = ("javascript:", "vbscript:", "file:", "data:")
 
 
 @dataclass(frozen=True, slots=True)
+class SourceLink:
+    """A relative link to another Markdown source file, `[see](../2026/11/other.md#why)`."""
+
+    href: str  # as rendered into the HTML (normalized by markdown-it)
+    path: str  # the .md path, percent-decoded, relative to the linking file
+    fragment: str  # "#why" or ""
+    line: int  # 0-based line within the body
+
+
+@dataclass(frozen=True, slots=True)
 class Rendered:
     html: str
     summary: str  # plain text of the first paragraph
     words: int
+    links: tuple[SourceLink, ...] = ()  # left as written; see with_links
 
 
 def render_markdown(body: str, unsafe_html: bool = False) -> Rendered:
@@ -33,7 +46,44 @@ def render_markdown(body: str, unsafe_html: bool = False) -> Rendered:
     env: dict[str, Any] = {}
     tokens = md.parse(body, env)
     html = md.renderer.render(tokens, md.options, env)
-    return Rendered(html, _first_paragraph(tokens), _count_words(tokens))
+    return Rendered(html, _first_paragraph(tokens), _count_words(tokens), _source_links(tokens))
+
+
+def with_links(html: str, urls: dict[str, str]) -> str:
+    """html with every link whose href is a key of urls pointing at its value instead."""
+    for href, url in sorted(urls.items()):
+        html = html.replace(f'href="{escapeHtml(href)}"', f'href="{escapeHtml(url)}"')
+    return html
+
+
+def _source_links(tokens: Sequence[Token]) -> tuple[SourceLink, ...]:
+    """Issue 5: links to .md files, resolved once every document is known (validate_content)."""
+    found: list[SourceLink] = []
+    for token in tokens:
+        if token.type != "inline":
+            continue
+        line = token.map[0] if token.map else 0
+        for child in token.children or ():
+            if child.type in ("softbreak", "hardbreak"):
+                line += 1
+            elif child.type == "link_open":
+                link = _source_link(str(child.attrGet("href") or ""), line)
+                if link is not None:
+                    found.append(link)
+    return tuple(found)
+
+
+def _source_link(href: str, line: int) -> SourceLink | None:
+    if not href or href.startswith(("/", "#", "\\")):
+        return None
+    try:
+        parts = urlsplit(href)
+    except ValueError:
+        return None
+    path = unquote(parts.path)
+    if parts.scheme or parts.netloc or not path.endswith(".md"):
+        return None
+    return SourceLink(href, path, f"#{parts.fragment}" if parts.fragment else "", line)
 
 
 @cache

@@ -5,14 +5,16 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import date, datetime
 from pathlib import Path
 from urllib.parse import quote
 
 import jinja2
+from markupsafe import Markup
 
-from amwgen import feeds
+from amwgen import editions, feeds
 from amwgen.index import (
+    SCORES_WINDOW,
     TAXONOMIES,
     Connection,
     Entry,
@@ -25,6 +27,7 @@ from amwgen.index import (
     connections,
     player_map,
     positions,
+    recent,
     related,
     timeline,
 )
@@ -32,10 +35,20 @@ from amwgen.model import PlainPage, SiteConfig
 from amwgen.page import Page
 
 THEME_DIR = Path(__file__).parent
-MONTHS = (
-    "January February March April May June July August September October November December".split()
-)
-SCORES_RECENT_DAYS = 30
+MONTHS = [
+    "January",
+    "February",
+    "March",
+    "April",
+    "May",
+    "June",
+    "July",
+    "August",
+    "September",
+    "October",
+    "November",
+    "December",
+]
 SCORES_TOP = 10
 
 
@@ -91,7 +104,6 @@ class TaxonomyData:
 class ScoresData:
     entries: tuple[Entry, ...]
     top: tuple[Entry, ...]
-    since: datetime
 
 
 @dataclass(frozen=True, slots=True)
@@ -114,7 +126,7 @@ def paginate(
         yield Pager(number, count, base), chunk
 
 
-def plan_pages(index: Index) -> tuple[Page, ...]:
+def plan_pages(index: Index, notes: tuple[editions.EditionNote, ...] = ()) -> tuple[Page, ...]:
     """Every page of the site, in path order."""
     config = index.config
     pages: list[Page] = []
@@ -138,6 +150,7 @@ def plan_pages(index: Index) -> tuple[Page, ...]:
     pages.append(Page("/404.html", "404.html", Nothing(), "Page not found"))
     pages.append(Page("/robots.txt", "robots.txt", Nothing()))
     pages += feeds.plan_feeds(index)
+    pages += editions.plan_editions(index, notes)  # issue 9; before the sitemap lists pages
     pages.append(Page("/sitemap.xml", "sitemap.xml", feeds.sitemap_data(index, pages)))
     pages.append(Page("/news-sitemap.xml", "news-sitemap.xml", feeds.news_sitemap_data(index)))
     return tuple(sorted(pages, key=lambda p: p.path))
@@ -176,13 +189,12 @@ def _taxonomy_pages(config: SiteConfig, taxonomy: Taxonomy, terms: tuple[Term, .
 
 
 def _scores_page(index: Index) -> Page:
-    since = index.now - timedelta(days=SCORES_RECENT_DAYS)
-    recent = [e for e in index.entries if e.article.date >= since]
+    window = recent(index, SCORES_WINDOW)
     top = sorted(
-        recent,
+        window,
         key=lambda e: (-e.article.significance, -e.article.novelty, -e.article.date.timestamp()),
     )
-    data = ScoresData(index.entries, tuple(top[:SCORES_TOP]), since)
+    data = ScoresData(index.entries, tuple(top[:SCORES_TOP]))
     return Page("/scores/", "scores.html", data, "Scores")
 
 
@@ -217,7 +229,28 @@ def make_env(
         scale=score_scale,
         nav=nav,
     )
+    env.globals["card_html"] = _CardCache(env)
     return env
+
+
+class _CardCache:
+    """card.html for an entry and heading level, rendered once per process and reused.
+
+    A card is a pure function of its entry, the templates and the settings, so every list
+    page that shows the entry can share one rendering.
+    """
+
+    def __init__(self, env: jinja2.Environment) -> None:
+        self.env = env
+        self.memo: dict[tuple[str, str], Markup] = {}
+
+    def __call__(self, entry: Entry, heading: str = "h2") -> Markup:
+        key = (entry.article.slug, heading)
+        html = self.memo.get(key)
+        if html is None:
+            html = Markup(self.env.get_template("card.html").render(entry=entry, heading=heading))
+            self.memo[key] = html
+        return html
 
 
 def site_url(config: SiteConfig, path: str) -> str:
@@ -259,6 +292,9 @@ Renderer = Callable[[Page, jinja2.Environment], bytes]
 RENDERERS: dict[str, Renderer] = {
     "atom": lambda page, env: feeds.atom(page.data, _site(env)),
     "jsonfeed": lambda page, env: feeds.json_feed(page.data, _site(env)),
+    # Issue 9: an edition's email.html (template, then CSS inlined) and /editions/feed.xml.
+    "edition-email": lambda page, env: editions.email_html(page.data, env, page),
+    "editions-atom": lambda page, env: editions.atom(page.data, _site(env)),
 }
 
 
@@ -269,6 +305,17 @@ def render_page(page: Page, env: jinja2.Environment) -> bytes:
         return special(page, env)
     template = env.select_template(_template_names(page))
     return template.render(page=page.data, meta=page).encode("utf-8")
+
+
+# Templates that code renderers use, for the digest of each page's inputs.
+RENDERER_TEMPLATES: dict[str, tuple[str, ...]] = {"edition-email": ("edition-email.html",)}
+
+
+def page_templates(page: Page) -> tuple[str, ...]:
+    """The templates a page is rendered with (their includes are found from these)."""
+    if page.template in RENDERERS:
+        return RENDERER_TEMPLATES.get(page.template, ())
+    return tuple(_template_names(page))
 
 
 def _template_names(page: Page) -> list[str]:

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+from functools import lru_cache
+
 from slugify import slugify as _slugify
 
 # A file name may hold 255 bytes; keep slugs well under it whatever the script.
 MAX_SLUG_BYTES = 120
 
 
+@lru_cache(maxsize=65536)
 def slugify(text: str) -> str:
     """Return the slug of text ("" when nothing sluggable is left)."""
     slug = _slugify(text, allow_unicode=True)

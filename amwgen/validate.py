@@ -428,9 +428,9 @@ def validate_content(loaded: Loaded, config: SiteConfig) -> tuple[Content, list[
     slug_lines = {
         d.path: d.key_lines.get("slug", 1) for d in (*loaded.articles, *loaded.docs("pages"))
     }
-    problems += _duplicates([(a.slug, a.path) for a in articles], slug_lines)
+    problems += duplicate_slugs([(a.slug, a.path) for a in articles], slug_lines)
     pages = _collect(loaded.docs("pages"), lambda d: validate_page(d, config, targets), problems)
-    problems += _duplicates([(p.slug, p.path) for p in pages], slug_lines)
+    problems += duplicate_slugs([(p.slug, p.path) for p in pages], slug_lines)
     profiles = []
     for taxonomy in PROFILE_KEYS:
         check = partial(_profile, taxonomy, config, targets)
@@ -448,21 +448,29 @@ def _profile(
 
 def link_targets(loaded: Loaded, config: SiteConfig) -> Targets:
     """Issue 5: the URL of every article, plain page and profile, by its path below content/."""
+    kinds = [("articles", loaded.articles), ("pages", loaded.docs("pages"))]
+    kinds += [(taxonomy, loaded.docs(taxonomy)) for taxonomy in PROFILE_KEYS]
     targets: Targets = {}
-    for doc in loaded.articles:
-        slug = _slug(Checker(doc), doc.rel.rsplit("/", 1)[-1].removesuffix(".md"))
-        if slug:
-            targets[doc.rel] = f"{config.base_path}news/{slug}/"
-    for doc in loaded.docs("pages"):
-        slug = _slug(Checker(doc), doc.rel.rsplit("/", 1)[-1].removesuffix(".md"))
-        if slug:
-            targets[doc.rel] = f"{config.base_path}{slug}/"
-    for taxonomy in PROFILE_KEYS:
-        for doc in loaded.docs(taxonomy):
-            slug = slugify(doc.rel.rsplit("/", 1)[-1].removesuffix(".md"))
-            if slug:
-                targets[doc.rel] = f"{config.base_path}{taxonomy}/{slug}/"
+    for kind, docs in kinds:
+        for doc in docs:
+            url = link_target(doc, kind, config)
+            if url is not None:
+                targets[doc.rel] = url
     return targets
+
+
+def link_target(doc: RawDoc, kind: str, config: SiteConfig) -> str | None:
+    """The URL that a link to this document's source path leads to (None: it has no page)."""
+    name = doc.rel.rsplit("/", 1)[-1].removesuffix(".md")
+    if kind in PROFILE_KEYS:
+        term = slugify(name)
+        return f"{config.base_path}{kind}/{term}/" if term else None
+    if kind not in ("articles", "pages"):
+        return None
+    slug = _slug(Checker(doc), name)
+    if not slug:
+        return None
+    return f"{config.base_path}news/{slug}/" if kind == "articles" else f"{config.base_path}{slug}/"
 
 
 def _resolve_links(check: Checker, rendered: Rendered, targets: Targets | None) -> str:
@@ -495,7 +503,7 @@ def _collect(
     return valid
 
 
-def _duplicates(keys: list[tuple[str, Path]], lines: dict[Path, int]) -> list[Problem]:
+def duplicate_slugs(keys: list[tuple[str, Path]], lines: dict[Path, int]) -> list[Problem]:
     """SPEC 3: two documents with one slug is an error in each, naming the other files."""
     groups: dict[str, list[Path]] = {}
     for slug, path in keys:

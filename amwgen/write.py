@@ -6,16 +6,23 @@ import ctypes
 import ctypes.util
 import os
 import shutil
-from collections.abc import Iterable
+import subprocess
+from collections.abc import Callable, Iterable
 from pathlib import Path
+from typing import TypeVar
+
+T = TypeVar("T")
 
 
 class UnsafePath(Exception):
     """A page path that would land outside the output folder: a bug, never content."""
 
 
-def write_site(out: Path, files: Iterable[tuple[str, bytes]], static_dirs: Iterable[Path]) -> int:
-    """Write files into a sibling temp folder, overlay static_dirs, swap it in; return the count."""
+def write_site(out: Path, fill: Callable[[Path], T], static_dirs: Iterable[Path]) -> T:
+    """Let fill write pages into a sibling temp folder, overlay static_dirs, swap it in.
+
+    Returns what fill returned.
+    """
     out = out.absolute()
     out.parent.mkdir(parents=True, exist_ok=True)
     remove_stale(out)
@@ -24,10 +31,7 @@ def write_site(out: Path, files: Iterable[tuple[str, bytes]], static_dirs: Itera
         shutil.rmtree(tmp)
     tmp.mkdir()
     try:
-        count = 0
-        for rel, data in files:
-            _write_file(tmp, rel, data)
-            count += 1
+        result = fill(tmp)
         for static in static_dirs:
             if static.is_dir():
                 shutil.copytree(static, tmp, dirs_exist_ok=True, symlinks=False)
@@ -35,10 +39,11 @@ def write_site(out: Path, files: Iterable[tuple[str, bytes]], static_dirs: Itera
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)
         raise
-    return count
+    return result
 
 
-def _write_file(root: Path, rel: str, data: bytes) -> None:
+def write_file(root: Path, rel: str, data: bytes) -> None:
+    """Write data at root/rel, creating folders; never outside root."""
     target = root / rel
     if ".." in Path(rel).parts or not os.path.normpath(target).startswith(str(root) + os.sep):
         raise UnsafePath(rel)
@@ -51,13 +56,32 @@ def swap_in(new: Path, out: Path) -> None:
     if not out.exists() and not out.is_symlink():
         os.rename(new, out)
         return
-    if _exchange(new, out):
-        shutil.rmtree(new)
-        return
     old = out.parent / f".{out.name}.old-{os.getpid()}"
-    os.rename(out, old)
-    os.rename(new, out)
-    shutil.rmtree(old)
+    if _exchange(new, out):
+        os.rename(new, old)
+    else:
+        os.rename(out, old)
+        os.rename(new, out)
+    discard(old)
+
+
+def discard(tree: Path) -> None:
+    """Remove a replaced output tree, in the background where `rm` exists.
+
+    The new output is already in place, so nobody waits for this; a removal cut short is
+    finished by the next build (remove_stale).
+    """
+    rm = shutil.which("rm")
+    if rm is None or os.name != "posix":
+        shutil.rmtree(tree, ignore_errors=True)
+        return
+    subprocess.Popen(
+        [rm, "-rf", "--", str(tree)],
+        stdin=subprocess.DEVNULL,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        start_new_session=True,
+    )
 
 
 def _exchange(a: Path, b: Path) -> bool:

@@ -54,5 +54,11 @@ def test_golden_covers_every_page_kind() -> None:
         "robots.txt",
         "404.html",
         "hello.txt",
+        "editions/index.html",
+        "editions/2026-w47/index.html",
+        "editions/2026-w47/email.html",
+        "editions/2026-w47/email.txt",
+        "editions/2026-11/index.html",
+        "editions/feed.xml",
     ):
         assert expected in files, expected

@@ -1,0 +1,516 @@
+"""Index -> digest editions: weekly and monthly pages, email versions and an Atom feed (issue 9).
+
+SPEC 4: `/editions/`, `/editions/<yyyy>-w<ww>/` (ISO weeks) and `/editions/<yyyy>-<mm>/`,
+periods in the site's timezone, stories ranked by significance, then novelty.
+An edition is a function of the articles dated inside its period; only "what moved" also
+reads the period before it, and nothing reads the build's clock but the running flag.
+"""
+
+from __future__ import annotations
+
+import re
+from collections import Counter
+from dataclasses import dataclass
+from datetime import date, datetime, time, timedelta
+from html import escape, unescape
+from pathlib import Path
+from urllib.parse import quote, urljoin
+from zoneinfo import ZoneInfo
+
+import css_inline
+import jinja2
+from feedgen.feed import FeedGenerator
+
+from amwgen import __version__
+from amwgen.index import Entry, Index, TermLink
+from amwgen.markdown import render_markdown
+from amwgen.model import Problem, RawDoc, SiteConfig
+from amwgen.page import Page
+from amwgen.validate import YEARS, Checker
+
+KINDS = ("weekly", "monthly")
+NOTE_KEYS = ("title",)
+WEEK_SLUG = re.compile(r"([0-9]{4})-w([0-9]{2})")
+MONTH_SLUG = re.compile(r"([0-9]{4})-([0-9]{2})")
+SLUG_FORMS = "yyyy-wWW for a week (2026-w47) or yyyy-mm for a month (2026-11)"
+MOVED_TOPICS = 8  # topics shown in "what moved"
+MOVED_PLAYERS = 5  # most active players shown
+FEED_SIZE = 20  # finished editions in /editions/feed.xml
+# A relative href or src as css-inline writes them (double-quoted, no scheme).
+LINK_ATTR = re.compile(r'\b(href|src)="(?![a-zA-Z][a-zA-Z0-9+.-]*:)([^"]*)"')
+MARKDOWN_LINK = re.compile(r"\]\((?![a-zA-Z][a-zA-Z0-9+.-]*:)([^)\s]*)")
+MONTHS = ("January", "February", "March", "April", "May", "June") + (
+    "July",
+    "August",
+    "September",
+    "October",
+    "November",
+    "December",
+)
+
+
+# --- data ------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class Period:
+    """An ISO week or a calendar month in the site's timezone: [start, end)."""
+
+    kind: str  # "weekly" | "monthly"
+    slug: str  # "2026-w47" | "2026-11"
+    start: datetime  # midnight of the first day, site timezone
+    end: datetime  # midnight after the last day
+
+    @property
+    def url(self) -> str:
+        return f"/editions/{self.slug}/"
+
+    @property
+    def last_day(self) -> date:
+        return self.end.date() - timedelta(days=1)
+
+    @property
+    def title(self) -> str:
+        """ "Week 47, 2026" or "November 2026"."""
+        if self.kind == "weekly":
+            year, week, _ = self.start.isocalendar()
+            return f"Week {week}, {year}"
+        return f"{MONTHS[self.start.month - 1]} {self.start.year}"
+
+    @property
+    def noun(self) -> str:
+        return "week" if self.kind == "weekly" else "month"
+
+
+@dataclass(frozen=True, slots=True)
+class EditionNote:
+    """An editor's note: content/editions/<slug>.md (title and body)."""
+
+    path: Path
+    slug: str
+    title: str
+    body_html: str
+    body_text: str  # the Markdown source with absolute link targets, for email.txt
+
+
+@dataclass(frozen=True, slots=True)
+class Group:
+    """Stories under their first topic; topic None holds the stories without one."""
+
+    topic: TermLink | None
+    entries: tuple[Entry, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class TopicMove:
+    topic: TermLink
+    count: int  # stories on this topic in the edition
+    previous: int  # ... and in the period before
+
+    @property
+    def change(self) -> int:
+        return self.count - self.previous
+
+
+@dataclass(frozen=True, slots=True)
+class PlayerCount:
+    player: TermLink
+    count: int
+
+
+@dataclass(frozen=True, slots=True)
+class Moved:
+    """Issue 9: "what moved", computed from the data against the period before."""
+
+    previous: Period
+    previous_count: int  # stories in the period before (0: no edition there)
+    topics: tuple[TopicMove, ...]
+    players: tuple[PlayerCount, ...]
+    top_count: int  # stories at the scale's maximum significance
+    top_score: int
+
+
+@dataclass(frozen=True, slots=True)
+class Edition:
+    period: Period
+    entries: tuple[Entry, ...]  # every story of the period, ranked
+    lead: tuple[Entry, ...]  # the first `editions.top` of them
+    groups: tuple[Group, ...]  # the lead, grouped by first topic
+    rest: tuple[Entry, ...]  # the others, ranked
+    moved: Moved
+    running: bool  # the period is not over at the build's "now"
+    note: EditionNote | None
+
+    @property
+    def url(self) -> str:
+        return self.period.url
+
+    @property
+    def updated(self) -> datetime:
+        """When the edition last changed: its end, or a later change to one of its stories."""
+        return max((self.period.end, *(e.article.lastmod for e in self.entries)))
+
+
+@dataclass(frozen=True, slots=True)
+class EditionPage:
+    """Data of an edition's page and of its email versions."""
+
+    edition: Edition
+    newer: Period | None  # the neighbours of the same kind, for navigation
+    older: Period | None
+
+    @property
+    def entries(self) -> tuple[Entry, ...]:
+        # The sitemap takes a page's lastmod from its entries.
+        return self.edition.entries
+
+
+@dataclass(frozen=True, slots=True)
+class EditionsIndex:
+    """Data of /editions/: each kind's editions, newest first."""
+
+    kinds: tuple[tuple[str, tuple[Edition, ...]], ...]
+
+
+@dataclass(frozen=True, slots=True)
+class EditionsFeed:
+    path: str
+    page: str
+    editions: tuple[Edition, ...]  # finished ones, newest first
+    updated: datetime
+
+
+# --- periods -----------------------------------------------------------------------------
+
+
+def period_of(kind: str, day: date, zone: ZoneInfo) -> Period:
+    """The ISO week or month holding a day of the site's calendar."""
+    if kind == "weekly":
+        year, week, weekday = day.isocalendar()
+        first = day - timedelta(days=weekday - 1)
+        return _period(kind, f"{year}-w{week:02d}", first, first + timedelta(days=7), zone)
+    first = day.replace(day=1)
+    after = date(first.year + first.month // 12, first.month % 12 + 1, 1)
+    return _period(kind, f"{first.year}-{first.month:02d}", first, after, zone)
+
+
+def _period(kind: str, slug: str, first: date, after: date, zone: ZoneInfo) -> Period:
+    # Midnight in the zone from the calendar date, so a DST change never shifts a boundary.
+    return Period(
+        kind, slug, datetime.combine(first, time(), zone), datetime.combine(after, time(), zone)
+    )
+
+
+def parse_slug(slug: str, zone: ZoneInfo) -> Period | None:
+    """The period an edition slug names, or None if it names none (2026-w54, 2026-13)."""
+    match = WEEK_SLUG.fullmatch(slug) or MONTH_SLUG.fullmatch(slug)
+    if match is None or not YEARS[0] <= int(match[1]) <= YEARS[1]:
+        return None  # the years an article's date may have (validate.YEARS)
+    if match.re is WEEK_SLUG:
+        year, week = int(match[1]), int(match[2])
+        try:
+            first = date.fromisocalendar(year, week, 1)
+        except ValueError:
+            return None
+        return period_of("weekly", first, zone)
+    year, month = int(match[1]), int(match[2])
+    if not 1 <= month <= 12:
+        return None
+    return period_of("monthly", date(year, month, 1), zone)
+
+
+def previous_period(period: Period, zone: ZoneInfo) -> Period:
+    return period_of(period.kind, period.start.date() - timedelta(days=1), zone)
+
+
+# --- building editions -------------------------------------------------------------------
+
+
+def rank(entries: tuple[Entry, ...]) -> tuple[Entry, ...]:
+    """Issue 9: significance desc, then novelty desc, then date desc, then slug."""
+    return tuple(
+        sorted(
+            entries,
+            key=lambda e: (
+                -e.article.significance,
+                -e.article.novelty,
+                -e.article.date.timestamp(),
+                e.article.slug,
+            ),
+        )
+    )
+
+
+def group_by_topic(ranked: tuple[Entry, ...]) -> tuple[Group, ...]:
+    """Groups by first topic in the order of their best story; topic-less stories last."""
+    groups: dict[TermLink | None, list[Entry]] = {}
+    for entry in ranked:
+        topics = entry.terms("topics")
+        groups.setdefault(topics[0] if topics else None, []).append(entry)
+    ordered = [Group(t, tuple(es)) for t, es in groups.items() if t is not None]
+    if None in groups:
+        ordered.append(Group(None, tuple(groups[None])))
+    return tuple(ordered)
+
+
+def what_moved(
+    entries: tuple[Entry, ...], before: tuple[Entry, ...], previous: Period, top_score: int
+) -> Moved:
+    """Stories per topic against the period before, the most active players, top stories."""
+    now_counts = _counts(entries, "topics")
+    then_counts = _counts(before, "topics")
+    topics = [
+        TopicMove(link, now_counts[link], then_counts[link]) for link in {*now_counts, *then_counts}
+    ]
+    topics.sort(key=lambda m: (-m.count, -m.previous, m.topic.name.casefold(), m.topic.url))
+    players = sorted(
+        (PlayerCount(link, n) for link, n in _counts(entries, "players").items()),
+        key=lambda p: (-p.count, p.player.name.casefold(), p.player.url),
+    )
+    top_count = sum(1 for e in entries if e.article.significance == top_score)
+    return Moved(
+        previous,
+        len(before),
+        tuple(topics[:MOVED_TOPICS]),
+        tuple(players[:MOVED_PLAYERS]),
+        top_count,
+        top_score,
+    )
+
+
+def _counts(entries: tuple[Entry, ...], taxonomy: str) -> Counter[TermLink]:
+    return Counter(link for e in entries for link in e.terms(taxonomy))
+
+
+def build_editions(
+    index: Index, kind: str, notes: tuple[EditionNote, ...] = ()
+) -> tuple[Edition, ...]:
+    """Every non-empty edition of one kind, newest first."""
+    zone = ZoneInfo(index.config.timezone)
+    members: dict[Period, list[Entry]] = {}
+    for entry in index.entries:
+        day = entry.article.date.astimezone(zone).date()
+        members.setdefault(period_of(kind, day, zone), []).append(entry)
+    by_slug = {n.slug: n for n in notes}
+    config = index.config
+    editions = []
+    for period, found in members.items():
+        before = previous_period(period, zone)
+        ranked = rank(tuple(found))
+        lead = ranked[: config.editions.top]
+        moved = what_moved(ranked, tuple(members.get(before, ())), before, config.significance.max)
+        editions.append(
+            Edition(
+                period=period,
+                entries=ranked,
+                lead=lead,
+                groups=group_by_topic(lead),
+                rest=ranked[config.editions.top :],
+                moved=moved,
+                running=index.now < period.end,
+                note=by_slug.get(period.slug),
+            )
+        )
+    return tuple(sorted(editions, key=lambda e: e.period.start, reverse=True))
+
+
+def enabled_kinds(config: SiteConfig) -> tuple[str, ...]:
+    """SPEC 2: site.yaml `editions: {weekly, monthly}` switches each kind."""
+    flags = {"weekly": config.editions.weekly, "monthly": config.editions.monthly}
+    return tuple(kind for kind in KINDS if flags[kind])
+
+
+def plan_editions(index: Index, notes: tuple[EditionNote, ...] = ()) -> list[Page]:
+    """SPEC 4: /editions/, each edition with email.html and email.txt, /editions/feed.xml."""
+    kinds = enabled_kinds(index.config)
+    if not kinds:
+        return []
+    built = tuple((kind, build_editions(index, kind, notes)) for kind in kinds)
+    pages = [Page("/editions/", "editions.html", EditionsIndex(built), "Editions")]
+    for _, editions in built:
+        for i, edition in enumerate(editions):
+            newer = editions[i - 1].period if i > 0 else None
+            older = editions[i + 1].period if i + 1 < len(editions) else None
+            pages += _edition_pages(index.config, EditionPage(edition, newer, older))
+    finished = sorted(
+        (e for _, editions in built for e in editions if not e.running),
+        key=lambda e: (e.period.end, e.period.kind),
+        reverse=True,
+    )[:FEED_SIZE]
+    updated = max((e.updated for e in finished), default=index.now)
+    feed = EditionsFeed("/editions/feed.xml", "/editions/", tuple(finished), updated)
+    pages.append(Page(feed.path, "editions-atom", feed))
+    return pages
+
+
+def _edition_pages(config: SiteConfig, data: EditionPage) -> list[Page]:
+    edition = data.edition
+    title = f"{edition.period.title}"
+    count = len(edition.entries)
+    description = f"{config.title}: {count} {'story' if count == 1 else 'stories'}, ranked."
+    url = edition.url
+    return [
+        Page(url, "edition.html", data, title, description),
+        Page(f"{url}email.html", "edition-email", data, title, description),
+        Page(f"{url}email.txt", "edition-email.txt", data, title, description),
+    ]
+
+
+# --- editor's notes ----------------------------------------------------------------------
+
+
+def validate_notes(
+    docs: tuple[RawDoc, ...], config: SiteConfig
+) -> tuple[tuple[EditionNote, ...], list[Problem]]:
+    """content/editions/<slug>.md -> notes; a bad file name or unknown key is a located error."""
+    zone = ZoneInfo(config.timezone)
+    notes: list[EditionNote] = []
+    problems: list[Problem] = []
+    seen: dict[str, Path] = {}
+    for doc in docs:
+        note, found = _note(doc, config, zone)
+        problems += found
+        if note is None:
+            continue
+        if note.slug in seen:
+            message = f"'{note.slug}' also has a note in {seen[note.slug]}"
+            problems.append(Problem(doc.path, 1, None, message))
+            continue
+        seen[note.slug] = doc.path
+        notes.append(note)
+    return tuple(notes), problems
+
+
+def _note(
+    doc: RawDoc, config: SiteConfig, zone: ZoneInfo
+) -> tuple[EditionNote | None, list[Problem]]:
+    check = Checker(doc)
+    check.known_keys(NOTE_KEYS)
+    title = check.text("title")
+    slug = doc.rel.rsplit("/", 1)[-1].removesuffix(".md")
+    period = parse_slug(slug, zone)
+    if period is None:
+        check.report(None, f"'{slug}' is not an edition: name the file {SLUG_FORMS}", 1)
+    elif period.kind not in enabled_kinds(config):
+        message = (
+            f"{period.kind} editions are off in site.yaml (editions: {{{period.kind}: false}})"
+        )
+        check.problems.append(Problem(doc.path, 1, None, message, "warning"))
+    errors = [p for p in check.problems if p.severity == "error"]
+    if errors or period is None:
+        return None, check.problems
+    body = render_markdown(doc.body, config.unsafe_html).html
+    text = absolute_markdown(doc.body.strip(), _abs(config, period.url))
+    note = EditionNote(doc.path, slug, title or "Editor's note", body, text)
+    return note, check.problems
+
+
+def unused_notes(index: Index, notes: tuple[EditionNote, ...]) -> list[Problem]:
+    """Warnings for notes whose period has no story: issue 9, empty periods make no page."""
+    zone = ZoneInfo(index.config.timezone)
+    slugs = {
+        period_of(kind, e.article.date.astimezone(zone).date(), zone).slug
+        for kind in KINDS
+        for e in index.entries
+    }
+    return [
+        Problem(n.path, 1, None, f"no story is dated in {n.slug}, so it has no edition", "warning")
+        for n in notes
+        if n.slug not in slugs
+    ]
+
+
+# --- rendering: email HTML and Atom ------------------------------------------------------
+
+
+def email_html(data: EditionPage, env: jinja2.Environment, meta: Page) -> bytes:
+    """The email version: the template's <style> inlined into style attributes, then dropped."""
+    html = env.get_template("edition-email.html").render(page=data, meta=meta)
+    config = env.globals["site"]
+    assert isinstance(config, SiteConfig)
+    return absolute_links(inline_css(html), _abs(config, meta.path)).encode("utf-8")
+
+
+def inline_css(html: str) -> str:
+    """css-inline, offline: no stylesheet is fetched, no <style>/<link> or at-rule is kept."""
+    inliner = css_inline.CSSInliner(
+        keep_style_tags=False,
+        keep_link_tags=False,
+        keep_at_rules=False,
+        load_remote_stylesheets=False,
+    )
+    return inliner.inline(html)
+
+
+def absolute_links(html: str, base: str) -> str:
+    """Issue 9: a mail has no base URL, so relative href/src (an editor's note) are resolved."""
+
+    def resolve(match: re.Match[str]) -> str:
+        return f'{match[1]}="{escape(urljoin(base, unescape(match[2])))}"'
+
+    return LINK_ATTR.sub(resolve, html)
+
+
+def absolute_markdown(text: str, base: str) -> str:
+    """Markdown with inline link and image targets made absolute, for a plain-text mail."""
+
+    def resolve(match: re.Match[str]) -> str:
+        return f"]({urljoin(base, match[1])}"
+
+    return MARKDOWN_LINK.sub(resolve, text)
+
+
+def _abs(config: SiteConfig, path: str) -> str:
+    if path.startswith(("http://", "https://")):
+        return path
+    return config.base_url + quote(path.lstrip("/"), safe="/")
+
+
+def atom(data: EditionsFeed, config: SiteConfig) -> bytes:
+    """Issue 9: one Atom entry per finished edition, its content the edition's stories."""
+    fg = FeedGenerator()
+    fg.id(_abs(config, data.path))
+    fg.title(f"{config.title}: editions")
+    fg.author({"name": config.title})
+    fg.link(href=_abs(config, data.page), rel="alternate")
+    fg.link(href=_abs(config, data.path), rel="self")
+    fg.language(config.language)
+    fg.generator("amwgen", __version__)
+    fg.updated(data.updated)
+    for edition in data.editions:
+        fe = fg.add_entry(order="append")
+        fe.id(_abs(config, edition.url))
+        fe.title(f"{config.title}: {edition.period.title}")
+        fe.link(href=_abs(config, edition.url), rel="alternate")
+        fe.published(edition.period.end)
+        fe.updated(edition.updated)
+        count = len(edition.entries)
+        fe.summary(f"{count} {'story' if count == 1 else 'stories'}, ranked by significance.")
+        fe.content(feed_content(edition, config), type="html")
+    return fg.atom_str(pretty=True)  # type: ignore[no-any-return]
+
+
+def feed_content(edition: Edition, config: SiteConfig) -> str:
+    """The stories of an edition as HTML for a feed reader: groups, then the rest."""
+    parts: list[str] = []
+    if edition.note:
+        parts.append(f"<h2>{escape(edition.note.title)}</h2>{edition.note.body_html}")
+    for group in edition.groups:
+        name = group.topic.name if group.topic else "Other stories"
+        items = "".join(_feed_item(e, config) for e in group.entries)
+        parts.append(f"<h2>{escape(name)}</h2><ul>{items}</ul>")
+    if edition.rest:
+        items = "".join(_feed_item(e, config) for e in edition.rest)
+        parts.append(f"<h2>Also this {edition.period.noun}</h2><ul>{items}</ul>")
+    return "\n".join(parts)
+
+
+def _feed_item(entry: Entry, config: SiteConfig) -> str:
+    a = entry.article
+    scores = (
+        f"significance {a.significance}/{config.significance.max}, "
+        f"novelty {a.novelty}/{config.novelty.max}"
+    )
+    summary = f" {escape(a.summary)}" if a.summary else ""
+    link = f'<a href="{escape(_abs(config, a.url))}">{escape(a.title)}</a>'
+    return f"<li>{link} ({scores}).{summary}</li>"

@@ -1,0 +1,147 @@
+"""The build cache (.amwgen-cache/): validated documents by content hash, and a record per
+output file of the digest of everything it was rendered from.
+
+Rules (docs/performance.md):
+- a source file is parsed and validated again only when its bytes, its path, the settings
+  that validation reads or the amwgen version change;
+- a page is rendered again only when its input digest changes: its data (walked field by
+  field), the templates it can reach, the settings and the amwgen version;
+- a rendered page whose bytes equal the previous output's is hard-linked from it, so its
+  mtime stays and uploads see only real changes.
+The cache is safe to delete: without it every page is rendered.
+"""
+
+from __future__ import annotations
+
+import os
+import pickle
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import jinja2
+import jinja2.meta
+
+from amwgen import __version__
+from amwgen.fingerprint import combine
+
+CACHE_DIR = ".amwgen-cache"
+STATE_FILE = "state.pickle"
+# Templates reached through Python globals rather than {% extends/include/import %}.
+IMPLICIT_TEMPLATES = {"macros.html": ("card.html",)}
+
+
+@dataclass(frozen=True, slots=True)
+class Record:
+    """One output file as the last build left it."""
+
+    input: str  # digest of what the page was rendered from
+    digest: str  # digest of its bytes
+    size: int
+    mtime_ns: int
+
+
+@dataclass
+class State:
+    """What the last successful build knew; restored from the cache folder."""
+
+    version: str = __version__
+    docs: dict[str, Any] = field(default_factory=dict)  # source key -> validated result
+    output: str = ""  # absolute path of the output folder these records describe
+    output_inode: int = 0
+    records: dict[str, Record] = field(default_factory=dict)  # output file -> record
+    input_key: str = ""  # digest of the whole input of the last build
+
+
+def load_state(site_dir: Path) -> State:
+    """The cached state, or an empty one when there is none or it cannot be used."""
+    path = site_dir / CACHE_DIR / STATE_FILE
+    try:
+        with path.open("rb") as f:
+            state = pickle.load(f)
+    except (OSError, EOFError, pickle.UnpicklingError, AttributeError, ImportError, TypeError):
+        return State()
+    except Exception:  # a cache written by another version may fail in any way
+        return State()
+    if not isinstance(state, State) or state.version != __version__:
+        return State()
+    return state
+
+
+def save_state(site_dir: Path, state: State) -> None:
+    """Write the state atomically; a cache that cannot be written only costs speed."""
+    folder = site_dir / CACHE_DIR
+    try:
+        folder.mkdir(exist_ok=True)
+        ignore = folder / ".gitignore"
+        if not ignore.exists():
+            ignore.write_text("*\n", encoding="utf-8")
+        tmp = folder / f"{STATE_FILE}.{os.getpid()}"
+        with tmp.open("wb") as f:
+            pickle.dump(state, f, protocol=pickle.HIGHEST_PROTOCOL)
+        os.replace(tmp, folder / STATE_FILE)
+    except OSError:
+        pass
+
+
+def output_intact(state: State, out: Path) -> bool:
+    """True when out is still the very folder the recorded build swapped in."""
+    try:
+        return state.output == str(out.absolute()) and out.stat().st_ino == state.output_inode
+    except OSError:
+        return False
+
+
+class TemplateDigests:
+    """Digest of a template and every template it can reach, by name, for one build."""
+
+    def __init__(self, env: jinja2.Environment) -> None:
+        self.env = env
+        self.memo: dict[tuple[str, ...], str] = {}
+
+    def __call__(self, names: tuple[str, ...]) -> str:
+        found = self.memo.get(names)
+        if found is None:
+            parts = [self._source(name) for name in sorted(self._closure(names))]
+            found = self.memo[names] = combine(*parts)
+        return found
+
+    def _closure(self, names: tuple[str, ...]) -> set[str]:
+        seen: set[str] = set()
+        todo = list(names)
+        while todo:
+            name = todo.pop()
+            if name in seen:
+                continue
+            seen.add(name)
+            source = self._load(name)
+            if source is None:
+                continue
+            refs = jinja2.meta.find_referenced_templates(self.env.parse(source))
+            todo += [r for r in refs if r is not None]
+            todo += IMPLICIT_TEMPLATES.get(name, ())
+        return seen
+
+    def _source(self, name: str) -> str:
+        source = self._load(name)
+        return f"{name}\0{source}" if source is not None else f"{name}\0(missing)"
+
+    def _load(self, name: str) -> str | None:
+        assert self.env.loader is not None
+        try:
+            source, _, _ = self.env.loader.get_source(self.env, name)
+        except jinja2.TemplateNotFound:
+            return None
+        return source
+
+
+def records_intact(out: Path, records: dict[str, Record]) -> bool:
+    """True when every recorded output file still has its recorded size and mtime."""
+    for name, record in records.items():
+        try:
+            stat = os.stat(out / name)
+        except OSError:
+            return False
+        if stat.st_size != record.size or stat.st_mtime_ns != record.mtime_ns:
+            return False
+    return True

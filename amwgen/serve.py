@@ -1,0 +1,498 @@
+"""amwgen serve: build into a temp folder, serve it, rebuild and reload open tabs on change.
+
+Threads: the main one rebuilds when the watchers report a change; http.server answers
+requests, each in its own thread; an event stream (/__amwgen/events) tells every open tab
+to reload, or hands it the errors of a failed rebuild to show over the page. The reload
+script is added to HTML responses here, at serve time; `build` output never holds it.
+"""
+
+from __future__ import annotations
+
+import json
+import mimetypes
+import os
+import queue
+import secrets
+import signal
+import socket
+import sys
+import tempfile
+import threading
+import time
+import traceback
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, replace
+from datetime import datetime
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from types import FrameType
+from typing import cast
+from urllib.parse import quote, unquote, urlsplit
+
+import jinja2
+from watchfiles import Change, DefaultFilter, watch
+
+from amwgen.build import Options, build
+from amwgen.config import ConfigError, load_config
+from amwgen.report import as_text
+
+EVENTS_PATH = "/__amwgen/events"
+# Issue 5: what a change to rebuilds for; everything else in the site folder is ignored.
+TREE_NAMES = ("content", "layouts", "static")
+ROOT_NAMES = ("site.yaml", *TREE_NAMES)
+KEEPALIVE_SECONDS = 15.0
+WATCH_TICK_MS = 200  # how often a watcher looks up from waiting (to notice stop)
+READY_SECONDS = 5.0
+
+
+@dataclass(frozen=True, slots=True)
+class State:
+    """The outcome of the latest build: its number and the errors that stopped it, if any."""
+
+    version: int
+    errors: tuple[str, ...]
+
+
+class Hub:
+    """The latest State, and a way for each event stream to wait for the next one."""
+
+    def __init__(self) -> None:
+        self.session = secrets.token_hex(4)  # a restarted server is a new session: tabs reload
+        self._changed = threading.Condition()
+        self._state = State(0, ())
+        self._closed = False
+
+    def state(self) -> State:
+        with self._changed:
+            return self._state
+
+    def publish(self, errors: tuple[str, ...]) -> State:
+        with self._changed:
+            self._state = State(self._state.version + 1, errors)
+            self._changed.notify_all()
+            return self._state
+
+    def wait(self, seen: int, timeout: float) -> State | None:
+        """The state once it is newer than seen, or the same after timeout; None once closed."""
+        with self._changed:
+            self._changed.wait_for(lambda: self._closed or self._state.version != seen, timeout)
+            return None if self._closed else self._state
+
+    def close(self) -> None:
+        with self._changed:
+            self._closed = True
+            self._changed.notify_all()
+
+    def build_id(self, state: State) -> str:
+        return f"{self.session}.{state.version}"
+
+
+def serve(
+    site_dir: Path,
+    options: Options,
+    bind: str,
+    port: int,
+    clock: Callable[[], datetime],
+    debug: bool = False,
+) -> int:
+    """Serve the site until Ctrl-C; 0 then, 2 if the site or the address cannot be used."""
+    load_config(site_dir)  # SPEC 5: a missing or invalid site.yaml stops us before we start
+    hub = Hub()
+    with tempfile.TemporaryDirectory(prefix="amwgen-serve-") as tmp:
+        out = Path(tmp) / "site"
+        try:
+            server = DevServer((bind, port), out.resolve(), hub)
+        except OSError as err:
+            reason = err.strerror or err
+            print(f"amwgen serve: cannot listen on {bind}:{port}: {reason}", file=sys.stderr)
+            return 2
+        url = f"http://{_url_host(bind)}:{server.server_address[1]}/"
+        # Pages link to the server itself; -j 1: a rebuild must not fork workers per save.
+        options = replace(options, output=out, base_url=url, jobs=1)
+        with server, _sigterm_as_interrupt():
+            _run(site_dir, options, clock, server, hub, url, debug)
+    return 0
+
+
+def _run(
+    site_dir: Path,
+    options: Options,
+    clock: Callable[[], datetime],
+    server: DevServer,
+    hub: Hub,
+    url: str,
+    debug: bool,
+) -> None:
+    changes: queue.Queue[set[str]] = queue.Queue()
+    stop = threading.Event()
+    watchers: list[threading.Thread] = []
+    serving = threading.Thread(target=server.serve_forever, name="amwgen-http", daemon=True)
+    try:
+        watchers = start_watchers(site_dir, changes, stop)
+        rebuild(site_dir, replace(options, now=clock()), hub, debug)
+        serving.start()
+        print(f"serving {site_dir} at {url} (Ctrl-C to stop)", flush=True)
+        while True:
+            changed = _next_changes(changes)
+            shown = sorted(os.path.relpath(p, site_dir) for p in changed)
+            print(f"changed: {', '.join(shown[:5])}{' ...' if len(shown) > 5 else ''}", flush=True)
+            rebuild(site_dir, replace(options, now=clock()), hub, debug)
+    except KeyboardInterrupt:
+        print("stopped", flush=True)
+    finally:
+        stop.set()
+        hub.close()
+        if serving.is_alive():
+            server.shutdown()
+        for watcher in watchers:
+            watcher.join(timeout=2)
+
+
+def rebuild(site_dir: Path, options: Options, hub: Hub, debug: bool) -> State:
+    """Build once; print the outcome; publish it to every open tab."""
+    started = time.perf_counter()
+    errors: tuple[str, ...] = ()
+    files = 0
+    try:
+        result = build(site_dir, options)
+        for warning in result.warnings:
+            print(as_text(warning), file=sys.stderr)
+        errors, files = tuple(str(p) for p in result.problems), result.files
+    except ConfigError as err:
+        errors = tuple(str(p) for p in err.problems)
+    except jinja2.TemplateSyntaxError as err:
+        errors = (f"{err.filename or err.name}:{err.lineno}: template: {err.message}",)
+    except Exception as err:  # a bad layout or a bug: the server must keep running (issue 5)
+        if debug:
+            traceback.print_exc()
+        errors = (f"amwgen: the build failed: {type(err).__name__}: {err}",)
+    for error in errors:
+        print(error, file=sys.stderr)
+    state = hub.publish(errors)
+    seconds = time.perf_counter() - started
+    if errors:
+        last = options.output is not None and options.output.exists()
+        serving = "still serving the last good build" if last else "nothing to serve yet"
+        print(f"{len(errors)} error(s); {serving}", file=sys.stderr, flush=True)
+    else:
+        print(f"built {files} files in {seconds:.2f} s", flush=True)
+    return state
+
+
+def _next_changes(changes: queue.Queue[set[str]]) -> set[str]:
+    """The next batch of changed paths, merged with any that queued up during a rebuild."""
+    while True:
+        try:
+            batch = changes.get(timeout=0.5)  # a timeout keeps Ctrl-C prompt
+            break
+        except queue.Empty:
+            continue
+    while True:
+        try:
+            batch |= changes.get_nowait()
+        except queue.Empty:
+            return batch
+
+
+# --- watching -------------------------------------------------------------------------------
+
+
+class _Either:
+    """Set when either event is: watchfiles' stop_event only asks is_set()."""
+
+    def __init__(self, first: threading.Event, second: threading.Event) -> None:
+        self.first, self.second = first, second
+
+    def is_set(self) -> bool:
+        return self.first.is_set() or self.second.is_set()
+
+
+def start_watchers(
+    site_dir: Path, changes: queue.Queue[set[str]], stop: threading.Event
+) -> list[threading.Thread]:
+    """Watch site.yaml and the content, layouts and static trees; return once both watch."""
+    restart = threading.Event()
+    ready = (threading.Event(), threading.Event())
+    threads = [
+        threading.Thread(
+            target=_watch_root, args=(site_dir, changes, stop, restart, ready[0]), daemon=True
+        ),
+        threading.Thread(
+            target=_watch_trees, args=(site_dir, changes, stop, restart, ready[1]), daemon=True
+        ),
+    ]
+    for thread in threads:
+        thread.start()
+    for event in ready:
+        event.wait(READY_SECONDS)
+    return threads
+
+
+def _watch_root(
+    site_dir: Path,
+    changes: queue.Queue[set[str]],
+    stop: threading.Event,
+    restart: threading.Event,
+    ready: threading.Event,
+) -> None:
+    """The site folder itself, not below: site.yaml (editors often save it by renaming a new
+    file over it, which a watch on the file alone would lose) and the trees coming and going."""
+
+    def wanted(change: Change, path: str) -> bool:
+        return os.path.basename(path) in ROOT_NAMES
+
+    for batch in _watch([site_dir], stop, wanted, recursive=False):
+        ready.set()
+        if batch:
+            changes.put({path for _, path in batch})
+            moved = (Change.added, Change.deleted)
+            if any(c in moved and os.path.basename(p) in TREE_NAMES for c, p in batch):
+                restart.set()
+
+
+def _watch_trees(
+    site_dir: Path,
+    changes: queue.Queue[set[str]],
+    stop: threading.Event,
+    restart: threading.Event,
+    ready: threading.Event,
+) -> None:
+    """content/, layouts/ and static/ with all below them; restarted when one appears or goes."""
+    ignore = DefaultFilter()  # editor swap files, .git, __pycache__ ...
+    while not stop.is_set():
+        restart.clear()
+        trees = [site_dir / name for name in TREE_NAMES if (site_dir / name).is_dir()]
+        if not trees:
+            ready.set()
+            while not (stop.is_set() or restart.wait(WATCH_TICK_MS / 1000)):
+                pass
+            continue
+        for batch in _watch(trees, _Either(stop, restart), ignore, recursive=True):
+            ready.set()
+            if batch:
+                changes.put({path for _, path in batch})
+
+
+def _watch(
+    paths: list[Path],
+    stop: threading.Event | _Either,
+    wanted: Callable[[Change, str], bool],
+    recursive: bool,
+) -> Iterator[set[tuple[Change, str]]]:
+    """watchfiles.watch, yielding an empty set at every tick so the caller knows it watches."""
+    yield from watch(
+        *paths,
+        watch_filter=wanted,
+        stop_event=stop,
+        recursive=recursive,
+        step=50,
+        rust_timeout=WATCH_TICK_MS,
+        yield_on_timeout=True,
+        raise_interrupt=False,
+    )
+
+
+@contextmanager
+def _sigterm_as_interrupt() -> Iterator[None]:
+    """Stop on SIGTERM as on Ctrl-C, so the temp folder is removed either way."""
+
+    def interrupt(signum: int, frame: FrameType | None) -> None:
+        raise KeyboardInterrupt
+
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    previous = signal.signal(signal.SIGTERM, interrupt)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+
+
+# --- HTTP -----------------------------------------------------------------------------------
+
+
+class DevServer(ThreadingHTTPServer):
+    daemon_threads = True  # open event streams must not keep the process alive
+
+    def __init__(self, address: tuple[str, int], root: Path, hub: Hub) -> None:
+        if ":" in address[0]:
+            self.address_family = socket.AF_INET6
+        self.root = root
+        self.hub = hub
+        super().__init__(address, DevHandler)
+
+    def handle_error(self, request: object, client_address: object) -> None:
+        if isinstance(sys.exc_info()[1], ConnectionError):
+            return  # a tab closed mid-response: nothing to report
+        super().handle_error(request, client_address)  # type: ignore[arg-type]
+
+
+class DevHandler(BaseHTTPRequestHandler):
+    server_version = "amwgen-serve"
+
+    def do_GET(self) -> None:
+        self._respond(send_body=True)
+
+    def do_HEAD(self) -> None:
+        self._respond(send_body=False)
+
+    def log_message(self, format: str, *args: object) -> None:
+        pass  # the terminal is for build output; requests are noise there
+
+    @property
+    def dev(self) -> DevServer:
+        return cast(DevServer, self.server)
+
+    def _respond(self, send_body: bool) -> None:
+        if url_path(self.path) == EVENTS_PATH and send_body:
+            self._events()
+            return
+        found = locate(self.dev.root, self.path)
+        if isinstance(found, str):
+            self.send_response(301)
+            self.send_header("Location", found)
+            self.send_header("Content-Length", "0")
+            self.end_headers()
+        elif found is None:
+            page = locate(self.dev.root, "/404.html")
+            body = page.read_bytes() if isinstance(page, Path) else NOT_FOUND
+            self._send(404, "text/html; charset=utf-8", body, send_body)
+        else:
+            self._send(200, content_type(found), found.read_bytes(), send_body)
+
+    def _send(self, status: int, ctype: str, body: bytes, send_body: bool) -> None:
+        if ctype.startswith("text/html"):
+            body = inject(body, reload_script(self.dev.hub))
+        self.send_response(status)
+        self.send_header("Content-Type", ctype)
+        self.send_header("Content-Length", str(len(body)))
+        self.send_header("Cache-Control", "no-store")
+        self.end_headers()
+        if send_body:
+            self.wfile.write(body)
+
+    def _events(self) -> None:
+        """Server-Sent Events: hello, then reload or errors after each build."""
+        hub = self.dev.hub
+        self.close_connection = True
+        self.send_response(200)
+        self.send_header("Content-Type", "text/event-stream; charset=utf-8")
+        self.send_header("Cache-Control", "no-store")
+        self.end_headers()
+        state = hub.state()
+        try:
+            self._event(hub, "hello", state)
+            if state.errors:
+                self._event(hub, "errors", state)
+            seen = state.version
+            while True:
+                latest = hub.wait(seen, KEEPALIVE_SECONDS)
+                if latest is None:
+                    return
+                if latest.version == seen:
+                    self.wfile.write(b": keep-alive\n\n")
+                    continue
+                seen = latest.version
+                self._event(hub, "errors" if latest.errors else "reload", latest)
+        except OSError:
+            return  # the tab went away
+
+    def _event(self, hub: Hub, name: str, state: State) -> None:
+        data = json.dumps({"build": hub.build_id(state), "errors": list(state.errors)})
+        self.wfile.write(f"event: {name}\ndata: {data}\n\n".encode())
+
+
+def url_path(target: str) -> str | None:
+    """The decoded path of a request target; None for one that could leave the output folder."""
+    raw = target.split("#", 1)[0].split("?", 1)[0]
+    if raw.startswith(("http://", "https://")):  # absolute-form, as a proxy would send it
+        raw = urlsplit(raw).path or "/"
+    if not raw.startswith("/") or raw.startswith("//"):
+        return None
+    try:
+        path = unquote(raw, errors="strict")
+    except UnicodeDecodeError:
+        return None
+    if "\\" in path or "\0" in path or any(part in (".", "..") for part in path.split("/")):
+        return None
+    return path
+
+
+def locate(root: Path, target: str) -> Path | str | None:
+    """The file a request target names below root, a path to redirect to, or None (404).
+
+    Pretty URLs as on static hosting: /x/ serves /x/index.html, /x redirects to /x/. Nothing
+    outside root is served, through `..`, encoded or not, or through a symbolic link.
+    """
+    path = url_path(target)
+    if path is None:
+        return None
+    real = Path(os.path.realpath(root / path.lstrip("/")))
+    if not real.is_relative_to(root):
+        return None
+    if real.is_dir():
+        if not path.endswith("/"):
+            return quote(path, safe="/") + "/"
+        real = Path(os.path.realpath(real / "index.html"))
+        if not real.is_relative_to(root):
+            return None
+    return real if real.is_file() else None
+
+
+def content_type(path: Path) -> str:
+    guessed = mimetypes.guess_type(path.name)[0] or "application/octet-stream"
+    textual = guessed.startswith("text/") or guessed.endswith(("xml", "json", "javascript"))
+    return f"{guessed}; charset=utf-8" if textual else guessed
+
+
+def inject(html: bytes, script: bytes) -> bytes:
+    """html with script before its last </body>, or at its end."""
+    at = html.lower().rfind(b"</body>")
+    return html + script if at < 0 else html[:at] + script + html[at:]
+
+
+def reload_script(hub: Hub) -> bytes:
+    build_id = json.dumps(hub.build_id(hub.state()))
+    return RELOAD_SCRIPT.replace("BUILD_ID", build_id).encode()
+
+
+def _url_host(bind: str) -> str:
+    if bind in ("", "0.0.0.0", "::"):
+        return "localhost"
+    return f"[{bind}]" if ":" in bind else bind
+
+
+NOT_FOUND = b"""<!doctype html>
+<html lang="en"><head><meta charset="utf-8"><title>Not found</title></head>
+<body><h1>Not found</h1><p>Nothing is built at this address.</p></body></html>
+"""
+
+RELOAD_SCRIPT = f"""<script data-amwgen-serve>
+(() => {{
+  const served = BUILD_ID;
+  const source = new EventSource("{EVENTS_PATH}");
+  const show = (errors) => {{
+    let box = document.getElementById("amwgen-errors");
+    if (!box) {{
+      box = document.createElement("pre");
+      box.id = "amwgen-errors";
+      box.setAttribute("role", "alert");
+      box.style.cssText = "position:fixed;left:0;right:0;bottom:0;max-height:60vh;overflow:auto;"
+        + "z-index:2147483647;margin:0;padding:1em 1.5em;background:#2b0b0b;color:#ffe9e9;"
+        + "font:14px/1.5 ui-monospace,monospace;white-space:pre-wrap;border-top:4px solid #e5484d";
+      document.body.appendChild(box);
+    }}
+    box.textContent = "amwgen: the build failed; this is the last good page.\\n\\n"
+      + errors.join("\\n");
+  }};
+  source.addEventListener("hello", (e) => {{
+    const state = JSON.parse(e.data);
+    if (state.build !== served && state.errors.length === 0) location.reload();
+  }});
+  source.addEventListener("reload", () => location.reload());
+  source.addEventListener("errors", (e) => show(JSON.parse(e.data).errors));
+}})();
+</script>
+"""

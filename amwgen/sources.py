@@ -1,0 +1,207 @@
+"""content/ -> Content, reusing each file's validated result while its bytes are unchanged.
+
+The same result as load.load_content + validate.validate_content, computed per file: a file
+whose key (path, bytes, settings, amwgen version) is in the cache, and whose links still lead
+where they led, is not parsed again. Files that must be parsed are parsed in forked workers
+when there are many: first for the link targets (every file's URL), then for validation.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import multiprocessing
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, TypeVar
+
+from amwgen.fingerprint import Fingerprints, combine
+from amwgen.load import SPECIAL_DIRS, find_sources, parse_doc
+from amwgen.model import Content, PlainPage, Problem, Profile, RawDoc, SiteConfig
+from amwgen.validate import (
+    PROFILE_KEYS,
+    Targets,
+    duplicate_slugs,
+    link_target,
+    validate_article,
+    validate_page,
+    validate_profile,
+)
+
+T = TypeVar("T")
+R = TypeVar("R")
+MIN_PARALLEL = 200  # files to parse before forking workers pays off
+BATCH = 64
+
+
+@dataclass(frozen=True, slots=True)
+class DocResult:
+    """What one source file yields; cached by its key."""
+
+    kind: str  # "articles", "pages", "topics", "players" or "editions"
+    target: str | None  # the URL links to this file lead to
+    slug_line: int
+    value: Any  # Article | PlainPage | Profile | RawDoc (editions) | None
+    problems: tuple[Problem, ...]
+    needs: tuple[tuple[str, str | None], ...]  # link targets it consulted, with their URLs
+
+
+@dataclass(frozen=True, slots=True)
+class Gathered:
+    content: Content
+    problems: tuple[Problem, ...]
+    notes: tuple[RawDoc, ...]  # content/editions/*.md, validated by the editions stage
+    results: dict[str, DocResult]  # key -> result: the cache for the next build
+
+
+@dataclass(frozen=True, slots=True)
+class _Source:
+    rel: str
+    path: Path
+    kind: str
+    data: bytes
+    key: str
+
+
+def gather(site_dir: Path, config: SiteConfig, cache: dict[str, DocResult], jobs: int) -> Gathered:
+    """Validate every file below content/, reusing cached results for unchanged files."""
+    problems: list[Problem] = []
+    warnings: list[Problem] = []
+    settings = combine(Fingerprints().of(config))
+    sources = [
+        _read(site_dir, rel, settings, problems)
+        for rel in find_sources(site_dir, warnings, problems)
+    ]
+    present = [s for s in sources if s is not None]
+    # Pass 1: every file's link target (from the cache, or by parsing the file).
+    fresh = [s for s in present if s.key not in cache]
+    firsts = dict(zip((s.key for s in fresh), _map(_first_pass, fresh, config, jobs), strict=True))
+    targets: Targets = {}
+    for source in present:
+        target = cache[source.key].target if source.key in cache else firsts[source.key][0]
+        if target is not None:
+            targets[source.rel] = target
+    # Pass 2: validate what is new, or whose links now lead elsewhere.
+    stale = [s for s in present if not _still_valid(cache.get(s.key), targets)]
+    done = dict(
+        zip((s.key for s in stale), _map(_validate, stale, (config, targets), jobs), strict=True)
+    )
+    results = {s.key: done.get(s.key) or cache[s.key] for s in present}
+    return _assemble(present, results, problems, warnings)
+
+
+def _read(site_dir: Path, rel: str, settings: str, problems: list[Problem]) -> _Source | None:
+    path = site_dir / "content" / rel
+    try:
+        data = path.read_bytes()
+    except OSError as err:
+        problems.append(Problem(path, 1, None, f"cannot read: {err.strerror or err}"))
+        return None
+    top = rel.split("/", 1)[0] if "/" in rel else ""
+    kind = top if top in SPECIAL_DIRS else "articles"
+    digest = hashlib.blake2b(data, digest_size=16).hexdigest()
+    return _Source(rel, path, kind, data, combine(settings, kind, rel, str(path), digest))
+
+
+def _first_pass(source: _Source, config: SiteConfig) -> tuple[str | None, int]:
+    """A file's link target and the line of its slug key."""
+    doc = parse_doc(source.path, source.rel, source.data, [])
+    if doc is None:
+        return None, 1
+    return link_target(doc, source.kind, config), doc.key_lines.get("slug", 1)
+
+
+def _still_valid(result: DocResult | None, targets: Targets) -> bool:
+    return result is not None and all(targets.get(rel) == url for rel, url in result.needs)
+
+
+class _Recording(dict[str, str]):
+    """Link targets that remember which of them a document asked for."""
+
+    def __init__(self, targets: Targets) -> None:
+        super().__init__(targets)
+        self.asked: dict[str, str | None] = {}
+
+    def get(self, key: str, default: Any = None) -> Any:
+        value = super().get(key)
+        self.asked[key] = value
+        return value if value is not None else default
+
+
+def _validate(source: _Source, context: tuple[SiteConfig, Targets]) -> DocResult:
+    config, targets = context
+    problems: list[Problem] = []
+    doc = parse_doc(source.path, source.rel, source.data, problems)
+    if doc is None:
+        return DocResult(source.kind, None, 1, None, tuple(problems), ())
+    recording = _Recording(targets)
+    value: Any
+    found: list[Problem]
+    if source.kind == "articles":
+        value, found = validate_article(doc, config, recording)
+    elif source.kind == "pages":
+        value, found = validate_page(doc, config, recording)
+    elif source.kind in PROFILE_KEYS:
+        value, found = validate_profile(doc, source.kind, config, recording)
+    else:
+        value, found = doc, []
+    target = link_target(doc, source.kind, config)
+    needs = tuple(sorted(recording.asked.items()))
+    line = doc.key_lines.get("slug", 1)
+    return DocResult(source.kind, target, line, value, tuple(problems + found), needs)
+
+
+def _assemble(
+    sources: list[_Source],
+    results: dict[str, DocResult],
+    problems: list[Problem],
+    warnings: list[Problem],
+) -> Gathered:
+    by_kind: dict[str, list[Any]] = {kind: [] for kind in ("articles", *SPECIAL_DIRS)}
+    lines: dict[Path, int] = {}
+    for source in sources:
+        result = results[source.key]
+        problems.extend(result.problems)
+        lines[source.path] = result.slug_line
+        if result.value is not None:
+            by_kind[source.kind].append(result.value)
+    articles, pages = by_kind["articles"], by_kind["pages"]
+    problems += duplicate_slugs([(a.slug, a.path) for a in articles], lines)
+    problems += duplicate_slugs([(p.slug, p.path) for p in pages], lines)
+    profiles: list[tuple[str, tuple[Profile, ...]]] = [
+        (taxonomy, tuple(by_kind[taxonomy])) for taxonomy in PROFILE_KEYS
+    ]
+    plain: tuple[PlainPage, ...] = tuple(pages)
+    content = Content(tuple(articles), tuple(profiles), plain, tuple(warnings))
+    notes = tuple(by_kind["editions"])
+    return Gathered(content, tuple(problems), notes, {s.key: results[s.key] for s in sources})
+
+
+# --- parallel map over forked workers ------------------------------------------------------
+
+_WORK: tuple[Callable[[Any, Any], Any], Sequence[Any], Any] | None = None
+
+
+def _map(fn: Callable[[T, Any], R], items: Sequence[T], context: Any, jobs: int) -> list[R]:
+    """[fn(item, context) for item in items], in forked workers when there are many."""
+    global _WORK
+    if (
+        jobs <= 1
+        or len(items) < MIN_PARALLEL
+        or "fork" not in multiprocessing.get_all_start_methods()
+    ):
+        return [fn(item, context) for item in items]
+    _WORK = (fn, items, context)
+    try:
+        tasks = [(i, min(i + BATCH, len(items))) for i in range(0, len(items), BATCH)]
+        with multiprocessing.get_context("fork").Pool(jobs) as pool:
+            batches = pool.map(_run, tasks, chunksize=1)
+    finally:
+        _WORK = None
+    return [result for batch in batches for result in batch]
+
+
+def _run(bounds: tuple[int, int]) -> list[Any]:
+    assert _WORK is not None
+    fn, items, context = _WORK
+    return [fn(item, context) for item in items[bounds[0] : bounds[1]]]

@@ -1,0 +1,147 @@
+"""Render pages and write them, in parallel: forked workers each build one Jinja env.
+
+Pages are pure (page, templates, settings) -> bytes, so the work splits into batches of page
+indices; workers inherit the page list through fork (nothing is pickled but the indices and
+the records coming back) and write their files straight into the new output tree. With the
+records of the previous build, a page whose input digest is unchanged is hard-linked from the
+previous output instead of rendered, and so is a re-rendered page whose bytes came out equal.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import multiprocessing
+import os
+import shutil
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import jinja2
+
+from amwgen.fingerprint import Fingerprints, combine
+from amwgen.incremental import Record, TemplateDigests
+from amwgen.model import SiteConfig
+from amwgen.page import Page
+from amwgen.render import make_env, page_templates, render_page
+from amwgen.write import write_file
+
+BATCH = 48  # pages per task: small enough to balance, large enough to amortise the IPC
+MIN_PARALLEL = 400  # below this many pages, forking costs more than it saves
+
+
+@dataclass(frozen=True, slots=True)
+class EnvSpec:
+    """Everything a Jinja environment is made from: part of every page's input."""
+
+    site_dir: Path
+    config: SiteConfig
+    css_digest: str
+    nav: tuple[tuple[str, str], ...]
+
+    def make(self) -> jinja2.Environment:
+        return make_env(self.site_dir, self.config, self.css_digest, self.nav)
+
+
+@dataclass(frozen=True, slots=True)
+class Previous:
+    """The last build's output folder and its records (empty for a clean build)."""
+
+    root: Path | None = None
+    records: dict[str, Record] = field(default_factory=dict)
+
+
+@dataclass(frozen=True, slots=True)
+class Outcome:
+    file: str
+    record: Record
+    rendered: bool  # False: reused from the previous output without rendering
+
+
+@dataclass
+class _Worker:
+    env: jinja2.Environment
+    env_digest: str
+    templates: TemplateDigests
+    prints: Fingerprints
+
+
+# Set in the parent just before forking; workers read it. None outside render_all.
+_JOB: tuple[Sequence[Page], EnvSpec, Path, Previous] | None = None
+_WORKER: _Worker | None = None
+
+
+def render_all(
+    pages: Sequence[Page], spec: EnvSpec, target: Path, jobs: int, previous: Previous
+) -> list[Outcome]:
+    """Render (or reuse) every page into target; with jobs > 1, in forked workers."""
+    global _JOB, _WORKER
+    _JOB, _WORKER = (pages, spec, target, previous), None
+    try:
+        if jobs <= 1 or len(pages) < MIN_PARALLEL or not _can_fork():
+            return _run_batch((0, len(pages)))
+        starts = range(0, len(pages), BATCH)
+        tasks = [(start, min(start + BATCH, len(pages))) for start in starts]
+        with multiprocessing.get_context("fork").Pool(jobs) as pool:
+            results = pool.map(_run_batch, tasks, chunksize=1)
+        return [outcome for batch in results for outcome in batch]
+    finally:
+        _JOB, _WORKER = None, None
+
+
+def _worker(spec: EnvSpec) -> _Worker:
+    global _WORKER
+    if _WORKER is None:
+        env = spec.make()
+        prints = Fingerprints()
+        env_digest = combine(prints.of(spec.config), spec.css_digest, prints.of(spec.nav))
+        _WORKER = _Worker(env, env_digest, TemplateDigests(env), prints)
+    return _WORKER
+
+
+def _run_batch(bounds: tuple[int, int]) -> list[Outcome]:
+    assert _JOB is not None, "render_all sets the job before any batch runs"
+    pages, spec, target, previous = _JOB
+    worker = _worker(spec)
+    return [_one(page, worker, target, previous) for page in pages[bounds[0] : bounds[1]]]
+
+
+def _one(page: Page, worker: _Worker, target: Path, previous: Previous) -> Outcome:
+    templates = worker.templates(page_templates(page))
+    digest_in = combine(worker.env_digest, templates, worker.prints.of(page))
+    old = previous.records.get(page.file)
+    old_path = previous.root / page.file if previous.root is not None else None
+    reusable = old is not None and old_path is not None and _unchanged(old_path, old)
+    if reusable and old is not None and old_path is not None and old.input == digest_in:
+        _link(old_path, target / page.file)
+        return Outcome(page.file, Record(digest_in, old.digest, old.size, old.mtime_ns), False)
+    data = render_page(page, worker.env)
+    digest_out = hashlib.blake2b(data, digest_size=16).hexdigest()
+    if reusable and old is not None and old_path is not None and old.digest == digest_out:
+        _link(old_path, target / page.file)
+        return Outcome(page.file, Record(digest_in, digest_out, old.size, old.mtime_ns), True)
+    write_file(target, page.file, data)
+    stat = os.stat(target / page.file)
+    return Outcome(page.file, Record(digest_in, digest_out, stat.st_size, stat.st_mtime_ns), True)
+
+
+def _unchanged(path: Path, record: Record) -> bool:
+    """The previous output file is still what the record says (size and mtime)."""
+    try:
+        stat = os.stat(path)
+    except OSError:
+        return False
+    return stat.st_size == record.size and stat.st_mtime_ns == record.mtime_ns
+
+
+def _link(source: Path, dest: Path) -> None:
+    """Put the previous output's file into the new tree without rewriting its bytes."""
+    dest.parent.mkdir(parents=True, exist_ok=True)
+    try:
+        os.link(source, dest)
+    except OSError:
+        shutil.copy2(source, dest)
+
+
+def _can_fork() -> bool:
+    return "fork" in multiprocessing.get_all_start_methods() and os.name == "posix"

@@ -1,0 +1,164 @@
+"""Incremental builds: unchanged pages are reused, and the output always equals a clean build."""
+
+from __future__ import annotations
+
+import os
+import random
+import shutil
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+from conftest import FIXTURES, article, tree
+
+from amwgen.build import differing_files
+
+Edit = Callable[[Path, random.Random], None]
+
+
+def _articles(site: Path) -> list[Path]:
+    return sorted(p for p in (site / "content" / "2026").glob("*.md"))
+
+
+def add_article(site: Path, rng: random.Random) -> None:
+    n = rng.randrange(10_000)
+    topic = rng.choice(["Robotics", "Semiconductors", "Energy"])
+    text = article(f"Added {n}", f"2026-11-{rng.randint(1, 25):02}", topics=f"[{topic}]", players="[Newco]", tags="[added, Physical AI]")
+    (site / "content" / "2026" / f"added-{n}.md").write_text(text)
+
+
+def edit_body(site: Path, rng: random.Random) -> None:
+    path = rng.choice(_articles(site))
+    path.write_text(path.read_text() + f"\nOne more line {rng.randrange(1000)}.\n")
+
+
+def edit_scores(site: Path, rng: random.Random) -> None:
+    path = rng.choice(_articles(site))
+    text = path.read_text()
+    for key in ("novelty", "significance"):
+        text = "\n".join(f"{key}: {rng.randint(0, 3)}" if line.startswith(f"{key}:") else line for line in text.split("\n"))
+    path.write_text(text)
+
+
+def retag(site: Path, rng: random.Random) -> None:
+    path = rng.choice(_articles(site))
+    lines = [line for line in path.read_text().split("\n") if not line.startswith("tags:")]
+    lines.insert(2, f"tags: [{rng.choice(['funding', 'NPU', 'policy', 'fresh'])}, 로봇]")
+    path.write_text("\n".join(lines))
+
+
+def rename_topic(site: Path, rng: random.Random) -> None:
+    new = rng.choice(["Robots", "Physical AI", "Robotics"])
+    for path in _articles(site):
+        text = path.read_text().replace("Robotics", new).replace("robotics", new)
+        path.write_text(text)
+
+
+def delete_article(site: Path, rng: random.Random) -> None:
+    paths = _articles(site)
+    if len(paths) > 2:
+        rng.choice(paths).unlink()
+
+
+def change_template(site: Path, rng: random.Random) -> None:
+    layouts = site / "layouts"
+    layouts.mkdir(exist_ok=True)
+    name = rng.choice(["article.html", "card.html", "base.html"])
+    source = (Path(__file__).resolve().parent.parent / "amwgen" / "templates" / name).read_text()
+    (layouts / name).write_text(source.replace("</", f"<!-- v{rng.randrange(99)} --></", 1))
+
+
+def change_site_yaml(site: Path, rng: random.Random) -> None:
+    path = site / "site.yaml"
+    text = "\n".join(line for line in path.read_text().split("\n") if not line.startswith("per_page"))
+    path.write_text(text.rstrip("\n") + f"\nper_page: {rng.randint(1, 4)}\n")
+
+
+EDITS: list[Edit] = [add_article, edit_body, edit_scores, retag, rename_topic, delete_article, change_template, change_site_yaml]
+
+
+@pytest.fixture
+def site(tmp_path: Path) -> Path:
+    root = tmp_path / "site"
+    shutil.copytree(FIXTURES / "golden", root)
+    return root
+
+
+@pytest.mark.parametrize("seed", [1, 2, 3])
+def test_random_edits_always_equal_a_clean_build(run, site: Path, tmp_path: Path, seed: int) -> None:  # type: ignore[no-untyped-def]
+    rng = random.Random(seed)
+    out = tmp_path / "out"
+    assert run("build", site, "-o", out).code == 0
+    steps = EDITS + [rng.choice(EDITS) for _ in range(6)]
+    rng.shuffle(steps)
+    for step in steps:
+        step(site, rng)
+        incremental = run("build", site, "-o", out, "-j", rng.choice(["1", "2"]))
+        assert incremental.code == 0, (step.__name__, incremental.err)
+        clean = tmp_path / f"clean-{step.__name__}"
+        assert run("build", site, "-o", clean, "--clean").code == 0
+        assert differing_files(out, clean) == [], step.__name__
+        shutil.rmtree(clean)
+
+
+def test_no_change_rebuild_renders_nothing_and_keeps_mtimes(site: Path, tmp_path: Path) -> None:
+    from datetime import UTC, datetime
+
+    from amwgen.build import Options, build
+
+    options = Options(now=datetime(2026, 11, 26, tzinfo=UTC), output=tmp_path / "out")
+    first = build(site, options)
+    assert first.rendered == first.files > 40
+    mtimes = {p: p.stat().st_mtime_ns for p in (tmp_path / "out").rglob("*.html")}
+    second = build(site, options)
+    assert second.rendered == 0 and second.files == first.files
+    assert {p: p.stat().st_mtime_ns for p in (tmp_path / "out").rglob("*.html")} == mtimes
+
+
+def test_one_article_edit_renders_only_what_shows_it(site: Path, tmp_path: Path) -> None:
+    from datetime import UTC, datetime
+
+    from amwgen.build import Options, build
+
+    options = Options(now=datetime(2026, 11, 26, tzinfo=UTC), output=tmp_path / "out")
+    first = build(site, options)
+    delta = site / "content" / "2026" / "delta.md"
+    delta.write_text(delta.read_text() + "\nA new paragraph.\n")
+    second = build(site, options)
+    assert 0 < second.rendered < first.files / 2
+    # Pages that do not show delta's body keep their file (same inode: hard-linked).
+    assert (tmp_path / "out" / "about" / "index.html").stat().st_nlink >= 1
+
+
+def test_deleted_cache_means_a_full_render(site: Path, tmp_path: Path) -> None:
+    from datetime import UTC, datetime
+
+    from amwgen.build import Options, build
+
+    options = Options(now=datetime(2026, 11, 26, tzinfo=UTC), output=tmp_path / "out")
+    first = build(site, options)
+    shutil.rmtree(site / ".amwgen-cache")
+    again = build(site, options)
+    assert again.rendered == first.files
+    assert tree(tmp_path / "out")
+
+
+def test_a_tampered_output_file_is_rendered_again(site: Path, tmp_path: Path) -> None:
+    from datetime import UTC, datetime
+
+    from amwgen.build import Options, build
+
+    options = Options(now=datetime(2026, 11, 26, tzinfo=UTC), output=tmp_path / "out")
+    build(site, options)
+    page = tmp_path / "out" / "about" / "index.html"
+    good = page.read_bytes()
+    page.write_bytes(b"tampered")
+    os.utime(page, ns=(0, 0))
+    # The swap makes a new output folder; a changed file in it must not be reused as is.
+    build(site, options)
+    assert page.read_bytes() == good
+
+
+def test_cache_folder_is_ignored_by_git(site: Path, run) -> None:  # type: ignore[no-untyped-def]
+    assert run("build", site).code == 0
+    assert (site / ".amwgen-cache" / ".gitignore").read_text() == "*\n"

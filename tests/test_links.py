@@ -1,0 +1,93 @@
+"""Issue 5: links between articles by source path become URLs; a missing one is located."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from conftest import article, write_site
+
+from amwgen.markdown import render_markdown
+
+SITE_YAML = """\
+title: Links
+base_url: https://links.example.org/digest/
+timezone: Asia/Seoul
+"""
+
+
+def _site(root: Path, body: str, **extra: str) -> Path:
+    files = {
+        "content/2026/11/first.md": article("First", "2026-11-20", body),
+        "content/2026/10/other.md": article("Other", "2026-10-02", "The other story."),
+        "content/2026/10/named.md": article("Named", "2026-10-03", "Named.", slug="Custom Name"),
+        "content/pages/about.md": "---\ntitle: About\n---\nAbout us.\n",
+        "content/topics/robotics.md": "---\ntitle: Robotics\n---\nRobots.\n",
+        **extra,
+    }
+    return write_site(root, files, SITE_YAML)
+
+
+def test_link_to_a_source_path_becomes_the_article_url(run, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    body = (
+        "See [other](../10/other.md), [why](../10/other.md#why-it-matters),\n"
+        "[named](../10/named.md), [about](../../pages/about.md),\n"
+        "[topic](../../topics/robotics.md) and [web](https://example.org/x.md)."
+    )
+    site = _site(tmp_path / "site", body)
+    result = run("build", site, "-q")
+    assert result.code == 0, result.err
+    html = (site / "public" / "news" / "first" / "index.html").read_text(encoding="utf-8")
+    assert 'href="/digest/news/other/"' in html
+    assert 'href="/digest/news/other/#why-it-matters"' in html
+    assert 'href="/digest/news/custom-name/"' in html  # the target's slug, not its file name
+    assert 'href="/digest/about/"' in html
+    assert 'href="/digest/topics/robotics/"' in html
+    assert 'href="https://example.org/x.md"' in html  # not a source path: left alone
+    assert ".md" not in html.replace("https://example.org/x.md", "")
+
+
+def test_link_from_a_page_and_with_dot_segments(run, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    site = _site(
+        tmp_path / "site",
+        "See [other](./../10/other.md).",
+        **{"content/pages/links.md": "---\ntitle: Links\n---\n[first](../2026/11/first.md)\n"},
+    )
+    assert run("build", site, "-q").code == 0
+    page = (site / "public" / "links" / "index.html").read_text(encoding="utf-8")
+    assert 'href="/digest/news/first/"' in page
+    news = (site / "public" / "news" / "first" / "index.html").read_text(encoding="utf-8")
+    assert 'href="/digest/news/other/"' in news
+
+
+def test_base_url_override_reaches_the_links(run, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    site = _site(tmp_path / "site", "[other](../10/other.md)")
+    assert run("build", site, "-q", "--base-url", "https://elsewhere.example/").code == 0
+    html = (site / "public" / "news" / "first" / "index.html").read_text(encoding="utf-8")
+    assert 'href="/news/other/"' in html
+
+
+def test_missing_target_is_a_located_error_in_check_and_build(run, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    body = "First line.\n\nA paragraph\nthat links [gone](../09/gone.md#x)\nand [out](../../../site.yaml.md)."
+    site = _site(tmp_path / "site", body)
+    path = site / "content" / "2026" / "11" / "first.md"
+    # Front matter is lines 1-6; the body starts on line 7, the paragraph on 9.
+    expected = [
+        f"{path}:10: link: no article at '../09/gone.md#x'",
+        f"{path}:11: link: no article at '../../../site.yaml.md'",
+    ]
+    for command in ("check", "build"):
+        result = run(command, site)
+        assert result.code == 1, result.err
+        assert [line for line in result.err.splitlines() if ": link: " in line] == expected
+    assert not (site / "public").exists()
+
+
+def test_rendering_alone_leaves_links_as_written() -> None:
+    rendered = render_markdown(
+        "[a](x.md) [b](<a b.md#top>) [c](/abs.md) [d](#x.md) [e](mailto:x.md)"
+    )
+    assert [(link.path, link.fragment) for link in rendered.links] == [
+        ("x.md", ""),
+        ("a b.md", "#top"),
+    ]
+    assert 'href="x.md"' in rendered.html and 'href="a%20b.md#top"' in rendered.html

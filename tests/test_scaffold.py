@@ -1,0 +1,117 @@
+"""Issue 5: `amwgen new` and `amwgen init` round-trip through check and build."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pytest
+from conftest import SITE_YAML, write_site
+
+from amwgen import yamlfm
+
+
+def _fill_scores(path: Path) -> None:
+    text = path.read_text(encoding="utf-8")
+    text = re.sub(r"^novelty:.*$", "novelty: 2", text, count=1, flags=re.M)
+    text = re.sub(r"^significance:.*$", "significance: 1", text, count=1, flags=re.M)
+    path.write_text(text, encoding="utf-8")
+
+
+def test_init_creates_a_site_that_checks_and_builds(run, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    site = tmp_path / "my-digest"
+    result = run("init", site)
+    assert result.code == 0, result.err
+    assert (site / "site.yaml").is_file() and (site / "README.md").is_file()
+    # SOURCE_DATE_EPOCH is 2026-11-26T00:00Z; a new site's zone is UTC.
+    example = site / "content" / "2026" / "11" / "welcome.md"
+    assert str(example) in result.out
+    assert "amwgen build" in (site / "README.md").read_text(encoding="utf-8")
+    assert run("check", site).code == 0
+    built = run("build", site)
+    assert built.code == 0, built.err
+    assert (site / "public" / "news" / "welcome" / "index.html").is_file()
+    assert 'title: "My Digest"' in (site / "site.yaml").read_text(encoding="utf-8")
+
+
+def test_init_never_overwrites(run, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    site = write_site(tmp_path / "site", {})
+    before = (site / "site.yaml").read_bytes()
+    result = run("init", site)
+    assert result.code == 1
+    assert "already exists" in result.err
+    assert (site / "site.yaml").read_bytes() == before
+    assert not (site / "content").exists()
+
+
+def test_new_with_one_argument_uses_the_current_folder(
+    run, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:  # type: ignore[no-untyped-def]
+    site = write_site(tmp_path / "site", {})
+    monkeypatch.chdir(site)
+    result = run(
+        "new", 'Robots: "Alpha" #1 — 로봇', "--topic", "Robotics", "--tag", "A", "--tag", "B"
+    )
+    assert result.code == 0, result.err
+    rel = Path(result.out.strip())
+    # 2026-11-26T00:00Z is 09:00 on the 26th in Asia/Seoul.
+    assert rel.parent == Path("content/2026/11")
+    assert rel.name == "robots-alpha-1-로봇.md"
+    text = (site / rel).read_text(encoding="utf-8")
+    fields = yamlfm.load_mapping(text.split("---\n")[1]).data
+    assert fields["title"] == 'Robots: "Alpha" #1 — 로봇'
+    assert fields["date"] == "2026-11-26"
+    assert fields["topics"] == ["Robotics"] and fields["tags"] == ["A", "B"]
+    assert fields["novelty"] is None and fields["significance"] is None
+
+
+def test_new_uses_the_sites_time_zone(run, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    site_yaml = SITE_YAML.replace("Asia/Seoul", "America/Los_Angeles")
+    site = write_site(tmp_path / "site", {}, site_yaml)
+    result = run("new", site, "Late news")
+    assert result.code == 0, result.err
+    # Still the 25th in Los Angeles.
+    assert Path(result.out.strip()) == site / "content" / "2026" / "11" / "late-news.md"
+    assert "date: 2026-11-25\n" in Path(result.out.strip()).read_text(encoding="utf-8")
+
+
+def test_new_article_checks_once_the_scores_are_filled_in(run, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    site = write_site(tmp_path / "site", {})
+    result = run("new", site, "Alliance formed", "--player", "MSIT", "--topic", "Robotics")
+    path = Path(result.out.strip())
+    checked = run("check", site)
+    assert checked.code == 1
+    assert f"{path}:9: novelty: must not be empty" in checked.err
+    assert f"{path}:10: significance: must not be empty" in checked.err
+    _fill_scores(path)
+    assert run("check", site).code == 0
+    built = run("build", site)
+    assert built.code == 0, built.err
+    page = (site / "public" / "news" / "alliance-formed" / "index.html").read_text(encoding="utf-8")
+    assert "Alliance formed" in page and "MSIT" in page
+
+
+def test_new_never_overwrites(run, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    site = write_site(tmp_path / "site", {})
+    path = Path(run("new", site, "Same title").out.strip())
+    path.write_text("mine\n", encoding="utf-8")
+    result = run("new", site, "Same title")
+    assert result.code == 1
+    assert "already exists" in result.err and result.out == ""
+    assert path.read_text(encoding="utf-8") == "mine\n"
+
+
+@pytest.mark.parametrize("argv", [["new", "!!!"], ["new", "a", "b", "c"]])
+def test_new_usage_errors_exit_2(
+    run, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, argv: list[str]
+) -> None:  # type: ignore[no-untyped-def]
+    monkeypatch.chdir(write_site(tmp_path / "site", {}))
+    result = run(*argv)
+    assert result.code == 2
+    assert len(result.err.strip().splitlines()) == 1
+
+
+def test_new_without_a_site_exits_2(run, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    result = run("new", tmp_path, "Title")
+    assert result.code == 2
+    assert "site.yaml" in result.err

@@ -1,0 +1,295 @@
+"""Issue 5: `amwgen serve` over real HTTP: pages, reload and error events, traversal, Ctrl-C."""
+
+from __future__ import annotations
+
+import http.client
+import json
+import os
+import queue
+import re
+import signal
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import IO
+
+import pytest
+from conftest import EPOCH, REPO, article, write_site
+
+from amwgen.serve import EVENTS_PATH, Hub, inject, locate, reload_script, url_path
+
+DEADLINE = 15.0  # seconds for anything to arrive; a pass takes well under one
+ESCAPES = (
+    "/../secret.txt",
+    "/%2e%2e/%2e%2e/secret.txt",
+    "/..%2f..%2fsecret.txt",
+    "/news/..%2f..%2f..%2fsecret.txt",
+    "//etc/passwd",
+    "/%2e%2e%5csecret.txt",
+)
+
+
+# --- the request path rules, without a server ----------------------------------------------
+
+
+@pytest.fixture
+def root(tmp_path: Path) -> Path:
+    out = tmp_path / "out"
+    (out / "news" / "a").mkdir(parents=True)
+    (out / "news" / "a" / "index.html").write_text("<p>a</p>")
+    (out / "feed.xml").write_text("<feed/>")
+    (out / "index.html").write_text("<p>home</p>")
+    (tmp_path / "secret.txt").write_text("secret")
+    (tmp_path / "secret-dir").mkdir()
+    (out / "leak.txt").symlink_to(tmp_path / "secret.txt")
+    (out / "leak-dir").symlink_to(tmp_path / "secret-dir", target_is_directory=True)
+    (out / "alias.xml").symlink_to(out / "feed.xml")
+    return out.resolve()
+
+
+def test_pretty_urls(root: Path) -> None:
+    assert locate(root, "/news/a/") == root / "news" / "a" / "index.html"
+    assert locate(root, "/news/a/?utm=x#top") == root / "news" / "a" / "index.html"
+    assert locate(root, "/news/a") == "/news/a/"  # redirect, as static hosts do
+    assert locate(root, "/") == root / "index.html"
+    assert locate(root, "/feed.xml") == root / "feed.xml"
+    assert locate(root, "/alias.xml") == root / "feed.xml"  # a link that stays inside is fine
+    assert locate(root, "/nothing/") is None
+
+
+@pytest.mark.parametrize(
+    "target",
+    [
+        "/../secret.txt",
+        "/news/../../secret.txt",
+        "/%2e%2e/secret.txt",
+        "/%2E%2E/secret.txt",
+        "/..%2fsecret.txt",
+        "/news/..%2f..%2fsecret.txt",
+        "/.%2e/secret.txt",
+        "/..%5csecret.txt",
+        "/%00",
+        "//etc/passwd",
+        "/%2fetc/passwd",
+        "etc/passwd",
+        "/leak.txt",
+        "/leak-dir/",
+        "/%ff",
+    ],
+)
+def test_nothing_outside_the_output_is_served(root: Path, target: str) -> None:
+    found = locate(root, target)
+    assert found is None or (isinstance(found, Path) and found.is_relative_to(root)), found
+    assert found is None
+
+
+def test_build_output_never_holds_the_reload_script(run, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    site = write_site(tmp_path / "site", {"content/a.md": article()})
+    assert run("build", site, "-q").code == 0
+    for page in (site / "public").rglob("*"):
+        assert not page.is_file() or b"amwgen-serve" not in page.read_bytes(), page
+
+
+def test_url_path_decodes_ordinary_paths() -> None:
+    assert url_path("/tags/%EB%A1%9C%EB%B4%87/") == "/tags/로봇/"
+    assert url_path("http://127.0.0.1:8000/x/?q") == "/x/"
+    assert url_path(EVENTS_PATH + "?t=1") == EVENTS_PATH
+
+
+def test_script_goes_before_the_last_body_end() -> None:
+    hub = Hub()
+    script = reload_script(hub)
+    assert b"EventSource" in script and EVENTS_PATH.encode() in script
+    html = b"<html><body><p>&lt;/body&gt;</p></BODY></html>"
+    assert inject(html, b"<s>") == b"<html><body><p>&lt;/body&gt;</p><s></BODY></html>"
+    assert inject(b"<p>x", b"<s>") == b"<p>x<s>"
+
+
+# --- the real server in a subprocess ----------------------------------------------------------
+
+
+class Server:
+    """`python -m amwgen serve SITE --port 0`, its output lines and its event stream."""
+
+    def __init__(self, site: Path) -> None:
+        env = {**os.environ, "SOURCE_DATE_EPOCH": EPOCH, "PYTHONUNBUFFERED": "1"}
+        env.pop("GITHUB_ACTIONS", None)
+        self.proc = subprocess.Popen(
+            [sys.executable, "-m", "amwgen", "serve", str(site), "--port", "0"],
+            cwd=REPO,
+            env=env,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        self.out: queue.Queue[str] = queue.Queue()
+        self.err: list[str] = []
+        assert self.proc.stdout is not None and self.proc.stderr is not None
+        _pump(self.proc.stdout, self.out.put)
+        _pump(self.proc.stderr, self.err.append)
+        line = self.next_line(r"at http://127\.0\.0\.1:(\d+)/")
+        self.port = int(re.search(r":(\d+)/", line).group(1))  # type: ignore[union-attr]
+        self.events: queue.Queue[tuple[str, dict[str, object]]] = queue.Queue()
+
+    def next_line(self, pattern: str) -> str:
+        end = time.monotonic() + DEADLINE
+        while time.monotonic() < end:
+            try:
+                line = self.out.get(timeout=0.1)
+            except queue.Empty:
+                assert self.proc.poll() is None, "".join(self.err)
+                continue
+            if re.search(pattern, line):
+                return line
+        raise AssertionError(f"no line like {pattern!r}; stderr: {''.join(self.err)}")
+
+    def stderr_holds(self, text: str) -> None:
+        end = time.monotonic() + DEADLINE
+        while not any(text in line for line in self.err):
+            assert time.monotonic() < end, f"stderr never held {text!r}: {''.join(self.err)}"
+            time.sleep(0.05)
+
+    def request(self, path: str, method: str = "GET") -> tuple[int, dict[str, str], bytes]:
+        conn = http.client.HTTPConnection("127.0.0.1", self.port, timeout=DEADLINE)
+        try:
+            conn.putrequest(method, path, skip_host=False, skip_accept_encoding=True)
+            conn.endheaders()
+            response = conn.getresponse()
+            return response.status, dict(response.getheaders()), response.read()
+        finally:
+            conn.close()
+
+    def listen(self) -> None:
+        """Read the event stream in a thread; return once its hello has arrived."""
+        conn = http.client.HTTPConnection("127.0.0.1", self.port, timeout=60)
+        conn.request("GET", EVENTS_PATH)
+        response = conn.getresponse()
+        assert response.status == 200
+        assert response.getheader("Content-Type", "").startswith("text/event-stream")
+
+        def read() -> None:
+            name = ""
+            try:
+                for raw in iter(response.readline, b""):
+                    line = raw.decode().rstrip("\n")
+                    if line.startswith("event: "):
+                        name = line[len("event: ") :]
+                    elif line.startswith("data: "):
+                        self.events.put((name, json.loads(line[len("data: ") :])))
+            except OSError:
+                pass
+
+        threading.Thread(target=read, daemon=True).start()
+        self.next_event("hello")
+
+    def next_event(self, name: str, containing: str = "") -> dict[str, object]:
+        """The next event called name (whose errors hold containing); others are skipped."""
+        end = time.monotonic() + DEADLINE
+        seen = []
+        while time.monotonic() < end:
+            try:
+                event, data = self.events.get(timeout=0.1)
+            except queue.Empty:
+                continue
+            seen.append((event, data))
+            errors = data["errors"]
+            assert isinstance(errors, list)
+            if event == name and (not containing or any(containing in e for e in errors)):
+                return data
+        raise AssertionError(f"no {name!r} event in time; saw {seen}; stderr: {''.join(self.err)}")
+
+    def page(self, path: str, text: str) -> bytes:
+        """The page at path once it holds text (rebuilds swap the output in whole)."""
+        end = time.monotonic() + DEADLINE
+        while True:
+            status, _, body = self.request(path)
+            if status == 200 and text.encode() in body:
+                return body
+            if time.monotonic() > end:
+                raise AssertionError(f"{path} never held {text!r}: {status} {body[:200]!r}")
+            time.sleep(0.05)
+
+
+def _pump(stream: IO[str], put: object) -> None:
+    def run() -> None:
+        for line in stream:
+            put(line)  # type: ignore[operator]
+
+    threading.Thread(target=run, daemon=True).start()
+
+
+def _edit(path: Path, text: str) -> None:
+    """Replace a file in one step, as editors that save atomically do."""
+    tmp = path.with_name(f".{path.name}.new")
+    tmp.write_text(text, encoding="utf-8")
+    os.replace(tmp, path)
+
+
+@pytest.fixture
+def server(tmp_path: Path) -> Iterator[Server]:
+    site = write_site(
+        tmp_path / "site",
+        {"content/2026/11/story.md": article("A story", "2026-11-20", "Body text one.")},
+    )
+    (tmp_path / "secret.txt").write_text("top secret")
+    started = Server(site)
+    try:
+        yield started
+    finally:
+        if started.proc.poll() is None:
+            started.proc.kill()
+            started.proc.wait()
+
+
+def test_serve_rebuilds_reloads_shows_errors_and_stops_on_ctrl_c(
+    server: Server, tmp_path: Path
+) -> None:
+    # Pages are served with the reload script; the build output never holds it.
+    body = server.page("/news/story/", "Body text one.")
+    assert b"data-amwgen-serve" in body and EVENTS_PATH.encode() in body
+    status, headers, _ = server.request("/news/story")
+    assert status == 301 and headers["Location"] == "/news/story/"
+    status, _, body = server.request("/no/such/page/")
+    assert status == 404 and b"Page not found" in body and b"data-amwgen-serve" in body
+    status, headers, body = server.request("/feed.xml", "HEAD")
+    assert status == 200 and body == b"" and "xml" in headers["Content-Type"]
+
+    # Nothing outside the output, however the path is spelt.
+    for target in ESCAPES:
+        status, _, body = server.request(target)
+        assert status == 404 and b"top secret" not in body, target
+
+    # A save rebuilds; open tabs are told to reload; the page has the new text.
+    server.listen()
+    story = tmp_path / "site" / "content" / "2026" / "11" / "story.md"
+    _edit(story, article("A story", "2026-11-20", "Body text two."))
+    server.next_event("reload")
+    server.page("/news/story/", "Body text two.")
+
+    # A broken save: the located error reaches the terminal and the tab; the last good build
+    # stays served.
+    _edit(
+        story,
+        article("A story", "2026-11-20", "Body text three.").replace("novelty: 1", "novelty: 9"),
+    )
+    message = f"{story}:4: novelty: 9 is outside 0..3"
+    data = server.next_event("errors", message)
+    assert data["errors"] == [message]
+    server.next_line("changed: ")
+    status, _, body = server.request("/news/story/")
+    assert status == 200 and b"Body text two." in body
+    server.stderr_holds(message)
+
+    # Fixing it clears the overlay: a reload, and the new text.
+    _edit(story, article("A story", "2026-11-20", "Body text four."))
+    server.next_event("reload")
+    server.page("/news/story/", "Body text four.")
+
+    # Ctrl-C: a clean stop.
+    server.proc.send_signal(signal.SIGINT)
+    assert server.proc.wait(timeout=DEADLINE) == 0
+    assert "Traceback" not in "".join(server.err)
+    server.next_line("^stopped")
