@@ -12,6 +12,7 @@ from pathlib import Path
 from amwgen.config import ConfigError, load_config, with_base_url
 from amwgen.editions import EditionNote, unused_notes, validate_notes
 from amwgen.fingerprint import Fingerprints, combine
+from amwgen.i18n import load_table
 from amwgen.incremental import (
     Record,
     State,
@@ -21,8 +22,10 @@ from amwgen.incremental import (
     save_state,
 )
 from amwgen.index import Index, build_index, now_signature
+from amwgen.lock import DEFAULT_WAIT, output_lock
 from amwgen.model import Problem, SiteConfig
 from amwgen.render import THEME_DIR, css_digest, plan_pages
+from amwgen.search import index_search
 from amwgen.sources import DocResult, gather
 from amwgen.workers import EnvSpec, Outcome, Previous, render_all
 from amwgen.write import write_site
@@ -38,6 +41,7 @@ class Options:
     clean: bool = False  # ignore the cache (it is still written afterwards)
     jobs: int = 1
     save_cache: bool = True  # False: leave .amwgen-cache/ as it is (verify's clean build)
+    wait: float = DEFAULT_WAIT  # seconds to wait for another build of the same output
 
 
 @dataclass(frozen=True, slots=True)
@@ -115,22 +119,27 @@ def build(site_dir: Path, options: Options) -> Result:
     site_css = site_dir / "static" / "assets" / "amwgen.css"
     css = site_css if site_css.is_file() else theme_static / "assets" / "amwgen.css"
     nav = tuple((p.title, p.url) for p in index.pages)
-    spec = EnvSpec(site_dir, checked.config, css_digest(css.read_bytes()), nav)
+    table = load_table(site_dir, checked.config.language)  # issue 6: site i18n/ overrides
+    spec = EnvSpec(site_dir, checked.config, css_digest(css.read_bytes()), nav, table)
     key = input_key(site_dir, options, out, checked, spec, statics)
-    intact = output_intact(state, out)
-    if intact and key == state.input_key and records_intact(out, state.records):
-        # Issue 8: nothing that any page is made from has changed; the output stands.
-        _save(site_dir, options, out, checked, state.records, key)
-        return _result(checked, out, started, state.records, 0)
-    pages = plan_pages(index, checked.notes)
-    previous = Previous(out.absolute(), state.records) if intact else Previous()
+    # Issue 7: one build of an output at a time; the output and the cache change together.
+    with output_lock(out, options.wait):
+        intact = output_intact(state, out)
+        if intact and key == state.input_key and records_intact(out, state.records):
+            # Issue 8: nothing that any page is made from has changed; the output stands.
+            _save(site_dir, options, out, checked, state.records, key)
+            return _result(checked, out, started, state.records, 0)
+        pages = plan_pages(index, checked.notes, options.jobs)
+        previous = Previous(out.absolute(), state.records) if intact else Previous()
 
-    def fill(target: Path) -> list[Outcome]:
-        return render_all(pages, spec, target, options.jobs, previous)
+        def fill(target: Path) -> list[Outcome]:
+            outcomes = render_all(pages, spec, target, options.jobs, previous)
+            index_search(target, checked.config)  # issue 6: last step, before the swap
+            return outcomes
 
-    outcomes = write_site(out, fill, statics)
-    records = {o.file: o.record for o in outcomes}
-    _save(site_dir, options, out, checked, records, key)
+        outcomes = write_site(out, fill, statics)
+        records = {o.file: o.record for o in outcomes}
+        _save(site_dir, options, out, checked, records, key)
     return _result(checked, out, started, records, sum(o.rendered for o in outcomes))
 
 

@@ -7,14 +7,17 @@ import os
 import sys
 import traceback
 from collections.abc import Sequence
+from dataclasses import replace
 from datetime import UTC, datetime
 from functools import partial
 from pathlib import Path
 from typing import NoReturn
 
 from amwgen import __version__
-from amwgen.build import Options, build, check
+from amwgen.build import Options, build, check, verify
 from amwgen.config import ConfigError
+from amwgen.linkcheck import DEFAULT_TIMEOUT, articles_of, check_sources
+from amwgen.lock import DEFAULT_WAIT, Busy
 from amwgen.model import Problem
 from amwgen.report import (
     FORMATS,
@@ -60,6 +63,11 @@ def make_parser() -> argparse.ArgumentParser:
         "--clean", action="store_true", help="build from scratch, ignoring any cache"
     )
     build_cmd.add_argument(
+        "--verify",
+        action="store_true",
+        help="also build from scratch in a temp folder; fail if the two outputs differ",
+    )
+    build_cmd.add_argument(
         "-j",
         "--jobs",
         type=_jobs,
@@ -68,12 +76,32 @@ def make_parser() -> argparse.ArgumentParser:
         help="parallel workers (default: all cores)",
     )
     build_cmd.add_argument(
+        "--wait",
+        type=_seconds,
+        default=DEFAULT_WAIT,
+        metavar="SECONDS",
+        help="while another build of the same output runs, wait this long for it, then give "
+        "up (default: %(default)g; 0 gives up at once)",
+    )
+    build_cmd.add_argument(
         "--debug", action="store_true", help="show a traceback on unexpected failures"
     )
     _report_args(build_cmd)
     check_cmd = commands.add_parser("check", help="validate everything, write nothing")
     _site_arg(check_cmd)
     _selection_args(check_cmd)
+    check_cmd.add_argument(
+        "--sources",
+        action="store_true",
+        help="also fetch every article's source URL; dead or redirected ones are warnings",
+    )
+    check_cmd.add_argument(
+        "--sources-timeout",
+        type=_seconds,
+        default=DEFAULT_TIMEOUT,
+        metavar="SECONDS",
+        help="give up on a source URL after this long (default: %(default)g)",
+    )
     check_cmd.add_argument(
         "--debug", action="store_true", help="show a traceback on unexpected failures"
     )
@@ -153,6 +181,16 @@ def _selection_args(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--future", action="store_true", help="include articles dated after now")
 
 
+def _seconds(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        value = -1.0
+    if not 0 <= value < float("inf"):
+        raise argparse.ArgumentTypeError(f"'{text}' is not a number of seconds (0 or more)")
+    return value
+
+
 def _jobs(text: str) -> int:
     if not text.isdigit() or int(text) < 1:
         raise argparse.ArgumentTypeError(f"'{text}' is not a number of 1 or more")
@@ -186,6 +224,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("amwgen: interrupted; the previous output is untouched", file=sys.stderr)
         return 130
+    except Busy as err:
+        print(f"amwgen: {err}", file=sys.stderr)
+        return EXIT_CONTENT
     except OSError as err:
         if debug:
             traceback.print_exc()
@@ -205,12 +246,18 @@ def _run(args: argparse.Namespace) -> int:
         base_url=getattr(args, "base_url", None),
         clean=getattr(args, "clean", False),
         jobs=getattr(args, "jobs", 1),
+        wait=getattr(args, "wait", DEFAULT_WAIT),
     )
     if args.command == "serve":
         clock = partial(build_now, os.environ)  # read again for each rebuild
         return serve(args.site, options, args.bind, args.port, clock, args.debug)
     if args.command == "check":
         checked = check(args.site, options)
+        if args.sources:
+            # Issue 7: dead or moved sources are warnings; the exit code stays as it was.
+            found = check_sources(articles_of(checked.sources), args.sources_timeout)
+            warnings = sorted((*checked.warnings, *found), key=Problem.sort_key)
+            checked = replace(checked, warnings=tuple(warnings))
         fmt = _show_problems("check", checked.problems, checked.warnings, args)
         if checked.problems:
             print(f"{len(checked.problems)} error(s)", file=sys.stderr)
@@ -230,6 +277,22 @@ def _run(args: argparse.Namespace) -> int:
     if fmt != "json" and not args.quiet:
         print(build_report(result, args.verbose))
         print(f"built {result.files} files in {result.seconds:.2f} s -> {result.output}")
+    if args.verify and result.output is not None:
+        return _verify(args.site, options, result.output)
+    return EXIT_OK
+
+
+def _verify(site: Path, options: Options, output: Path) -> int:
+    """Issue 8: the incremental output must equal a clean build, byte for byte."""
+    differing = verify(site, options, output)
+    if differing:
+        shown = ", ".join(differing[:10]) + (" ..." if len(differing) > 10 else "")
+        print(
+            f"verify: {len(differing)} file(s) differ from a clean build: {shown}",
+            file=sys.stderr,
+        )
+        return EXIT_CONTENT
+    print("verify: identical to a clean build")
     return EXIT_OK
 
 

@@ -10,16 +10,20 @@ from __future__ import annotations
 
 import dataclasses
 import hashlib
-import pickle
 from datetime import date, datetime
-from pathlib import PurePath
+from functools import cache
+from pathlib import Path, PurePath
 from typing import Any
 
 from amwgen import __version__
+from amwgen.index import Entry, Taxonomy, TermLink
 from amwgen.model import Article, PlainPage, Profile, SiteConfig
 
-# Dataclasses whose fields hold nothing but scalars, dates, paths and tuples of those.
-FLAT = frozenset({Article, Profile, PlainPage, SiteConfig})
+# Dataclasses whose fields hold nothing but scalars, dates, paths, tuples and such flat
+# dataclasses; their repr is their digest input.
+# (Related and Connection are walked instead: they hold entries that many pages share, and
+# the memo then serialises each entry once.)
+FLAT = frozenset({Article, Profile, PlainPage, SiteConfig, Entry, TermLink, Taxonomy})
 
 
 class Fingerprints:
@@ -43,13 +47,13 @@ class Fingerprints:
 
     def _parts(self, value: Any) -> list[bytes]:
         if type(value) in FLAT:
-            # Only scalars, dates and tuples of them inside: pickle serialises them exactly,
-            # and far faster than walking field by field.
-            return [b"P", pickle.dumps(value, protocol=5)]
+            # Only scalars, dates, paths and tuples of them inside: the generated repr spells
+            # every field unambiguously (names, quoted strings), far faster than walking.
+            return [b"R", repr(value).encode("utf-8", "surrogatepass")]
         if dataclasses.is_dataclass(value) and not isinstance(value, type):
             parts = [b"D", type(value).__qualname__.encode()]
-            for f in dataclasses.fields(value):
-                parts += [f.name.encode(), self.of(getattr(value, f.name))]
+            for name in _field_names(type(value)):
+                parts += [name.encode(), self.of(getattr(value, name))]
             return parts
         if isinstance(value, tuple | list):
             return [b"T", *(self.of(item) for item in value)]
@@ -66,6 +70,11 @@ class Fingerprints:
         raise TypeError(f"cannot fingerprint {name}: page data must be frozen values")
 
 
+@cache
+def _field_names(kind: type) -> tuple[str, ...]:
+    return tuple(f.name for f in dataclasses.fields(kind))
+
+
 def _scalar(value: str | int | float | bool | None) -> bytes:
     return f"{type(value).__name__}:{value!r}".encode()
 
@@ -74,9 +83,23 @@ def _digest(data: bytes) -> bytes:
     return hashlib.blake2b(data, digest_size=16).digest()
 
 
-def combine(*parts: bytes | str) -> str:
-    """A hex digest of several digests or strings, with the amwgen version in it."""
+@cache
+def code_digest() -> bytes:
+    """Digest of amwgen's own version and Python source: new code, new cache keys.
+
+    A cached result or page is only as good as the code that made it; the version alone
+    would keep stale pages across an edit of amwgen that kept its version number.
+    """
     h = hashlib.blake2b(__version__.encode(), digest_size=16)
+    for path in sorted(Path(__file__).parent.glob("*.py")):
+        h.update(path.name.encode())
+        h.update(path.read_bytes())
+    return h.digest()
+
+
+def combine(*parts: bytes | str) -> str:
+    """A hex digest of several digests or strings, with amwgen's code digest in it."""
+    h = hashlib.blake2b(code_digest(), digest_size=16)
     for part in parts:
         data = part.encode() if isinstance(part, str) else part
         h.update(len(data).to_bytes(8, "little"))

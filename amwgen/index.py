@@ -276,24 +276,58 @@ def connections(entry: Entry, topic: Term, places: dict[str, int]) -> tuple[Conn
     return tuple(Connection(e, e.article.slug == entry.article.slug) for e in window)
 
 
-def related(entry: Entry, terms_by_url: dict[str, Term]) -> tuple[Related, ...]:
+@dataclass(frozen=True, slots=True)
+class Postings:
+    """The candidates of Related News: each weighted term's newest articles, by rank."""
+
+    ranks: dict[str, tuple[int, ...]]  # term URL -> ranks, newest first
+    entries: tuple[Entry, ...]  # the site's entries, indexed by rank
+
+
+def postings(index: Index) -> Postings:
+    """Postings of every weighted taxonomy's terms, cut at RELATED_POSTINGS_LIMIT."""
+    ranks = {
+        term.url: tuple(e.rank for e in term.entries[:RELATED_POSTINGS_LIMIT])
+        for taxonomy, terms in index.terms
+        if taxonomy.weight
+        for term in terms
+    }
+    return Postings(ranks, index.entries)
+
+
+def related(entry: Entry, found: Postings) -> tuple[Related, ...]:
     """Up to 5 other articles by shared topics (3), players (2) and tags (1); newest wins ties.
 
     Candidates come from the term index (never all pairs); a term shared by more than
     RELATED_POSTINGS_LIMIT articles contributes only its newest ones.
     """
-    scores: dict[int, int] = {}
-    by_rank: dict[int, Entry] = {}
+    return related_entries(entry, related_ranks(entry, found), found)
+
+
+def related_entries(
+    entry: Entry, ranked: tuple[tuple[int, int], ...], found: Postings
+) -> tuple[Related, ...]:
+    """Related items from related_ranks' (rank, score) pairs, each saying what it shares."""
+    return tuple(
+        Related(found.entries[rank], score, _shared(entry, found.entries[rank]))
+        for rank, score in ranked
+    )
+
+
+def related_ranks(entry: Entry, found: Postings) -> tuple[tuple[int, int], ...]:
+    """(rank, score) of the related articles, best first: the plain-data core of related()."""
+    counts: Counter[int] = Counter()
     for taxonomy in WEIGHTED:
         for link in entry.terms(taxonomy.name):
-            for other in terms_by_url[link.url].entries[:RELATED_POSTINGS_LIMIT]:
-                rank = other.rank
-                scores[rank] = scores.get(rank, 0) + taxonomy.weight
-                by_rank[rank] = other
-    scores.pop(entry.rank, None)
+            ranks = found.ranks[link.url]
+            for _ in range(taxonomy.weight):
+                counts.update(ranks)  # counted in C: the hot loop of a large site
+    counts.pop(entry.rank, None)
     # Ranks follow the site order (newest first, then slug): the lower rank wins a tie.
-    best = heapq.nsmallest(RELATED_COUNT, [(-score, rank) for rank, score in scores.items()])
-    return tuple(Related(by_rank[r], -s, _shared(entry, by_rank[r])) for s, r in best)
+    best = heapq.nsmallest(
+        RELATED_COUNT, zip(map(int.__neg__, counts.values()), counts, strict=True)
+    )
+    return tuple((rank, -score) for score, rank in best)
 
 
 def _shared(entry: Entry, other: Entry) -> tuple[str, ...]:

@@ -8,7 +8,7 @@ import stat
 from dataclasses import dataclass
 from pathlib import Path
 
-from amwgen import yamlfm
+from amwgen import faults, yamlfm
 from amwgen.model import Problem, RawDoc
 
 # SPEC 1: folders directly below content/ that hold something other than articles.
@@ -53,7 +53,9 @@ def load_content(site_dir: Path) -> Loaded:
 
 def find_sources(site_dir: Path, warnings: list[Problem], problems: list[Problem]) -> list[str]:
     """Sorted posix paths below content/ of every Markdown file to read."""
-    return sorted(_walk(site_dir, site_dir / "content", warnings, problems))
+    found = sorted(_walk(site_dir, site_dir / "content", warnings, problems))
+    faults.reach("walk")  # issue 7: tests delete a file here, between the walk and the read
+    return found
 
 
 def _walk(

@@ -3,16 +3,18 @@
 from __future__ import annotations
 
 import hashlib
+import json
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import date, datetime
+from functools import lru_cache, partial
 from pathlib import Path
 from urllib.parse import quote
 
 import jinja2
-from markupsafe import Markup
+from markupsafe import Markup, escape
 
-from amwgen import editions, feeds
+from amwgen import editions, feeds, i18n
 from amwgen.index import (
     SCORES_WINDOW,
     TAXONOMIES,
@@ -27,28 +29,17 @@ from amwgen.index import (
     connections,
     player_map,
     positions,
+    postings,
     recent,
-    related,
+    related_entries,
+    related_ranks,
     timeline,
 )
-from amwgen.model import PlainPage, SiteConfig
+from amwgen.model import Article, PlainPage, Scale, SiteConfig
 from amwgen.page import Page
+from amwgen.parallel import fork_map
 
 THEME_DIR = Path(__file__).parent
-MONTHS = [
-    "January",
-    "February",
-    "March",
-    "April",
-    "May",
-    "June",
-    "July",
-    "August",
-    "September",
-    "October",
-    "November",
-    "December",
-]
 SCORES_TOP = 10
 
 
@@ -126,8 +117,10 @@ def paginate(
         yield Pager(number, count, base), chunk
 
 
-def plan_pages(index: Index, notes: tuple[editions.EditionNote, ...] = ()) -> tuple[Page, ...]:
-    """Every page of the site, in path order."""
+def plan_pages(
+    index: Index, notes: tuple[editions.EditionNote, ...] = (), jobs: int = 1
+) -> tuple[Page, ...]:
+    """Every page of the site, in path order (jobs: workers for the per-article work)."""
     config = index.config
     pages: list[Page] = []
     for pager, chunk in paginate(index.entries, config.per_page, "/"):
@@ -141,12 +134,14 @@ def plan_pages(index: Index, notes: tuple[editions.EditionNote, ...] = ()) -> tu
             )
         )
     terms_by_url = {term.url: term for _, terms in index.terms for term in terms}
-    pages += _article_pages(index, terms_by_url)
+    pages += _article_pages(index, terms_by_url, jobs)
     for plain in index.pages:
         pages.append(Page(plain.url, "page.html", PlainData(plain), plain.title, plain.summary))
     for taxonomy, terms in index.terms:
         pages += _taxonomy_pages(config, taxonomy, terms)
     pages.append(_scores_page(index))
+    if config.search:  # issue 6: the search page; Pagefind indexes the site after rendering
+        pages.append(Page("/search/", "search.html", Nothing(), "Search"))
     pages.append(Page("/404.html", "404.html", Nothing(), "Page not found"))
     pages.append(Page("/robots.txt", "robots.txt", Nothing()))
     pages += feeds.plan_feeds(index)
@@ -156,16 +151,19 @@ def plan_pages(index: Index, notes: tuple[editions.EditionNote, ...] = ()) -> tu
     return tuple(sorted(pages, key=lambda p: p.path))
 
 
-def _article_pages(index: Index, terms_by_url: dict[str, Term]) -> list[Page]:
+def _article_pages(index: Index, terms_by_url: dict[str, Term], jobs: int) -> list[Page]:
     places = {
         url: positions(term) for url, term in terms_by_url.items() if term.taxonomy.name == "topics"
     }
+    found = postings(index)
+    # Related News is the one per-article computation that reads the whole index: in parallel.
+    ranked = fork_map(related_ranks, index.entries, found, jobs, min_items=2000)
     pages = []
-    for entry in index.entries:
+    for entry, best in zip(index.entries, ranked, strict=True):
         topics = entry.terms("topics")
         first = topics[0] if topics else None
         window = connections(entry, terms_by_url[first.url], places[first.url]) if first else ()
-        data = ArticleData(entry, first, window, related(entry, terms_by_url))
+        data = ArticleData(entry, first, window, related_entries(entry, best, found))
         article = entry.article
         pages.append(Page(article.url, "article.html", data, article.title, article.summary))
     return pages
@@ -202,9 +200,16 @@ def _scores_page(index: Index) -> Page:
 
 
 def make_env(
-    site_dir: Path, config: SiteConfig, css_digest: str, nav: tuple[tuple[str, str], ...] = ()
+    site_dir: Path,
+    config: SiteConfig,
+    css_digest: str,
+    nav: tuple[tuple[str, str], ...] = (),
+    translations: i18n.Table | None = None,
 ) -> jinja2.Environment:
-    """The Jinja environment: site layouts/ first, then the built-in theme."""
+    """The Jinja environment: site layouts/ first, then the built-in theme.
+
+    translations: the theme's strings (i18n.load_table); None reads them for site_dir.
+    """
     env = jinja2.Environment(
         loader=jinja2.ChoiceLoader(
             [
@@ -221,16 +226,81 @@ def make_env(
     env.globals.update(
         site=config,
         taxonomies=TAXONOMIES,
-        url=lambda path: site_url(config, path),
-        abs_url=lambda path: absolute_url(config, path),
+        url=lru_cache(maxsize=65536)(partial(site_url, config)),
+        abs_url=lru_cache(maxsize=65536)(partial(absolute_url, config)),
         css_url=site_url(config, "/assets/amwgen.css") + f"?v={css_digest}",
-        date_text=date_text,
-        month_text=month_text,
         scale=score_scale,
         nav=nav,
+        json_ld=json_ld,
     )
+    # Issue 6: every string the theme shows comes from the table for site.yaml `language`.
+    table = translations if translations is not None else i18n.load_table(site_dir, config.language)
+    translator = i18n.Translator(config.language, table)
+    env.globals.update(
+        t=translator,
+        tn=translator.plural,
+        date_text=translator.date_text,
+        month_text=translator.month_text,
+        period_title=lambda period: period_title(translator, period),
+        js_url=site_url(config, "/assets/amwgen.js"),
+    )
+    env.globals.update(_fragments(env, translator))
     env.globals["card_html"] = _CardCache(env)
     return env
+
+
+def _fragments(env: jinja2.Environment, t: i18n.Translator) -> dict[str, Callable[..., Markup]]:
+    """The theme's small repeated pieces as Python functions (the macros in macros.html call
+    them): a Jinja macro call costs more than the markup it makes, thousands of times a build.
+    """
+    config = env.globals["site"]
+    assert isinstance(config, SiteConfig)
+    url = lru_cache(maxsize=65536)(partial(site_url, config))
+    times: dict[datetime | date, Markup] = {}
+
+    def time_tag(moment: datetime | date) -> Markup:
+        html = times.get(moment)
+        if html is None:
+            text = t.date_text(moment)
+            html = times[moment] = Markup('<time datetime="{}">{}</time>').format(
+                moment.isoformat(), text
+            )
+        return html
+
+    def term_links(items: tuple[TermLink, ...], sep: str = ", ") -> Markup:
+        link = Markup('<a href="{}">{}</a>')
+        return Markup(escape(sep)).join(link.format(url(i.url), i.name) for i in items)
+
+    def score_html(key: str, value: int, s: Scale) -> Markup:
+        label = t(key)
+        dots = Markup("").join(
+            Markup('<span class="dot on"></span>' if on else '<span class="dot"></span>')
+            for on in score_scale(value, s.min, s.max)
+        )
+        return Markup(
+            '<span class="score score-{}" title="{}"><span class="score-label">{}</span> '
+            '<span class="dots" aria-hidden="true">{}</span> '
+            '<span class="score-value">{}/{}</span></span>'
+        ).format(
+            Markup(f"{escape(key)} level-{value - s.min}-of-{s.max - s.min}"),
+            t("score_title", label=label, value=value, max=s.max),
+            label,
+            dots,
+            value,
+            s.max,
+        )
+
+    def scores_html(article: Article) -> Markup:
+        novelty = score_html("novelty", article.novelty, config.novelty)
+        significance = score_html("significance", article.significance, config.significance)
+        return Markup('<span class="scores">{} {}</span>').format(novelty, significance)
+
+    return {
+        "time_tag": time_tag,
+        "term_links": term_links,
+        "score_html": score_html,
+        "scores_html": scores_html,
+    }
 
 
 class _CardCache:
@@ -267,12 +337,20 @@ def absolute_url(config: SiteConfig, path: str) -> str:
     return config.base_url + quote(path.lstrip("/"), safe="/#?=&%")
 
 
-def date_text(moment: datetime | date) -> str:
-    return f"{moment.day} {MONTHS[moment.month - 1][:3]} {moment.year}"
+def period_title(translator: i18n.Translator, period: editions.Period) -> str:
+    """An edition's title in the site's language: "Week 47, 2026", "November 2026"."""
+    if period.kind == "weekly":
+        year, week, _ = period.start.isocalendar()
+        return translator("week_title", week=week, year=year)
+    return translator.month_text(period.start)
 
 
-def month_text(moment: datetime | date) -> str:
-    return f"{MONTHS[moment.month - 1]} {moment.year}"
+def json_ld(data: object) -> Markup:
+    """JSON for a <script type="application/ld+json">: < > & escaped so no text closes it."""
+    text = json.dumps(data, ensure_ascii=False, sort_keys=False, separators=(",", ":"))
+    for char, escaped in (("<", "\\u003c"), (">", "\\u003e"), ("&", "\\u0026")):
+        text = text.replace(char, escaped)
+    return Markup(text)
 
 
 def score_scale(value: int, low: int, high: int) -> list[bool]:

@@ -9,15 +9,14 @@ when there are many: first for the link targets (every file's URL), then for val
 from __future__ import annotations
 
 import hashlib
-import multiprocessing
-from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any
 
 from amwgen.fingerprint import Fingerprints, combine
 from amwgen.load import SPECIAL_DIRS, find_sources, parse_doc
 from amwgen.model import Content, PlainPage, Problem, Profile, RawDoc, SiteConfig
+from amwgen.parallel import fork_map
 from amwgen.validate import (
     PROFILE_KEYS,
     Targets,
@@ -28,10 +27,7 @@ from amwgen.validate import (
     validate_profile,
 )
 
-T = TypeVar("T")
-R = TypeVar("R")
 MIN_PARALLEL = 200  # files to parse before forking workers pays off
-BATCH = 64
 
 
 @dataclass(frozen=True, slots=True)
@@ -64,7 +60,11 @@ class _Source:
 
 
 def gather(site_dir: Path, config: SiteConfig, cache: dict[str, DocResult], jobs: int) -> Gathered:
-    """Validate every file below content/, reusing cached results for unchanged files."""
+    """Validate every file below content/, reusing cached results for unchanged files.
+
+    Files are parsed once (in forked workers when there are many); only those that link to
+    other files are validated a second time, once every file's URL is known.
+    """
     problems: list[Problem] = []
     warnings: list[Problem] = []
     settings = combine(Fingerprints().of(config))
@@ -73,21 +73,23 @@ def gather(site_dir: Path, config: SiteConfig, cache: dict[str, DocResult], jobs
         for rel in find_sources(site_dir, warnings, problems)
     ]
     present = [s for s in sources if s is not None]
-    # Pass 1: every file's link target (from the cache, or by parsing the file).
+    # Pass 1: validate new files as if no link led anywhere, noting which links each has.
     fresh = [s for s in present if s.key not in cache]
-    firsts = dict(zip((s.key for s in fresh), _map(_first_pass, fresh, config, jobs), strict=True))
+    validated = fork_map(_validate, fresh, (config, {}), jobs, MIN_PARALLEL)
+    results = {s.key: cache.get(s.key) for s in present}
+    results.update(zip((s.key for s in fresh), validated, strict=True))
     targets: Targets = {}
     for source in present:
-        target = cache[source.key].target if source.key in cache else firsts[source.key][0]
+        target = results[source.key].target  # type: ignore[union-attr]
         if target is not None:
             targets[source.rel] = target
-    # Pass 2: validate what is new, or whose links now lead elsewhere.
-    stale = [s for s in present if not _still_valid(cache.get(s.key), targets)]
-    done = dict(
-        zip((s.key for s in stale), _map(_validate, stale, (config, targets), jobs), strict=True)
-    )
-    results = {s.key: done.get(s.key) or cache[s.key] for s in present}
-    return _assemble(present, results, problems, warnings)
+    # Pass 2: again, with every file's URL known, those whose links now lead elsewhere.
+    # (Few: only files with links to other .md files.)
+    stale = [s for s in present if not _still_valid(results[s.key], targets)]
+    again = fork_map(_validate, stale, (config, targets), jobs, MIN_PARALLEL)
+    results.update(zip((s.key for s in stale), again, strict=True))
+    final = {key: result for key, result in results.items() if result is not None}
+    return _assemble(present, final, problems, warnings)
 
 
 def _read(site_dir: Path, rel: str, settings: str, problems: list[Problem]) -> _Source | None:
@@ -101,14 +103,6 @@ def _read(site_dir: Path, rel: str, settings: str, problems: list[Problem]) -> _
     kind = top if top in SPECIAL_DIRS else "articles"
     digest = hashlib.blake2b(data, digest_size=16).hexdigest()
     return _Source(rel, path, kind, data, combine(settings, kind, rel, str(path), digest))
-
-
-def _first_pass(source: _Source, config: SiteConfig) -> tuple[str | None, int]:
-    """A file's link target and the line of its slug key."""
-    doc = parse_doc(source.path, source.rel, source.data, [])
-    if doc is None:
-        return None, 1
-    return link_target(doc, source.kind, config), doc.key_lines.get("slug", 1)
 
 
 def _still_valid(result: DocResult | None, targets: Targets) -> bool:
@@ -175,33 +169,3 @@ def _assemble(
     content = Content(tuple(articles), tuple(profiles), plain, tuple(warnings))
     notes = tuple(by_kind["editions"])
     return Gathered(content, tuple(problems), notes, {s.key: results[s.key] for s in sources})
-
-
-# --- parallel map over forked workers ------------------------------------------------------
-
-_WORK: tuple[Callable[[Any, Any], Any], Sequence[Any], Any] | None = None
-
-
-def _map(fn: Callable[[T, Any], R], items: Sequence[T], context: Any, jobs: int) -> list[R]:
-    """[fn(item, context) for item in items], in forked workers when there are many."""
-    global _WORK
-    if (
-        jobs <= 1
-        or len(items) < MIN_PARALLEL
-        or "fork" not in multiprocessing.get_all_start_methods()
-    ):
-        return [fn(item, context) for item in items]
-    _WORK = (fn, items, context)
-    try:
-        tasks = [(i, min(i + BATCH, len(items))) for i in range(0, len(items), BATCH)]
-        with multiprocessing.get_context("fork").Pool(jobs) as pool:
-            batches = pool.map(_run, tasks, chunksize=1)
-    finally:
-        _WORK = None
-    return [result for batch in batches for result in batch]
-
-
-def _run(bounds: tuple[int, int]) -> list[Any]:
-    assert _WORK is not None
-    fn, items, context = _WORK
-    return [fn(item, context) for item in items[bounds[0] : bounds[1]]]

@@ -38,9 +38,10 @@ class EnvSpec:
     config: SiteConfig
     css_digest: str
     nav: tuple[tuple[str, str], ...]
+    translations: tuple[tuple[str, str], ...]  # issue 6: i18n.load_table, (key, text) pairs
 
     def make(self) -> jinja2.Environment:
-        return make_env(self.site_dir, self.config, self.css_digest, self.nav)
+        return make_env(self.site_dir, self.config, self.css_digest, self.nav, self.translations)
 
 
 @dataclass(frozen=True, slots=True)
@@ -94,7 +95,12 @@ def _worker(spec: EnvSpec) -> _Worker:
     if _WORKER is None:
         env = spec.make()
         prints = Fingerprints()
-        env_digest = combine(prints.of(spec.config), spec.css_digest, prints.of(spec.nav))
+        env_digest = combine(
+            prints.of(spec.config),
+            spec.css_digest,
+            prints.of(spec.nav),
+            prints.of(spec.translations),
+        )
         _WORKER = _Worker(env, env_digest, TemplateDigests(env), prints)
     return _WORKER
 

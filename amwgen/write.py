@@ -11,6 +11,8 @@ from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import TypeVar
 
+from amwgen import faults
+
 T = TypeVar("T")
 
 
@@ -29,12 +31,14 @@ def write_site(out: Path, fill: Callable[[Path], T], static_dirs: Iterable[Path]
     tmp = out.parent / f".{out.name}.tmp-{os.getpid()}"
     if tmp.exists():
         shutil.rmtree(tmp)
+    faults.reach("output", tmp)
     tmp.mkdir()
     try:
         result = fill(tmp)
         for static in static_dirs:
             if static.is_dir():
                 shutil.copytree(static, tmp, dirs_exist_ok=True, symlinks=False)
+        faults.reach("swap", out)
         swap_in(tmp, out)
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)
@@ -48,6 +52,7 @@ def write_file(root: Path, rel: str, data: bytes) -> None:
     if ".." in Path(rel).parts or not os.path.normpath(target).startswith(str(root) + os.sep):
         raise UnsafePath(rel)
     target.parent.mkdir(parents=True, exist_ok=True)
+    faults.reach("render", target)
     target.write_bytes(data)
 
 
@@ -58,9 +63,11 @@ def swap_in(new: Path, out: Path) -> None:
         return
     old = out.parent / f".{out.name}.old-{os.getpid()}"
     if _exchange(new, out):
+        faults.reach("swapped")
         os.rename(new, old)
     else:
         os.rename(out, old)
+        faults.reach("renamed")  # the window remove_stale repairs: out is missing here
         os.rename(new, out)
     discard(old)
 
@@ -87,6 +94,7 @@ def discard(tree: Path) -> None:
 def _exchange(a: Path, b: Path) -> bool:
     """Swap two paths atomically with Linux renameat2(RENAME_EXCHANGE); False if unsupported."""
     try:
+        faults.reach("exchange")  # tests: AMWGEN_TEST_FAULT=exchange:ENOSYS takes the fallback
         libc = ctypes.CDLL(ctypes.util.find_library("c"), use_errno=True)
         renameat2 = libc.renameat2
     except (OSError, AttributeError):

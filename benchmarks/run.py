@@ -142,24 +142,32 @@ class Run:
     files: int
 
 
-def tree_rss_mb(pid: int) -> float:
-    """Resident memory of a process and all its descendants, in MB (from /proc)."""
+def tree_memory_mb(pid: int) -> float:
+    """Memory of a process and all its descendants, in MB.
+
+    Proportional set size (PSS) from /proc: pages that forked workers share with their parent
+    are counted once, split between them, rather than once per process as RSS would.
+    """
     total, stack = 0, [pid]
     while stack:
         current = stack.pop()
         try:
-            with open(f"/proc/{current}/statm") as f:
-                total += int(f.read().split()[1]) * os.sysconf("SC_PAGE_SIZE")
+            with open(f"/proc/{current}/smaps_rollup") as f:
+                for line in f:
+                    if line.startswith("Pss:"):
+                        total += int(line.split()[1]) * 1024
+                        break
             with open(f"/proc/{current}/task/{current}/children") as f:
                 stack.extend(int(c) for c in f.read().split())
-        except (FileNotFoundError, ProcessLookupError, ValueError):
+        except (FileNotFoundError, ProcessLookupError, ValueError, PermissionError):
             continue
     return total / 1e6
 
 
 def measure(cmd: list[str], cwd: Path | None = None) -> Run:
     """Run cmd, sampling the process tree's memory every 10 ms; fail loudly on an error."""
-    env = {**os.environ, "SOURCE_DATE_EPOCH": str(EPOCH)}
+    path = os.pathsep.join(filter(None, [str(HERE.parent), os.environ.get("PYTHONPATH")]))
+    env = {**os.environ, "SOURCE_DATE_EPOCH": str(EPOCH), "PYTHONPATH": path}
     started = time.perf_counter()
     proc = subprocess.Popen(cmd, cwd=cwd, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
     peak = 0.0
@@ -168,7 +176,7 @@ def measure(cmd: list[str], cwd: Path | None = None) -> Run:
     def sample() -> None:
         nonlocal peak
         while not done.is_set():
-            peak = max(peak, tree_rss_mb(proc.pid))
+            peak = max(peak, tree_memory_mb(proc.pid))
             time.sleep(0.01)
 
     sampler = threading.Thread(target=sample, daemon=True)
@@ -194,17 +202,20 @@ def bench_size(count: int, work: Path, jobs: int) -> dict[str, str]:
     site = work / f"site-{count}"
     generate(site, count)
     out = site / "public"
-    cold = measure(amwgen("build", str(site), "--clean", "-j", str(jobs)))
+    cold = measure(amwgen("build", str(site), "--clean", "-q", "-j", str(jobs)))
     pages = count_files(out)
-    nochange = measure(amwgen("build", str(site), "-j", str(jobs)))
+    nochange = measure(amwgen("build", str(site), "-q", "-j", str(jobs)))
     victim = sorted((site / "content").rglob("*.md"))[count // 2]
     victim.write_text(victim.read_text() + "\nAn added sentence.\n", encoding="utf-8")
-    edit = measure(amwgen("build", str(site), "-j", str(jobs)))
+    edit = measure(amwgen("build", str(site), "-q", "-j", str(jobs)))
+    added = victim.with_name("story-added.md")
+    added.write_text(victim.read_text(encoding="utf-8").replace("title: ", "title: Added ", 1))
+    add = measure(amwgen("build", str(site), "-q", "-j", str(jobs)))
     layouts = site / "layouts"
     layouts.mkdir(exist_ok=True)
     theme = HERE.parent / "amwgen" / "templates" / "article.html"
     (layouts / "article.html").write_text(theme.read_text().replace("Back to News", "Back to all news"))
-    template = measure(amwgen("build", str(site), "-j", str(jobs)))
+    template = measure(amwgen("build", str(site), "-q", "-j", str(jobs)))
     bare = measure([sys.executable, str(HERE / "bare.py"), str(site), str(work / "bare-out")])
     row = {
         "articles": f"{count:,}",
@@ -214,6 +225,7 @@ def bench_size(count: int, work: Path, jobs: int) -> dict[str, str]:
         "peak MB": f"{cold.peak_mb:.0f}",
         "no-change s": f"{nochange.seconds:.2f}",
         "edit s": f"{edit.seconds:.2f}",
+        "add s": f"{add.seconds:.2f}",
         "template s": f"{template.seconds:.2f}",
         "bare s": f"{bare.seconds:.2f}",
         "cold/bare": f"{cold.seconds / bare.seconds:.2f}",

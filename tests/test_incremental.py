@@ -162,3 +162,27 @@ def test_a_tampered_output_file_is_rendered_again(site: Path, tmp_path: Path) ->
 def test_cache_folder_is_ignored_by_git(site: Path, run) -> None:  # type: ignore[no-untyped-def]
     assert run("build", site).code == 0
     assert (site / ".amwgen-cache" / ".gitignore").read_text() == "*\n"
+
+
+def test_verify_flag_passes_on_a_sound_build(run, site: Path, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    out = tmp_path / "out"
+    assert run("build", site, "-o", out).code == 0
+    edit_body(site, random.Random(5))
+    result = run("build", site, "-o", out, "--verify")
+    assert result.code == 0, result.err
+    assert "verify: identical to a clean build" in result.out
+    assert not list(tmp_path.glob(".amwgen-verify-*"))
+
+
+def test_verify_flag_catches_an_output_that_differs(run, site: Path, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    out = tmp_path / "out"
+    assert run("build", site, "-o", out).code == 0
+    # Forge a change the cache cannot see: same size, same mtime, other bytes.
+    page = out / "about" / "index.html"
+    stat = page.stat()
+    data = page.read_bytes()
+    page.write_bytes(data.replace(b"About", b"Abuot", 1))
+    os.utime(page, ns=(stat.st_atime_ns, stat.st_mtime_ns))
+    result = run("build", site, "-o", out, "--verify")
+    assert result.code == 1
+    assert "verify: 1 file(s) differ from a clean build: about/index.html" in result.err

@@ -10,7 +10,16 @@ import pytest
 from conftest import article, write_site
 
 from amwgen.build import Options, check
-from amwgen.index import Index, Term, connections, player_map, positions, related, timeline
+from amwgen.index import (
+    Index,
+    Term,
+    connections,
+    player_map,
+    positions,
+    postings,
+    related,
+    timeline,
+)
 
 NOW = datetime(2026, 11, 26, tzinfo=UTC)
 
@@ -205,9 +214,8 @@ def test_related_ranks_by_weighted_shared_terms_then_recency(tmp_path: Path) -> 
         "content/none.md": article("N", "2026-11-11", tags="[z]"),
     }
     index = index_of(write_site(tmp_path, files))
-    by_url = {t.url: t for _, terms in index.terms for t in terms}
     me = next(e for e in index.entries if e.article.slug == "me")
-    got = related(me, by_url)
+    got = related(me, postings(index))
     assert [(r.entry.article.slug, r.score) for r in got] == [
         ("topic-player", 5),
         ("player-tag", 3),

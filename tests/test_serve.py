@@ -293,3 +293,43 @@ def test_serve_rebuilds_reloads_shows_errors_and_stops_on_ctrl_c(
     assert server.proc.wait(timeout=DEADLINE) == 0
     assert "Traceback" not in "".join(server.err)
     server.next_line("^stopped")
+
+
+# --- issue 7, point 6: the dev server is not a way in ----------------------------------------
+
+
+@pytest.mark.parametrize(
+    "target",
+    [
+        "http://127.0.0.1/../secret.txt",  # absolute-form, as a proxy would send it
+        "http://127.0.0.1/%2e%2e/secret.txt",
+        "/%2e%2e%2f%2e%2e%2fsecret.txt",
+        "/news/%2e%2e/%2e%2e/secret.txt",
+        "/news/a/index.html/../../../secret.txt",
+        "/..\\secret.txt",
+        "/%252e%252e/secret.txt",  # double encoding decodes once: a name, not a way up
+        "/leak-dir/inner.txt",  # a file through a linked folder that leads out
+        "/news/../leak.txt",
+        "/" + "../" * 20 + "secret.txt",
+    ],
+)
+def test_more_ways_out_are_404(root: Path, target: str) -> None:
+    (root.parent / "secret-dir" / "inner.txt").write_text("secret")
+    assert locate(root, target) is None
+
+
+def test_serve_binds_loopback_unless_told_otherwise(server: Server) -> None:
+    from amwgen.cli import make_parser
+
+    assert make_parser().parse_args(["serve"]).bind == "127.0.0.1"
+    assert make_parser().parse_args(["serve", "--bind", "0.0.0.0"]).bind == "0.0.0.0"
+    table = Path("/proc/net/tcp")
+    if not table.exists():
+        pytest.skip("no /proc/net/tcp to read the listening address from")
+    listening = []
+    for row in table.read_text().splitlines()[1:]:
+        local, state = row.split()[1], row.split()[3]
+        address, port = local.split(":")
+        if state == "0A" and int(port, 16) == server.port:  # 0A: LISTEN
+            listening.append(address)
+    assert listening == ["0100007F"]  # 127.0.0.1, little-endian hex

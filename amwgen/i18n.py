@@ -1,0 +1,148 @@
+"""The theme's strings: a translation table for site.yaml `language`, and dates via Babel.
+
+Built-in tables live in amwgen/translations/<lang>.yaml; English fills any gap. A site adds
+or overrides strings in i18n/<lang>.yaml beside its site.yaml (docs/theme.md).
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import date, datetime
+from pathlib import Path
+
+import yaml
+from babel import Locale, UnknownLocaleError
+from babel.dates import format_skeleton
+
+from amwgen.config import ConfigError
+from amwgen.model import Problem
+
+TRANSLATIONS = Path(__file__).parent / "translations"
+FALLBACK = "en"
+Table = tuple[tuple[str, str], ...]
+_PLACEHOLDER = re.compile(r"\{(\w+)\}")
+PLURAL_FORMS = ("zero", "one", "two", "few", "many")
+
+
+def load_table(site_dir: Path, language: str) -> Table:
+    """English, then the built-in table for language, then the site's i18n/<lang>.yaml."""
+    merged: dict[str, str] = {}
+    layers = [TRANSLATIONS / f"{code}.yaml" for code in _codes(language)]
+    layers += [site_dir / "i18n" / f"{code}.yaml" for code in _codes(language)]
+    for layer in layers:
+        _overlay(merged, _read(layer, site_dir))
+    return tuple(sorted(merged.items()))
+
+
+def _overlay(merged: dict[str, str], layer: dict[str, str]) -> None:
+    """layer over merged; a plural that layer gives replaces every form of the one below."""
+    for key in layer:
+        base, _, form = key.rpartition(".")
+        if form == "other":
+            for gone in PLURAL_FORMS:
+                merged.pop(f"{base}.{gone}", None)
+    merged.update(layer)
+
+
+def _codes(language: str) -> list[str]:
+    """en, then the base language, then the full tag: "pt-BR" -> en, pt, pt-BR."""
+    base = language.replace("_", "-").split("-")[0]
+    codes = [FALLBACK, base, language.replace("_", "-")]
+    return list(dict.fromkeys(codes))
+
+
+def _read(path: Path, site_dir: Path) -> dict[str, str]:
+    """A flat {key: text} from a YAML mapping; nested mappings become dotted keys."""
+    if not path.is_file():
+        return {}
+    shown = path.relative_to(site_dir) if path.is_relative_to(site_dir) else path
+    try:
+        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except (yaml.YAMLError, UnicodeDecodeError) as err:
+        raise ConfigError([Problem(shown, 1, None, f"not a valid YAML file: {err}")]) from err
+    if data is None:
+        return {}
+    if not isinstance(data, dict):
+        raise ConfigError([Problem(shown, 1, None, "must be a mapping of key: text")])
+    flat: dict[str, str] = {}
+    problems: list[Problem] = []
+    _flatten(data, "", flat, problems, shown)
+    if problems:
+        raise ConfigError(problems)
+    return flat
+
+
+def _flatten(
+    data: dict[object, object],
+    prefix: str,
+    flat: dict[str, str],
+    problems: list[Problem],
+    path: Path,
+) -> None:
+    for key, value in data.items():
+        name = f"{prefix}{key}"
+        if isinstance(value, dict):
+            _flatten(value, f"{name}.", flat, problems, path)
+        elif isinstance(value, str | int | float) and not isinstance(value, bool):
+            flat[name] = str(value)
+        else:
+            problems.append(Problem(path, 1, name, "must be text"))
+
+
+class Translator:
+    """t(key, **values) and dates for one language; what templates call as t, date_text ..."""
+
+    def __init__(self, language: str, table: Table) -> None:
+        self.table = dict(table)
+        self.locale = locale_for(language)
+        self._formatted: dict[tuple[str, date], str] = {}  # Babel is slow; days repeat
+        self._plain: dict[str, str] = {}  # strings without values, as the theme shows them
+
+    def __call__(self, key: str, **values: object) -> str:
+        if not values:
+            plain = self._plain.get(key)
+            if plain is None:
+                plain = self._plain[key] = self._text(key)
+            return plain
+        return self._text(key, **values)
+
+    def _text(self, key: str, **values: object) -> str:
+        text = self.table.get(key)
+        if text is None:
+            # A language without a plural form ("one" in Korean) uses its "other".
+            base, _, form = key.rpartition(".")
+            fallback = f"{base}.other" if form in PLURAL_FORMS else key
+            text = self.table.get(fallback, key)
+        return _PLACEHOLDER.sub(lambda m: str(values.get(m.group(1), m.group(0))), text)
+
+    def plural(self, key: str, count: int, **values: object) -> str:
+        """key.<form> for count by the language's plural rules (key.other when missing)."""
+        return self(f"{key}.{self.locale.plural_form(count)}", n=count, **values)
+
+    def date_text(self, moment: datetime | date) -> str:
+        """A day in the language's medium form: "Nov 21, 2026", "2026년 11월 21일"."""
+        return self._format("yMMMd", _day(moment))
+
+    def month_text(self, moment: datetime | date) -> str:
+        """A month and year: "November 2026", "2026년 11월"."""
+        return self._format("yMMMM", _day(moment).replace(day=1))
+
+    def _format(self, skeleton: str, day: date) -> str:
+        key = (skeleton, day)
+        text = self._formatted.get(key)
+        if text is None:
+            text = self._formatted[key] = format_skeleton(skeleton, day, locale=self.locale)
+        return text
+
+
+def locale_for(language: str) -> Locale:
+    """Babel's locale for a language tag; English when Babel does not know it."""
+    try:
+        return Locale.parse(language.replace("-", "_"))
+    except (UnknownLocaleError, ValueError):
+        return Locale.parse(FALLBACK)
+
+
+def _day(moment: datetime | date) -> date:
+    # The moment is already in the site's timezone (SPEC 3); Babel would convert to UTC.
+    return moment.date() if isinstance(moment, datetime) else moment

@@ -1,0 +1,45 @@
+"""One parallel map over forked workers, for the stages that work item by item.
+
+Workers inherit the items and the context through fork, so nothing is pickled on the way
+in; only the results come back. Where fork is missing (or the job is small), it runs inline.
+"""
+
+from __future__ import annotations
+
+import multiprocessing
+from collections.abc import Callable, Sequence
+from typing import Any, TypeVar
+
+T = TypeVar("T")
+C = TypeVar("C")
+R = TypeVar("R")
+BATCH = 64
+
+_WORK: tuple[Callable[[Any, Any], Any], Sequence[Any], Any] | None = None
+
+
+def fork_map(
+    fn: Callable[[T, C], R], items: Sequence[T], context: C, jobs: int, min_items: int = 200
+) -> list[R]:
+    """[fn(item, context) for item in items], in `jobs` forked workers when there are many."""
+    global _WORK
+    if jobs <= 1 or len(items) < min_items or not can_fork():
+        return [fn(item, context) for item in items]
+    _WORK = (fn, items, context)
+    try:
+        tasks = [(i, min(i + BATCH, len(items))) for i in range(0, len(items), BATCH)]
+        with multiprocessing.get_context("fork").Pool(jobs) as pool:
+            batches = pool.map(_run, tasks, chunksize=1)
+    finally:
+        _WORK = None
+    return [result for batch in batches for result in batch]
+
+
+def _run(bounds: tuple[int, int]) -> list[Any]:
+    assert _WORK is not None, "fork_map sets the work before the pool starts"
+    fn, items, context = _WORK
+    return [fn(item, context) for item in items[bounds[0] : bounds[1]]]
+
+
+def can_fork() -> bool:
+    return "fork" in multiprocessing.get_all_start_methods()

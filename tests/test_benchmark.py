@@ -1,0 +1,39 @@
+"""Smoke test: the benchmark script generates a valid digest and runs end to end."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+from conftest import REPO
+
+sys.path.insert(0, str(REPO / "benchmarks"))
+
+import run as bench  # noqa: E402
+
+
+def test_generated_digest_is_deterministic_and_valid(run, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    bench.generate(tmp_path / "a", 40)
+    bench.generate(tmp_path / "b", 40)
+    files_a = sorted((tmp_path / "a").rglob("*.md"))
+    assert len(files_a) == 40
+    for path in files_a:
+        twin = tmp_path / "b" / path.relative_to(tmp_path / "a")
+        assert path.read_bytes() == twin.read_bytes()
+    result = run("check", tmp_path / "a")
+    assert result.code == 0, result.err
+
+
+def test_benchmark_runs_and_writes_results(tmp_path: Path) -> None:
+    results = tmp_path / "results.md"
+    proc = subprocess.run(
+        [sys.executable, str(REPO / "benchmarks" / "run.py"), "--articles", "30", "-j", "1",
+         "--work", str(tmp_path / "work"), "--results", str(results)],
+        capture_output=True, text=True, cwd=REPO, timeout=300,
+    )  # fmt: skip
+    assert proc.returncode == 0, proc.stderr
+    table = results.read_text()
+    for column in ("cold s", "pages/s", "peak MB", "no-change s", "edit s", "add s", "template s"):
+        assert column in table
+    assert "| 30 |" in table

@@ -1,0 +1,119 @@
+"""Issue 6: the theme's strings come from a table for site.yaml `language`; dates via Babel."""
+
+from __future__ import annotations
+
+import re
+from datetime import date, datetime
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+import yaml
+from conftest import SITE_YAML, article, write_site
+
+from amwgen import i18n
+
+TEMPLATES = Path(i18n.__file__).parent / "templates"
+STORY = article(
+    "Alliance",
+    date="2026-11-21",
+    topics="[Robotics]",
+    tags="[Chips]",
+    source="https://example.org/a",
+)
+OTHER = article("Earlier", date="2026-11-10", topics="[Robotics]", tags="[Chips]")
+
+
+def _flat(path: Path) -> set[str]:
+    table: dict[str, str] = {}
+    i18n._flatten(yaml.safe_load(path.read_text()), "", table, [], path)
+    return set(table)
+
+
+def test_every_key_the_templates_use_is_in_english() -> None:
+    english = _flat(i18n.TRANSLATIONS / "en.yaml")
+    used: set[str] = set()
+    for template in TEMPLATES.iterdir():
+        text = template.read_text()
+        used |= set(re.findall(r"\bt\(\s*[\"']([\w.]+)[\"']", text))
+        used |= {f"{k}.other" for k in re.findall(r"\btn\(\s*[\"']([\w.]+)[\"']", text)}
+    used = {key for key in used if not key.endswith(".")}  # t("also_this." ~ noun)
+    assert used and used - english == set()
+
+
+def test_korean_has_no_keys_english_lacks() -> None:
+    english = {
+        k.rsplit(".", 1)[0] if k.endswith(".one") else k
+        for k in _flat(i18n.TRANSLATIONS / "en.yaml")
+    }
+    korean = _flat(i18n.TRANSLATIONS / "ko.yaml")
+    assert korean - english == set()
+    assert len(korean) > 0.9 * len(english)
+
+
+def test_dates_follow_the_language() -> None:
+    moment = datetime(2026, 11, 21, 0, 0, tzinfo=ZoneInfo("Asia/Seoul"))
+    en = i18n.Translator("en", i18n.load_table(Path("/nonexistent"), "en"))
+    ko = i18n.Translator("ko", i18n.load_table(Path("/nonexistent"), "ko"))
+    assert en.date_text(moment) == "Nov 21, 2026"
+    assert en.month_text(date(2026, 11, 1)) == "November 2026"
+    assert ko.date_text(moment) == "2026년 11월 21일"
+    assert ko.month_text(moment) == "2026년 11월"
+
+
+def test_plurals_follow_the_language() -> None:
+    en = i18n.Translator("en", i18n.load_table(Path("/x"), "en"))
+    ko = i18n.Translator("ko", i18n.load_table(Path("/x"), "ko"))
+    assert (en.plural("stories", 1), en.plural("stories", 3)) == ("1 story", "3 stories")
+    assert (ko.plural("stories", 1), ko.plural("stories", 3)) == ("기사 1건", "기사 3건")
+    assert ko("search_results.one", n=1, query="q") == "“q” 검색 결과 1건"
+
+
+def test_a_korean_site_reads_korean(run, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    yaml_text = SITE_YAML + "language: ko\n"
+    site = write_site(tmp_path / "s", {"content/a.md": STORY, "content/b.md": OTHER}, yaml_text)
+    assert run("build", site).code == 0
+    html = (site / "public/news/a/index.html").read_text()
+    assert '<html lang="ko">' in html
+    for text in (
+        "원문 보기",
+        "이 기사의 맥락",
+        "이 기사",
+        "1분 분량",
+        "2026년 11월 21일",
+        "AMW의 평가",
+    ):
+        assert text in html, text
+    for english in ("Read Original", "How This Connects", "min read", "This article"):
+        assert english not in html, english
+    topic = (site / "public/topics/robotics/index.html").read_text()
+    assert "2026년 11월" in topic and "기사 2건" in topic and "플레이어 맵" in topic
+
+
+def test_a_site_overrides_and_adds_strings(run, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    files = {
+        "content/a.md": STORY,
+        "i18n/en.yaml": "read_original: Go to the source\nmy_note: Hello from the site\n",
+        "layouts/404.html": '{% extends "base.html" %}{% block main %}{{ t("my_note") }}{% endblock %}',
+    }
+    site = write_site(tmp_path / "s", files)
+    assert run("build", site).code == 0
+    assert "Go to the source" in (site / "public/news/a/index.html").read_text()
+    assert "Hello from the site" in (site / "public/404.html").read_text()
+
+
+def test_changing_a_string_rebuilds_the_pages(run, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    site = write_site(tmp_path / "s", {"content/a.md": STORY})
+    assert run("build", site).code == 0
+    (site / "i18n").mkdir()
+    (site / "i18n/en.yaml").write_text("read_original: Source\n")
+    assert run("build", site).code == 0
+    assert ">Source</a>" in (site / "public/news/a/index.html").read_text()
+
+
+def test_a_bad_translation_file_is_a_located_error(run, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    files = {"content/a.md": STORY, "i18n/en.yaml": "read_original: [not, text]\n"}
+    site = write_site(tmp_path / "s", files)
+    result = run("build", site)
+    assert result.code == 2
+    assert "i18n/en.yaml:1: read_original: must be text" in result.err
+    assert not (site / "public").exists()

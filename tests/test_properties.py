@@ -1,0 +1,133 @@
+"""Issue 7, point 1: properties that hold for any input (hypothesis).
+
+Front matter and raw bytes have their properties in tests/test_validate.py
+(test_any_front_matter_gives_article_or_problems, test_any_bytes_give_article_or_problems,
+test_any_bytes_after_front_matter_marker); this file covers Markdown bodies and slugs.
+"""
+
+from __future__ import annotations
+
+import unicodedata
+
+import html5lib
+from hypothesis import HealthCheck, example, given, settings
+from hypothesis import strategies as st
+from test_hostile import BAD_SCHEMES, URL_ATTRS
+
+from amwgen.markdown import render_markdown
+from amwgen.slug import MAX_SLUG_BYTES, slugify
+
+# Pieces that try to smuggle script through Markdown: raw tags, handlers, URL schemes in
+# every spelling a browser still runs, inside links, images, autolinks and references.
+SCHEMES = st.sampled_from(
+    [
+        "javascript:",
+        "JaVaScRiPt:",
+        "java\tscript:",
+        " javascript:",
+        "&#106;avascript:",
+        "&#x6A;avascript:",
+        "javascript&#58;",
+        "jav&#x09;ascript:",
+        "%6Aavascript:",
+        "data:",
+        "DATA:",
+        "data:text/html;base64,PHNjcmlwdD4=",
+        "vbscript:",
+        "\x00javascript:",
+        "\u200bjavascript:",
+    ]
+)
+PAYLOAD = st.sampled_from(["alert(1)", "alert`1`", "//%0aalert(1)", "x", ""])
+URL = st.builds(lambda s, p: s + p, SCHEMES, PAYLOAD)
+
+
+def _piece(url: str, text: str, kind: int) -> str:
+    return [
+        f"[{text}]({url})",
+        f"![{text}]({url})",
+        f"[{text}](<{url}>)",
+        f'[{text}]({url} "title")',
+        f"<{url}>",
+        f"[{text}][r]\n\n[r]: {url}\n",
+        f'<a href="{url}">{text}</a>',
+        f'<img src="{url}" onerror="alert(1)">',
+        f"<script>{text}</script>",
+        f"<svg onload=alert(1)><script>{text}</script></svg>",
+        f'<iframe src="{url}"></iframe>',
+        f'<div onclick="{text}">{text}</div>',
+        f"<style>*{{background:url({url})}}</style>",
+        f"`<script>{text}</script>`",
+        f"```\n<script>{text}</script>\n```",
+        f"<!-- <script>{text}</script> -->",
+        f"[{text}]: {url}\n\n[{text}]",
+        f"<form action='{url}'><button formaction={url}>{text}</button></form>",
+        f"<object data='{url}'></object><embed src='{url}'>",
+        f"| a |\n|---|\n| [{text}]({url}) |",
+        f"[^1]\n\n[^1]: [{text}]({url})",
+        f"## <img src=x onerror=alert(1)> {text}",
+    ][kind]
+
+
+PIECE = st.builds(_piece, URL, st.text(max_size=20), st.integers(0, 21))
+BODY = st.lists(st.one_of(PIECE, st.text(max_size=40)), max_size=8).map("\n\n".join)
+
+
+def assert_inert_html(html: str) -> None:
+    """The rules of tests/test_hostile.py's assert_inert, on a fragment parsed as browsers do."""
+    document = html5lib.parse(html, treebuilder="etree", namespaceHTMLElements=False)
+    for el in document.iter():
+        tag = el.tag.split("}")[-1] if isinstance(el.tag, str) else ""
+        assert tag not in ("script", "iframe", "object", "embed", "style"), (tag, html)
+        for name, value in el.attrib.items():
+            local = name.split("}")[-1].lower()
+            assert not local.startswith("on"), (tag, name, html)
+            if local in URL_ATTRS or name in URL_ATTRS:
+                compact = "".join(value.split()).lower()
+                assert not compact.startswith(BAD_SCHEMES), (tag, name, value, html)
+
+
+@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(BODY)
+@example("<script>alert(1)</script>\n\n[x](javascript:alert(1))\n\n<img src=x onerror=alert(1)>")
+def test_any_body_renders_without_script_handlers_or_bad_urls(body: str) -> None:
+    assert_inert_html(render_markdown(body, unsafe_html=False).html)
+
+
+def test_unsafe_html_really_passes_raw_html() -> None:
+    # The property above is not vacuous: the same inputs do carry script when allowed.
+    html = render_markdown("<script>alert(1)</script>\n", unsafe_html=True).html
+    assert "<script>alert(1)</script>" in html
+
+
+# --- slugs -------------------------------------------------------------------------------
+
+TEXT = st.one_of(
+    st.text(),
+    st.text(min_size=60, max_size=400),  # long enough to be cut at MAX_SLUG_BYTES
+    st.text(alphabet=st.sampled_from("./\\-_ .\t\n\x00\u200b\u0301ﬁ①№İ로봇Ω"), max_size=30),
+)
+
+
+def _has_word_chars(text: str) -> bool:
+    # Letters or digits once compatibility forms are folded ("№" is "No", "①" is "1"),
+    # as the slug library does before it keeps word characters.
+    return any(c.isalnum() for c in unicodedata.normalize("NFKC", text))
+
+
+@settings(max_examples=1000, deadline=None)
+@given(TEXT)
+@example("../../etc/passwd")
+@example("..\\..\\windows")
+@example("로봇 " * 100)
+@example("\x00\x01\x7f")
+def test_slug_is_total_idempotent_and_a_safe_file_name(text: str) -> None:
+    slug = slugify(text)
+    assert isinstance(slug, str)
+    assert slugify(slug) == slug
+    assert "/" not in slug and "\\" not in slug and ".." not in slug
+    assert not any(unicodedata.category(c).startswith("C") for c in slug), repr(slug)
+    assert len(slug.encode("utf-8")) <= MAX_SLUG_BYTES
+    assert slug == slug.strip("-")
+    # Empty exactly when there is nothing to make a name of; callers report "" as an error.
+    assert bool(slug) == _has_word_chars(text), (text, slug)
