@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+import re
 import tempfile
 import time
+import traceback
 from collections import Counter
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 from pathlib import Path
+
+import jinja2
 
 from amwgen.config import ConfigError, load_config, with_base_url
 from amwgen.editions import EditionNote, unused_notes, validate_notes
@@ -137,7 +141,11 @@ def build(site_dir: Path, options: Options) -> Result:
             index_search(target, checked.config)  # issue 6: last step, before the swap
             return outcomes
 
-        outcomes = write_site(out, fill, statics)
+        try:
+            outcomes = write_site(out, fill, statics)
+        except jinja2.TemplateError as err:
+            # A broken layout is the site's error, not ours: located, exit 1, output kept.
+            return Result((template_problem(err, site_dir),), checked.warnings)
         records = {o.file: o.record for o in outcomes}
         _save(site_dir, options, out, checked, records, key)
     return _result(checked, out, started, records, sum(o.rendered for o in outcomes))
@@ -256,3 +264,24 @@ def differing_files(a: Path, b: Path) -> list[str]:
 
 def _files(root: Path) -> dict[str, Path]:
     return {p.relative_to(root).as_posix(): p for p in root.rglob("*") if p.is_file()}
+
+
+_TEMPLATE_FRAME = re.compile(r'File "([^"]+\.(?:html|xml|txt))", line (\d+)')
+
+
+def template_problem(err: jinja2.TemplateError, site_dir: Path) -> Problem:
+    """A template error as a located problem: the template's file and line where known."""
+    path, line = "", 1
+    if isinstance(err, jinja2.TemplateSyntaxError):
+        path, line = err.filename or err.name or "", err.lineno
+    else:
+        # Jinja rewrites tracebacks to template lines; from a worker they come back as text.
+        text = "".join(traceback.format_tb(err.__traceback__)) + str(err.__cause__ or "")
+        frames = _TEMPLATE_FRAME.findall(text)
+        if frames:
+            path, line = frames[-1][0], int(frames[-1][1])
+    shown = Path(path) if path else Path("layouts")
+    if shown.is_absolute() and shown.is_relative_to(site_dir.absolute()):
+        shown = site_dir / shown.relative_to(site_dir.absolute())
+    message = err.message if err.message else type(err).__name__
+    return Problem(shown, line, "template", message)

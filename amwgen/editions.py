@@ -22,7 +22,7 @@ import jinja2
 from feedgen.feed import FeedGenerator
 
 from amwgen import __version__
-from amwgen.index import Entry, Index, TermLink
+from amwgen.index import Entry, Index, TermLink, site_updated
 from amwgen.markdown import render_markdown
 from amwgen.model import Problem, RawDoc, SiteConfig
 from amwgen.page import Page
@@ -337,7 +337,7 @@ def plan_editions(index: Index, notes: tuple[EditionNote, ...] = ()) -> list[Pag
         key=lambda e: (e.period.end, e.period.kind),
         reverse=True,
     )[:FEED_SIZE]
-    updated = max((e.updated for e in finished), default=index.now)
+    updated = max((e.updated for e in finished), default=site_updated(index))  # never the clock
     feed = EditionsFeed("/editions/feed.xml", "/editions/", tuple(finished), updated)
     pages.append(Page(feed.path, "editions-atom", feed))
     return pages

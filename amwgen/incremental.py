@@ -98,6 +98,7 @@ class TemplateDigests:
     def __init__(self, env: jinja2.Environment) -> None:
         self.env = env
         self.memo: dict[tuple[str, ...], str] = {}
+        self.filenames: dict[str, str | None] = {}  # for located template errors
 
     def __call__(self, names: tuple[str, ...]) -> str:
         found = self.memo.get(names)
@@ -117,7 +118,8 @@ class TemplateDigests:
             source = self._load(name)
             if source is None:
                 continue
-            refs = jinja2.meta.find_referenced_templates(self.env.parse(source))
+            filename = self.filenames.get(name)
+            refs = jinja2.meta.find_referenced_templates(self.env.parse(source, name, filename))
             todo += [r for r in refs if r is not None]
             todo += IMPLICIT_TEMPLATES.get(name, ())
         return seen
@@ -129,9 +131,10 @@ class TemplateDigests:
     def _load(self, name: str) -> str | None:
         assert self.env.loader is not None
         try:
-            source, _, _ = self.env.loader.get_source(self.env, name)
+            source, filename, _ = self.env.loader.get_source(self.env, name)
         except jinja2.TemplateNotFound:
             return None
+        self.filenames[name] = filename
         return source
 
 

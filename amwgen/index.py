@@ -340,9 +340,9 @@ def _shared(entry: Entry, other: Entry) -> tuple[str, ...]:
 
 
 def recent(index: Index, span: timedelta) -> tuple[Entry, ...]:
-    """Entries dated within span before "now", newest first."""
+    """Entries dated within span before "now" (never after it, even with --future)."""
     since = index.now - span
-    return tuple(e for e in index.entries if e.article.date >= since)
+    return tuple(e for e in index.entries if since <= e.article.date <= index.now)
 
 
 def site_updated(index: Index) -> datetime:

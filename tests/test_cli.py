@@ -191,3 +191,24 @@ def test_console_script_runs_as_module(site: Path) -> None:
         env=env,
     )
     assert proc.returncode == 0, proc.stderr
+
+
+@pytest.mark.parametrize(
+    ("template", "line", "needle"),
+    [
+        ("{% extends 'base.html' %}\n{% block main %}\n{% if %}\n{% endblock %}\n", 3, "Expected an expression"),
+        ("{% extends 'base.html' %}\n{% block main %}\n\n{{ nope.missing }}\n{% endblock %}\n", 4, "'nope' is undefined"),
+    ],
+)
+def test_broken_layout_is_a_located_error_and_keeps_the_output(run, site: Path, template: str, line: int, needle: str) -> None:  # type: ignore[no-untyped-def]
+    assert run("build", site).code == 0
+    before = tree(site / "public")
+    (site / "layouts").mkdir()
+    (site / "layouts" / "page.html").write_text(template)
+    result = run("build", site)
+    assert result.code == 1
+    assert "Traceback" not in result.err
+    first = result.err.strip().splitlines()[0]
+    assert first.startswith(f"{site}/layouts/page.html:{line}: template: "), result.err
+    assert needle in first
+    assert tree(site / "public") == before
