@@ -95,9 +95,14 @@ def atom(data: FeedData, config: SiteConfig) -> bytes:
         fe.updated(a.lastmod)
         fe.summary(f"{a.summary} ({_scores_text(entry, config)})")
         fe.content(a.body_html, type="html")
-        for name in ("topics", "players", "tags"):
-            for link in entry.terms(name):
-                fe.category(term=link.name, scheme=_abs(config, f"/{name}/"), label=link.name)
+        categories = [
+            {"term": link.name, "scheme": _abs(config, f"/{name}/"), "label": link.name}
+            for name in ("topics", "players", "tags")
+            for link in entry.terms(name)
+        ]
+        if categories:
+            # One call: feedgen rebuilds its list on every call, quadratic in the tags.
+            fe.category(categories)
     return fg.atom_str(pretty=True)  # type: ignore[no-any-return]
 
 
