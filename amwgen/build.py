@@ -18,14 +18,20 @@ from amwgen.editions import EditionNote, unused_notes, validate_notes
 from amwgen.fingerprint import Fingerprints, combine
 from amwgen.i18n import load_table
 from amwgen.incremental import (
+    Quick,
     Record,
     State,
+    input_stamp,
+    load_quick,
     load_state,
     output_intact,
+    quick_holds,
     records_intact,
+    save_quick,
     save_state,
+    stat_lines,
 )
-from amwgen.index import Index, build_index, now_signature
+from amwgen.index import Index, build_index, now_signature, valid_until
 from amwgen.lock import DEFAULT_WAIT, output_lock
 from amwgen.model import Problem, SiteConfig
 from amwgen.render import THEME_DIR, css_digest, plan_pages
@@ -72,6 +78,7 @@ class Checked:
     warnings: tuple[Problem, ...] = field(default=())
     notes: tuple[EditionNote, ...] = field(default=())  # issue 9: editors' notes
     sources: dict[str, DocResult] = field(default_factory=dict)  # per-file results, to cache
+    valid_until: float = float("inf")  # when the passing of time next changes a page
 
 
 def check(site_dir: Path, options: Options, cache: dict[str, DocResult] | None = None) -> Checked:
@@ -95,7 +102,10 @@ def check(site_dir: Path, options: Options, cache: dict[str, DocResult] | None =
         [*content.warnings, *(p for p in problems if p.severity != "error")], key=Problem.sort_key
     )
     index_or_none = None if errors else index
-    return Checked(config, index_or_none, tuple(errors), tuple(warnings), notes, gathered.results)
+    until = valid_until(content.articles, options.now, config.timezone)
+    return Checked(
+        config, index_or_none, tuple(errors), tuple(warnings), notes, gathered.results, until
+    )
 
 
 def output_dir(site_dir: Path, config: SiteConfig, options: Options) -> Path:
@@ -112,12 +122,22 @@ def output_dir(site_dir: Path, config: SiteConfig, options: Options) -> Path:
 def build(site_dir: Path, options: Options) -> Result:
     """Build the site into its output folder; with problems, nothing is written."""
     started = time.perf_counter()
+    config = load_config(site_dir)
+    out = output_dir(site_dir, config, options)
+    # Issue 8: taken before any input is read, so a file that changes during this build
+    # makes the next one look again.
+    stamp = input_stamp(site_dir, _stamp_extra(options, out))
+    quick = None if options.clean else load_quick(site_dir)
+    if quick is not None and quick_holds(quick, stamp, options.now.timestamp(), out):
+        # Not one input file, and nothing that "now" decides, changed: the output stands.
+        summary = quick.summary
+        assert isinstance(summary, Result)
+        return replace(summary, seconds=time.perf_counter() - started, rendered=0)
     state = State() if options.clean else load_state(site_dir)
     checked = check(site_dir, options, state.docs)
     if checked.index is None:
         return Result(checked.problems, checked.warnings)
     index = checked.index
-    out = output_dir(site_dir, checked.config, options)
     theme_static = THEME_DIR / "static"
     statics = _static_dirs(site_dir, theme_static)
     site_css = site_dir / "static" / "assets" / "amwgen.css"
@@ -131,8 +151,9 @@ def build(site_dir: Path, options: Options) -> Result:
         intact = output_intact(state, out)
         if intact and key == state.input_key and records_intact(out, state.records):
             # Issue 8: nothing that any page is made from has changed; the output stands.
-            _save(site_dir, options, out, checked, state.records, key)
-            return _result(checked, out, started, state.records, 0)
+            result = _result(checked, out, started, state.records, 0)
+            _save_quick(site_dir, options, out, stamp, checked, state.records, result)
+            return result
         pages = plan_pages(index, checked.notes, options.jobs)
         previous = Previous(out.absolute(), state.records) if intact else Previous()
 
@@ -148,7 +169,40 @@ def build(site_dir: Path, options: Options) -> Result:
             return Result((template_problem(err, site_dir),), checked.warnings)
         records = {o.file: o.record for o in outcomes}
         _save(site_dir, options, out, checked, records, key)
-    return _result(checked, out, started, records, sum(o.rendered for o in outcomes))
+        result = _result(checked, out, started, records, sum(o.rendered for o in outcomes))
+        _save_quick(site_dir, options, out, stamp, checked, records, result)
+    return result
+
+
+def _stamp_extra(options: Options, out: Path) -> str:
+    """What besides the site's files decides the output: options, amwgen's code and theme."""
+    theme = [str(THEME_DIR / name) for name in ("templates", "static", "translations")]
+    stats = [part for folder in theme for part in stat_lines(folder, folder)]
+    selection = (options.drafts, options.future, options.base_url, str(out.absolute()))
+    return combine(repr(selection), *stats)
+
+
+def _save_quick(
+    site_dir: Path,
+    options: Options,
+    out: Path,
+    stamp: str,
+    checked: Checked,
+    records: dict[str, Record],
+    result: Result,
+) -> None:
+    if not options.save_cache:
+        return
+    files = tuple((name, r.size, r.mtime_ns) for name, r in sorted(records.items()))
+    quick = Quick(
+        stamp=stamp,
+        valid_until=checked.valid_until,
+        output=str(out.absolute()),
+        output_inode=out.stat().st_ino,
+        files=files,
+        summary=result,
+    )
+    save_quick(site_dir, quick)
 
 
 def input_key(

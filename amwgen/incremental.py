@@ -140,11 +140,97 @@ class TemplateDigests:
 
 def records_intact(out: Path, records: dict[str, Record]) -> bool:
     """True when every recorded output file still has its recorded size and mtime."""
+    base = str(out)
     for name, record in records.items():
         try:
-            stat = os.stat(out / name)
+            stat = os.stat(f"{base}/{name}")
         except OSError:
             return False
         if stat.st_size != record.size or stat.st_mtime_ns != record.mtime_ns:
             return False
+    return True
+
+
+# --- the stat shortcut ---------------------------------------------------------------------
+
+QUICK_FILE = "quick.pickle"
+INPUT_FOLDERS = ("content", "layouts", "static", "i18n")
+
+
+@dataclass(frozen=True, slots=True)
+class Quick:
+    """What the last build needs to know to say "nothing changed" without reading a file."""
+
+    stamp: str  # digest of every input file's path, inode, size, mtime and ctime
+    valid_until: float  # the first moment at which "now" changes a page (timestamp)
+    output: str
+    output_inode: int
+    files: tuple[tuple[str, int, int], ...]  # output file, size, mtime_ns
+    summary: Any  # what the build reported (build.Result), returned as it was
+
+
+def input_stamp(site_dir: Path, extra: str) -> str:
+    """Digest of the stat of every input file: any write changes a file's ctime, which no
+    user-space tool can set back, so an equal stamp means the same bytes everywhere."""
+    parts = [extra]
+    root = str(site_dir)
+    for name in ("site.yaml", *INPUT_FOLDERS):
+        parts += stat_lines(os.path.join(root, name), name)
+    return combine(*parts)
+
+
+def stat_lines(path: str, rel: str) -> list[str]:
+    """One line per file and folder below path: its name and the stat fields writes change."""
+    try:
+        st = os.lstat(path)
+    except OSError:
+        return [f"{rel}\0-"]
+    out = [f"{rel}\0{st.st_ino}:{st.st_size}:{st.st_mtime_ns}:{st.st_ctime_ns}:{st.st_mode}"]
+    if os.path.isdir(path) and not os.path.islink(path):
+        with os.scandir(path) as entries:
+            names = sorted(entry.name for entry in entries)
+        for name in names:
+            out += stat_lines(os.path.join(path, name), f"{rel}/{name}")
+    return out
+
+
+def load_quick(site_dir: Path) -> Quick | None:
+    try:
+        with (site_dir / CACHE_DIR / QUICK_FILE).open("rb") as f:
+            quick = pickle.load(f)
+    except Exception:  # missing, or written by other code: only the shortcut is lost
+        return None
+    return quick if isinstance(quick, Quick) else None
+
+
+def save_quick(site_dir: Path, quick: Quick | None) -> None:
+    """Write (or, with None, remove) the shortcut's record."""
+    path = site_dir / CACHE_DIR / QUICK_FILE
+    try:
+        if quick is None:
+            path.unlink(missing_ok=True)
+            return
+        path.parent.mkdir(exist_ok=True)
+        tmp = path.with_name(f"{QUICK_FILE}.{os.getpid()}")
+        with tmp.open("wb") as f:
+            pickle.dump(quick, f, protocol=pickle.HIGHEST_PROTOCOL)
+        os.replace(tmp, path)
+    except OSError:
+        pass
+
+
+def quick_holds(quick: Quick, stamp: str, now: float, out: Path) -> bool:
+    """True when the last build's output is still exactly what a build now would write."""
+    if quick.stamp != stamp or now >= quick.valid_until:
+        return False
+    try:
+        if str(out.absolute()) != quick.output or out.stat().st_ino != quick.output_inode:
+            return False
+        base = quick.output
+        for name, size, mtime_ns in quick.files:
+            st = os.stat(f"{base}/{name}")
+            if st.st_size != size or st.st_mtime_ns != mtime_ns:
+                return False
+    except OSError:
+        return False
     return True

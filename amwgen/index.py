@@ -5,8 +5,8 @@ from __future__ import annotations
 import heapq
 from collections import Counter, defaultdict
 from collections.abc import Iterable
-from dataclasses import dataclass
-from datetime import UTC, date, datetime, timedelta
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 from amwgen.model import Article, Content, PlainPage, Problem, Profile, SiteConfig
@@ -59,7 +59,9 @@ class Entry:
 
     article: Article
     links: tuple[tuple[str, tuple[TermLink, ...]], ...]
-    rank: int = 0  # place in the site order: newest first, then slug
+    # The place in the site order (newest first, then slug): used to rank, never shown, so
+    # left out of the repr that page digests are made from.
+    rank: int = field(default=0, repr=False)
 
     def terms(self, taxonomy: str) -> tuple[TermLink, ...]:
         for name, links in self.links:
@@ -94,6 +96,25 @@ class Term:
     @property
     def link(self) -> TermLink:
         return TermLink(self.name, self.url)
+
+    @property
+    def info(self) -> TermInfo:
+        return TermInfo(self.taxonomy, self.slug, self.name, len(self.entries), self.profile)
+
+
+@dataclass(frozen=True, slots=True)
+class TermInfo:
+    """A term as its pages show it: everything but the list of its entries."""
+
+    taxonomy: Taxonomy
+    slug: str
+    name: str
+    count: int  # how many published articles name it
+    profile: Profile | None = None
+
+    @property
+    def url(self) -> str:
+        return f"/{self.taxonomy.name}/{self.slug}/"
 
 
 @dataclass(frozen=True, slots=True)
@@ -301,21 +322,20 @@ def related(entry: Entry, found: Postings) -> tuple[Related, ...]:
     Candidates come from the term index (never all pairs); a term shared by more than
     RELATED_POSTINGS_LIMIT articles contributes only its newest ones.
     """
-    return related_entries(entry, related_ranks(entry, found), found)
+    return related_entries(related_ranks(entry, found), found)
 
 
-def related_entries(
-    entry: Entry, ranked: tuple[tuple[int, int], ...], found: Postings
-) -> tuple[Related, ...]:
-    """Related items from related_ranks' (rank, score) pairs, each saying what it shares."""
-    return tuple(
-        Related(found.entries[rank], score, _shared(entry, found.entries[rank]))
-        for rank, score in ranked
-    )
+def related_entries(ranked: RankedRelated, found: Postings) -> tuple[Related, ...]:
+    """Related items from related_ranks' plain data."""
+    return tuple(Related(found.entries[rank], score, shares) for rank, score, shares in ranked)
 
 
-def related_ranks(entry: Entry, found: Postings) -> tuple[tuple[int, int], ...]:
-    """(rank, score) of the related articles, best first: the plain-data core of related()."""
+RankedRelated = tuple[tuple[int, int, tuple[str, ...]], ...]  # (rank, score, shared names)
+
+
+def related_ranks(entry: Entry, found: Postings) -> RankedRelated:
+    """(rank, score, shared names) of the related articles, best first: plain data, so that
+    workers can compute it and send it back cheaply."""
     counts: Counter[int] = Counter()
     for taxonomy in WEIGHTED:
         for link in entry.terms(taxonomy.name):
@@ -327,7 +347,7 @@ def related_ranks(entry: Entry, found: Postings) -> tuple[tuple[int, int], ...]:
     best = heapq.nsmallest(
         RELATED_COUNT, zip(map(int.__neg__, counts.values()), counts, strict=True)
     )
-    return tuple((rank, -score) for score, rank in best)
+    return tuple((rank, -score, _shared(entry, found.entries[rank])) for score, rank in best)
 
 
 def _shared(entry: Entry, other: Entry) -> tuple[str, ...]:
@@ -364,3 +384,24 @@ def now_signature(index: Index) -> tuple[object, ...]:
         today.isocalendar()[:2],
         (today.year, today.month),
     )
+
+
+def valid_until(articles: Iterable[Article], now: datetime, timezone: str) -> float:
+    """The first moment after now at which the passing of time changes a page (a timestamp).
+
+    An article appears at its date and leaves the 48-hour and 30-day windows after it; the
+    running edition finishes at the end of the current week and month.
+    """
+    zone = ZoneInfo(timezone)
+    today = now.astimezone(zone).date()
+    monday = today - timedelta(days=today.weekday())
+    next_month = (today.replace(day=1) + timedelta(days=32)).replace(day=1)
+    points = [
+        datetime.combine(monday + timedelta(days=7), time(), zone),
+        datetime.combine(next_month, time(), zone),
+    ]
+    for article in articles:
+        for moment in (article.date, article.date + NEWS_WINDOW, article.date + SCORES_WINDOW):
+            if moment > now:
+                points.append(moment)
+    return min(points).timestamp()

@@ -25,6 +25,7 @@ from amwgen.index import (
     Related,
     Taxonomy,
     Term,
+    TermInfo,
     TermLink,
     connections,
     player_map,
@@ -78,7 +79,7 @@ class ArticleData:
 
 @dataclass(frozen=True, slots=True)
 class TermData:
-    term: Term
+    term: TermInfo  # the term without its entries: a page depends only on what it lists
     entries: tuple[Entry, ...]
     pager: Pager
     months: tuple[tuple[date, tuple[Entry, ...]], ...]  # this page's entries by month
@@ -163,7 +164,7 @@ def _article_pages(index: Index, terms_by_url: dict[str, Term], jobs: int) -> li
         topics = entry.terms("topics")
         first = topics[0] if topics else None
         window = connections(entry, terms_by_url[first.url], places[first.url]) if first else ()
-        data = ArticleData(entry, first, window, related_entries(entry, best, found))
+        data = ArticleData(entry, first, window, related_entries(best, found))
         article = entry.article
         pages.append(Page(article.url, "article.html", data, article.title, article.summary))
     return pages
@@ -181,7 +182,9 @@ def _taxonomy_pages(config: SiteConfig, taxonomy: Taxonomy, terms: tuple[Term, .
             months = (
                 timeline(Term(taxonomy, term.slug, term.name, chunk)) if taxonomy.timeline else ()
             )
-            data = TermData(term, chunk, pager, months, stats)
+            # The player map is shown on page 1 only; later pages do not depend on it.
+            shown = stats if pager.number == 1 else ()
+            data = TermData(term.info, chunk, pager, months, shown)
             pages.append(Page(pager.url(pager.number), "term.html", data, term.name, description))
     return pages
 

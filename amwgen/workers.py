@@ -24,7 +24,7 @@ from amwgen.incremental import Record, TemplateDigests
 from amwgen.model import SiteConfig
 from amwgen.page import Page
 from amwgen.render import make_env, page_templates, render_page
-from amwgen.write import write_file
+from amwgen.write import make_parent, write_file
 
 BATCH = 48  # pages per task: small enough to balance, large enough to amortise the IPC
 MIN_PARALLEL = 400  # below this many pages, forking costs more than it saves
@@ -142,7 +142,7 @@ def _unchanged(path: Path, record: Record) -> bool:
 
 def _link(source: Path, dest: Path) -> None:
     """Put the previous output's file into the new tree without rewriting its bytes."""
-    dest.parent.mkdir(parents=True, exist_ok=True)
+    make_parent(str(dest))
     try:
         os.link(source, dest)
     except OSError:

@@ -48,12 +48,25 @@ def write_site(out: Path, fill: Callable[[Path], T], static_dirs: Iterable[Path]
 
 def write_file(root: Path, rel: str, data: bytes) -> None:
     """Write data at root/rel, creating folders; never outside root."""
-    target = root / rel
-    if ".." in Path(rel).parts or not os.path.normpath(target).startswith(str(root) + os.sep):
+    base = str(root)
+    target = os.path.normpath(os.path.join(base, rel))
+    if ".." in rel.split("/") or not target.startswith(base + os.sep):
         raise UnsafePath(rel)
-    target.parent.mkdir(parents=True, exist_ok=True)
-    faults.reach("render", target)
-    target.write_bytes(data)
+    make_parent(target)
+    faults.reach("render", Path(target))
+    with open(target, "wb") as f:
+        f.write(data)
+
+
+def make_parent(path: str) -> None:
+    """Create path's folder (and its parents); cheap when it is there already."""
+    parent = os.path.dirname(path)
+    try:
+        os.mkdir(parent)
+    except FileExistsError:
+        pass
+    except FileNotFoundError:
+        os.makedirs(parent, exist_ok=True)
 
 
 def swap_in(new: Path, out: Path) -> None:
