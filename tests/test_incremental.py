@@ -186,3 +186,32 @@ def test_verify_flag_catches_an_output_that_differs(run, site: Path, tmp_path: P
     result = run("build", site, "-o", out, "--verify")
     assert result.code == 1
     assert "verify: 1 file(s) differ from a clean build: about/index.html" in result.err
+
+
+def test_unchanged_site_is_rebuilt_when_time_publishes_a_story(run, site: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:  # type: ignore[no-untyped-def]
+    out = tmp_path / "out"
+    (site / "content" / "2026" / "soon.md").write_text(article("Soon", "2026-11-26T12:00:00"))
+    assert run("build", site, "-o", out).code == 0  # "now": 2026-11-26 09:00 in Seoul
+    assert not (out / "news" / "soon").exists()
+    assert run("build", site, "-o", out).code == 0  # nothing changed: the shortcut
+    assert not (out / "news" / "soon").exists()
+    monkeypatch.setenv("SOURCE_DATE_EPOCH", str(1795651200 + 6 * 3600))  # 15:00 in Seoul
+    assert run("build", site, "-o", out).code == 0
+    assert (out / "news" / "soon" / "index.html").is_file()
+    assert b"/news/soon/" in (out / "news-sitemap.xml").read_bytes()
+    clean = tmp_path / "clean"
+    assert run("build", site, "-o", clean, "--clean").code == 0
+    assert differing_files(out, clean) == []
+
+
+def test_touching_a_file_without_changing_it_renders_nothing(site: Path, tmp_path: Path) -> None:
+    from datetime import UTC, datetime
+
+    from amwgen.build import Options, build
+
+    options = Options(now=datetime(2026, 11, 26, tzinfo=UTC), output=tmp_path / "out")
+    first = build(site, options)
+    path = site / "content" / "2026" / "beta.md"
+    path.write_bytes(path.read_bytes())  # new mtime and ctime, same bytes
+    again = build(site, options)
+    assert again.rendered == 0 and again.files == first.files
