@@ -184,7 +184,7 @@ def _base_url(value: Any, report: Report) -> str:
     if not isinstance(value, str):
         report("base_url", f"must be an absolute http(s) URL, not {yamlfm.show(value)}")
         return "http://localhost/"
-    parts = _split_url(value)
+    parts = split_url(value)
     if parts is None or parts.scheme not in ("http", "https") or not parts.hostname:
         report("base_url", f"'{value}' is not an absolute http(s) URL")
         return "http://localhost/"
@@ -194,7 +194,7 @@ def _base_url(value: Any, report: Report) -> str:
     return value if value.endswith("/") else value + "/"
 
 
-def _split_url(value: str) -> SplitResult | None:
+def split_url(value: str) -> SplitResult | None:
     """urlsplit, or None for a URL it rejects or one holding spaces or control characters."""
     if any(c.isspace() or ord(c) < 32 or ord(c) == 127 for c in value):
         return None
@@ -301,7 +301,7 @@ def _promo(data: dict[str, Any], report: Report) -> Promo | None:
     if not values["url"]:
         report("promo", "needs a url")
         return None
-    parts = _split_url(values["url"])
+    parts = split_url(values["url"])
     if parts is None or parts.scheme not in ("http", "https", ""):
         report("promo.url", f"'{values['url']}' must be an http(s) URL or a site path")
         return None

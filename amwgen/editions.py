@@ -14,14 +14,13 @@ from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from html import escape, unescape
 from pathlib import Path
-from urllib.parse import quote, urljoin
+from urllib.parse import urljoin
 from zoneinfo import ZoneInfo
 
 import css_inline
 import jinja2
-from feedgen.feed import FeedGenerator
 
-from amwgen import __version__
+from amwgen.feeds import new_feed
 from amwgen.index import Entry, Index, TermLink, site_updated
 from amwgen.markdown import render_markdown
 from amwgen.model import Problem, RawDoc, SiteConfig
@@ -400,7 +399,7 @@ def _note(
     if errors or period is None:
         return None, check.problems
     body = render_markdown(doc.body, config.unsafe_html).html
-    text = absolute_markdown(doc.body.strip(), _abs(config, period.url))
+    text = absolute_markdown(doc.body.strip(), config.absolute_url(period.url))
     note = EditionNote(doc.path, slug, title or "Editor's note", body, text)
     return note, check.problems
 
@@ -428,7 +427,7 @@ def email_html(data: EditionPage, env: jinja2.Environment, meta: Page) -> bytes:
     html = env.get_template("edition-email.html").render(page=data, meta=meta)
     config = env.globals["site"]
     assert isinstance(config, SiteConfig)
-    return absolute_links(inline_css(html), _abs(config, meta.path)).encode("utf-8")
+    return absolute_links(inline_css(html), config.absolute_url(meta.path)).encode("utf-8")
 
 
 def inline_css(html: str) -> str:
@@ -460,28 +459,14 @@ def absolute_markdown(text: str, base: str) -> str:
     return MARKDOWN_LINK.sub(resolve, text)
 
 
-def _abs(config: SiteConfig, path: str) -> str:
-    if path.startswith(("http://", "https://")):
-        return path
-    return config.base_url + quote(path.lstrip("/"), safe="/")
-
-
 def atom(data: EditionsFeed, config: SiteConfig) -> bytes:
     """Issue 9: one Atom entry per finished edition, its content the edition's stories."""
-    fg = FeedGenerator()
-    fg.id(_abs(config, data.path))
-    fg.title(f"{config.title}: editions")
-    fg.author({"name": config.title})
-    fg.link(href=_abs(config, data.page), rel="alternate")
-    fg.link(href=_abs(config, data.path), rel="self")
-    fg.language(config.language)
-    fg.generator("amwgen", __version__)
-    fg.updated(data.updated)
+    fg = new_feed(config, f"{config.title}: editions", data.path, data.page, data.updated)
     for edition in data.editions:
         fe = fg.add_entry(order="append")
-        fe.id(_abs(config, edition.url))
+        fe.id(config.absolute_url(edition.url))
         fe.title(f"{config.title}: {edition.period.title}")
-        fe.link(href=_abs(config, edition.url), rel="alternate")
+        fe.link(href=config.absolute_url(edition.url), rel="alternate")
         fe.published(edition.period.end)
         fe.updated(edition.updated)
         count = len(edition.entries)
@@ -512,5 +497,5 @@ def _feed_item(entry: Entry, config: SiteConfig) -> str:
         f"novelty {a.novelty}/{config.novelty.max}"
     )
     summary = f" {escape(a.summary)}" if a.summary else ""
-    link = f'<a href="{escape(_abs(config, a.url))}">{escape(a.title)}</a>'
+    link = f'<a href="{escape(config.absolute_url(a.url))}">{escape(a.title)}</a>'
     return f"<li>{link} ({scores}).{summary}</li>"

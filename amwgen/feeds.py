@@ -6,7 +6,6 @@ import json
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
-from urllib.parse import quote
 
 from feedgen.feed import FeedGenerator
 
@@ -62,41 +61,45 @@ def plan_feeds(index: Index) -> list[Page]:
     return pages
 
 
-def _abs(config: SiteConfig, path: str) -> str:
-    return config.base_url + quote(path.lstrip("/"), safe="/")
-
-
 def _scores_text(entry: Entry, config: SiteConfig) -> str:
     a = entry.article
     novelty = f"{a.novelty}/{config.novelty.max}"
     return f"Novelty {novelty}, significance {a.significance}/{config.significance.max}"
 
 
-def atom(data: FeedData, config: SiteConfig) -> bytes:
-    """An Atom 1.0 feed; ids are the articles' absolute URLs, stable across builds."""
+def new_feed(
+    config: SiteConfig, title: str, path: str, page: str, updated: datetime
+) -> FeedGenerator:
+    """An Atom feed with its id, title, author, links, language and generator set."""
     fg = FeedGenerator()
-    fg.id(_abs(config, data.path))
-    fg.title(data.title)
+    fg.id(config.absolute_url(path))
+    fg.title(title)
     fg.author({"name": config.title})
-    fg.link(href=_abs(config, data.page), rel="alternate")
-    fg.link(href=_abs(config, data.path), rel="self")
+    fg.link(href=config.absolute_url(page), rel="alternate")
+    fg.link(href=config.absolute_url(path), rel="self")
     fg.language(config.language)
     fg.generator("amwgen", __version__)
-    fg.updated(data.updated)
+    fg.updated(updated)
+    return fg
+
+
+def atom(data: FeedData, config: SiteConfig) -> bytes:
+    """An Atom 1.0 feed; ids are the articles' absolute URLs, stable across builds."""
+    fg = new_feed(config, data.title, data.path, data.page, data.updated)
     if config.description:
         fg.subtitle(config.description)
     for entry in data.entries:
         a = entry.article
         fe = fg.add_entry(order="append")
-        fe.id(_abs(config, a.url))
+        fe.id(config.absolute_url(a.url))
         fe.title(a.title)
-        fe.link(href=_abs(config, a.url), rel="alternate")
+        fe.link(href=config.absolute_url(a.url), rel="alternate")
         fe.published(a.date)
         fe.updated(a.lastmod)
         fe.summary(f"{a.summary} ({_scores_text(entry, config)})")
         fe.content(a.body_html, type="html")
         categories = [
-            {"term": link.name, "scheme": _abs(config, f"/{name}/"), "label": link.name}
+            {"term": link.name, "scheme": config.absolute_url(f"/{name}/"), "label": link.name}
             for name in ("topics", "players", "tags")
             for link in entry.terms(name)
         ]
@@ -112,8 +115,8 @@ def json_feed(data: FeedData, config: SiteConfig) -> bytes:
     for entry in data.entries:
         a = entry.article
         item: dict[str, Any] = {
-            "id": _abs(config, a.url),
-            "url": _abs(config, a.url),
+            "id": config.absolute_url(a.url),
+            "url": config.absolute_url(a.url),
             "title": a.title,
             "summary": a.summary,
             "content_html": a.body_html,
@@ -134,8 +137,8 @@ def json_feed(data: FeedData, config: SiteConfig) -> bytes:
     feed = {
         "version": "https://jsonfeed.org/version/1.1",
         "title": data.title,
-        "home_page_url": _abs(config, data.page),
-        "feed_url": _abs(config, data.path),
+        "home_page_url": config.absolute_url(data.page),
+        "feed_url": config.absolute_url(data.path),
         "language": config.language,
         "items": items,
     }

@@ -6,6 +6,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 from typing import Any
+from urllib.parse import quote
 
 
 @dataclass(frozen=True, slots=True)
@@ -81,6 +82,12 @@ class SiteConfig:
         rest = self.base_url.split("://", 1)[-1]
         slash = rest.find("/")
         return rest[slash:] if slash >= 0 else "/"
+
+    def absolute_url(self, path: str) -> str:
+        """An absolute, percent-encoded URL from base_url (feeds, sitemaps, canonical links)."""
+        if path.startswith(("http://", "https://")):
+            return path
+        return self.base_url + quote(path.lstrip("/"), safe="/#?=&%")
 
 
 @dataclass(frozen=True, slots=True)

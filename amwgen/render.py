@@ -335,9 +335,7 @@ def site_url(config: SiteConfig, path: str) -> str:
 
 def absolute_url(config: SiteConfig, path: str) -> str:
     """An absolute URL from base_url, for feeds, sitemaps and canonical links."""
-    if path.startswith(("http://", "https://")):
-        return path
-    return config.base_url + quote(path.lstrip("/"), safe="/#?=&%")
+    return config.absolute_url(path)
 
 
 def period_title(translator: i18n.Translator, period: editions.Period) -> str:

@@ -10,10 +10,10 @@ from datetime import date, datetime, time
 from functools import partial
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo
 
 from amwgen import yamlfm
+from amwgen.config import split_url
 from amwgen.load import Loaded
 from amwgen.markdown import Rendered, render_markdown, with_links
 from amwgen.model import (
@@ -358,12 +358,8 @@ def _source(check: Checker) -> Source | None:
 
 def http_host(url: str) -> str | None:
     """The host[:port] of an absolute http(s) URL; None for anything else (SPEC 3)."""
-    if not url or any(c.isspace() or ord(c) < 32 or ord(c) == 127 for c in url):
-        return None
-    try:
-        parts = urlsplit(url)
-        parts.port  # noqa: B018 -- raises ValueError on a bad port
-    except ValueError:
+    parts = split_url(url) if url else None
+    if parts is None:
         return None
     if parts.scheme.lower() not in ("http", "https") or not parts.hostname:
         return None
