@@ -39,7 +39,7 @@ from amwgen.report import as_text
 
 EVENTS_PATH = "/__amwgen/events"
 # Issue 5: what a change to rebuilds for; everything else in the site folder is ignored.
-TREE_NAMES = ("content", "layouts", "static")
+TREE_NAMES = ("content", "layouts", "static", "i18n")  # i18n: the site's own theme strings
 ROOT_NAMES = ("site.yaml", *TREE_NAMES)
 KEEPALIVE_SECONDS = 15.0
 WATCH_TICK_MS = 200  # how often a watcher looks up from waiting (to notice stop)
