@@ -37,6 +37,9 @@ class Fingerprints:
         """The 16-byte digest of value."""
         if isinstance(value, str | int | float | bool | type(None)):
             return _digest(_scalar(value))
+        if not dataclasses.is_dataclass(value):
+            # Tuples and the like are small and rarely shared: not worth a memo entry.
+            return _digest(b"".join(self._parts(value)))
         key = id(value)
         found = self._memo.get(key)
         if found is None:
