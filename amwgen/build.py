@@ -38,7 +38,7 @@ from amwgen.render import THEME_DIR, css_digest, plan_pages
 from amwgen.search import index_search
 from amwgen.sources import DocResult, gather
 from amwgen.workers import EnvSpec, Outcome, Previous, render_all
-from amwgen.write import write_site
+from amwgen.write import static_files, write_site
 
 
 @dataclass(frozen=True, slots=True)
@@ -111,6 +111,9 @@ def check(site_dir: Path, options: Options, cache: dict[str, DocResult] | None =
 def output_dir(site_dir: Path, config: SiteConfig, options: Options) -> Path:
     """Where the site goes; ConfigError if that folder would hold the site's own sources."""
     out = options.output if options.output is not None else site_dir / config.output
+    if out.is_symlink():
+        # The swap replaces a folder; through a link, it is the folder pointed to.
+        out = out.resolve()
     resolved, site = out.resolve(), site_dir.resolve()
     owned = [site / name for name in ("content", "layouts", "static")]
     if site.is_relative_to(resolved) or any(resolved.is_relative_to(o) for o in owned):
@@ -154,7 +157,11 @@ def build(site_dir: Path, options: Options) -> Result:
             result = _result(checked, out, started, state.records, 0)
             _save_quick(site_dir, options, out, stamp, checked, state.records, result)
             return result
-        pages = plan_pages(index, checked.notes, options.jobs)
+        # A file in the site's static/ replaces the page at its path: that page is not made.
+        replaced = static_files(site_dir / "static")
+        pages = tuple(
+            p for p in plan_pages(index, checked.notes, options.jobs) if p.file not in replaced
+        )
         previous = Previous(out.absolute(), state.records) if intact else Previous()
 
         def fill(target: Path) -> list[Outcome]:
@@ -164,9 +171,12 @@ def build(site_dir: Path, options: Options) -> Result:
 
         try:
             outcomes = write_site(out, fill, statics)
-        except jinja2.TemplateError as err:
+        except Exception as err:
             # A broken layout is the site's error, not ours: located, exit 1, output kept.
-            return Result((template_problem(err, site_dir),), checked.warnings)
+            problem = template_problem(err, site_dir)
+            if problem is None:
+                raise
+            return Result((problem,), checked.warnings)
         records = {o.file: o.record for o in outcomes}
         _save(site_dir, options, out, checked, records, key)
         result = _result(checked, out, started, records, sum(o.rendered for o in outcomes))
@@ -196,6 +206,7 @@ def _save_quick(
     files = tuple((name, r.size, r.mtime_ns) for name, r in sorted(records.items()))
     quick = Quick(
         stamp=stamp,
+        valid_from=options.now.timestamp(),
         valid_until=checked.valid_until,
         output=str(out.absolute()),
         output_inode=out.stat().st_ino,
@@ -237,7 +248,8 @@ def tree_digest(roots: list[Path], contents: bool) -> str:
             if not path.is_file():
                 continue
             stat = path.stat()
-            body = path.read_bytes().hex() if contents else f"{stat.st_size}:{stat.st_mtime_ns}"
+            seen = f"{stat.st_ino}:{stat.st_size}:{stat.st_mtime_ns}:{stat.st_ctime_ns}"
+            body = path.read_bytes().hex() if contents else seen
             parts.append(f"{path}\0{body}")
     return combine(*parts)
 
@@ -323,8 +335,9 @@ def _files(root: Path) -> dict[str, Path]:
 _TEMPLATE_FRAME = re.compile(r'File "([^"]+\.(?:html|xml|txt))", line (\d+)')
 
 
-def template_problem(err: jinja2.TemplateError, site_dir: Path) -> Problem:
-    """A template error as a located problem: the template's file and line where known."""
+def template_problem(err: BaseException, site_dir: Path) -> Problem | None:
+    """An error raised while rendering a template, as a located problem at the template's
+    file and line; None when no template is involved (a bug of ours)."""
     path, line = "", 1
     if isinstance(err, jinja2.TemplateSyntaxError):
         path, line = err.filename or err.name or "", err.lineno
@@ -334,8 +347,13 @@ def template_problem(err: jinja2.TemplateError, site_dir: Path) -> Problem:
         frames = _TEMPLATE_FRAME.findall(text)
         if frames:
             path, line = frames[-1][0], int(frames[-1][1])
+        elif not isinstance(err, jinja2.TemplateError):
+            return None
     shown = Path(path) if path else Path("layouts")
     if shown.is_absolute() and shown.is_relative_to(site_dir.absolute()):
         shown = site_dir / shown.relative_to(site_dir.absolute())
-    message = err.message if err.message else type(err).__name__
+    if isinstance(err, jinja2.TemplateError):
+        message = err.message or type(err).__name__
+    else:
+        message = f"{type(err).__name__}: {err}"
     return Problem(shown, line, "template", message)

@@ -10,8 +10,10 @@ from __future__ import annotations
 
 import dataclasses
 import hashlib
+import sys
 from datetime import date, datetime
 from functools import cache
+from importlib import metadata
 from pathlib import Path, PurePath
 from typing import Any
 
@@ -97,7 +99,31 @@ def code_digest() -> bytes:
     for path in sorted(Path(__file__).parent.glob("*.py")):
         h.update(path.name.encode())
         h.update(path.read_bytes())
+    # The libraries that turn content into bytes: an upgrade may change every page.
+    h.update(sys.version.encode())
+    for package in RENDERING_PACKAGES:
+        try:
+            h.update(f"{package}={metadata.version(package)}".encode())
+        except metadata.PackageNotFoundError:
+            h.update(f"{package}=-".encode())
     return h.digest()
+
+
+RENDERING_PACKAGES = (
+    "markdown-it-py",
+    "mdit-py-plugins",
+    "Jinja2",
+    "MarkupSafe",
+    "PyYAML",
+    "python-frontmatter",
+    "python-slugify",
+    "feedgen",
+    "Babel",
+    "css-inline",
+    "pagefind",
+    "pagefind-bin",
+    "tzdata",
+)
 
 
 def combine(*parts: bytes | str) -> str:

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import os
 import pickle
+import stat
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -162,6 +163,7 @@ class Quick:
     """What the last build needs to know to say "nothing changed" without reading a file."""
 
     stamp: str  # digest of every input file's path, inode, size, mtime and ctime
+    valid_from: float  # the build's "now" (a timestamp): time may move on, not back
     valid_until: float  # the first moment at which "now" changes a page (timestamp)
     output: str
     output_inode: int
@@ -179,19 +181,30 @@ def input_stamp(site_dir: Path, extra: str) -> str:
     return combine(*parts)
 
 
-def stat_lines(path: str, rel: str) -> list[str]:
-    """One line per file and folder below path: its name and the stat fields writes change."""
+def stat_lines(path: str, rel: str, seen: set[tuple[int, int]] | None = None) -> list[str]:
+    """One line per file and folder below path: its name and the stat fields writes change.
+
+    Links are followed, as the build follows them: a linked layouts/ or article counts by
+    what it points to, and a link's own change counts too. A folder is walked once.
+    """
+    seen = set() if seen is None else seen
     try:
-        st = os.lstat(path)
+        own = os.lstat(path)
+        st = os.stat(path)
     except OSError:
         return [f"{rel}\0-"]
-    out = [f"{rel}\0{st.st_ino}:{st.st_size}:{st.st_mtime_ns}:{st.st_ctime_ns}:{st.st_mode}"]
-    if os.path.isdir(path) and not os.path.islink(path):
+    out = [f"{rel}\0{_fields(st)}" + (f"\0{_fields(own)}" if own.st_ino != st.st_ino else "")]
+    if stat.S_ISDIR(st.st_mode) and (st.st_dev, st.st_ino) not in seen:
+        seen.add((st.st_dev, st.st_ino))
         with os.scandir(path) as entries:
             names = sorted(entry.name for entry in entries)
         for name in names:
-            out += stat_lines(os.path.join(path, name), f"{rel}/{name}")
+            out += stat_lines(os.path.join(path, name), f"{rel}/{name}", seen)
     return out
+
+
+def _fields(st: os.stat_result) -> str:
+    return f"{st.st_dev}:{st.st_ino}:{st.st_size}:{st.st_mtime_ns}:{st.st_ctime_ns}:{st.st_mode}"
 
 
 def load_quick(site_dir: Path) -> Quick | None:
@@ -221,7 +234,7 @@ def save_quick(site_dir: Path, quick: Quick | None) -> None:
 
 def quick_holds(quick: Quick, stamp: str, now: float, out: Path) -> bool:
     """True when the last build's output is still exactly what a build now would write."""
-    if quick.stamp != stamp or now >= quick.valid_until:
+    if quick.stamp != stamp or not quick.valid_from <= now < quick.valid_until:
         return False
     try:
         if str(out.absolute()) != quick.output or out.stat().st_ino != quick.output_inode:

@@ -401,7 +401,10 @@ def valid_until(articles: Iterable[Article], now: datetime, timezone: str) -> fl
         datetime.combine(next_month, time(), zone),
     ]
     for article in articles:
-        for moment in (article.date, article.date + NEWS_WINDOW, article.date + SCORES_WINDOW):
+        # In UTC: a window is absolute time (recent() subtracts it from "now"), and adding
+        # hours to a local time across a change of daylight saving time would not be.
+        date = article.date.astimezone(UTC)
+        for moment in (date, date + NEWS_WINDOW, date + SCORES_WINDOW):
             if moment > now:
                 points.append(moment)
     return min(points).timestamp()

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import ctypes
 import ctypes.util
+import glob
 import os
 import shutil
 import subprocess
@@ -37,13 +38,30 @@ def write_site(out: Path, fill: Callable[[Path], T], static_dirs: Iterable[Path]
         result = fill(tmp)
         for static in static_dirs:
             if static.is_dir():
-                shutil.copytree(static, tmp, dirs_exist_ok=True, symlinks=False)
+                shutil.copytree(
+                    static, tmp, dirs_exist_ok=True, symlinks=False, copy_function=_copy_new
+                )
         faults.reach("swap", out)
         swap_in(tmp, out)
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)
         raise
     return result
+
+
+def _copy_new(source: str, dest: str) -> None:
+    """copy2 into a fresh file: a file already at dest may be a hard link into the live
+    output (a reused page), which writing through would change before the swap."""
+    if os.path.lexists(dest):
+        os.unlink(dest)
+    shutil.copy2(source, dest)
+
+
+def static_files(folder: Path) -> frozenset[str]:
+    """Posix paths of the files below folder (a site's static/), relative to it."""
+    if not folder.is_dir():
+        return frozenset()
+    return frozenset(p.relative_to(folder).as_posix() for p in folder.rglob("*") if p.is_file())
 
 
 def write_file(root: Path, rel: str, data: bytes) -> None:
@@ -119,8 +137,8 @@ def _exchange(a: Path, b: Path) -> bool:
 
 def remove_stale(out: Path) -> None:
     """Remove temp and old trees left by builds that were killed (their process is gone)."""
-    for leftover in sorted(out.parent.glob(f".{out.name}.tmp-*")) + sorted(
-        out.parent.glob(f".{out.name}.old-*")
+    for leftover in sorted(out.parent.glob(f".{glob.escape(out.name)}.tmp-*")) + sorted(
+        out.parent.glob(f".{glob.escape(out.name)}.old-*")
     ):
         pid = leftover.name.rsplit("-", 1)[-1]
         if pid.isdigit() and int(pid) != os.getpid() and _alive(int(pid)):

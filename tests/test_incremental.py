@@ -215,3 +215,65 @@ def test_touching_a_file_without_changing_it_renders_nothing(site: Path, tmp_pat
     path.write_bytes(path.read_bytes())  # new mtime and ctime, same bytes
     again = build(site, options)
     assert again.rendered == 0 and again.files == first.files
+
+
+def test_an_edit_behind_a_linked_layouts_folder_is_seen(run, site: Path, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    theme = tmp_path / "theme"
+    theme.mkdir()
+    card = (Path(__file__).resolve().parent.parent / "amwgen" / "templates" / "card.html").read_text()
+    (theme / "card.html").write_text(card)
+    (site / "layouts").symlink_to(theme)
+    out = tmp_path / "out"
+    assert run("build", site, "-o", out).code == 0
+    assert run("build", site, "-o", out).code == 0
+    (theme / "card.html").write_text(card.replace('class="card"', 'class="card shared-theme"'))
+    assert run("build", site, "-o", out).code == 0
+    assert b"shared-theme" in (out / "index.html").read_bytes()
+
+
+def test_time_moving_back_is_not_taken_for_no_change(run, site: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:  # type: ignore[no-untyped-def]
+    out = tmp_path / "out"
+    assert run("build", site, "-o", out).code == 0
+    assert run("build", site, "-o", out).code == 0
+    assert (out / "news" / "alpha" / "index.html").is_file()
+    monkeypatch.setenv("SOURCE_DATE_EPOCH", "1794700000")  # 2026-11-15: alpha is in the future
+    assert run("build", site, "-o", out).code == 0
+    assert not (out / "news" / "alpha").exists()
+
+
+def test_a_static_file_replaces_the_page_and_never_writes_through(run, site: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:  # type: ignore[no-untyped-def]
+    out = tmp_path / "out"
+    assert run("build", site, "-o", out).code == 0
+    before = (out / "404.html").read_bytes()
+    (site / "static" / "404.html").write_text("custom 404")
+    monkeypatch.setenv("AMWGEN_TEST_FAULT", "swap:EIO")
+    assert run("build", site, "-o", out).code == 1
+    assert (out / "404.html").read_bytes() == before  # the failed build changed nothing
+    monkeypatch.delenv("AMWGEN_TEST_FAULT")
+    result = run("build", site, "-o", out)
+    assert result.code == 0
+    assert (out / "404.html").read_text() == "custom 404"
+    again = run("build", site, "-o", out)
+    assert again.code == 0
+    clean = tmp_path / "clean"
+    assert run("build", site, "-o", clean, "--clean").code == 0
+    assert differing_files(out, clean) == []
+
+
+def test_a_runtime_error_in_a_layout_is_located(run, site: Path, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    (site / "layouts").mkdir()
+    (site / "layouts" / "page.html").write_text("{% extends 'base.html' %}\n{% block main %}\n{{ 1 / 0 }}\n{% endblock %}\n")
+    result = run("build", site, "-o", tmp_path / "out")
+    assert result.code == 1
+    assert "Traceback" not in result.err
+    assert f"{site}/layouts/page.html:3: template: ZeroDivisionError" in result.err
+
+
+def test_an_output_that_is_a_link_fills_the_folder_it_points_to(run, site: Path, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    www = tmp_path / "www"
+    www.mkdir()
+    link = tmp_path / "out"
+    link.symlink_to(www)
+    assert run("build", site, "-o", link).code == 0
+    assert link.is_symlink()
+    assert (www / "index.html").is_file()
