@@ -57,7 +57,7 @@ def with_links(html: str, urls: dict[str, str]) -> str:
 
 
 def _source_links(tokens: Sequence[Token]) -> tuple[SourceLink, ...]:
-    """Issue 5: links to .md files, resolved once every document is known (validate_content)."""
+    """Issue 5: links to .md files, resolved once every document is known (sources.gather)."""
     found: list[SourceLink] = []
     for token in tokens:
         if token.type != "inline":

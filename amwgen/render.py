@@ -257,8 +257,8 @@ def _fragments(env: jinja2.Environment, t: i18n.Translator) -> dict[str, Callabl
     them): a Jinja macro call costs more than the markup it makes, thousands of times a build.
     """
     config = env.globals["site"]
-    assert isinstance(config, SiteConfig)
-    url = lru_cache(maxsize=65536)(partial(site_url, config))
+    url = env.globals["url"]  # the same cached function the templates call
+    assert isinstance(config, SiteConfig) and callable(url)
     times: dict[datetime | date, Markup] = {}
 
     def time_tag(moment: datetime | date) -> Markup:

@@ -1,9 +1,10 @@
 """content/ -> Content, reusing each file's validated result while its bytes are unchanged.
 
-The same result as load.load_content + validate.validate_content, computed per file: a file
-whose key (path, bytes, settings, amwgen version) is in the cache, and whose links still lead
-where they led, is not parsed again. Files that must be parsed are parsed in forked workers
-when there are many: first for the link targets (every file's URL), then for validation.
+Every source file is validated on its own (validate.validate_article and its siblings): a
+file whose key (path, bytes, settings, amwgen version) is in the cache, and whose links still
+lead where they led, is not parsed again. Files that must be parsed are parsed once, in forked
+workers when there are many; only those linking to other files are validated a second time,
+once every file's URL is known.
 """
 
 from __future__ import annotations

@@ -5,20 +5,16 @@ from __future__ import annotations
 import difflib
 import posixpath
 import re
-from collections.abc import Callable
 from datetime import date, datetime, time
-from functools import partial
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
 from amwgen import yamlfm
 from amwgen.config import split_url
-from amwgen.load import Loaded
 from amwgen.markdown import Rendered, render_markdown, with_links
 from amwgen.model import (
     Article,
-    Content,
     PlainPage,
     Problem,
     Profile,
@@ -416,45 +412,6 @@ def validate_page(
     return PlainPage(doc.path, slug, title, body_html, summary or rendered.summary), []
 
 
-def validate_content(loaded: Loaded, config: SiteConfig) -> tuple[Content, list[Problem]]:
-    """Validate every loaded document; the Content holds only the valid ones."""
-    problems = list(loaded.problems)
-    targets = link_targets(loaded, config)
-    articles = _collect(loaded.articles, lambda d: validate_article(d, config, targets), problems)
-    slug_lines = {
-        d.path: d.key_lines.get("slug", 1) for d in (*loaded.articles, *loaded.docs("pages"))
-    }
-    problems += duplicate_slugs([(a.slug, a.path) for a in articles], slug_lines)
-    pages = _collect(loaded.docs("pages"), lambda d: validate_page(d, config, targets), problems)
-    problems += duplicate_slugs([(p.slug, p.path) for p in pages], slug_lines)
-    profiles = []
-    for taxonomy in PROFILE_KEYS:
-        check = partial(_profile, taxonomy, config, targets)
-        found = _collect(loaded.docs(taxonomy), check, problems)
-        profiles.append((taxonomy, tuple(found)))
-    content = Content(tuple(articles), tuple(profiles), tuple(pages), loaded.warnings)
-    return content, problems
-
-
-def _profile(
-    taxonomy: str, config: SiteConfig, targets: Targets, doc: RawDoc
-) -> tuple[Profile | None, list[Problem]]:
-    return validate_profile(doc, taxonomy, config, targets)
-
-
-def link_targets(loaded: Loaded, config: SiteConfig) -> Targets:
-    """Issue 5: the URL of every article, plain page and profile, by its path below content/."""
-    kinds = [("articles", loaded.articles), ("pages", loaded.docs("pages"))]
-    kinds += [(taxonomy, loaded.docs(taxonomy)) for taxonomy in PROFILE_KEYS]
-    targets: Targets = {}
-    for kind, docs in kinds:
-        for doc in docs:
-            url = link_target(doc, kind, config)
-            if url is not None:
-                targets[doc.rel] = url
-    return targets
-
-
 def link_target(doc: RawDoc, kind: str, config: SiteConfig) -> str | None:
     """The URL that a link to this document's source path leads to (None: it has no page)."""
     name = doc.rel.rsplit("/", 1)[-1].removesuffix(".md")
@@ -483,20 +440,6 @@ def _resolve_links(check: Checker, rendered: Rendered, targets: Targets | None) 
         else:
             urls[link.href] = url + link.fragment
     return with_links(rendered.html, urls)
-
-
-def _collect(
-    docs: tuple[RawDoc, ...],
-    check: Callable[[RawDoc], tuple[Any, list[Problem]]],
-    problems: list[Problem],
-) -> list[Any]:
-    valid = []
-    for doc in docs:
-        value, found = check(doc)
-        problems.extend(found)
-        if value is not None:
-            valid.append(value)
-    return valid
 
 
 def duplicate_slugs(keys: list[tuple[str, Path]], lines: dict[Path, int]) -> list[Problem]:

@@ -10,7 +10,6 @@ previous output instead of rendered, and so is a re-rendered page whose bytes ca
 from __future__ import annotations
 
 import hashlib
-import multiprocessing
 import os
 import shutil
 from collections.abc import Sequence
@@ -23,10 +22,10 @@ from amwgen.fingerprint import Fingerprints, combine
 from amwgen.incremental import Record, TemplateDigests
 from amwgen.model import SiteConfig
 from amwgen.page import Page
+from amwgen.parallel import fork_map
 from amwgen.render import make_env, page_templates, render_page
 from amwgen.write import make_parent, write_file
 
-BATCH = 48  # pages per task: small enough to balance, large enough to amortise the IPC
 MIN_PARALLEL = 400  # below this many pages, forking costs more than it saves
 
 
@@ -67,8 +66,8 @@ class _Worker:
     prints: Fingerprints
 
 
-# Set in the parent just before forking; workers read it. None outside render_all.
-_JOB: tuple[Sequence[Page], EnvSpec, Path, Previous] | None = None
+# Each process's Jinja environment and digests, made at its first page (a forked worker
+# inherits none: render_all clears it before the pool starts).
 _WORKER: _Worker | None = None
 
 
@@ -76,18 +75,12 @@ def render_all(
     pages: Sequence[Page], spec: EnvSpec, target: Path, jobs: int, previous: Previous
 ) -> list[Outcome]:
     """Render (or reuse) every page into target; with jobs > 1, in forked workers."""
-    global _JOB, _WORKER
-    _JOB, _WORKER = (pages, spec, target, previous), None
+    global _WORKER
+    _WORKER = None
     try:
-        if jobs <= 1 or len(pages) < MIN_PARALLEL or not _can_fork():
-            return _run_batch((0, len(pages)))
-        starts = range(0, len(pages), BATCH)
-        tasks = [(start, min(start + BATCH, len(pages))) for start in starts]
-        with multiprocessing.get_context("fork").Pool(jobs) as pool:
-            results = pool.map(_run_batch, tasks, chunksize=1)
-        return [outcome for batch in results for outcome in batch]
+        return fork_map(_page, pages, (spec, target, previous), jobs, MIN_PARALLEL)
     finally:
-        _JOB, _WORKER = None, None
+        _WORKER = None
 
 
 def _worker(spec: EnvSpec) -> _Worker:
@@ -105,11 +98,9 @@ def _worker(spec: EnvSpec) -> _Worker:
     return _WORKER
 
 
-def _run_batch(bounds: tuple[int, int]) -> list[Outcome]:
-    assert _JOB is not None, "render_all sets the job before any batch runs"
-    pages, spec, target, previous = _JOB
-    worker = _worker(spec)
-    return [_one(page, worker, target, previous) for page in pages[bounds[0] : bounds[1]]]
+def _page(page: Page, job: tuple[EnvSpec, Path, Previous]) -> Outcome:
+    spec, target, previous = job
+    return _one(page, _worker(spec), target, previous)
 
 
 def _one(page: Page, worker: _Worker, target: Path, previous: Previous) -> Outcome:
@@ -147,7 +138,3 @@ def _link(source: Path, dest: Path) -> None:
         os.link(source, dest)
     except OSError:
         shutil.copy2(source, dest)
-
-
-def _can_fork() -> bool:
-    return "fork" in multiprocessing.get_all_start_methods() and os.name == "posix"
