@@ -37,9 +37,9 @@ class Fingerprints:
 
     def of(self, value: Any) -> bytes:
         """The 16-byte digest of value."""
-        if isinstance(value, str | int | float | bool | type(None)):
+        if type(value) in _SCALARS:
             return _digest(_scalar(value))
-        if not dataclasses.is_dataclass(value):
+        if not _is_dataclass(type(value)):
             # Tuples and the like are small and rarely shared: not worth a memo entry.
             return _digest(b"".join(self._parts(value)))
         key = id(value)
@@ -50,18 +50,34 @@ class Fingerprints:
             self._keep.append(value)
         return found
 
+    def seed(self, value: Any, digest: bytes) -> None:
+        """Take digest as value's, unhashed: for values whose digest is known from their
+        source (an article from its file's cache key), which is far cheaper than a walk."""
+        self._memo[id(value)] = digest
+        self._keep.append(value)
+
+    def _item(self, value: Any) -> bytes:
+        """A field or item in its parent's digest input: scalars inline, the rest digested."""
+        if type(value) in _SCALARS:
+            data = _scalar(value)
+            return b"s" + len(data).to_bytes(4, "little") + data
+        return b"h" + self.of(value)
+
     def _parts(self, value: Any) -> list[bytes]:
-        if type(value) in FLAT:
+        kind = type(value)
+        if kind in FLAT:
             # Only scalars, dates, paths and tuples of them inside: the generated repr spells
             # every field unambiguously (names, quoted strings), far faster than walking.
             return [b"R", repr(value).encode("utf-8", "surrogatepass")]
-        if dataclasses.is_dataclass(value) and not isinstance(value, type):
-            parts = [b"D", type(value).__qualname__.encode()]
-            for name in _field_names(type(value)):
-                parts += [name.encode(), self.of(getattr(value, name))]
+        if _is_dataclass(kind):
+            parts = [b"D", kind.__qualname__.encode()]
+            item = self._item
+            for name in _field_names(kind):
+                parts += [name.encode(), item(getattr(value, name))]
             return parts
         if isinstance(value, tuple | list):
-            return [b"T", *(self.of(item) for item in value)]
+            item = self._item
+            return [b"T", *(item(v) for v in value)]
         if isinstance(value, frozenset | set):
             return [b"S", *sorted(self.of(item) for item in value)]
         if isinstance(value, dict):
@@ -71,8 +87,17 @@ class Fingerprints:
             return [b"t", value.isoformat().encode()]
         if isinstance(value, PurePath):
             return [b"p", str(value).encode()]
-        name = type(value).__name__
-        raise TypeError(f"cannot fingerprint {name}: page data must be frozen values")
+        if isinstance(value, str | int | float):  # subclasses: Markup, enums ...
+            return [b"x", _scalar(value)]
+        raise TypeError(f"cannot fingerprint {kind.__name__}: page data must be frozen values")
+
+
+_SCALARS = frozenset({str, int, float, bool, type(None)})
+
+
+@cache
+def _is_dataclass(kind: type) -> bool:
+    return dataclasses.is_dataclass(kind)
 
 
 @cache
@@ -81,7 +106,7 @@ def _field_names(kind: type) -> tuple[str, ...]:
 
 
 def _scalar(value: str | int | float | bool | None) -> bytes:
-    return f"{type(value).__name__}:{value!r}".encode()
+    return f"{type(value).__name__}:{value!r}".encode("utf-8", "surrogatepass")
 
 
 def _digest(data: bytes) -> bytes:

@@ -225,6 +225,8 @@ def make_env(
         trim_blocks=True,
         lstrip_blocks=True,
         keep_trailing_newline=True,
+        # One environment serves one build: templates are not looked at again on each use.
+        auto_reload=False,
     )
     env.globals.update(
         site=config,
@@ -260,43 +262,58 @@ def _fragments(env: jinja2.Environment, t: i18n.Translator) -> dict[str, Callabl
     url = env.globals["url"]  # the same cached function the templates call
     assert isinstance(config, SiteConfig) and callable(url)
     times: dict[datetime | date, Markup] = {}
+    links: dict[tuple[tuple[TermLink, ...], str], Markup] = {}
+    scores: dict[tuple[str, int, Scale], Markup] = {}
+    pairs: dict[tuple[int, int], Markup] = {}
 
+    # Plain string building with escape(): Markup.format goes through string.Formatter,
+    # which costs more than the rest of a card. Each piece is memoised by its inputs.
     def time_tag(moment: datetime | date) -> Markup:
         html = times.get(moment)
         if html is None:
-            text = t.date_text(moment)
-            html = times[moment] = Markup('<time datetime="{}">{}</time>').format(
-                moment.isoformat(), text
-            )
+            text = escape(t.date_text(moment))
+            html = times[moment] = Markup(f'<time datetime="{moment.isoformat()}">{text}</time>')
         return html
 
     def term_links(items: tuple[TermLink, ...], sep: str = ", ") -> Markup:
-        link = Markup('<a href="{}">{}</a>')
-        return Markup(escape(sep)).join(link.format(url(i.url), i.name) for i in items)
+        key = (items, sep)
+        html = links.get(key)
+        if html is None:
+            html = links[key] = Markup(escape(sep)).join(
+                Markup(f'<a href="{escape(url(i.url))}">{escape(i.name)}</a>') for i in items
+            )
+        return html
 
     def score_html(key: str, value: int, s: Scale) -> Markup:
-        label = t(key)
-        dots = Markup("").join(
-            Markup('<span class="dot on"></span>' if on else '<span class="dot"></span>')
+        memo = (key, value, s)
+        html = scores.get(memo)
+        if html is None:
+            html = scores[memo] = _score(key, value, s)
+        return html
+
+    def _score(key: str, value: int, s: Scale) -> Markup:
+        label = escape(t(key))
+        dots = "".join(
+            '<span class="dot on"></span>' if on else '<span class="dot"></span>'
             for on in score_scale(value, s.min, s.max)
         )
+        title = escape(t("score_title", label=t(key), value=value, max=s.max))
+        level = f"{escape(key)} level-{value - s.min}-of-{s.max - s.min}"
         return Markup(
-            '<span class="score score-{}" title="{}"><span class="score-label">{}</span> '
-            '<span class="dots" aria-hidden="true">{}</span> '
-            '<span class="score-value">{}/{}</span></span>'
-        ).format(
-            Markup(f"{escape(key)} level-{value - s.min}-of-{s.max - s.min}"),
-            t("score_title", label=label, value=value, max=s.max),
-            label,
-            dots,
-            value,
-            s.max,
+            f'<span class="score score-{level}" title="{title}">'
+            f'<span class="score-label">{label}</span> '
+            f'<span class="dots" aria-hidden="true">{dots}</span> '
+            f'<span class="score-value">{value}/{s.max}</span></span>'
         )
 
     def scores_html(article: Article) -> Markup:
-        novelty = score_html("novelty", article.novelty, config.novelty)
-        significance = score_html("significance", article.significance, config.significance)
-        return Markup('<span class="scores">{} {}</span>').format(novelty, significance)
+        memo = (article.novelty, article.significance)
+        html = pairs.get(memo)
+        if html is None:
+            novelty = score_html("novelty", article.novelty, config.novelty)
+            significance = score_html("significance", article.significance, config.significance)
+            html = pairs[memo] = Markup(f'<span class="scores">{novelty} {significance}</span>')
+        return html
 
     return {
         "time_tag": time_tag,
