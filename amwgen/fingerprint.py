@@ -39,7 +39,7 @@ class Fingerprints:
         """The 16-byte digest of value."""
         if type(value) in _SCALARS:
             return _digest(_scalar(value))
-        if not _is_dataclass(type(value)):
+        if not _is_dataclass(_type(value)):
             # Tuples and the like are small and rarely shared: not worth a memo entry.
             return _digest(b"".join(self._parts(value)))
         key = id(value)
@@ -64,7 +64,7 @@ class Fingerprints:
         return b"h" + self.of(value)
 
     def _parts(self, value: Any) -> list[bytes]:
-        kind = type(value)
+        kind = _type(value)
         if kind in FLAT:
             # Only scalars, dates, paths and tuples of them inside: the generated repr spells
             # every field unambiguously (names, quoted strings), far faster than walking.
@@ -159,3 +159,7 @@ def combine(*parts: bytes | str) -> str:
         h.update(len(data).to_bytes(8, "little"))
         h.update(data)
     return h.hexdigest()
+
+
+def _type(value: object) -> type:
+    return type(value)
