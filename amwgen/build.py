@@ -36,7 +36,7 @@ from amwgen.lock import DEFAULT_WAIT, output_lock
 from amwgen.model import Problem, SiteConfig
 from amwgen.render import THEME_DIR, css_digest, plan_pages
 from amwgen.search import index_search
-from amwgen.sources import DocResult, gather
+from amwgen.sources import DocResult, Seen, gather
 from amwgen.workers import EnvSpec, Outcome, Previous, render_all
 from amwgen.write import static_files, write_site
 
@@ -79,17 +79,24 @@ class Checked:
     notes: tuple[EditionNote, ...] = field(default=())  # issue 9: editors' notes
     sources: dict[str, DocResult] = field(default_factory=dict)  # per-file results, to cache
     valid_until: float = float("inf")  # when the passing of time next changes a page
+    seen: Seen = field(default_factory=dict)  # per-file stats and digests, to cache
 
 
-def check(site_dir: Path, options: Options, cache: dict[str, DocResult] | None = None) -> Checked:
+def check(
+    site_dir: Path,
+    options: Options,
+    cache: dict[str, DocResult] | None = None,
+    seen: Seen | None = None,
+) -> Checked:
     """Load, validate and index the site; ConfigError when site.yaml is unusable.
 
     cache: per-file results of an earlier run; unchanged files are not parsed again.
+    seen: per-file stats of an earlier run; files with unchanged stats are not read again.
     """
     config = load_config(site_dir)
     if options.base_url:
         config = with_base_url(config, options.base_url)
-    gathered = gather(site_dir, config, cache if cache is not None else {}, options.jobs)
+    gathered = gather(site_dir, config, cache if cache is not None else {}, options.jobs, seen)
     content, problems = gathered.content, list(gathered.problems)
     index, index_problems = build_index(
         content, config, options.now, options.drafts, options.future
@@ -104,7 +111,14 @@ def check(site_dir: Path, options: Options, cache: dict[str, DocResult] | None =
     index_or_none = None if errors else index
     until = valid_until(content.articles, options.now, config.timezone)
     return Checked(
-        config, index_or_none, tuple(errors), tuple(warnings), notes, gathered.results, until
+        config,
+        index_or_none,
+        tuple(errors),
+        tuple(warnings),
+        notes,
+        gathered.results,
+        until,
+        gathered.seen,
     )
 
 
@@ -137,7 +151,7 @@ def build(site_dir: Path, options: Options) -> Result:
         assert isinstance(summary, Result)
         return replace(summary, seconds=time.perf_counter() - started, rendered=0)
     state = State() if options.clean else load_state(site_dir)
-    checked = check(site_dir, options, state.docs)
+    checked = check(site_dir, options, state.docs, state.seen)
     if checked.index is None:
         return Result(checked.problems, checked.warnings)
     index = checked.index
@@ -266,6 +280,7 @@ def _save(
         inode = out.stat().st_ino
         state = State(
             docs=checked.sources,
+            seen=checked.seen,
             output=str(out.absolute()),
             output_inode=inode,
             records=records,

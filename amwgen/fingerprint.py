@@ -102,7 +102,9 @@ def _is_dataclass(kind: type) -> bool:
 
 @cache
 def _field_names(kind: type) -> tuple[str, ...]:
-    return tuple(f.name for f in dataclasses.fields(kind))
+    """The fields that make a value: those with repr=False are derived, never shown
+    (Entry.rank, Posting.ranks), and follow from the others."""
+    return tuple(f.name for f in dataclasses.fields(kind) if f.repr)
 
 
 def _scalar(value: str | int | float | bool | None) -> bytes:

@@ -23,8 +23,7 @@ from typing import Any
 import jinja2
 import jinja2.meta
 
-from amwgen import __version__
-from amwgen.fingerprint import combine
+from amwgen.fingerprint import code_digest, combine
 
 CACHE_DIR = ".amwgen-cache"
 STATE_FILE = "state.pickle"
@@ -46,8 +45,10 @@ class Record:
 class State:
     """What the last successful build knew; restored from the cache folder."""
 
-    version: str = __version__
+    # The code that wrote it: a cache written by other code is not read at all.
+    version: str = field(default_factory=lambda: code_digest().hex())
     docs: dict[str, Any] = field(default_factory=dict)  # source key -> validated result
+    seen: dict[str, Any] = field(default_factory=dict)  # source path -> (stat, digest)
     output: str = ""  # absolute path of the output folder these records describe
     output_inode: int = 0
     records: dict[str, Record] = field(default_factory=dict)  # output file -> record
@@ -64,7 +65,7 @@ def load_state(site_dir: Path) -> State:
         return State()
     except Exception:  # a cache written by another version may fail in any way
         return State()
-    if not isinstance(state, State) or state.version != __version__:
+    if not isinstance(state, State) or state.version != code_digest().hex():
         return State()
     return state
 

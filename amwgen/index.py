@@ -177,10 +177,14 @@ class _Resolver:
 
     def __init__(self, aliases: dict[str, str]) -> None:
         self.aliases = aliases
+        self.known: dict[str, str] = {}  # the same names recur across thousands of articles
 
     def __call__(self, name: str) -> str:
-        slug = slugify(name)
-        return self.aliases.get(slug, slug)
+        found = self.known.get(name)
+        if found is None:
+            slug = slugify(name)
+            found = self.known[name] = self.aliases.get(slug, slug)
+        return found
 
 
 def _resolver(
@@ -288,66 +292,71 @@ def positions(term: Term) -> dict[str, int]:
 
 def connections(entry: Entry, topic: Term, places: dict[str, int]) -> tuple[Connection, ...]:
     """SPEC 4: a window of the first topic's timeline around the article, newest first."""
+    slug = entry.article.slug
+    return tuple(Connection(e, e.article.slug == slug) for e in window_of(entry, topic, places))
+
+
+def window_of(entry: Entry, topic: Term, places: dict[str, int]) -> tuple[Entry, ...]:
+    """The entries of connections(): up to CONNECTS_WINDOW around the article."""
     items = topic.entries
     here = places.get(entry.article.slug)
     if here is None:
         return ()
     start = max(0, min(here - CONNECTS_WINDOW // 2, len(items) - CONNECTS_WINDOW))
-    window = items[start : start + CONNECTS_WINDOW]
-    return tuple(Connection(e, e.article.slug == entry.article.slug) for e in window)
+    return items[start : start + CONNECTS_WINDOW]
 
 
 @dataclass(frozen=True, slots=True)
-class Postings:
-    """The candidates of Related News: each weighted term's newest articles, by rank."""
+class Posting:
+    """One weighted term's newest articles: candidates for Related News."""
 
-    ranks: dict[str, tuple[int, ...]]  # term URL -> ranks, newest first
-    entries: tuple[Entry, ...]  # the site's entries, indexed by rank
-
-
-def postings(index: Index) -> Postings:
-    """Postings of every weighted taxonomy's terms, cut at RELATED_POSTINGS_LIMIT."""
-    ranks = {
-        term.url: tuple(e.rank for e in term.entries[:RELATED_POSTINGS_LIMIT])
-        for taxonomy, terms in index.terms
-        if taxonomy.weight
-        for term in terms
-    }
-    return Postings(ranks, index.entries)
+    url: str
+    weight: int
+    entries: tuple[Entry, ...]  # newest first, at most RELATED_POSTINGS_LIMIT
+    # The entries' places in the site order, to count in C. Left out of the value that page
+    # digests are made from (repr=False), like Entry.rank: their order is the entries'.
+    ranks: tuple[int, ...] = field(default=(), repr=False)
 
 
-def related(entry: Entry, found: Postings) -> tuple[Related, ...]:
+def posting_lists(index: Index) -> dict[str, Posting]:
+    """Term URL -> its posting list, for every term of a weighted taxonomy."""
+    lists = {}
+    for taxonomy, terms in index.terms:
+        if taxonomy.weight:
+            for term in terms:
+                newest = term.entries[:RELATED_POSTINGS_LIMIT]
+                ranks = tuple(e.rank for e in newest)
+                lists[term.url] = Posting(term.url, taxonomy.weight, newest, ranks)
+    return lists
+
+
+def related(entry: Entry, lists: dict[str, Posting]) -> tuple[Related, ...]:
+    """Related News of an entry, from the posting lists of every term (posting_lists)."""
+    found = tuple(lists[link.url] for t in WEIGHTED for link in entry.terms(t.name))
+    return related_from(entry, found)
+
+
+def related_from(entry: Entry, candidates: tuple[Posting, ...]) -> tuple[Related, ...]:
     """Up to 5 other articles by shared topics (3), players (2) and tags (1); newest wins ties.
 
-    Candidates come from the term index (never all pairs); a term shared by more than
-    RELATED_POSTINGS_LIMIT articles contributes only its newest ones.
+    candidates: the posting lists of the entry's weighted terms. They come from the term
+    index (never all pairs); a term shared by more than RELATED_POSTINGS_LIMIT articles
+    contributes only its newest ones.
     """
-    return related_entries(related_ranks(entry, found), found)
-
-
-def related_entries(ranked: RankedRelated, found: Postings) -> tuple[Related, ...]:
-    """Related items from related_ranks' plain data."""
-    return tuple(Related(found.entries[rank], score, shares) for rank, score, shares in ranked)
-
-
-RankedRelated = tuple[tuple[int, int, tuple[str, ...]], ...]  # (rank, score, shared names)
-
-
-def related_ranks(entry: Entry, found: Postings) -> RankedRelated:
-    """(rank, score, shared names) of the related articles, best first: plain data, so that
-    workers can compute it and send it back cheaply."""
     counts: Counter[int] = Counter()
-    for taxonomy in WEIGHTED:
-        for link in entry.terms(taxonomy.name):
-            ranks = found.ranks[link.url]
-            for _ in range(taxonomy.weight):
-                counts.update(ranks)  # counted in C: the hot loop of a large site
+    for posting in candidates:
+        for _ in range(posting.weight):
+            counts.update(posting.ranks)  # counted in C: the hot loop of a large site
     counts.pop(entry.rank, None)
     # Ranks follow the site order (newest first, then slug): the lower rank wins a tie.
     best = heapq.nsmallest(
         RELATED_COUNT, zip(map(int.__neg__, counts.values()), counts, strict=True)
     )
-    return tuple((rank, -score, _shared(entry, found.entries[rank])) for score, rank in best)
+    found = []
+    for score, rank in best:
+        other = next(p.entries[p.ranks.index(rank)] for p in candidates if rank in p.ranks)
+        found.append(Related(other, -score, _shared(entry, other)))
+    return tuple(found)
 
 
 def _shared(entry: Entry, other: Entry) -> tuple[str, ...]:

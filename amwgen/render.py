@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 from functools import lru_cache, partial
 from pathlib import Path
+from typing import Any
 from urllib.parse import quote
 
 import jinja2
@@ -18,23 +19,25 @@ from amwgen import editions, feeds, i18n
 from amwgen.index import (
     SCORES_WINDOW,
     TAXONOMIES,
+    WEIGHTED,
     Connection,
     Entry,
     Index,
     PlayerStat,
+    Posting,
     Related,
     Taxonomy,
     Term,
     TermInfo,
     TermLink,
-    connections,
     player_map,
     positions,
-    postings,
+    posting_lists,
     recent,
-    related_entries,
-    related_ranks,
+    related_from,
+    site_updated,
     timeline,
+    window_of,
 )
 from amwgen.model import Article, PlainPage, Scale, SiteConfig
 from amwgen.page import Page
@@ -118,75 +121,155 @@ def paginate(
         yield Pager(number, count, base), chunk
 
 
+@dataclass(frozen=True, slots=True)
+class Group:
+    """Pages made together by one pure function of explicit arguments.
+
+    The group's key is the digest of its function and arguments (build.group_key): while it
+    stays the same, so do the pages, and the build takes them from the last output without
+    making them again. Making a group is where the per-article work (Related News, the
+    timeline window) happens, so an incremental build does it only for the groups that changed.
+    """
+
+    name: str  # unique and stable across builds: the cache files the group's pages under it
+    make: Callable[..., Sequence[Page]]  # a module-level function: part of the key
+    args: tuple[Any, ...]
+
+    def pages(self) -> tuple[Page, ...]:
+        return tuple(self.make(*self.args))
+
+
 def plan_pages(
     index: Index, notes: tuple[editions.EditionNote, ...] = (), jobs: int = 1
 ) -> tuple[Page, ...]:
-    """Every page of the site, in path order (jobs: workers for the per-article work)."""
-    config = index.config
-    pages: list[Page] = []
-    for pager, chunk in paginate(index.entries, config.per_page, "/"):
-        pages.append(
-            Page(
-                pager.url(pager.number),
-                "list.html",
-                ListData(None, chunk, pager),
-                "",
-                config.description,
-            )
-        )
-    terms_by_url = {term.url: term for _, terms in index.terms for term in terms}
-    pages += _article_pages(index, terms_by_url, jobs)
-    for plain in index.pages:
-        pages.append(Page(plain.url, "page.html", PlainData(plain), plain.title, plain.summary))
-    for taxonomy, terms in index.terms:
-        pages += _taxonomy_pages(config, taxonomy, terms)
-    pages.append(_scores_page(index))
-    if config.search:  # issue 6: the search page; Pagefind indexes the site after rendering
-        pages.append(Page("/search/", "search.html", Nothing(), "Search"))
-    pages.append(Page("/404.html", "404.html", Nothing(), "Page not found"))
-    pages.append(Page("/robots.txt", "robots.txt", Nothing()))
-    pages += feeds.plan_feeds(index)
-    pages += editions.plan_editions(index, notes)  # issue 9; before the sitemap lists pages
-    pages.append(Page("/sitemap.xml", "sitemap.xml", feeds.sitemap_data(index, pages)))
-    pages.append(Page("/news-sitemap.xml", "news-sitemap.xml", feeds.news_sitemap_data(index)))
+    """Every page of the site, in path order: every group made, then the sitemap."""
+    groups = plan_groups(index, notes)
+    made = fork_map(_make, groups, None, jobs, min_items=2000)
+    pages = [page for group in made for page in group]
+    rows = [row for group in made for row in sitemap_rows(group)]
+    pages.append(sitemap_page(index, rows))
     return tuple(sorted(pages, key=lambda p: p.path))
 
 
-def _article_pages(index: Index, terms_by_url: dict[str, Term], jobs: int) -> list[Page]:
-    places = {
-        url: positions(term) for url, term in terms_by_url.items() if term.taxonomy.name == "topics"
-    }
-    found = postings(index)
-    # Related News is the one per-article computation that reads the whole index: in parallel.
-    ranked = fork_map(related_ranks, index.entries, found, jobs, min_items=2000)
+def _make(group: Group, _: None) -> tuple[Page, ...]:
+    return group.pages()
+
+
+def plan_groups(index: Index, notes: tuple[editions.EditionNote, ...] = ()) -> tuple[Group, ...]:
+    """Every page of the site but the sitemap (sitemap_page), as groups to make."""
+    config = index.config
+    groups = [Group("home", list_pages, (index.entries, config.per_page, config.description))]
+    groups += _article_groups(index)
+    for plain in index.pages:
+        page = Page(plain.url, "page.html", PlainData(plain), plain.title, plain.summary)
+        groups.append(_given(page))
+    for taxonomy, terms in index.terms:
+        listing = tuple((t.link, len(t.entries)) for t in terms)
+        data = TaxonomyData(taxonomy, listing)
+        groups.append(_given(Page(f"/{taxonomy.name}/", "taxonomy.html", data, taxonomy.title)))
+        groups += [Group(term.url, term_pages, (config.per_page, term)) for term in terms]
+    groups.append(_given(_scores_page(index)))
+    if config.search:  # issue 6: the search page; Pagefind indexes the site after rendering
+        groups.append(_given(Page("/search/", "search.html", Nothing(), "Search")))
+    groups.append(_given(Page("/404.html", "404.html", Nothing(), "Page not found")))
+    groups.append(_given(Page("/robots.txt", "robots.txt", Nothing())))
+    groups += [_given(page) for page in feeds.plan_feeds(index)]
+    groups.append(Group("/editions/", editions.plan_editions, (index, notes)))  # issue 9
+    news = Page("/news-sitemap.xml", "news-sitemap.xml", feeds.news_sitemap_data(index))
+    groups.append(_given(news))
+    return tuple(groups)
+
+
+def _given(page: Page) -> Group:
+    """A page whose data costs nothing to make: a group of its own."""
+    return Group(page.path, _just, (page,))
+
+
+def _just(page: Page) -> tuple[Page, ...]:
+    return (page,)
+
+
+SitemapRow = tuple[str, datetime | None]  # an HTML page and its newest article's lastmod
+
+
+def sitemap_rows(pages: tuple[Page, ...]) -> tuple[SitemapRow, ...]:
+    """The sitemap's rows for a group's pages: each HTML page with its lastmod (None: the
+    site's, filled in by sitemap_page, so that a group does not depend on every article)."""
+    return tuple(
+        (page.path, max((e.article.lastmod for e in _entries_of(page.data)), default=None))
+        for page in pages
+        if page.path.endswith("/")
+    )
+
+
+def sitemap_page(index: Index, rows: list[SitemapRow]) -> Page:
+    """/sitemap.xml: every HTML page but 404 with its lastmod, else the site's."""
+    site_lastmod = site_updated(index)
+    urls = tuple(sorted((path, lastmod or site_lastmod) for path, lastmod in rows))
+    return Page("/sitemap.xml", "sitemap.xml", feeds.SitemapData(urls))
+
+
+def _entries_of(data: object) -> tuple[Entry, ...]:
+    entry = getattr(data, "entry", None)
+    if isinstance(entry, Entry):
+        return (entry,)
+    entries = getattr(data, "entries", ())
+    return entries if isinstance(entries, tuple) else ()
+
+
+def list_pages(entries: tuple[Entry, ...], per_page: int, description: str) -> tuple[Page, ...]:
+    """The home page and its later pages."""
+    return tuple(
+        Page(pager.url(pager.number), "list.html", ListData(None, chunk, pager), "", description)
+        for pager, chunk in paginate(entries, per_page, "/")
+    )
+
+
+def _article_groups(index: Index) -> list[Group]:
+    """One group per article: its entry, its topic's timeline window and the posting lists
+    its Related News is chosen from; nothing else of the index."""
+    lists = posting_lists(index)
+    topics = {term.url: term for term in index.taxonomy_terms("topics")}
+    places = {url: positions(term) for url, term in topics.items()}
+    groups = []
+    for entry in index.entries:
+        links = entry.terms("topics")
+        first = links[0] if links else None
+        window = window_of(entry, topics[first.url], places[first.url]) if first else ()
+        candidates = tuple(
+            lists[link.url] for taxonomy in WEIGHTED for link in entry.terms(taxonomy.name)
+        )
+        groups.append(Group(entry.article.url, article_pages, (entry, first, window, candidates)))
+    return groups
+
+
+def article_pages(
+    entry: Entry,
+    topic: TermLink | None,
+    window: tuple[Entry, ...],
+    candidates: tuple[Posting, ...],
+) -> tuple[Page, ...]:
+    """An article's page: the entry, "How This Connects" and Related News."""
+    slug = entry.article.slug
+    connected = tuple(Connection(e, e.article.slug == slug) for e in window)
+    data = ArticleData(entry, topic, connected, related_from(entry, candidates))
+    article = entry.article
+    return (Page(article.url, "article.html", data, article.title, article.summary),)
+
+
+def term_pages(per_page: int, term: Term) -> tuple[Page, ...]:
+    """A term's pages: its entries, by month on timeline taxonomies, the player map on page 1."""
+    taxonomy = term.taxonomy
+    stats = player_map(term) if taxonomy.timeline and taxonomy.name != "players" else ()
+    description = term.profile.summary if term.profile else ""
     pages = []
-    for entry, best in zip(index.entries, ranked, strict=True):
-        topics = entry.terms("topics")
-        first = topics[0] if topics else None
-        window = connections(entry, terms_by_url[first.url], places[first.url]) if first else ()
-        data = ArticleData(entry, first, window, related_entries(best, found))
-        article = entry.article
-        pages.append(Page(article.url, "article.html", data, article.title, article.summary))
-    return pages
-
-
-def _taxonomy_pages(config: SiteConfig, taxonomy: Taxonomy, terms: tuple[Term, ...]) -> list[Page]:
-    listing = tuple((t.link, len(t.entries)) for t in terms)
-    pages = [
-        Page(f"/{taxonomy.name}/", "taxonomy.html", TaxonomyData(taxonomy, listing), taxonomy.title)
-    ]
-    for term in terms:
-        stats = player_map(term) if taxonomy.timeline and taxonomy.name != "players" else ()
-        description = term.profile.summary if term.profile else ""
-        for pager, chunk in paginate(term.entries, config.per_page, term.url):
-            months = (
-                timeline(Term(taxonomy, term.slug, term.name, chunk)) if taxonomy.timeline else ()
-            )
-            # The player map is shown on page 1 only; later pages do not depend on it.
-            shown = stats if pager.number == 1 else ()
-            data = TermData(term.info, chunk, pager, months, shown)
-            pages.append(Page(pager.url(pager.number), "term.html", data, term.name, description))
-    return pages
+    for pager, chunk in paginate(term.entries, per_page, term.url):
+        months = timeline(Term(taxonomy, term.slug, term.name, chunk)) if taxonomy.timeline else ()
+        # The player map is shown on page 1 only; later pages do not depend on it.
+        shown = stats if pager.number == 1 else ()
+        data = TermData(term.info, chunk, pager, months, shown)
+        pages.append(Page(pager.url(pager.number), "term.html", data, term.name, description))
+    return tuple(pages)
 
 
 def _scores_page(index: Index) -> Page:

@@ -10,6 +10,8 @@ once every file's URL is known.
 from __future__ import annotations
 
 import hashlib
+import os
+import time
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -29,6 +31,12 @@ from amwgen.validate import (
 )
 
 MIN_PARALLEL = 200  # files to parse before forking workers pays off
+# A file changed this recently may change again within the same timestamp tick, unseen by
+# its stat ("racy stat", as git calls it): its bytes are read rather than trusted by stat.
+RACY_SECONDS = 2.0
+
+Stat = tuple[int, int, int, int, int]  # device, inode, size, mtime_ns, ctime_ns
+Seen = dict[str, tuple[Stat, str]]  # file path -> its stat and the digest of its bytes
 
 
 @dataclass(frozen=True, slots=True)
@@ -49,6 +57,7 @@ class Gathered:
     problems: tuple[Problem, ...]
     notes: tuple[RawDoc, ...]  # content/editions/*.md, validated by the editions stage
     results: dict[str, DocResult]  # key -> result: the cache for the next build
+    seen: Seen  # stat and digest of each file read: the next build reads only changed ones
 
 
 @dataclass(frozen=True, slots=True)
@@ -56,21 +65,30 @@ class _Source:
     rel: str
     path: Path
     kind: str
-    data: bytes
+    data: bytes | None  # None: known unchanged by its stat, read only if it must be parsed
     key: str
 
 
-def gather(site_dir: Path, config: SiteConfig, cache: dict[str, DocResult], jobs: int) -> Gathered:
+def gather(
+    site_dir: Path,
+    config: SiteConfig,
+    cache: dict[str, DocResult],
+    jobs: int,
+    seen: Seen | None = None,
+) -> Gathered:
     """Validate every file below content/, reusing cached results for unchanged files.
 
     Files are parsed once (in forked workers when there are many); only those that link to
     other files are validated a second time, once every file's URL is known.
+    seen: the last build's stats; a file whose stat is unchanged is not read again.
     """
     problems: list[Problem] = []
     warnings: list[Problem] = []
     settings = combine(Fingerprints().of(config))
+    before, now_seen = seen or {}, Seen()
+    racy = time.time() - RACY_SECONDS
     sources = [
-        _read(site_dir, rel, settings, problems)
+        _read(site_dir, rel, settings, problems, (before, now_seen, racy))
         for rel in find_sources(site_dir, warnings, problems)
     ]
     present = [s for s in sources if s is not None]
@@ -90,20 +108,37 @@ def gather(site_dir: Path, config: SiteConfig, cache: dict[str, DocResult], jobs
     again = fork_map(_validate, stale, (config, targets), jobs, MIN_PARALLEL)
     results.update(zip((s.key for s in stale), again, strict=True))
     final = {key: result for key, result in results.items() if result is not None}
-    return _assemble(present, final, problems, warnings)
+    return _assemble(present, final, problems, warnings, now_seen)
 
 
-def _read(site_dir: Path, rel: str, settings: str, problems: list[Problem]) -> _Source | None:
+def _read(
+    site_dir: Path,
+    rel: str,
+    settings: str,
+    problems: list[Problem],
+    seen: tuple[Seen, Seen, float],
+) -> _Source | None:
+    before, now_seen, racy = seen
     path = site_dir / "content" / rel
+    name = str(path)
+    data: bytes | None = None
     try:
-        data = path.read_bytes()
+        st = os.stat(name)
+        stat = (st.st_dev, st.st_ino, st.st_size, st.st_mtime_ns, st.st_ctime_ns)
+        known = before.get(name)
+        if known is not None and known[0] == stat:
+            digest = known[1]
+        else:
+            data = path.read_bytes()
+            digest = hashlib.blake2b(data, digest_size=16).hexdigest()
     except OSError as err:
         problems.append(Problem(path, 1, None, f"cannot read: {err.strerror or err}"))
         return None
+    if st.st_ctime_ns / 1e9 < racy and st.st_mtime_ns / 1e9 < racy:
+        now_seen[name] = (stat, digest)
     top = rel.split("/", 1)[0] if "/" in rel else ""
     kind = top if top in SPECIAL_DIRS else "articles"
-    digest = hashlib.blake2b(data, digest_size=16).hexdigest()
-    return _Source(rel, path, kind, data, combine(settings, kind, rel, str(path), digest))
+    return _Source(rel, path, kind, data, combine(settings, kind, rel, name, digest))
 
 
 def _still_valid(result: DocResult | None, targets: Targets) -> bool:
@@ -126,7 +161,14 @@ class _Recording(dict[str, str]):
 def _validate(source: _Source, context: tuple[SiteConfig, Targets]) -> DocResult:
     config, targets = context
     problems: list[Problem] = []
-    doc = parse_doc(source.path, source.rel, source.data, problems)
+    data = source.data
+    if data is None:
+        try:
+            data = source.path.read_bytes()
+        except OSError as err:
+            problem = Problem(source.path, 1, None, f"cannot read: {err.strerror or err}")
+            return DocResult(source.kind, None, 1, None, (problem,), ())
+    doc = parse_doc(source.path, source.rel, data, problems)
     if doc is None:
         return DocResult(source.kind, None, 1, None, tuple(problems), ())
     recording = _Recording(targets)
@@ -151,6 +193,7 @@ def _assemble(
     results: dict[str, DocResult],
     problems: list[Problem],
     warnings: list[Problem],
+    seen: Seen,
 ) -> Gathered:
     by_kind: dict[str, list[Any]] = {kind: [] for kind in ("articles", *SPECIAL_DIRS)}
     lines: dict[Path, int] = {}
@@ -169,4 +212,5 @@ def _assemble(
     plain: tuple[PlainPage, ...] = tuple(pages)
     content = Content(tuple(articles), tuple(profiles), plain, tuple(warnings))
     notes = tuple(by_kind["editions"])
-    return Gathered(content, tuple(problems), notes, {s.key: results[s.key] for s in sources})
+    results_now = {s.key: results[s.key] for s in sources}
+    return Gathered(content, tuple(problems), notes, results_now, seen)

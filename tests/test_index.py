@@ -16,7 +16,7 @@ from amwgen.index import (
     connections,
     player_map,
     positions,
-    postings,
+    posting_lists,
     related,
     timeline,
 )
@@ -215,7 +215,7 @@ def test_related_ranks_by_weighted_shared_terms_then_recency(tmp_path: Path) -> 
     }
     index = index_of(write_site(tmp_path, files))
     me = next(e for e in index.entries if e.article.slug == "me")
-    got = related(me, postings(index))
+    got = related(me, posting_lists(index))
     assert [(r.entry.article.slug, r.score) for r in got] == [
         ("topic-player", 5),
         ("player-tag", 3),
