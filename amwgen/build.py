@@ -34,10 +34,19 @@ from amwgen.incremental import (
 from amwgen.index import Index, build_index, now_signature, valid_until
 from amwgen.lock import DEFAULT_WAIT, output_lock
 from amwgen.model import Problem, SiteConfig
-from amwgen.render import THEME_DIR, css_digest, plan_pages
+from amwgen.render import THEME_DIR, css_digest, plan_groups, sitemap_page
 from amwgen.search import index_search
 from amwgen.sources import DocResult, Seen, gather
-from amwgen.workers import EnvSpec, Outcome, Previous, render_all
+from amwgen.workers import (
+    EnvSpec,
+    GroupOutcome,
+    GroupRecord,
+    Job,
+    Previous,
+    Unit,
+    render_groups,
+    render_one,
+)
 from amwgen.write import static_files, write_site
 
 
@@ -163,6 +172,7 @@ def build(site_dir: Path, options: Options) -> Result:
     table = load_table(site_dir, checked.config.language)  # issue 6: site i18n/ overrides
     spec = EnvSpec(site_dir, checked.config, css_digest(css.read_bytes()), nav, table)
     key = input_key(site_dir, options, out, checked, spec, statics)
+    render_key = combine(Fingerprints().of(spec), tree_digest(_template_dirs(site_dir), True))
     # Issue 7: one build of an output at a time; the output and the cache change together.
     with output_lock(out, options.wait):
         intact = output_intact(state, out)
@@ -173,26 +183,34 @@ def build(site_dir: Path, options: Options) -> Result:
             return result
         # A file in the site's static/ replaces the page at its path: that page is not made.
         replaced = static_files(site_dir / "static")
-        pages = tuple(
-            p for p in plan_pages(index, checked.notes, options.jobs) if p.file not in replaced
-        )
         previous = Previous(out.absolute(), state.records) if intact else Previous()
+        prints = seeded_prints(checked)
+        units = plan_units(index, checked, prints, render_key, state.groups if intact else {})
+        job = Job(spec, Path(), previous, prints, replaced)
 
-        def fill(target: Path) -> list[Outcome]:
-            outcomes = render_all(pages, spec, target, options.jobs, previous)
+        def fill(target: Path) -> list[GroupOutcome]:
+            here = replace(job, target=target)
+            done = render_groups(units, here, options.jobs)
+            rows = [row for group in done for row in group.record.rows]
+            sitemap = sitemap_page(index, rows)
+            if sitemap.file not in replaced:
+                outcome = render_one(sitemap, here)
+                done.append(GroupOutcome(sitemap.path, GroupRecord("", (), ()), (outcome,)))
             index_search(target, checked.config)  # issue 6: last step, before the swap
-            return outcomes
+            return done
 
         try:
-            outcomes = write_site(out, fill, statics)
+            done = write_site(out, fill, statics)
         except Exception as err:
             # A broken layout is the site's error, not ours: located, exit 1, output kept.
             problem = template_problem(err, site_dir)
             if problem is None:
                 raise
             return Result((problem,), checked.warnings)
+        outcomes = [o for group in done for o in group.outcomes]
+        groups = {group.name: group.record for group in done if group.record.key}
         records = {o.file: o.record for o in outcomes}
-        _save(site_dir, options, out, checked, records, key)
+        _save(site_dir, options, out, checked, records, key, groups)
         result = _result(checked, out, started, records, sum(o.rendered for o in outcomes))
         _save_quick(site_dir, options, out, stamp, checked, records, result)
     return result
@@ -242,7 +260,7 @@ def input_key(
     assert checked.index is not None
     prints = Fingerprints()
     selection = (options.drafts, options.future, str(out.absolute()))
-    templates = [site_dir / "layouts", THEME_DIR / "templates"]
+    templates = _template_dirs(site_dir)
     return combine(
         prints.of(spec),
         prints.of(selection),
@@ -252,6 +270,53 @@ def input_key(
         tree_digest(templates, contents=True),
         tree_digest(statics, contents=False),
     )
+
+
+def _template_dirs(site_dir: Path) -> list[Path]:
+    return [site_dir / "layouts", THEME_DIR / "templates"]
+
+
+def seeded_prints(checked: Checked) -> Fingerprints:
+    """Fingerprints that know each article's and entry's digest without walking it.
+
+    An article is a pure function of its file's cache key (path, bytes, settings, code) and
+    the link targets it consulted; an entry, of its article and its resolved terms.
+    """
+    assert checked.index is not None
+    prints = Fingerprints()
+    known: dict[int, bytes] = {}
+    for key, result in checked.sources.items():
+        if result.kind == "articles" and result.value is not None:
+            digest = prints.of((key, result.needs))
+            prints.seed(result.value, digest)
+            known[id(result.value)] = digest
+    for entry in checked.index.entries:
+        article = known.get(id(entry.article)) or prints.of(entry.article)
+        prints.seed(entry, prints.of((article, repr(entry.links))))
+    return prints
+
+
+def plan_units(
+    index: Index,
+    checked: Checked,
+    prints: Fingerprints,
+    render_key: str,
+    old: dict[str, GroupRecord],
+) -> list[Unit]:
+    """Every group of pages, each to make, or to reuse when its key is the last build's.
+
+    The key covers the group's function and arguments, and every template and setting: a
+    template edit makes every group again, and each page is then re-rendered only if its
+    own templates changed (workers._one).
+    """
+    units = []
+    for group in plan_groups(index, checked.notes):
+        make = f"{group.make.__module__}.{group.make.__qualname__}"
+        key = combine(render_key, make, prints.of(group.args))
+        before = old.get(group.name)
+        units.append(Unit(group, key, before if before and before.key == key else None))
+    # Groups to make first: they are the slow ones, and the workers share them out.
+    return sorted(units, key=lambda unit: unit.old is not None)
 
 
 def tree_digest(roots: list[Path], contents: bool) -> str:
@@ -275,6 +340,7 @@ def _save(
     checked: Checked,
     records: dict[str, Record],
     key: str,
+    groups: dict[str, GroupRecord],
 ) -> None:
     if options.save_cache:
         inode = out.stat().st_ino
@@ -285,6 +351,7 @@ def _save(
             output_inode=inode,
             records=records,
             input_key=key,
+            groups=groups,
         )
         save_state(site_dir, state)
 

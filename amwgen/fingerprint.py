@@ -92,7 +92,7 @@ class Fingerprints:
         raise TypeError(f"cannot fingerprint {kind.__name__}: page data must be frozen values")
 
 
-_SCALARS = frozenset({str, int, float, bool, type(None)})
+_SCALARS = frozenset({str, bytes, int, float, bool, type(None)})
 
 
 @cache
@@ -107,7 +107,7 @@ def _field_names(kind: type) -> tuple[str, ...]:
     return tuple(f.name for f in dataclasses.fields(kind) if f.repr)
 
 
-def _scalar(value: str | int | float | bool | None) -> bytes:
+def _scalar(value: str | bytes | int | float | bool | None) -> bytes:
     return f"{type(value).__name__}:{value!r}".encode("utf-8", "surrogatepass")
 
 

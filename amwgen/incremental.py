@@ -53,6 +53,7 @@ class State:
     output_inode: int = 0
     records: dict[str, Record] = field(default_factory=dict)  # output file -> record
     input_key: str = ""  # digest of the whole input of the last build
+    groups: dict[str, Any] = field(default_factory=dict)  # group name -> workers.GroupRecord
 
 
 def load_state(site_dir: Path) -> State:

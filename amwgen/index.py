@@ -5,7 +5,7 @@ from __future__ import annotations
 import heapq
 from collections import Counter, defaultdict
 from collections.abc import Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
@@ -294,6 +294,25 @@ def connections(entry: Entry, topic: Term, places: dict[str, int]) -> tuple[Conn
     """SPEC 4: a window of the first topic's timeline around the article, newest first."""
     slug = entry.article.slug
     return tuple(Connection(e, e.article.slug == slug) for e in window_of(entry, topic, places))
+
+
+def headlines(index: Index) -> Index:
+    """The index as pages other than an article's own show it: each entry's article without
+    its body (body_html empty, words rounded to its reading time).
+
+    Lists, timelines, Related News and editions show titles, summaries, scores and terms:
+    they then depend only on those, and an edit of an article's body changes its own page
+    and the feeds that carry it, not the pages that list it.
+    """
+    brief = tuple(
+        Entry(replace(e.article, body_html="", words=e.article.read_minutes * 200), e.links, e.rank)
+        for e in index.entries
+    )
+    terms = tuple(
+        (taxonomy, tuple(replace(t, entries=tuple(brief[e.rank] for e in t.entries)) for t in ts))
+        for taxonomy, ts in index.terms
+    )
+    return replace(index, entries=brief, terms=terms)
 
 
 def window_of(entry: Entry, topic: Term, places: dict[str, int]) -> tuple[Entry, ...]:

@@ -30,6 +30,7 @@ from amwgen.index import (
     Term,
     TermInfo,
     TermLink,
+    headlines,
     player_map,
     positions,
     posting_lists,
@@ -158,8 +159,9 @@ def _make(group: Group, _: None) -> tuple[Page, ...]:
 def plan_groups(index: Index, notes: tuple[editions.EditionNote, ...] = ()) -> tuple[Group, ...]:
     """Every page of the site but the sitemap (sitemap_page), as groups to make."""
     config = index.config
+    full, index = index, headlines(index)  # articles' bodies only where they are shown
     groups = [Group("home", list_pages, (index.entries, config.per_page, config.description))]
-    groups += _article_groups(index)
+    groups += _article_groups(full, index)
     for plain in index.pages:
         page = Page(plain.url, "page.html", PlainData(plain), plain.title, plain.summary)
         groups.append(_given(page))
@@ -173,7 +175,7 @@ def plan_groups(index: Index, notes: tuple[editions.EditionNote, ...] = ()) -> t
         groups.append(_given(Page("/search/", "search.html", Nothing(), "Search")))
     groups.append(_given(Page("/404.html", "404.html", Nothing(), "Page not found")))
     groups.append(_given(Page("/robots.txt", "robots.txt", Nothing())))
-    groups += [_given(page) for page in feeds.plan_feeds(index)]
+    groups += [_given(page) for page in feeds.plan_feeds(full)]  # feeds carry the bodies
     groups.append(Group("/editions/", editions.plan_editions, (index, notes)))  # issue 9
     news = Page("/news-sitemap.xml", "news-sitemap.xml", feeds.news_sitemap_data(index))
     groups.append(_given(news))
@@ -225,14 +227,14 @@ def list_pages(entries: tuple[Entry, ...], per_page: int, description: str) -> t
     )
 
 
-def _article_groups(index: Index) -> list[Group]:
+def _article_groups(full: Index, index: Index) -> list[Group]:
     """One group per article: its entry, its topic's timeline window and the posting lists
-    its Related News is chosen from; nothing else of the index."""
+    its Related News is chosen from (headlines); nothing else of the index."""
     lists = posting_lists(index)
     topics = {term.url: term for term in index.taxonomy_terms("topics")}
     places = {url: positions(term) for url, term in topics.items()}
     groups = []
-    for entry in index.entries:
+    for entry in full.entries:
         links = entry.terms("topics")
         first = links[0] if links else None
         window = window_of(entry, topics[first.url], places[first.url]) if first else ()

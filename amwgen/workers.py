@@ -23,7 +23,7 @@ from amwgen.incremental import Record, TemplateDigests
 from amwgen.model import SiteConfig
 from amwgen.page import Page
 from amwgen.parallel import fork_map
-from amwgen.render import make_env, page_templates, render_page
+from amwgen.render import Group, SitemapRow, make_env, page_templates, render_page, sitemap_rows
 from amwgen.write import make_parent, write_file
 
 MIN_PARALLEL = 400  # below this many pages, forking costs more than it saves
@@ -58,6 +58,41 @@ class Outcome:
     rendered: bool  # False: reused from the previous output without rendering
 
 
+@dataclass(frozen=True, slots=True)
+class GroupRecord:
+    """A group of pages as the last build left it (kept in the cache)."""
+
+    key: str  # digest of its function, its arguments and the templates and settings
+    files: tuple[str, ...]  # every file of the group, those a static file replaced included
+    rows: tuple[SitemapRow, ...]  # its sitemap rows
+
+
+@dataclass(frozen=True, slots=True)
+class GroupOutcome:
+    name: str
+    record: GroupRecord
+    outcomes: tuple[Outcome, ...]  # the files written (not those a static file replaced)
+    whole: bool = True  # False: a file to reuse was not intact; the group must be made
+
+
+@dataclass(frozen=True, slots=True)
+class Unit:
+    """One group to make and render (old is None), or to take whole from the last output."""
+
+    group: Group
+    key: str
+    old: GroupRecord | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Job:
+    spec: EnvSpec
+    target: Path
+    previous: Previous
+    prints: Fingerprints  # seeded with the digests of this build's articles (build.py)
+    replaced: frozenset[str]  # files that a file in static/ replaces: not written
+
+
 @dataclass
 class _Worker:
     env: jinja2.Environment
@@ -83,11 +118,68 @@ def render_all(
         _WORKER = None
 
 
-def _worker(spec: EnvSpec) -> _Worker:
+def render_groups(units: Sequence[Unit], job: Job, jobs: int) -> list[GroupOutcome]:
+    """Make and render the groups that changed; link the others' files from the last output.
+
+    A group to reuse whose files are not all intact in the last output is made after all.
+    """
+    global _WORKER
+    _WORKER = None
+    try:
+        done = fork_map(_unit, units, job, jobs, MIN_PARALLEL)
+        again = [Unit(u.group, u.key) for u, d in zip(units, done, strict=True) if not d.whole]
+        if again:
+            redone = iter(fork_map(_unit, again, job, jobs, MIN_PARALLEL))
+            done = [d if d.whole else next(redone) for d in done]
+        return done
+    finally:
+        _WORKER = None
+
+
+def render_one(page: Page, job: Job) -> Outcome:
+    """One page, rendered (or reused) in this process: the sitemap, made from every group."""
+    global _WORKER
+    _WORKER = None
+    try:
+        return _one(page, _worker(job.spec, job.prints), job.target, job.previous)
+    finally:
+        _WORKER = None
+
+
+def _unit(unit: Unit, job: Job) -> GroupOutcome:
+    if unit.old is not None:
+        return _reuse(unit, unit.old, job)
+    pages = unit.group.pages()
+    worker = _worker(job.spec, job.prints)
+    outcomes = tuple(
+        _one(page, worker, job.target, job.previous)
+        for page in pages
+        if page.file not in job.replaced
+    )
+    record = GroupRecord(unit.key, tuple(p.file for p in pages), sitemap_rows(pages))
+    return GroupOutcome(unit.group.name, record, outcomes)
+
+
+def _reuse(unit: Unit, old: GroupRecord, job: Job) -> GroupOutcome:
+    """The group's files from the last output, when each is still as recorded."""
+    root = job.previous.root
+    outcomes = []
+    for file in old.files:
+        if file in job.replaced:
+            continue
+        record = job.previous.records.get(file)
+        if root is None or record is None or not _unchanged(root / file, record):
+            return GroupOutcome(unit.group.name, old, (), whole=False)
+        _link(root / file, job.target / file)
+        outcomes.append(Outcome(file, record, False))
+    return GroupOutcome(unit.group.name, old, tuple(outcomes))
+
+
+def _worker(spec: EnvSpec, prints: Fingerprints | None = None) -> _Worker:
     global _WORKER
     if _WORKER is None:
         env = spec.make()
-        prints = Fingerprints()
+        prints = prints or Fingerprints()
         env_digest = combine(
             prints.of(spec.config),
             spec.css_digest,
@@ -136,5 +228,9 @@ def _link(source: Path, dest: Path) -> None:
     make_parent(str(dest))
     try:
         os.link(source, dest)
+    except FileExistsError:
+        # Written already by a group made after all: replace it, never write through it.
+        os.unlink(dest)
+        _link(source, dest)
     except OSError:
         shutil.copy2(source, dest)

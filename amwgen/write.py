@@ -72,7 +72,13 @@ def write_file(root: Path, rel: str, data: bytes) -> None:
         raise UnsafePath(rel)
     make_parent(target)
     faults.reach("render", Path(target))
-    with open(target, "wb") as f:
+    try:
+        f = open(target, "xb")
+    except FileExistsError:
+        # A file already there may be a hard link into the live output: never write through.
+        os.unlink(target)
+        f = open(target, "xb")
+    with f:
         f.write(data)
 
 

@@ -130,6 +130,31 @@ def test_one_article_edit_renders_only_what_shows_it(site: Path, tmp_path: Path)
     assert (tmp_path / "out" / "about" / "index.html").stat().st_nlink >= 1
 
 
+def test_a_body_edit_renders_only_the_article_and_the_feeds_that_carry_it(
+    site: Path, tmp_path: Path
+) -> None:
+    """Lists, timelines and Related News show headlines: a body edit leaves them alone."""
+    from datetime import UTC, datetime
+
+    from amwgen.build import Options, build
+
+    options = Options(now=datetime(2026, 11, 26, tzinfo=UTC), output=tmp_path / "out")
+    build(site, options)
+    out = tmp_path / "out"
+    # Pagefind's index is written anew by every build (it is not a page).
+    kept = {p: p.stat().st_mtime_ns for p in out.rglob("*.*") if p.is_file() and "pagefind" not in p.parts}
+    delta = site / "content" / "2026" / "delta.md"
+    delta.write_text(delta.read_text() + "\nA new paragraph.\n")
+    second = build(site, options)
+    changed = sorted(
+        p.relative_to(out).as_posix() for p in kept if p.stat().st_mtime_ns != kept[p]
+    )
+    assert "news/delta/index.html" in changed
+    pages = changed
+    assert [c for c in pages if not c.endswith((".xml", ".json"))] == ["news/delta/index.html"]
+    assert second.rendered == len(pages)
+
+
 def test_deleted_cache_means_a_full_render(site: Path, tmp_path: Path) -> None:
     from datetime import UTC, datetime
 
