@@ -72,13 +72,10 @@ def write_file(root: Path, rel: str, data: bytes) -> None:
         raise UnsafePath(rel)
     make_parent(target)
     faults.reach("render", Path(target))
-    try:
-        f = open(target, "xb")
-    except FileExistsError:
+    if os.path.lexists(target):
         # A file already there may be a hard link into the live output: never write through.
         os.unlink(target)
-        f = open(target, "xb")
-    with f:
+    with open(target, "xb") as f:
         f.write(data)
 
 
