@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import os
 import re
+import shutil
 import tempfile
 import time
 import traceback
@@ -35,7 +37,7 @@ from amwgen.index import Index, build_index, now_signature, valid_until
 from amwgen.lock import DEFAULT_WAIT, output_lock
 from amwgen.model import Problem, SiteConfig
 from amwgen.render import THEME_DIR, css_digest, plan_groups, sitemap_page
-from amwgen.search import index_search
+from amwgen.search import BUNDLE, index_search
 from amwgen.sources import DocResult, Seen, gather
 from amwgen.workers import (
     EnvSpec,
@@ -47,7 +49,7 @@ from amwgen.workers import (
     render_groups,
     render_one,
 )
-from amwgen.write import static_files, write_site
+from amwgen.write import prune, spare_path, static_files, write_site
 
 
 @dataclass(frozen=True, slots=True)
@@ -183,24 +185,35 @@ def build(site_dir: Path, options: Options) -> Result:
             return result
         # A file in the site's static/ replaces the page at its path: that page is not made.
         replaced = static_files(site_dir / "static")
-        previous = Previous(out.absolute(), state.records) if intact else Previous()
+        # Issue 8: the output before last, brought up to date, rather than a new tree in
+        # which every file is linked anew (a file system operation per page).
+        from_spare = intact and _spare_intact(state, out)
+        spare = state.spare_records if from_spare else {}
+        previous = Previous(out.absolute(), state.records, spare) if intact else Previous()
         prints = seeded_prints(checked)
         units = plan_units(index, checked, prints, render_key, state.groups if intact else {})
         job = Job(spec, Path(), previous, prints, replaced)
 
         def fill(target: Path) -> list[GroupOutcome]:
             here = replace(job, target=target)
+            if from_spare:
+                shutil.rmtree(target / BUNDLE, ignore_errors=True)  # Pagefind writes it anew
             done = render_groups(units, here, options.jobs)
             rows = [row for group in done for row in group.record.rows]
             sitemap = sitemap_page(index, rows)
             if sitemap.file not in replaced:
                 outcome = render_one(sitemap, here)
                 done.append(GroupOutcome(sitemap.path, GroupRecord("", (), ()), (outcome,)))
+            if from_spare:
+                written = {o.file for group in done for o in group.outcomes}
+                held = set(state.spare_records) | set(state.spare_statics)
+                prune(target, sorted(held - written))  # static files are copied after this
             index_search(target, checked.config)  # issue 6: last step, before the swap
             return done
 
         try:
-            done = write_site(out, fill, statics)
+            keep = intact and options.save_cache
+            done = write_site(out, fill, statics, from_spare, keep_spare=keep)
         except Exception as err:
             # A broken layout is the site's error, not ours: located, exit 1, output kept.
             problem = template_problem(err, site_dir)
@@ -210,7 +223,9 @@ def build(site_dir: Path, options: Options) -> Result:
         outcomes = [o for group in done for o in group.outcomes]
         groups = {group.name: group.record for group in done if group.record.key}
         records = {o.file: o.record for o in outcomes}
-        _save(site_dir, options, out, checked, records, key, groups)
+        now_statics = tuple(sorted({f for d in statics for f in static_files(d)}))
+        kept = state if intact else State()
+        _save(site_dir, options, out, checked, records, key, groups, now_statics, kept)
         result = _result(checked, out, started, records, sum(o.rendered for o in outcomes))
         _save_quick(site_dir, options, out, stamp, checked, records, result)
     return result
@@ -270,6 +285,14 @@ def input_key(
         tree_digest(templates, contents=True),
         tree_digest(statics, contents=False),
     )
+
+
+def _spare_intact(state: State, out: Path) -> bool:
+    """The spare is the very folder the last build kept (spare_path)."""
+    try:
+        return state.spare_inode != 0 and os.lstat(spare_path(out)).st_ino == state.spare_inode
+    except OSError:
+        return False
 
 
 def _template_dirs(site_dir: Path) -> list[Path]:
@@ -341,7 +364,10 @@ def _save(
     records: dict[str, Record],
     key: str,
     groups: dict[str, GroupRecord],
+    statics: tuple[str, ...],
+    before: State,
 ) -> None:
+    """Save the cache; before: the last build's state, its output now the spare."""
     if options.save_cache:
         inode = out.stat().st_ino
         state = State(
@@ -352,6 +378,10 @@ def _save(
             records=records,
             input_key=key,
             groups=groups,
+            statics=statics,
+            spare_inode=before.output_inode,
+            spare_records=before.records,
+            spare_statics=before.statics,
         )
         save_state(site_dir, state)
 

@@ -84,7 +84,7 @@ def init_site(site_dir: Path, now: datetime) -> list[Path]:
         "site.yaml": SITE_YAML.format(title=_yaml(title.title() or "AI Digest")),
         f"content/{today:%Y}/{today:%m}/welcome.md": EXAMPLE.format(date=today.isoformat()),
         "README.md": README,
-        ".gitignore": "public/\n.amwgen-cache/\n",
+        ".gitignore": "public/\n.public.*/\n.amwgen-cache/\n",
     }
     written = []
     for rel, text in files.items():

@@ -13,7 +13,7 @@ import hashlib
 import os
 import shutil
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 import jinja2
@@ -24,7 +24,7 @@ from amwgen.model import SiteConfig
 from amwgen.page import Page
 from amwgen.parallel import fork_map
 from amwgen.render import Group, SitemapRow, make_env, page_templates, render_page, sitemap_rows
-from amwgen.write import make_parent, write_file
+from amwgen.write import clear, make_parent, write_file
 
 MIN_PARALLEL = 400  # below this many pages, forking costs more than it saves
 
@@ -49,6 +49,9 @@ class Previous:
 
     root: Path | None = None
     records: dict[str, Record] = field(default_factory=dict)
+    # The files the new tree starts with: the output before last (the spare), when the new
+    # tree is made from it; a file there is kept when it is the one to write.
+    spare: dict[str, Record] = field(default_factory=dict)
 
 
 @dataclass(frozen=True, slots=True)
@@ -162,15 +165,13 @@ def _unit(unit: Unit, job: Job) -> GroupOutcome:
 
 def _reuse(unit: Unit, old: GroupRecord, job: Job) -> GroupOutcome:
     """The group's files from the last output, when each is still as recorded."""
-    root = job.previous.root
     outcomes = []
     for file in old.files:
         if file in job.replaced:
             continue
         record = job.previous.records.get(file)
-        if root is None or record is None or not _unchanged(root / file, record):
+        if record is None or not _take(file, record, job.previous, job.target):
             return GroupOutcome(unit.group.name, old, (), whole=False)
-        _link(root / file, job.target / file)
         outcomes.append(Outcome(file, record, False))
     return GroupOutcome(unit.group.name, old, tuple(outcomes))
 
@@ -198,29 +199,47 @@ def _page(page: Page, job: tuple[EnvSpec, Path, Previous]) -> Outcome:
 def _one(page: Page, worker: _Worker, target: Path, previous: Previous) -> Outcome:
     templates = worker.templates(page_templates(page))
     digest_in = combine(worker.env_digest, templates, worker.prints.of(page))
-    old = previous.records.get(page.file)
-    old_path = previous.root / page.file if previous.root is not None else None
-    reusable = old is not None and old_path is not None and _unchanged(old_path, old)
-    if reusable and old is not None and old_path is not None and old.input == digest_in:
-        _link(old_path, target / page.file)
-        return Outcome(page.file, Record(digest_in, old.digest, old.size, old.mtime_ns), False)
+    file = page.file
+    old = previous.records.get(file)
+    if old is not None and old.input == digest_in and _take(file, old, previous, target):
+        return Outcome(file, replace(old, input=digest_in), False)
     data = render_page(page, worker.env)
     digest_out = hashlib.blake2b(data, digest_size=16).hexdigest()
-    if reusable and old is not None and old_path is not None and old.digest == digest_out:
-        _link(old_path, target / page.file)
-        return Outcome(page.file, Record(digest_in, digest_out, old.size, old.mtime_ns), True)
-    write_file(target, page.file, data)
-    stat = os.stat(target / page.file)
-    return Outcome(page.file, Record(digest_in, digest_out, stat.st_size, stat.st_mtime_ns), True)
+    if old is not None and old.digest == digest_out and _take(file, old, previous, target):
+        return Outcome(file, replace(old, input=digest_in), True)
+    held = previous.spare.get(file)
+    if held is not None and held.digest == digest_out and _intact(target / file, held):
+        return Outcome(file, replace(held, input=digest_in), True)
+    write_file(target, file, data)
+    stat = os.stat(target / file)
+    record = Record(digest_in, digest_out, stat.st_size, stat.st_mtime_ns, stat.st_ino)
+    return Outcome(file, record, True)
 
 
-def _unchanged(path: Path, record: Record) -> bool:
-    """The previous output file is still what the record says (size and mtime)."""
+def _take(file: str, record: Record, previous: Previous, target: Path) -> bool:
+    """Put the last output's file (as record says it is) at target/file; False if it is
+    not as recorded any more. Nothing is done when that very file is there already: the
+    new tree was made from the output before last, and the file is unchanged since."""
+    dest = target / file
+    if file in previous.spare and _intact(dest, record):
+        return True
+    if previous.root is None or not _intact(previous.root / file, record):
+        return False
+    _link(previous.root / file, dest)
+    return True
+
+
+def _intact(path: Path, record: Record) -> bool:
+    """The file at path is the one record describes: same inode, size and mtime."""
     try:
         stat = os.stat(path)
     except OSError:
         return False
-    return stat.st_size == record.size and stat.st_mtime_ns == record.mtime_ns
+    return (
+        stat.st_ino == record.inode
+        and stat.st_size == record.size
+        and stat.st_mtime_ns == record.mtime_ns
+    )
 
 
 def _link(source: Path, dest: Path) -> None:
@@ -229,8 +248,8 @@ def _link(source: Path, dest: Path) -> None:
     try:
         os.link(source, dest)
     except FileExistsError:
-        # Written already by a group made after all: replace it, never write through it.
-        os.unlink(dest)
+        # A file of the spare, or one written by a group made after all: replace it.
+        clear(str(dest))
         _link(source, dest)
     except OSError:
         shutil.copy2(source, dest)

@@ -21,10 +21,18 @@ class UnsafePath(Exception):
     """A page path that would land outside the output folder: a bug, never content."""
 
 
-def write_site(out: Path, fill: Callable[[Path], T], static_dirs: Iterable[Path]) -> T:
+def write_site(
+    out: Path,
+    fill: Callable[[Path], T],
+    static_dirs: Iterable[Path],
+    from_spare: bool = False,
+    keep_spare: bool = False,
+) -> T:
     """Let fill write pages into a sibling temp folder, overlay static_dirs, swap it in.
 
-    Returns what fill returned.
+    from_spare: the temp folder is the spare (the output before last, spare_path), which
+    fill brings up to date; else it starts empty. keep_spare: the replaced output becomes
+    the spare, rather than being removed. Returns what fill returned.
     """
     out = out.absolute()
     out.parent.mkdir(parents=True, exist_ok=True)
@@ -33,7 +41,15 @@ def write_site(out: Path, fill: Callable[[Path], T], static_dirs: Iterable[Path]
     if tmp.exists():
         shutil.rmtree(tmp)
     faults.reach("output", tmp)
-    tmp.mkdir()
+    spare = spare_path(out)
+    if from_spare:
+        os.rename(spare, tmp)
+    else:
+        if os.path.lexists(spare):
+            old = out.parent / f".{out.name}.old-{os.getpid()}"
+            os.rename(spare, old)
+            discard(old)
+        tmp.mkdir()
     try:
         result = fill(tmp)
         for static in static_dirs:
@@ -42,11 +58,34 @@ def write_site(out: Path, fill: Callable[[Path], T], static_dirs: Iterable[Path]
                     static, tmp, dirs_exist_ok=True, symlinks=False, copy_function=_copy_new
                 )
         faults.reach("swap", out)
-        swap_in(tmp, out)
+        swap_in(tmp, out, spare if keep_spare else None)
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)
         raise
     return result
+
+
+def spare_path(out: Path) -> Path:
+    """Where the output before last is kept, beside the output (issue 8)."""
+    return out.parent / f".{out.name}.spare"
+
+
+def prune(root: Path, files: Iterable[str]) -> None:
+    """Remove files (relative to root) and the folders they leave empty."""
+    base = str(root)
+    for rel in files:
+        path = os.path.join(base, rel)
+        try:
+            os.unlink(path)
+        except FileNotFoundError:
+            continue
+        parent = os.path.dirname(path)
+        while parent != base:
+            try:
+                os.rmdir(parent)
+            except OSError:
+                break
+            parent = os.path.dirname(parent)
 
 
 def _copy_new(source: str, dest: str) -> None:
@@ -72,11 +111,18 @@ def write_file(root: Path, rel: str, data: bytes) -> None:
         raise UnsafePath(rel)
     make_parent(target)
     faults.reach("render", Path(target))
-    if os.path.lexists(target):
-        # A file already there may be a hard link into the live output: never write through.
-        os.unlink(target)
+    clear(target)
     with open(target, "xb") as f:
         f.write(data)
+
+
+def clear(path: str) -> None:
+    """Remove whatever is at path: a file already there may be a hard link into the live
+    output (never write through it), and a tree made from the spare may hold a folder."""
+    if os.path.isdir(path) and not os.path.islink(path):
+        shutil.rmtree(path)
+    elif os.path.lexists(path):
+        os.unlink(path)
 
 
 def make_parent(path: str) -> None:
@@ -85,13 +131,26 @@ def make_parent(path: str) -> None:
     try:
         os.mkdir(parent)
     except FileExistsError:
-        pass
-    except FileNotFoundError:
-        os.makedirs(parent, exist_ok=True)
+        if not os.path.isdir(parent):  # a file of the spare where a folder now goes
+            os.unlink(parent)
+            os.mkdir(parent)
+    except (FileNotFoundError, NotADirectoryError):
+        _make_folders(parent)
 
 
-def swap_in(new: Path, out: Path) -> None:
-    """Put new at out in one step where the OS allows it; the old tree is then removed."""
+def _make_folders(path: str) -> None:
+    """os.makedirs, replacing any file that stands where a folder goes."""
+    parent = os.path.dirname(path)
+    if not os.path.isdir(parent):
+        _make_folders(parent)
+    if os.path.lexists(path) and not os.path.isdir(path):
+        os.unlink(path)
+    os.makedirs(path, exist_ok=True)
+
+
+def swap_in(new: Path, out: Path, keep: Path | None = None) -> None:
+    """Put new at out in one step where the OS allows it; the old tree is then removed, or
+    renamed to keep."""
     if not out.exists() and not out.is_symlink():
         os.rename(new, out)
         return
@@ -103,7 +162,10 @@ def swap_in(new: Path, out: Path) -> None:
         os.rename(out, old)
         faults.reach("renamed")  # the window remove_stale repairs: out is missing here
         os.rename(new, out)
-    discard(old)
+    if keep is not None and not os.path.lexists(keep):
+        os.rename(old, keep)
+    else:
+        discard(old)
 
 
 def discard(tree: Path) -> None:

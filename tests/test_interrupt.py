@@ -107,7 +107,7 @@ def clean_build(site: Path, out: Path) -> Path:
 
 def leftovers(out: Path) -> list[str]:
     """Entries beside out that a build made and should have removed (lock files too)."""
-    keep = {out.name, "site", "clean", "release"}
+    keep = {out.name, "site", "clean", "release", f".{out.name}.spare"}  # the output before last
     end = time.monotonic() + DEADLINE
     while True:  # the replaced tree is removed in the background (write.discard)
         extra = sorted(p.name for p in out.parent.iterdir() if p.name not in keep)
