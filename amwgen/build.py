@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import os
 import re
 import shutil
@@ -12,6 +13,7 @@ from collections import Counter
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 from pathlib import Path
+from typing import Any
 
 import jinja2
 
@@ -33,7 +35,7 @@ from amwgen.incremental import (
     save_state,
     stat_lines,
 )
-from amwgen.index import Index, build_index, now_signature, valid_until
+from amwgen.index import Index, TermLink, build_index, headlines, now_signature, valid_until
 from amwgen.lock import DEFAULT_WAIT, output_lock
 from amwgen.model import Problem, SiteConfig
 from amwgen.render import THEME_DIR, css_digest, plan_groups, sitemap_page
@@ -149,6 +151,21 @@ def output_dir(site_dir: Path, config: SiteConfig, options: Options) -> Path:
 
 def build(site_dir: Path, options: Options) -> Result:
     """Build the site into its output folder; with problems, nothing is written."""
+    # Issue 8: the cache, the content and the index are hundreds of thousands of objects
+    # that live until the build ends; the cycle collector would walk them all, again and
+    # again, as new ones are made (a third of a 10,000-article rebuild). It is paused for
+    # the build (workers collect their own garbage: parallel.fork_map) and runs after it
+    # (serve builds again in the same process).
+    paused = gc.isenabled()
+    gc.disable()
+    try:
+        return _build(site_dir, options)
+    finally:
+        if paused:
+            gc.enable()
+
+
+def _build(site_dir: Path, options: Options) -> Result:
     started = time.perf_counter()
     config = load_config(site_dir)
     out = output_dir(site_dir, config, options)
@@ -190,8 +207,10 @@ def build(site_dir: Path, options: Options) -> Result:
         from_spare = intact and _spare_intact(state, out)
         spare = state.spare_records if from_spare else {}
         previous = Previous(out.absolute(), state.records, spare) if intact else Previous()
-        prints = seeded_prints(checked)
-        units = plan_units(index, checked, prints, render_key, state.groups if intact else {})
+        brief = headlines(index)
+        prints, briefs = seeded_prints(checked, brief, state.briefs)
+        old_groups = state.groups if intact else {}
+        units = plan_units(index, brief, checked, prints, render_key, old_groups)
         job = Job(spec, Path(), previous, prints, replaced)
 
         def fill(target: Path) -> list[GroupOutcome]:
@@ -225,7 +244,8 @@ def build(site_dir: Path, options: Options) -> Result:
         records = {o.file: o.record for o in outcomes}
         now_statics = tuple(sorted({f for d in statics for f in static_files(d)}))
         kept = state if intact else State()
-        _save(site_dir, options, out, checked, records, key, groups, now_statics, kept)
+        extra = {"statics": now_statics, "briefs": briefs, "loaded": state}
+        _save(site_dir, options, out, checked, records, key, groups, extra, kept)
         result = _result(checked, out, started, records, sum(o.rendered for o in outcomes))
         _save_quick(site_dir, options, out, stamp, checked, records, result)
     return result
@@ -299,11 +319,15 @@ def _template_dirs(site_dir: Path) -> list[Path]:
     return [site_dir / "layouts", THEME_DIR / "templates"]
 
 
-def seeded_prints(checked: Checked) -> Fingerprints:
+def seeded_prints(
+    checked: Checked, brief: Index, briefs: dict[bytes, bytes]
+) -> tuple[Fingerprints, dict[bytes, bytes]]:
     """Fingerprints that know each article's and entry's digest without walking it.
 
     An article is a pure function of its file's cache key (path, bytes, settings, code) and
-    the link targets it consulted; an entry, of its article and its resolved terms.
+    the link targets it consulted; its headline (index.headlines), of the article, so the
+    headline's digest is kept across builds in briefs (article digest -> headline digest);
+    an entry, of its article and its resolved terms. Returns the briefs of this build.
     """
     assert checked.index is not None
     prints = Fingerprints()
@@ -313,14 +337,26 @@ def seeded_prints(checked: Checked) -> Fingerprints:
             digest = prints.of((key, result.needs))
             prints.seed(result.value, digest)
             known[id(result.value)] = digest
-    for entry in checked.index.entries:
+    now_briefs: dict[bytes, bytes] = {}
+    for entry, headline in zip(checked.index.entries, brief.entries, strict=True):
         article = known.get(id(entry.article)) or prints.of(entry.article)
-        prints.seed(entry, prints.of((article, repr(entry.links))))
-    return prints
+        links = _links_text(entry.links)
+        prints.seed(entry, prints.of((article, links)))
+        short = briefs.get(article) or prints.of(headline.article)
+        prints.seed(headline.article, short)
+        prints.seed(headline, prints.of((short, links)))
+        now_briefs[article] = short
+    return prints, now_briefs
+
+
+def _links_text(links: tuple[tuple[str, tuple[TermLink, ...]], ...]) -> str:
+    """An entry's resolved terms, unambiguously (a repr of plain tuples, quick to make)."""
+    return repr(tuple((name, tuple((t.name, t.url) for t in terms)) for name, terms in links))
 
 
 def plan_units(
     index: Index,
+    brief: Index,
     checked: Checked,
     prints: Fingerprints,
     render_key: str,
@@ -333,7 +369,7 @@ def plan_units(
     own templates changed (workers._one).
     """
     units = []
-    for group in plan_groups(index, checked.notes):
+    for group in plan_groups(index, checked.notes, brief):
         make = f"{group.make.__module__}.{group.make.__qualname__}"
         key = combine(render_key, make, prints.of(group.args))
         before = old.get(group.name)
@@ -364,7 +400,7 @@ def _save(
     records: dict[str, Record],
     key: str,
     groups: dict[str, GroupRecord],
-    statics: tuple[str, ...],
+    extra: dict[str, Any],
     before: State,
 ) -> None:
     """Save the cache; before: the last build's state, its output now the spare."""
@@ -378,12 +414,13 @@ def _save(
             records=records,
             input_key=key,
             groups=groups,
-            statics=statics,
+            statics=extra["statics"],
+            briefs=extra["briefs"],
             spare_inode=before.output_inode,
             spare_records=before.records,
             spare_statics=before.statics,
         )
-        save_state(site_dir, state)
+        save_state(site_dir, state, extra["loaded"])
 
 
 def _result(

@@ -76,8 +76,14 @@ class Fingerprints:
                 parts += [name.encode(), item(getattr(value, name))]
             return parts
         if isinstance(value, tuple | list):
-            item = self._item
-            return [b"T", *(item(v) for v in value)]
+            # The hot loop (a term's entries, a posting list): memoised items straight from
+            # the memo, encoded as _item would.
+            memo, item = self._memo, self._item
+            parts = [b"T"]
+            for v in value:
+                known = memo.get(id(v))
+                parts += (b"h", known) if known is not None else (item(v),)
+            return parts
         if isinstance(value, frozenset | set):
             return [b"S", *sorted(self.of(item) for item in value)]
         if isinstance(value, dict):

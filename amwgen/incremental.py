@@ -16,7 +16,7 @@ from __future__ import annotations
 import os
 import pickle
 import stat
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -31,7 +31,7 @@ STATE_FILE = "state.pickle"
 IMPLICIT_TEMPLATES = {"macros.html": ("card.html",)}
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True)  # no slots: pickled in bulk, and slotted classes pickle slowly
 class Record:
     """One output file as the last build left it."""
 
@@ -49,6 +49,7 @@ class State:
     # The code that wrote it: a cache written by other code is not read at all.
     version: str = field(default_factory=lambda: code_digest().hex())
     docs: dict[str, Any] = field(default_factory=dict)  # source key -> validated result
+    parts: dict[int, dict[str, Any]] = field(default_factory=dict)  # docs' shards as read
     seen: dict[str, Any] = field(default_factory=dict)  # source path -> (stat, digest)
     output: str = ""  # absolute path of the output folder these records describe
     output_inode: int = 0
@@ -56,6 +57,7 @@ class State:
     input_key: str = ""  # digest of the whole input of the last build
     groups: dict[str, Any] = field(default_factory=dict)  # group name -> workers.GroupRecord
     statics: tuple[str, ...] = ()  # files the static folders put into the output
+    briefs: dict[bytes, bytes] = field(default_factory=dict)  # article -> headline digest
     # The output before last, kept beside the output (write.spare_path) to be brought up to
     # date by the next build instead of linking every file anew: its inode and contents.
     spare_inode: int = 0
@@ -63,35 +65,68 @@ class State:
     spare_statics: tuple[str, ...] = ()
 
 
+# Validated documents are kept in shards by key, so that a build that re-validated a few
+# files rewrites a few shards, not every article's HTML.
+SHARDS = 32
+
+
+def _shard_file(number: int) -> str:
+    return f"docs-{number:02}.pickle"
+
+
+def _shard(key: str) -> int:
+    return int(key[-4:], 16) % SHARDS  # keys are hex digests
+
+
 def load_state(site_dir: Path) -> State:
     """The cached state, or an empty one when there is none or it cannot be used."""
-    path = site_dir / CACHE_DIR / STATE_FILE
-    try:
-        with path.open("rb") as f:
-            state = pickle.load(f)
-    except (OSError, EOFError, pickle.UnpicklingError, AttributeError, ImportError, TypeError):
-        return State()
-    except Exception:  # a cache written by another version may fail in any way
-        return State()
+    folder = site_dir / CACHE_DIR
+    state = _load(folder / STATE_FILE)
     if not isinstance(state, State) or state.version != code_digest().hex():
         return State()
+    for number in range(SHARDS):
+        found = _load(folder / _shard_file(number))
+        if isinstance(found, tuple) and len(found) == 2 and found[0] == state.version:
+            state.parts[number] = found[1]
+            state.docs.update(found[1])
     return state
 
 
-def save_state(site_dir: Path, state: State) -> None:
-    """Write the state atomically; a cache that cannot be written only costs speed."""
+def _load(path: Path) -> Any:
+    try:
+        with path.open("rb") as f:
+            return pickle.load(f)
+    except Exception:  # missing, cut short, or written by other code: only speed is lost
+        return None
+
+
+def save_state(site_dir: Path, state: State, loaded: State | None = None) -> None:
+    """Write the state atomically, with the shards of documents that changed since loaded
+    was read; a cache that cannot be written only costs speed."""
     folder = site_dir / CACHE_DIR
+    parts: dict[int, dict[str, Any]] = {number: {} for number in range(SHARDS)}
+    for key, value in state.docs.items():
+        parts[_shard(key)][key] = value
+    before = loaded.parts if loaded is not None and loaded.version == state.version else {}
     try:
         folder.mkdir(exist_ok=True)
         ignore = folder / ".gitignore"
         if not ignore.exists():
             ignore.write_text("*\n", encoding="utf-8")
-        tmp = folder / f"{STATE_FILE}.{os.getpid()}"
-        with tmp.open("wb") as f:
-            pickle.dump(state, f, protocol=pickle.HIGHEST_PROTOCOL)
-        os.replace(tmp, folder / STATE_FILE)
+        for number, part in parts.items():
+            old = before.get(number)
+            if old is None or old.keys() != part.keys() or any(part[k] is not old[k] for k in part):
+                _dump(folder / _shard_file(number), (state.version, part))
+        _dump(folder / STATE_FILE, replace(state, docs={}, parts={}))
     except OSError:
         pass
+
+
+def _dump(path: Path, value: Any) -> None:
+    tmp = path.with_name(f"{path.name}.{os.getpid()}")
+    with tmp.open("wb") as f:
+        pickle.dump(value, f, protocol=pickle.HIGHEST_PROTOCOL)
+    os.replace(tmp, path)
 
 
 def output_intact(state: State, out: Path) -> bool:

@@ -90,13 +90,13 @@ class SiteConfig:
         return self.base_url + quote(path.lstrip("/"), safe="/#?=&%")
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True)  # no slots: pickled in bulk, and slotted classes pickle slowly
 class Source:
     url: str
     name: str
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True)  # no slots: pickled in bulk, and slotted classes pickle slowly
 class Article:
     path: Path
     rel: str

@@ -6,6 +6,7 @@ in; only the results come back. Where fork is missing (or the job is small), it 
 
 from __future__ import annotations
 
+import gc
 import multiprocessing
 from collections.abc import Callable, Sequence
 from typing import Any, TypeVar
@@ -28,7 +29,7 @@ def fork_map(
     _WORK = (fn, items, context)
     try:
         tasks = [(i, min(i + BATCH, len(items))) for i in range(0, len(items), BATCH)]
-        with multiprocessing.get_context("fork").Pool(jobs) as pool:
+        with multiprocessing.get_context("fork").Pool(jobs, initializer=_collect_own) as pool:
             batches = pool.map(_run, tasks, chunksize=1)
     finally:
         _WORK = None
@@ -39,6 +40,13 @@ def _run(bounds: tuple[int, int]) -> list[Any]:
     assert _WORK is not None, "fork_map sets the work before the pool starts"
     fn, items, context = _WORK
     return [fn(item, context) for item in items[bounds[0] : bounds[1]]]
+
+
+def _collect_own() -> None:
+    """In a worker: what it inherited stays out of the cycle collector's sight (the build
+    paused it in the parent), and the garbage the worker makes is collected as usual."""
+    gc.freeze()
+    gc.enable()
 
 
 def can_fork() -> bool:

@@ -156,10 +156,16 @@ def _make(group: Group, _: None) -> tuple[Page, ...]:
     return group.pages()
 
 
-def plan_groups(index: Index, notes: tuple[editions.EditionNote, ...] = ()) -> tuple[Group, ...]:
-    """Every page of the site but the sitemap (sitemap_page), as groups to make."""
+def plan_groups(
+    index: Index, notes: tuple[editions.EditionNote, ...] = (), brief: Index | None = None
+) -> tuple[Group, ...]:
+    """Every page of the site but the sitemap (sitemap_page), as groups to make.
+
+    brief: headlines(index), when the caller has made it already.
+    """
     config = index.config
-    full, index = index, headlines(index)  # articles' bodies only where they are shown
+    # Articles' bodies only where they are shown.
+    full, index = index, brief if brief is not None else headlines(index)
     groups = [Group("home", list_pages, (index.entries, config.per_page, config.description))]
     groups += _article_groups(full, index)
     for plain in index.pages:

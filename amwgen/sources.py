@@ -39,7 +39,7 @@ Stat = tuple[int, int, int, int, int]  # device, inode, size, mtime_ns, ctime_ns
 Seen = dict[str, tuple[Stat, str]]  # file path -> its stat and the digest of its bytes
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True)  # no slots: pickled in bulk, and slotted classes pickle slowly
 class DocResult:
     """What one source file yields; cached by its key."""
 

@@ -54,14 +54,14 @@ class Previous:
     spare: dict[str, Record] = field(default_factory=dict)
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True)  # no slots: pickled in bulk, and slotted classes pickle slowly
 class Outcome:
     file: str
     record: Record
     rendered: bool  # False: reused from the previous output without rendering
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True)  # no slots: pickled in bulk, and slotted classes pickle slowly
 class GroupRecord:
     """A group of pages as the last build left it (kept in the cache)."""
 
@@ -70,12 +70,11 @@ class GroupRecord:
     rows: tuple[SitemapRow, ...]  # its sitemap rows
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True)  # no slots: pickled in bulk, and slotted classes pickle slowly
 class GroupOutcome:
     name: str
     record: GroupRecord
     outcomes: tuple[Outcome, ...]  # the files written (not those a static file replaced)
-    whole: bool = True  # False: a file to reuse was not intact; the group must be made
 
 
 @dataclass(frozen=True, slots=True)
@@ -129,14 +128,25 @@ def render_groups(units: Sequence[Unit], job: Job, jobs: int) -> list[GroupOutco
     global _WORKER
     _WORKER = None
     try:
-        done = fork_map(_unit, units, job, jobs, MIN_PARALLEL)
-        again = [Unit(u.group, u.key) for u, d in zip(units, done, strict=True) if not d.whole]
+        # A reused group comes back as a flag, not its records: the parent has them.
+        done: list[GroupOutcome | bool] = [
+            _reused(u, job) if d is True else d
+            for u, d in zip(units, fork_map(_unit, units, job, jobs, MIN_PARALLEL), strict=True)
+        ]
+        again = [Unit(u.group, u.key) for u, d in zip(units, done, strict=True) if d is False]
         if again:
             redone = iter(fork_map(_unit, again, job, jobs, MIN_PARALLEL))
-            done = [d if d.whole else next(redone) for d in done]
-        return done
+            done = [d if d is not False else next(redone) for d in done]
+        return [d for d in done if isinstance(d, GroupOutcome)]
     finally:
         _WORKER = None
+
+
+def _reused(unit: Unit, job: Job) -> GroupOutcome:
+    assert unit.old is not None
+    files = (f for f in unit.old.files if f not in job.replaced)
+    outcomes = tuple(Outcome(f, job.previous.records[f], False) for f in files)
+    return GroupOutcome(unit.group.name, unit.old, outcomes)
 
 
 def render_one(page: Page, job: Job) -> Outcome:
@@ -149,9 +159,10 @@ def render_one(page: Page, job: Job) -> Outcome:
         _WORKER = None
 
 
-def _unit(unit: Unit, job: Job) -> GroupOutcome:
+def _unit(unit: Unit, job: Job) -> GroupOutcome | bool:
+    """A made group's outcome; for a group to reuse, whether its files were all intact."""
     if unit.old is not None:
-        return _reuse(unit, unit.old, job)
+        return _reuse(unit.old, job)
     pages = unit.group.pages()
     worker = _worker(job.spec, job.prints)
     outcomes = tuple(
@@ -163,17 +174,15 @@ def _unit(unit: Unit, job: Job) -> GroupOutcome:
     return GroupOutcome(unit.group.name, record, outcomes)
 
 
-def _reuse(unit: Unit, old: GroupRecord, job: Job) -> GroupOutcome:
-    """The group's files from the last output, when each is still as recorded."""
-    outcomes = []
+def _reuse(old: GroupRecord, job: Job) -> bool:
+    """Put the group's files from the last output in place; False if one is not intact."""
     for file in old.files:
         if file in job.replaced:
             continue
         record = job.previous.records.get(file)
         if record is None or not _take(file, record, job.previous, job.target):
-            return GroupOutcome(unit.group.name, old, (), whole=False)
-        outcomes.append(Outcome(file, record, False))
-    return GroupOutcome(unit.group.name, old, tuple(outcomes))
+            return False
+    return True
 
 
 def _worker(spec: EnvSpec, prints: Fingerprints | None = None) -> _Worker:
