@@ -48,10 +48,13 @@ from amwgen.workers import (
     Job,
     Previous,
     Unit,
+    cards_ahead,
     render_groups,
     render_one,
 )
 from amwgen.write import prune, spare_path, static_files, write_site
+
+CARDS_AHEAD_FROM = 1000  # groups to make: below this, workers render the cards they need
 
 
 @dataclass(frozen=True, slots=True)
@@ -221,7 +224,10 @@ def _build(site_dir: Path, options: Options) -> Result:
             here = replace(job, target=target)
             if from_spare:
                 shutil.rmtree(target / BUNDLE, ignore_errors=True)  # Pagefind writes it anew
-            done = render_groups(units, here, options.jobs)
+            # A large render (a cold build, a template edit) shares cards made ahead.
+            many = sum(unit.old is None for unit in units) >= CARDS_AHEAD_FROM
+            cards = cards_ahead(brief.entries, here, options.jobs) if many else None
+            done = render_groups(units, here, options.jobs, cards)
             rows = [row for group in done for row in group.record.rows]
             sitemap = sitemap_page(index, rows)
             if sitemap.file not in replaced:

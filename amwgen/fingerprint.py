@@ -18,7 +18,7 @@ from pathlib import Path, PurePath
 from typing import Any
 
 from amwgen import __version__
-from amwgen.index import Entry, Taxonomy, TermLink
+from amwgen.index import Entry, Posting, Taxonomy, Term, TermLink
 from amwgen.model import Article, PlainPage, Profile, SiteConfig
 
 # Dataclasses whose fields hold nothing but scalars, dates, paths, tuples and such flat
@@ -26,6 +26,8 @@ from amwgen.model import Article, PlainPage, Profile, SiteConfig
 # (Related and Connection are walked instead: they hold entries that many pages share, and
 # the memo then serialises each entry once.)
 FLAT = frozenset({Article, Profile, PlainPage, SiteConfig, Entry, TermLink, Taxonomy})
+# Values that many pages or groups share: digested once per build, kept by identity.
+SHARED = frozenset({Article, Entry, Posting, Term})
 
 
 class Fingerprints:
@@ -39,8 +41,9 @@ class Fingerprints:
         """The 16-byte digest of value."""
         if type(value) in _SCALARS:
             return _digest(_scalar(value))
-        if not _is_dataclass(_type(value)):
-            # Tuples and the like are small and rarely shared: not worth a memo entry.
+        if _type(value) not in SHARED:
+            # Tuples, pages' data and the like are used once: a memo entry would keep them
+            # alive to the end of the build (in a render worker, every page it renders).
             return _digest(b"".join(self._parts(value)))
         key = id(value)
         found = self._memo.get(key)

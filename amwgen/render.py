@@ -341,7 +341,7 @@ def make_env(
         js_url=site_url(config, "/assets/amwgen.js"),
     )
     env.globals.update(_fragments(env, translator))
-    env.globals["card_html"] = _CardCache(env)
+    env.globals["card_html"] = CardCache(env)
     return env
 
 
@@ -414,19 +414,33 @@ def _fragments(env: jinja2.Environment, t: i18n.Translator) -> dict[str, Callabl
     }
 
 
-class _CardCache:
+@dataclass(frozen=True, slots=True)
+class Cards:
+    """Cards rendered ahead, in one string: forked workers read it without each making a
+    copy of thousands of small objects (reading a string's slice writes nothing to it)."""
+
+    text: str
+    spans: dict[tuple[str, str], tuple[int, int]]  # (slug, heading) -> start, end
+
+
+class CardCache:
     """card.html for an entry and heading level, rendered once per process and reused.
 
     A card is a pure function of its entry, the templates and the settings, so every list
-    page that shows the entry can share one rendering.
+    page that shows the entry can share one rendering (and cards made ahead, `ahead`).
     """
 
-    def __init__(self, env: jinja2.Environment) -> None:
+    def __init__(self, env: jinja2.Environment, ahead: Cards | None = None) -> None:
         self.env = env
+        self.ahead = ahead
         self.memo: dict[tuple[str, str], Markup] = {}
 
     def __call__(self, entry: Entry, heading: str = "h2") -> Markup:
         key = (entry.article.slug, heading)
+        if self.ahead is not None:
+            span = self.ahead.spans.get(key)
+            if span is not None:
+                return Markup(self.ahead.text[span[0] : span[1]])
         html = self.memo.get(key)
         if html is None:
             html = Markup(self.env.get_template("card.html").render(entry=entry, heading=heading))

@@ -20,10 +20,20 @@ import jinja2
 
 from amwgen.fingerprint import Fingerprints, combine
 from amwgen.incremental import Record, TemplateDigests
+from amwgen.index import Entry
 from amwgen.model import SiteConfig
 from amwgen.page import Page
 from amwgen.parallel import fork_map
-from amwgen.render import Group, SitemapRow, make_env, page_templates, render_page, sitemap_rows
+from amwgen.render import (
+    CardCache,
+    Cards,
+    Group,
+    SitemapRow,
+    make_env,
+    page_templates,
+    render_page,
+    sitemap_rows,
+)
 from amwgen.write import clear, make_parent, write_file
 
 MIN_PARALLEL = 400  # below this many pages, forking costs more than it saves
@@ -120,13 +130,47 @@ def render_all(
         _WORKER = None
 
 
-def render_groups(units: Sequence[Unit], job: Job, jobs: int) -> list[GroupOutcome]:
+# Made ahead of a large render, in the parent, for the workers to share (render_groups).
+_CARDS: Cards | None = None
+CARD_HEADINGS = ("h2", "h4")  # the theme's: lists and tag pages, timelines
+
+
+def cards_ahead(entries: Sequence[Entry], job: Job, jobs: int) -> Cards:
+    """Every entry's card at the theme's heading levels, rendered in parallel once, rather
+    than by each worker for the pages it happens to get."""
+    global _WORKER
+    _WORKER = None
+    try:
+        made = fork_map(_cards, entries, job, jobs, MIN_PARALLEL)
+    finally:
+        _WORKER = None
+    parts: list[str] = []
+    spans: dict[tuple[str, str], tuple[int, int]] = {}
+    at = 0
+    for entry, htmls in zip(entries, made, strict=True):
+        for heading, html in zip(CARD_HEADINGS, htmls, strict=True):
+            spans[(entry.article.slug, heading)] = (at, at + len(html))
+            parts.append(html)
+            at += len(html)
+    return Cards("".join(parts), spans)
+
+
+def _cards(entry: Entry, job: Job) -> tuple[str, ...]:
+    card = _worker(job.spec, job.prints).env.globals["card_html"]
+    assert isinstance(card, CardCache)
+    return tuple(str(card(entry, heading)) for heading in CARD_HEADINGS)
+
+
+def render_groups(
+    units: Sequence[Unit], job: Job, jobs: int, cards: Cards | None = None
+) -> list[GroupOutcome]:
     """Make and render the groups that changed; link the others' files from the last output.
 
     A group to reuse whose files are not all intact in the last output is made after all.
+    cards: cards_ahead's, for the workers to share.
     """
-    global _WORKER
-    _WORKER = None
+    global _WORKER, _CARDS
+    _WORKER, _CARDS = None, cards
     try:
         # A reused group comes back as a flag, not its records: the parent has them.
         done: list[GroupOutcome | bool] = [
@@ -139,7 +183,7 @@ def render_groups(units: Sequence[Unit], job: Job, jobs: int) -> list[GroupOutco
             done = [d if d is not False else next(redone) for d in done]
         return [d for d in done if isinstance(d, GroupOutcome)]
     finally:
-        _WORKER = None
+        _WORKER, _CARDS = None, None
 
 
 def _reused(unit: Unit, job: Job) -> GroupOutcome:
@@ -189,6 +233,7 @@ def _worker(spec: EnvSpec, prints: Fingerprints | None = None) -> _Worker:
     global _WORKER
     if _WORKER is None:
         env = spec.make()
+        env.globals["card_html"] = CardCache(env, _CARDS)
         prints = prints or Fingerprints()
         env_digest = combine(
             prints.of(spec.config),
