@@ -1,10 +1,13 @@
-"""Render pages and write them, in parallel: forked workers each build one Jinja env.
+"""Make and render groups of pages and write them, in parallel: forked workers each build
+one Jinja env.
 
-Pages are pure (page, templates, settings) -> bytes, so the work splits into batches of page
-indices; workers inherit the page list through fork (nothing is pickled but the indices and
-the records coming back) and write their files straight into the new output tree. With the
-records of the previous build, a page whose input digest is unchanged is hard-linked from the
-previous output instead of rendered, and so is a re-rendered page whose bytes came out equal.
+Pages are pure (page, templates, settings) -> bytes, so the work splits into batches of group
+indices; workers inherit the groups through fork (nothing is pickled but the indices and the
+records coming back) and write their files straight into the new output tree. With the records
+of the previous build, a group whose key is unchanged is not made at all, a page whose input
+digest is unchanged is not rendered, and neither is a re-rendered page whose bytes came out
+equal: the previous file is kept (already in the tree when it starts from the spare) or
+hard-linked from the previous output.
 """
 
 from __future__ import annotations
@@ -114,20 +117,8 @@ class _Worker:
 
 
 # Each process's Jinja environment and digests, made at its first page (a forked worker
-# inherits none: render_all clears it before the pool starts).
+# inherits none: render_groups clears it before the pool starts).
 _WORKER: _Worker | None = None
-
-
-def render_all(
-    pages: Sequence[Page], spec: EnvSpec, target: Path, jobs: int, previous: Previous
-) -> list[Outcome]:
-    """Render (or reuse) every page into target; with jobs > 1, in forked workers."""
-    global _WORKER
-    _WORKER = None
-    try:
-        return fork_map(_page, pages, (spec, target, previous), jobs, MIN_PARALLEL)
-    finally:
-        _WORKER = None
 
 
 # Made ahead of a large render, in the parent, for the workers to share (render_groups).
@@ -243,11 +234,6 @@ def _worker(spec: EnvSpec, prints: Fingerprints | None = None) -> _Worker:
         )
         _WORKER = _Worker(env, env_digest, TemplateDigests(env), prints)
     return _WORKER
-
-
-def _page(page: Page, job: tuple[EnvSpec, Path, Previous]) -> Outcome:
-    spec, target, previous = job
-    return _one(page, _worker(spec), target, previous)
 
 
 def _one(page: Page, worker: _Worker, target: Path, previous: Previous) -> Outcome:
