@@ -46,6 +46,7 @@ from amwgen.parallel import fork_map
 
 THEME_DIR = Path(__file__).parent
 SCORES_TOP = 10
+SCORES_CELL = 36  # dots shown in a cell of the /scores/ grid
 
 
 @dataclass(frozen=True, slots=True)
@@ -100,6 +101,16 @@ class TaxonomyData:
 class ScoresData:
     entries: tuple[Entry, ...]
     top: tuple[Entry, ...]
+    # (novelty, significance) -> (the first SCORES_CELL entries of that cell, how many in all)
+    cells: tuple[tuple[tuple[int, int], tuple[tuple[Entry, ...], int]], ...] = ()
+
+    def cell(self, novelty: int, significance: int) -> tuple[tuple[Entry, ...], int]:
+        """The grid cell's first entries and its count; a template loop over every entry per
+        cell would cost as much as the rest of the site's pages."""
+        for key, found in self.cells:
+            if key == (novelty, significance):
+                return found
+        return (), 0
 
 
 @dataclass(frozen=True, slots=True)
@@ -286,7 +297,12 @@ def _scores_page(index: Index) -> Page:
         window,
         key=lambda e: (-e.article.significance, -e.article.novelty, -e.article.date.timestamp()),
     )
-    data = ScoresData(index.entries, tuple(top[:SCORES_TOP]))
+    cells: dict[tuple[int, int], list[Entry]] = {}
+    for entry in index.entries:
+        a = entry.article
+        cells.setdefault((a.novelty, a.significance), []).append(entry)
+    shown = tuple(sorted((k, (tuple(v[:SCORES_CELL]), len(v))) for k, v in cells.items()))
+    data = ScoresData(index.entries, tuple(top[:SCORES_TOP]), shown)
     return Page("/scores/", "scores.html", data, "Scores")
 
 
