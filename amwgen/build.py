@@ -42,6 +42,7 @@ from amwgen.render import THEME_DIR, css_digest, plan_groups, sitemap_page
 from amwgen.search import BUNDLE, index_search
 from amwgen.sources import DocResult, Seen, gather
 from amwgen.workers import (
+    CardStore,
     EnvSpec,
     GroupOutcome,
     GroupRecord,
@@ -53,8 +54,6 @@ from amwgen.workers import (
     render_one,
 )
 from amwgen.write import prune, spare_path, static_files, write_site
-
-CARDS_AHEAD_FROM = 1000  # groups to make: below this, workers render the cards they need
 
 
 @dataclass(frozen=True, slots=True)
@@ -220,13 +219,14 @@ def _build(site_dir: Path, options: Options) -> Result:
         units = plan_units(index, brief, checked, prints, render_key, old_groups)
         job = Job(spec, Path(), previous, prints, replaced)
 
+        made_cards: list[CardStore] = []
+
         def fill(target: Path) -> list[GroupOutcome]:
             here = replace(job, target=target)
             if from_spare:
                 shutil.rmtree(target / BUNDLE, ignore_errors=True)  # Pagefind writes it anew
-            # A large render (a cold build, a template edit) shares cards made ahead.
-            many = sum(unit.old is None for unit in units) >= CARDS_AHEAD_FROM
-            cards = cards_ahead(brief.entries, here, options.jobs) if many else None
+            cards, store = cards_ahead(brief.entries, here, options.jobs, render_key, state.cards)
+            made_cards.append(store)
             done = render_groups(units, here, options.jobs, cards)
             rows = [row for group in done for row in group.record.rows]
             sitemap = sitemap_page(index, rows)
@@ -254,7 +254,7 @@ def _build(site_dir: Path, options: Options) -> Result:
         records = {o.file: o.record for o in outcomes}
         now_statics = tuple(sorted({f for d in statics for f in static_files(d)}))
         kept = last if last_intact else State()
-        extra = {"statics": now_statics, "briefs": briefs, "loaded": state}
+        extra = {"statics": now_statics, "briefs": briefs, "loaded": state, "cards": made_cards[0]}
         _save(site_dir, options, out, checked, records, key, groups, extra, kept)
         result = _result(checked, out, started, records, sum(o.rendered for o in outcomes))
         _save_quick(site_dir, options, out, stamp, checked, records, result)
@@ -426,6 +426,7 @@ def _save(
             groups=groups,
             statics=extra["statics"],
             briefs=extra["briefs"],
+            cards=extra["cards"],
             spare_inode=before.output_inode,
             spare_records=before.records,
             spare_statics=before.statics,

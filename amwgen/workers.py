@@ -123,33 +123,59 @@ _WORKER: _Worker | None = None
 
 # Made ahead of a large render, in the parent, for the workers to share (render_groups).
 _CARDS: Cards | None = None
-CARD_HEADINGS = ("h2", "h4")  # the theme's: lists and tag pages, timelines
+# Cards are made ahead at the theme's heading levels: h2 (lists, tag pages), h4 (timelines).
 
 
-def cards_ahead(entries: Sequence[Entry], job: Job, jobs: int) -> Cards:
-    """Every entry's card at the theme's heading levels, rendered in parallel once, rather
-    than by each worker for the pages it happens to get."""
+@dataclass(frozen=True, slots=True)
+class CardStore:
+    """The cards of the last build, by headline digest, with the key of the templates and
+    settings they were rendered with (kept in the cache)."""
+
+    key: str
+    text: str
+    spans: dict[bytes, tuple[int, int, int]]  # headline digest -> start, h2 end/h4 start, end
+
+
+def cards_ahead(
+    entries: Sequence[Entry], job: Job, jobs: int, key: str, old: CardStore | None
+) -> tuple[Cards, CardStore]:
+    """Every entry's card at the theme's heading levels, made once for the workers to share
+    rather than by each worker for the pages it happens to get. A card is a pure function of
+    its headline, the templates and the settings (key): the last build's are reused, the
+    others rendered (in parallel when there are many)."""
     global _WORKER
+    known = old.spans if old is not None and old.key == key else {}
+    digests = [job.prints.of(entry) for entry in entries]
+    missing = [e for e, d in zip(entries, digests, strict=True) if d not in known]
     _WORKER = None
     try:
-        made = fork_map(_cards, entries, job, jobs, MIN_PARALLEL)
+        made = iter(fork_map(_cards, missing, job, jobs, MIN_PARALLEL))
     finally:
         _WORKER = None
     parts: list[str] = []
     spans: dict[tuple[str, str], tuple[int, int]] = {}
+    store: dict[bytes, tuple[int, int, int]] = {}
     at = 0
-    for entry, htmls in zip(entries, made, strict=True):
-        for heading, html in zip(CARD_HEADINGS, htmls, strict=True):
-            spans[(entry.article.slug, heading)] = (at, at + len(html))
-            parts.append(html)
-            at += len(html)
-    return Cards("".join(parts), spans)
+    for entry, digest in zip(entries, digests, strict=True):
+        span = known.get(digest)
+        if span is not None and old is not None:
+            h2, h4 = old.text[span[0] : span[1]], old.text[span[1] : span[2]]
+        else:
+            h2, h4 = next(made)
+        slug = entry.article.slug
+        spans[(slug, "h2")] = (at, at + len(h2))
+        spans[(slug, "h4")] = (at + len(h2), at + len(h2) + len(h4))
+        store[digest] = (at, at + len(h2), at + len(h2) + len(h4))
+        parts += (h2, h4)
+        at += len(h2) + len(h4)
+    text = "".join(parts)
+    return Cards(text, spans), CardStore(key, text, store)
 
 
-def _cards(entry: Entry, job: Job) -> tuple[str, ...]:
+def _cards(entry: Entry, job: Job) -> tuple[str, str]:
     card = _worker(job.spec, job.prints).env.globals["card_html"]
     assert isinstance(card, CardCache)
-    return tuple(str(card(entry, heading)) for heading in CARD_HEADINGS)
+    return str(card(entry, "h2")), str(card(entry, "h4"))
 
 
 def render_groups(
