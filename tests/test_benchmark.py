@@ -28,12 +28,12 @@ def test_generated_digest_is_deterministic_and_valid(run, tmp_path: Path) -> Non
 def test_benchmark_runs_and_writes_results(tmp_path: Path) -> None:
     results = tmp_path / "results.md"
     proc = subprocess.run(
-        [sys.executable, str(REPO / "benchmarks" / "run.py"), "--articles", "30", "-j", "1",
+        [sys.executable, str(REPO / "benchmarks" / "run.py"), "--articles", "30", "-j", "1", "--repeat", "2",
          "--work", str(tmp_path / "work"), "--results", str(results)],
         capture_output=True, text=True, cwd=REPO, timeout=300,
     )  # fmt: skip
     assert proc.returncode == 0, proc.stderr
     table = results.read_text()
-    for column in ("cold s", "pages/s", "peak MB", "no-change s", "edit s", "add s", "template s"):
+    for column in ("cold s", "pages/s", "peak MB", "no-change s", "edit s", "edit again s", "add s", "template s", "--repeat 2"):
         assert column in table
     assert "| 30 |" in table
