@@ -53,7 +53,7 @@ from amwgen.workers import (
     render_groups,
     render_one,
 )
-from amwgen.write import prune, spare_path, static_files, write_site
+from amwgen.write import files_below, prune, spare_path, static_files, walk_files, write_site
 
 
 @dataclass(frozen=True, slots=True)
@@ -234,9 +234,10 @@ def _build(site_dir: Path, options: Options) -> Result:
                 outcome = render_one(sitemap, here)
                 done.append(GroupOutcome(sitemap.path, GroupRecord("", (), ()), (outcome,)))
             if from_spare:
+                # Every file of the spare that no page wrote goes, recorded or not (one put
+                # into the output by a deploy step, say); static files are copied after this.
                 written = {o.file for group in done for o in group.outcomes}
-                held = set(state.spare_records) | set(state.spare_statics)
-                prune(target, sorted(held - written))  # static files are copied after this
+                prune(target, sorted(files_below(target) - written))
             index_search(target, checked.config)  # issue 6: last step, before the swap
             return done
 
@@ -252,9 +253,8 @@ def _build(site_dir: Path, options: Options) -> Result:
         outcomes = [o for group in done for o in group.outcomes]
         groups = {group.name: group.record for group in done if group.record.key}
         records = {o.file: o.record for o in outcomes}
-        now_statics = tuple(sorted({f for d in statics for f in static_files(d)}))
         kept = last if last_intact else State()
-        extra = {"statics": now_statics, "briefs": briefs, "loaded": state, "cards": made_cards[0]}
+        extra = {"briefs": briefs, "loaded": state, "cards": made_cards[0]}
         _save(site_dir, options, out, checked, records, key, groups, extra, kept)
         result = _result(checked, out, started, records, sum(o.rendered for o in outcomes))
         _save_quick(site_dir, options, out, stamp, checked, records, result)
@@ -392,9 +392,8 @@ def tree_digest(roots: list[Path], contents: bool) -> str:
     """Digest of the files below roots: names and bytes, or names, sizes and mtimes."""
     parts: list[str] = []
     for root in roots:
-        for path in sorted(root.rglob("*")) if root.is_dir() else ():
-            if not path.is_file():
-                continue
+        # Linked folders are followed, as Jinja's loader and the static copy follow them.
+        for _, path in walk_files(root):
             stat = path.stat()
             seen = f"{stat.st_ino}:{stat.st_size}:{stat.st_mtime_ns}:{stat.st_ctime_ns}"
             body = path.read_bytes().hex() if contents else seen
@@ -424,12 +423,10 @@ def _save(
             records=records,
             input_key=key,
             groups=groups,
-            statics=extra["statics"],
             briefs=extra["briefs"],
             cards=extra["cards"],
             spare_inode=before.output_inode,
             spare_records=before.records,
-            spare_statics=before.statics,
         )
         save_state(site_dir, state, extra["loaded"])
 

@@ -56,14 +56,12 @@ class State:
     records: dict[str, Record] = field(default_factory=dict)  # output file -> record
     input_key: str = ""  # digest of the whole input of the last build
     groups: dict[str, Any] = field(default_factory=dict)  # group name -> workers.GroupRecord
-    statics: tuple[str, ...] = ()  # files the static folders put into the output
     briefs: dict[bytes, bytes] = field(default_factory=dict)  # article -> headline digest
     cards: Any = None  # workers.CardStore: the last build's cards
     # The output before last, kept beside the output (write.spare_path) to be brought up to
     # date by the next build instead of linking every file anew: its inode and contents.
     spare_inode: int = 0
     spare_records: dict[str, Record] = field(default_factory=dict)
-    spare_statics: tuple[str, ...] = ()
 
 
 # Validated documents are kept in shards by key, so that a build that re-validated a few

@@ -12,7 +12,7 @@ from __future__ import annotations
 import hashlib
 import os
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -67,6 +67,7 @@ class _Source:
     kind: str
     data: bytes | None  # None: known unchanged by its stat, read only if it must be parsed
     key: str
+    digest: str  # of its bytes
 
 
 def gather(
@@ -91,7 +92,11 @@ def gather(
         _read(site_dir, rel, settings, problems, (before, now_seen, racy))
         for rel in find_sources(site_dir, warnings, problems)
     ]
-    present = [s for s in sources if s is not None]
+    # A file known by its stat is read only if it must be parsed; should its bytes have
+    # changed since the stat, it gets the key of what is read (_with_bytes).
+    present = [
+        s if s.key in cache else _with_bytes(s, settings) for s in sources if s is not None
+    ]
     # Pass 1: validate new files as if no link led anywhere, noting which links each has.
     fresh = [s for s in present if s.key not in cache]
     validated = fork_map(_validate, fresh, (config, {}), jobs, MIN_PARALLEL)
@@ -104,11 +109,30 @@ def gather(
             targets[source.rel] = target
     # Pass 2: again, with every file's URL known, those whose links now lead elsewhere.
     # (Few: only files with links to other .md files.)
+    for i, source in enumerate(present):
+        if not _still_valid(results[source.key], targets):
+            present[i] = _with_bytes(source, settings)
+            results.setdefault(present[i].key, None)
     stale = [s for s in present if not _still_valid(results[s.key], targets)]
     again = fork_map(_validate, stale, (config, targets), jobs, MIN_PARALLEL)
     results.update(zip((s.key for s in stale), again, strict=True))
     final = {key: result for key, result in results.items() if result is not None}
     return _assemble(present, final, problems, warnings, now_seen)
+
+
+def _with_bytes(source: _Source, settings: str) -> _Source:
+    """source with its bytes read (when only its stat was), keyed by what was read."""
+    if source.data is not None:
+        return source
+    try:
+        data = source.path.read_bytes()
+    except OSError:
+        return source  # _validate reads it again and reports why it cannot
+    digest = hashlib.blake2b(data, digest_size=16).hexdigest()
+    if digest == source.digest:
+        return replace(source, data=data)
+    key = combine(settings, source.kind, source.rel, str(source.path), digest)
+    return replace(source, data=data, digest=digest, key=key)
 
 
 def _read(
@@ -138,7 +162,7 @@ def _read(
         now_seen[name] = (stat, digest)
     top = rel.split("/", 1)[0] if "/" in rel else ""
     kind = top if top in SPECIAL_DIRS else "articles"
-    return _Source(rel, path, kind, data, combine(settings, kind, rel, name, digest))
+    return _Source(rel, path, kind, data, combine(settings, kind, rel, name, digest), digest)
 
 
 def _still_valid(result: DocResult | None, targets: Targets) -> bool:

@@ -273,9 +273,8 @@ def _one(page: Page, worker: _Worker, target: Path, previous: Previous) -> Outco
     digest_out = hashlib.blake2b(data, digest_size=16).hexdigest()
     if old is not None and old.digest == digest_out and _take(file, old, previous, target):
         return Outcome(file, replace(old, input=digest_in), True)
-    held = previous.spare.get(file)
-    if held is not None and held.digest == digest_out and _intact(target / file, held):
-        return Outcome(file, replace(held, input=digest_in), True)
+    # Not the spare's copy even when its bytes are these: it is older than the live file it
+    # would replace, and sync tools that upload only newer files would skip it.
     write_file(target, file, data)
     stat = os.stat(target / file)
     record = Record(digest_in, digest_out, stat.st_size, stat.st_mtime_ns, stat.st_ino)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import ctypes
 import ctypes.util
 import glob
@@ -49,7 +50,7 @@ def write_site(
         if os.path.lexists(spare):
             # Out of the way now, removed once the new output is in place: a removal in the
             # background would slow the build down.
-            unused = out.parent / f".{out.name}.old-spare-{os.getpid()}"
+            unused = out.parent / f".{out.name}.tmp-spare-{os.getpid()}"
             os.rename(spare, unused)
         tmp.mkdir()
     try:
@@ -75,6 +76,22 @@ def spare_path(out: Path) -> Path:
     return out.parent / f".{out.name}.spare"
 
 
+def files_below(root: Path) -> set[str]:
+    """Posix paths, relative to root, of every file below it (links not followed)."""
+    found: set[str] = set()
+    todo = [("", str(root))]
+    while todo:
+        rel, folder = todo.pop()
+        with os.scandir(folder) as entries:
+            for entry in entries:
+                name = f"{rel}{entry.name}"
+                if entry.is_dir(follow_symlinks=False):
+                    todo.append((f"{name}/", entry.path))
+                else:
+                    found.add(name)
+    return found
+
+
 def prune(root: Path, files: Iterable[str]) -> None:
     """Remove files (relative to root) and the folders they leave empty."""
     base = str(root)
@@ -83,6 +100,8 @@ def prune(root: Path, files: Iterable[str]) -> None:
         try:
             os.unlink(path)
         except FileNotFoundError:
+            continue
+        except IsADirectoryError:  # a folder of pages now stands where a file was
             continue
         parent = os.path.dirname(path)
         while parent != base:
@@ -102,10 +121,30 @@ def _copy_new(source: str, dest: str) -> None:
 
 
 def static_files(folder: Path) -> frozenset[str]:
-    """Posix paths of the files below folder (a site's static/), relative to it."""
+    """Posix paths of the files below folder (a site's static/), relative to it; linked
+    folders are followed, as the copy into the output follows them."""
+    return frozenset(rel for rel, _ in walk_files(folder))
+
+
+def walk_files(folder: Path) -> list[tuple[str, Path]]:
+    """(posix path relative to folder, path) of every file below folder, sorted; linked
+    folders are followed (each real folder once, so a link loop ends)."""
+    found: list[tuple[str, Path]] = []
     if not folder.is_dir():
-        return frozenset()
-    return frozenset(p.relative_to(folder).as_posix() for p in folder.rglob("*") if p.is_file())
+        return found
+    seen: set[str] = set()
+    for dirpath, dirnames, filenames in os.walk(folder, followlinks=True):
+        real = os.path.realpath(dirpath)
+        if real in seen:
+            dirnames[:] = []
+            continue
+        seen.add(real)
+        base = Path(dirpath)
+        for name in filenames:
+            path = base / name
+            if path.is_file():
+                found.append((path.relative_to(folder).as_posix(), path))
+    return sorted(found)
 
 
 def write_file(root: Path, rel: str, data: bytes) -> None:
@@ -124,10 +163,11 @@ def write_file(root: Path, rel: str, data: bytes) -> None:
 def clear(path: str) -> None:
     """Remove whatever is at path: a file already there may be a hard link into the live
     output (never write through it), and a tree made from the spare may hold a folder."""
-    if os.path.isdir(path) and not os.path.islink(path):
-        shutil.rmtree(path)
-    elif os.path.lexists(path):
-        os.unlink(path)
+    with contextlib.suppress(FileNotFoundError):  # another worker cleared it first
+        if os.path.isdir(path) and not os.path.islink(path):
+            shutil.rmtree(path)
+        elif os.path.lexists(path):
+            os.unlink(path)
 
 
 def make_parent(path: str) -> None:
@@ -137,8 +177,9 @@ def make_parent(path: str) -> None:
         os.mkdir(parent)
     except FileExistsError:
         if not os.path.isdir(parent):  # a file of the spare where a folder now goes
-            os.unlink(parent)
-            os.mkdir(parent)
+            clear(parent)
+            with contextlib.suppress(FileExistsError):  # another worker made it meanwhile
+                os.mkdir(parent)
     except (FileNotFoundError, NotADirectoryError):
         _make_folders(parent)
 

@@ -166,7 +166,11 @@ def tree_memory_mb(pid: int) -> float:
 
 
 def measure(cmd: list[str], cwd: Path | None = None) -> Run:
-    """Run cmd, sampling the process tree's memory every 10 ms; fail loudly on an error."""
+    """Run cmd, sampling the process tree's memory every 50 ms; fail loudly on an error.
+
+    Reading /proc/PID/smaps_rollup costs the kernel a walk of the process's page tables: more
+    often than this, the sampler takes a large share of a core from a big process (Hugo).
+    """
     path = os.pathsep.join(filter(None, [str(HERE.parent), os.environ.get("PYTHONPATH")]))
     env = {**os.environ, "SOURCE_DATE_EPOCH": str(EPOCH), "PYTHONPATH": path}
     started = time.perf_counter()
@@ -178,7 +182,7 @@ def measure(cmd: list[str], cwd: Path | None = None) -> Run:
         nonlocal peak
         while not done.is_set():
             peak = max(peak, tree_memory_mb(proc.pid))
-            time.sleep(0.01)
+            time.sleep(0.05)
 
     sampler = threading.Thread(target=sample, daemon=True)
     sampler.start()

@@ -150,6 +150,68 @@ def test_a_damaged_spare_does_not_reach_the_output(run, site: Path, tmp_path: Pa
     assert differing_files(out, clean) == []
 
 
+def test_a_file_put_into_the_output_does_not_survive_through_the_spare(run, site: Path, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    """A deploy step writes into the output; two builds later that tree is the spare the
+    build starts from, and the file must still go, as a clean build would not make it."""
+    out = tmp_path / "out"
+    rng = random.Random(11)
+    assert run("build", site, "-o", out).code == 0
+    edit_body(site, rng)
+    assert run("build", site, "-o", out).code == 0
+    (out / "CNAME").write_text("news.example.org\n")
+    (out / "news" / "stray").mkdir()
+    (out / "news" / "stray" / "index.html").write_text("not a page")
+    for _ in range(2):
+        edit_body(site, rng)
+        assert run("build", site, "-o", out).code == 0
+    clean = tmp_path / "clean"
+    assert run("build", site, "-o", clean, "--clean").code == 0
+    assert differing_files(out, clean) == []
+    assert not (out / "news" / "stray").exists()
+
+
+def test_a_linked_folder_in_static_is_followed_both_ways(run, site: Path, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    """Files of a linked static folder are copied and listed; one deleted there is gone."""
+    vendor = tmp_path / "vendor"
+    vendor.mkdir()
+    (vendor / "a.js").write_text("a")
+    (vendor / "b.js").write_text("b")
+    (site / "static").mkdir(exist_ok=True)
+    (site / "static" / "lib").symlink_to(vendor, target_is_directory=True)
+    out = tmp_path / "out"
+    rng = random.Random(12)
+    for _ in range(2):
+        edit_body(site, rng)
+        assert run("build", site, "-o", out).code == 0
+    assert (out / "lib" / "a.js").read_text() == "a"
+    (vendor / "a.js").unlink()
+    for _ in range(2):
+        edit_body(site, rng)
+        assert run("build", site, "-o", out).code == 0
+    assert not (out / "lib" / "a.js").exists() and (out / "lib" / "b.js").exists()
+
+
+def test_a_template_edit_in_a_linked_layouts_folder_reaches_every_page(run, site: Path, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    shared = tmp_path / "shared"
+    shared.mkdir()
+    (shared / "foot.html").write_text("<p>foot one</p>\n")
+    layouts = site / "layouts"
+    layouts.mkdir(exist_ok=True)
+    (layouts / "partials").symlink_to(shared, target_is_directory=True)
+    theme = (Path(__file__).resolve().parent.parent / "amwgen" / "templates" / "base.html").read_text()
+    (layouts / "base.html").write_text(theme.replace("</body>", '{% include "partials/foot.html" %}</body>'))
+    out = tmp_path / "out"
+    rng = random.Random(13)
+    assert run("build", site, "-o", out).code == 0
+    (shared / "foot.html").write_text("<p>foot two</p>\n")
+    edit_body(site, rng)
+    assert run("build", site, "-o", out).code == 0
+    assert "foot two" in (out / "about" / "index.html").read_text()
+    clean = tmp_path / "clean"
+    assert run("build", site, "-o", clean, "--clean").code == 0
+    assert differing_files(out, clean) == []
+
+
 def test_no_change_rebuild_renders_nothing_and_keeps_mtimes(site: Path, tmp_path: Path) -> None:
     from datetime import UTC, datetime
 
