@@ -237,7 +237,8 @@ def _build(site_dir: Path, options: Options) -> Result:
                 # Every file of the spare that no page wrote goes, recorded or not (one put
                 # into the output by a deploy step, say); static files are copied after this.
                 written = {o.file for group in done for o in group.outcomes}
-                prune(target, sorted(files_below(target) - written))
+                files, folders = files_below(target)
+                prune(target, sorted(files - written), folders)
             index_search(target, checked.config)  # issue 6: last step, before the swap
             return done
 

@@ -76,9 +76,11 @@ def spare_path(out: Path) -> Path:
     return out.parent / f".{out.name}.spare"
 
 
-def files_below(root: Path) -> set[str]:
-    """Posix paths, relative to root, of every file below it (links not followed)."""
+def files_below(root: Path) -> tuple[set[str], list[str]]:
+    """Posix paths, relative to root, of every file below it, and of every folder, deepest
+    first (links not followed)."""
     found: set[str] = set()
+    folders: list[str] = []
     todo = [("", str(root))]
     while todo:
         rel, folder = todo.pop()
@@ -87,29 +89,21 @@ def files_below(root: Path) -> set[str]:
                 name = f"{rel}{entry.name}"
                 if entry.is_dir(follow_symlinks=False):
                     todo.append((f"{name}/", entry.path))
+                    folders.append(name)
                 else:
                     found.add(name)
-    return found
+    return found, sorted(folders, key=lambda f: f.count("/"), reverse=True)
 
 
-def prune(root: Path, files: Iterable[str]) -> None:
-    """Remove files (relative to root) and the folders they leave empty."""
+def prune(root: Path, files: Iterable[str], folders: Iterable[str] = ()) -> None:
+    """Remove files (relative to root), then those of folders that are left empty."""
     base = str(root)
     for rel in files:
-        path = os.path.join(base, rel)
-        try:
-            os.unlink(path)
-        except FileNotFoundError:
-            continue
-        except IsADirectoryError:  # a folder of pages now stands where a file was
-            continue
-        parent = os.path.dirname(path)
-        while parent != base:
-            try:
-                os.rmdir(parent)
-            except OSError:
-                break
-            parent = os.path.dirname(parent)
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(os.path.join(base, rel))
+    for rel in folders:
+        with contextlib.suppress(OSError):  # not empty: it holds pages
+            os.rmdir(os.path.join(base, rel))
 
 
 def _copy_new(source: str, dest: str) -> None:
@@ -127,24 +121,26 @@ def static_files(folder: Path) -> frozenset[str]:
 
 
 def walk_files(folder: Path) -> list[tuple[str, Path]]:
-    """(posix path relative to folder, path) of every file below folder, sorted; linked
-    folders are followed (each real folder once, so a link loop ends)."""
+    """(posix path relative to folder, path) of every file below folder, sorted. Linked
+    folders are followed, under every name that leads to them, as a copy follows them; only
+    a link back to a folder it is inside (a loop) is not."""
     found: list[tuple[str, Path]] = []
-    if not folder.is_dir():
-        return found
-    seen: set[str] = set()
-    for dirpath, dirnames, filenames in os.walk(folder, followlinks=True):
-        real = os.path.realpath(dirpath)
-        if real in seen:
-            dirnames[:] = []
-            continue
-        seen.add(real)
-        base = Path(dirpath)
-        for name in filenames:
-            path = base / name
-            if path.is_file():
-                found.append((path.relative_to(folder).as_posix(), path))
-    return sorted(found)
+
+    def visit(path: str, rel: str, above: frozenset[str]) -> None:
+        real = os.path.realpath(path)
+        if real in above:
+            return
+        with os.scandir(path) as listing:
+            entries = sorted(listing, key=lambda e: e.name)
+        for entry in entries:
+            if entry.is_dir():
+                visit(entry.path, f"{rel}{entry.name}/", above | {real})
+            elif entry.is_file():
+                found.append((f"{rel}{entry.name}", Path(entry.path)))
+
+    if folder.is_dir():
+        visit(str(folder), "", frozenset())
+    return found
 
 
 def write_file(root: Path, rel: str, data: bytes) -> None:
@@ -190,7 +186,8 @@ def _make_folders(path: str) -> None:
     if not os.path.isdir(parent):
         _make_folders(parent)
     if os.path.lexists(path) and not os.path.isdir(path):
-        os.unlink(path)
+        with contextlib.suppress(FileNotFoundError):  # another worker removed it first
+            os.unlink(path)
     os.makedirs(path, exist_ok=True)
 
 

@@ -191,6 +191,26 @@ def test_a_linked_folder_in_static_is_followed_both_ways(run, site: Path, tmp_pa
     assert not (out / "lib" / "a.js").exists() and (out / "lib" / "b.js").exists()
 
 
+def test_a_static_folder_linked_under_a_second_name_is_copied_under_both(run, site: Path, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    static = site / "static"
+    (static / "img").mkdir(parents=True)
+    (static / "img" / "logo.svg").write_text("<svg/>")
+    out = tmp_path / "out"
+    assert run("build", site, "-o", out).code == 0
+    (static / "images").symlink_to("img", target_is_directory=True)
+    rng = random.Random(14)
+    for _ in range(3):
+        edit_body(site, rng)
+        assert run("build", site, "-o", out).code == 0
+        assert (out / "img" / "logo.svg").exists() and (out / "images" / "logo.svg").exists()
+    (static / "images").unlink()
+    (out / ".well-known").mkdir()  # an empty folder a deploy step made
+    for _ in range(3):
+        edit_body(site, rng)
+        assert run("build", site, "-o", out).code == 0
+    assert not (out / "images").exists() and not (out / ".well-known").exists()
+
+
 def test_a_template_edit_in_a_linked_layouts_folder_reaches_every_page(run, site: Path, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
     shared = tmp_path / "shared"
     shared.mkdir()
