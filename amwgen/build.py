@@ -13,7 +13,6 @@ from collections import Counter
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 from pathlib import Path
-from typing import Any
 
 import jinja2
 
@@ -195,8 +194,9 @@ def _build(site_dir: Path, options: Options) -> Result:
     nav = tuple((p.title, p.url) for p in index.pages)
     table = load_table(site_dir, checked.config.language)  # issue 6: site i18n/ overrides
     spec = EnvSpec(site_dir, checked.config, css_digest(css.read_bytes()), nav, table)
-    key = input_key(site_dir, options, out, checked, spec, statics)
-    render_key = combine(Fingerprints().of(spec), tree_digest(_template_dirs(site_dir), True))
+    templates = tree_digest(_template_dirs(site_dir), contents=True)
+    key = input_key(options, out, checked, spec, templates, statics)
+    render_key = combine(Fingerprints().of(spec), templates)
     # Issue 7: one build of an output at a time; the output and the cache change together.
     with output_lock(out, options.wait):
         intact = output_intact(state, out)
@@ -254,9 +254,22 @@ def _build(site_dir: Path, options: Options) -> Result:
         outcomes = [o for group in done for o in group.outcomes]
         groups = {group.name: group.record for group in done if group.record.key}
         records = {o.file: o.record for o in outcomes}
-        kept = last if last_intact else State()
-        extra = {"briefs": briefs, "loaded": state, "cards": made_cards[0]}
-        _save(site_dir, options, out, checked, records, key, groups, extra, kept)
+        if options.save_cache:
+            kept = last if last_intact else State()  # its output is now the spare
+            now = State(
+                docs=checked.sources,
+                seen=checked.seen,
+                output=str(out.absolute()),
+                output_inode=out.stat().st_ino,
+                records=records,
+                input_key=key,
+                groups=groups,
+                briefs=briefs,
+                cards=made_cards[0],
+                spare_inode=kept.output_inode,
+                spare_records=kept.records,
+            )
+            save_state(site_dir, now, state)
         result = _result(checked, out, started, records, sum(o.rendered for o in outcomes))
         _save_quick(site_dir, options, out, stamp, checked, records, result)
     return result
@@ -295,25 +308,27 @@ def _save_quick(
 
 
 def input_key(
-    site_dir: Path,
     options: Options,
     out: Path,
     checked: Checked,
     spec: EnvSpec,
+    templates: str,
     statics: list[Path],
 ) -> str:
-    """Digest of everything a build's output is made from, "now" included as far as it shows."""
+    """Digest of everything a build's output is made from, "now" included as far as it shows.
+
+    templates: tree_digest of layouts/ and the theme's templates, with their bytes.
+    """
     assert checked.index is not None
     prints = Fingerprints()
     selection = (options.drafts, options.future, str(out.absolute()))
-    templates = _template_dirs(site_dir)
     return combine(
         prints.of(spec),
         prints.of(selection),
         prints.of(tuple(sorted(checked.sources))),
         prints.of(checked.notes),
         prints.of(now_signature(checked.index)),
-        tree_digest(templates, contents=True),
+        templates,
         tree_digest(statics, contents=False),
     )
 
@@ -400,36 +415,6 @@ def tree_digest(roots: list[Path], contents: bool) -> str:
             body = path.read_bytes().hex() if contents else seen
             parts.append(f"{path}\0{body}")
     return combine(*parts)
-
-
-def _save(
-    site_dir: Path,
-    options: Options,
-    out: Path,
-    checked: Checked,
-    records: dict[str, Record],
-    key: str,
-    groups: dict[str, GroupRecord],
-    extra: dict[str, Any],
-    before: State,
-) -> None:
-    """Save the cache; before: the last build's state, its output now the spare."""
-    if options.save_cache:
-        inode = out.stat().st_ino
-        state = State(
-            docs=checked.sources,
-            seen=checked.seen,
-            output=str(out.absolute()),
-            output_inode=inode,
-            records=records,
-            input_key=key,
-            groups=groups,
-            briefs=extra["briefs"],
-            cards=extra["cards"],
-            spare_inode=before.output_inode,
-            spare_records=before.records,
-        )
-        save_state(site_dir, state, extra["loaded"])
 
 
 def _result(

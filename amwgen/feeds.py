@@ -147,27 +147,6 @@ def json_feed(data: FeedData, config: SiteConfig) -> bytes:
     return (json.dumps(feed, ensure_ascii=False, indent=2) + "\n").encode("utf-8")
 
 
-def sitemap_data(index: Index, pages: list[Page]) -> SitemapData:
-    """Every HTML page but 404 with its lastmod: its newest article, else the site's."""
-    site_lastmod = site_updated(index)
-    urls = []
-    for page in pages:
-        if not page.path.endswith("/"):
-            continue
-        entries = _entries_of(page.data)
-        lastmod = max((e.article.lastmod for e in entries), default=site_lastmod)
-        urls.append((page.path, lastmod))
-    return SitemapData(tuple(sorted(urls)))
-
-
-def _entries_of(data: Any) -> tuple[Entry, ...]:
-    entry = getattr(data, "entry", None)
-    if isinstance(entry, Entry):
-        return (entry,)
-    entries = getattr(data, "entries", ())
-    return entries if isinstance(entries, tuple) else ()
-
-
 def news_sitemap_data(index: Index) -> NewsSitemapData:
     """SPEC 4: articles of the 48 hours before "now"."""
     return NewsSitemapData(recent(index, NEWS_WINDOW))

@@ -292,8 +292,13 @@ def positions(term: Term) -> dict[str, int]:
 
 def connections(entry: Entry, topic: Term, places: dict[str, int]) -> tuple[Connection, ...]:
     """SPEC 4: a window of the first topic's timeline around the article, newest first."""
+    return connected(entry, window_of(entry, topic, places))
+
+
+def connected(entry: Entry, window: tuple[Entry, ...]) -> tuple[Connection, ...]:
+    """A timeline window as How This Connects shows it: the article itself marked current."""
     slug = entry.article.slug
-    return tuple(Connection(e, e.article.slug == slug) for e in window_of(entry, topic, places))
+    return tuple(Connection(e, e.article.slug == slug) for e in window)
 
 
 def headlines(index: Index) -> Index:

@@ -30,6 +30,7 @@ from amwgen.index import (
     Term,
     TermInfo,
     TermLink,
+    connected,
     headlines,
     player_map,
     positions,
@@ -269,9 +270,7 @@ def article_pages(
     candidates: tuple[Posting, ...],
 ) -> tuple[Page, ...]:
     """An article's page: the entry, "How This Connects" and Related News."""
-    slug = entry.article.slug
-    connected = tuple(Connection(e, e.article.slug == slug) for e in window)
-    data = ArticleData(entry, topic, connected, related_from(entry, candidates))
+    data = ArticleData(entry, topic, connected(entry, window), related_from(entry, candidates))
     article = entry.article
     return (Page(article.url, "article.html", data, article.title, article.summary),)
 

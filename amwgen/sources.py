@@ -94,9 +94,7 @@ def gather(
     ]
     # A file known by its stat is read only if it must be parsed; should its bytes have
     # changed since the stat, it gets the key of what is read (_with_bytes).
-    present = [
-        s if s.key in cache else _with_bytes(s, settings) for s in sources if s is not None
-    ]
+    present = [s if s.key in cache else _with_bytes(s, settings) for s in sources if s is not None]
     # Pass 1: validate new files as if no link led anywhere, noting which links each has.
     fresh = [s for s in present if s.key not in cache]
     validated = fork_map(_validate, fresh, (config, {}), jobs, MIN_PARALLEL)
@@ -131,8 +129,13 @@ def _with_bytes(source: _Source, settings: str) -> _Source:
     digest = hashlib.blake2b(data, digest_size=16).hexdigest()
     if digest == source.digest:
         return replace(source, data=data)
-    key = combine(settings, source.kind, source.rel, str(source.path), digest)
+    key = _key(settings, source.kind, source.rel, str(source.path), digest)
     return replace(source, data=data, digest=digest, key=key)
+
+
+def _key(settings: str, kind: str, rel: str, name: str, digest: str) -> str:
+    """A source file's cache key: the settings, its kind and path, and its bytes' digest."""
+    return combine(settings, kind, rel, name, digest)
 
 
 def _read(
@@ -162,7 +165,7 @@ def _read(
         now_seen[name] = (stat, digest)
     top = rel.split("/", 1)[0] if "/" in rel else ""
     kind = top if top in SPECIAL_DIRS else "articles"
-    return _Source(rel, path, kind, data, combine(settings, kind, rel, name, digest), digest)
+    return _Source(rel, path, kind, data, _key(settings, kind, rel, name, digest), digest)
 
 
 def _still_valid(result: DocResult | None, targets: Targets) -> bool:
