@@ -472,7 +472,7 @@ def differing_files(a: Path, b: Path) -> list[str]:
 
 
 def _files(root: Path) -> dict[str, Path]:
-    return {p.relative_to(root).as_posix(): p for p in root.rglob("*") if p.is_file()}
+    return dict(walk_files(root))
 
 
 _TEMPLATE_FRAME = re.compile(r'File "([^"]+\.(?:html|xml|txt))", line (\d+)')
