@@ -237,8 +237,8 @@ def _build(site_dir: Path, options: Options) -> Result:
                 # Every file of the spare that no page wrote goes, recorded or not (one put
                 # into the output by a deploy step, say); static files are copied after this.
                 written = {o.file for group in done for o in group.outcomes}
-                files, folders = files_below(target)
-                prune(target, sorted(files - written), folders)
+                files, empty = files_below(target)
+                prune(target, sorted(files - written), empty)
             index_search(target, checked.config)  # issue 6: last step, before the swap
             return done
 
@@ -399,9 +399,9 @@ def plan_units(
         make = f"{group.make.__module__}.{group.make.__qualname__}"
         key = combine(render_key, make, prints.of(group.args))
         before = old.get(group.name)
-        units.append(Unit(group, key, before if before and before.key == key else None))
-    # Groups to make first: they are the slow ones, and the workers share them out.
-    return sorted(units, key=lambda unit: unit.old is not None)
+        same = before if before and before.key == key else None
+        units.append(Unit(group, key, same, len(before.files) if before else 1))
+    return units
 
 
 def tree_digest(roots: list[Path], contents: bool) -> str:

@@ -278,7 +278,10 @@ def what_moved(
 
 
 def _counts(entries: tuple[Entry, ...], taxonomy: str) -> Counter[TermLink]:
-    return Counter(link for e in entries for link in e.terms(taxonomy))
+    # Counted by URL: a term's URL names it, and a string hashes much faster than a link.
+    counts: Counter[str] = Counter(link.url for e in entries for link in e.terms(taxonomy))
+    links = {link.url: link for e in entries for link in e.terms(taxonomy)}
+    return Counter({links[url]: n for url, n in counts.items()})
 
 
 def build_editions(
@@ -286,18 +289,28 @@ def build_editions(
 ) -> tuple[Edition, ...]:
     """Every non-empty edition of one kind, newest first."""
     zone = ZoneInfo(index.config.timezone)
-    members: dict[Period, list[Entry]] = {}
+    # By day and by slug: a Period is slow to make and to hash, and days repeat.
+    days: dict[date, Period] = {}
+    periods: dict[str, Period] = {}
+    members: dict[str, list[Entry]] = {}
     for entry in index.entries:
         day = entry.article.date.astimezone(zone).date()
-        members.setdefault(period_of(kind, day, zone), []).append(entry)
+        period = days.get(day)
+        if period is None:
+            period = days[day] = period_of(kind, day, zone)
+            periods.setdefault(period.slug, period)
+        members.setdefault(period.slug, []).append(entry)
     by_slug = {n.slug: n for n in notes}
     config = index.config
     editions = []
-    for period, found in members.items():
+    for slug, found in members.items():
+        period = periods[slug]
         before = previous_period(period, zone)
         ranked = rank(tuple(found))
         lead = ranked[: config.editions.top]
-        moved = what_moved(ranked, tuple(members.get(before, ())), before, config.significance.max)
+        moved = what_moved(
+            ranked, tuple(members.get(before.slug, ())), before, config.significance.max
+        )
         editions.append(
             Edition(
                 period=period,
@@ -319,18 +332,29 @@ def enabled_kinds(config: SiteConfig) -> tuple[str, ...]:
     return tuple(kind for kind in KINDS if flags[kind])
 
 
-def plan_editions(index: Index, notes: tuple[EditionNote, ...] = ()) -> list[Page]:
-    """SPEC 4: /editions/, each edition with email.html and email.txt, /editions/feed.xml."""
+@dataclass(frozen=True, slots=True)
+class EditionsPlan:
+    """The editions' pages, in the parts that each depend on as little as they can (issue 8:
+    an edit outside a week leaves that week's pages be): render.plan_groups makes the groups."""
+
+    index: Page  # /editions/
+    editions: tuple[EditionPage, ...]  # each: edition_pages
+    feed: Page  # /editions/feed.xml
+
+
+def plan_editions(index: Index, notes: tuple[EditionNote, ...] = ()) -> EditionsPlan | None:
+    """SPEC 4: /editions/, each edition with email.html and email.txt, /editions/feed.xml;
+    None when no kind of edition is on."""
     kinds = enabled_kinds(index.config)
     if not kinds:
-        return []
+        return None
     built = tuple((kind, build_editions(index, kind, notes)) for kind in kinds)
-    pages = [Page("/editions/", "editions.html", EditionsIndex(built), "Editions")]
+    pages = []
     for _, editions in built:
         for i, edition in enumerate(editions):
             newer = editions[i - 1].period if i > 0 else None
             older = editions[i + 1].period if i + 1 < len(editions) else None
-            pages += _edition_pages(index.config, EditionPage(edition, newer, older))
+            pages.append(EditionPage(edition, newer, older))
     finished = sorted(
         (e for _, editions in built for e in editions if not e.running),
         key=lambda e: (e.period.end, e.period.kind),
@@ -338,21 +362,24 @@ def plan_editions(index: Index, notes: tuple[EditionNote, ...] = ()) -> list[Pag
     )[:FEED_SIZE]
     updated = max((e.updated for e in finished), default=site_updated(index))  # never the clock
     feed = EditionsFeed("/editions/feed.xml", "/editions/", tuple(finished), updated)
-    pages.append(Page(feed.path, "editions-atom", feed))
-    return pages
+    return EditionsPlan(
+        Page("/editions/", "editions.html", EditionsIndex(built), "Editions"),
+        tuple(pages),
+        Page(feed.path, "editions-atom", feed),
+    )
 
 
-def _edition_pages(config: SiteConfig, data: EditionPage) -> list[Page]:
+def edition_pages(config: SiteConfig, data: EditionPage) -> tuple[Page, ...]:
     edition = data.edition
     title = f"{edition.period.title}"
     count = len(edition.entries)
     description = f"{config.title}: {count} {'story' if count == 1 else 'stories'}, ranked."
     url = edition.url
-    return [
+    return (
         Page(url, "edition.html", data, title, description),
         Page(f"{url}email.html", "edition-email", data, title, description),
         Page(f"{url}email.txt", "edition-email.txt", data, title, description),
-    ]
+    )
 
 
 # --- editor's notes ----------------------------------------------------------------------

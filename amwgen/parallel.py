@@ -28,7 +28,9 @@ def fork_map(
         return [fn(item, context) for item in items]
     _WORK = (fn, items, context)
     try:
-        tasks = [(i, min(i + BATCH, len(items))) for i in range(0, len(items), BATCH)]
+        # Batches small enough that each worker gets several, so that they finish together.
+        size = max(1, min(BATCH, len(items) // (jobs * 4)))
+        tasks = [(i, min(i + size, len(items))) for i in range(0, len(items), size)]
         with multiprocessing.get_context("fork").Pool(jobs, initializer=_collect_own) as pool:
             batches = pool.map(_run, tasks, chunksize=1)
     finally:

@@ -194,7 +194,12 @@ def plan_groups(
     groups.append(_given(Page("/404.html", "404.html", Nothing(), "Page not found")))
     groups.append(_given(Page("/robots.txt", "robots.txt", Nothing())))
     groups += [_given(page) for page in feeds.plan_feeds(full)]  # feeds carry the bodies
-    groups.append(Group("/editions/", editions.plan_editions, (index, notes)))  # issue 9
+    plan = editions.plan_editions(index, notes)  # issue 9
+    if plan is not None:
+        groups.append(_given(plan.index))
+        made = editions.edition_pages
+        groups += [Group(e.edition.url, made, (config, e)) for e in plan.editions]
+        groups.append(_given(plan.feed))
     news = Page("/news-sitemap.xml", "news-sitemap.xml", feeds.news_sitemap_data(index))
     groups.append(_given(news))
     return tuple(groups)

@@ -97,6 +97,7 @@ class Unit:
     group: Group
     key: str
     old: GroupRecord | None = None
+    size: int = 1  # pages it had in the last build: how much work making it is, roughly
 
 
 @dataclass(frozen=True, slots=True)
@@ -181,26 +182,26 @@ def _cards(entry: Entry, job: Job) -> tuple[str, str]:
 def render_groups(
     units: Sequence[Unit], job: Job, jobs: int, cards: Cards | None = None
 ) -> list[GroupOutcome]:
-    """Make and render the groups that changed; link the others' files from the last output.
+    """Make and render the groups that changed; take the others' files from the last output.
 
     A group to reuse whose files are not all intact in the last output is made after all.
     cards: cards_ahead's, for the workers to share.
     """
     global _WORKER, _CARDS
+    # Groups to reuse are checked here, a stat per file: cheaper than forking to do it.
+    done = [_reused(u, job) if u.old is not None and _reuse(u.old, job) else None for u in units]
+    todo = [Unit(u.group, u.key, None, u.size) for u, d in zip(units, done, strict=True) if not d]
+    # The biggest first, so that the workers finish together.
+    order = sorted(range(len(todo)), key=lambda i: -todo[i].size)
+    many = sum(u.size for u in todo) >= MIN_PARALLEL
     _WORKER, _CARDS = None, cards
     try:
-        # A reused group comes back as a flag, not its records: the parent has them.
-        done: list[GroupOutcome | bool] = [
-            _reused(u, job) if d is True else d
-            for u, d in zip(units, fork_map(_unit, units, job, jobs, MIN_PARALLEL), strict=True)
-        ]
-        again = [Unit(u.group, u.key) for u, d in zip(units, done, strict=True) if d is False]
-        if again:
-            redone = iter(fork_map(_unit, again, job, jobs, MIN_PARALLEL))
-            done = [d if d is not False else next(redone) for d in done]
-        return [d for d in done if isinstance(d, GroupOutcome)]
+        made = fork_map(_unit, [todo[i] for i in order], job, jobs if many else 1, 1)
     finally:
         _WORKER, _CARDS = None, None
+    by_unit = dict(zip(order, made, strict=True))
+    fresh = iter(by_unit[i] for i in range(len(todo)))
+    return [d if d is not None else next(fresh) for d in done]
 
 
 def _reused(unit: Unit, job: Job) -> GroupOutcome:
@@ -220,10 +221,8 @@ def render_one(page: Page, job: Job) -> Outcome:
         _WORKER = None
 
 
-def _unit(unit: Unit, job: Job) -> GroupOutcome | bool:
-    """A made group's outcome; for a group to reuse, whether its files were all intact."""
-    if unit.old is not None:
-        return _reuse(unit.old, job)
+def _unit(unit: Unit, job: Job) -> GroupOutcome:
+    """A group made: its pages rendered, or reused one by one where their input is unchanged."""
     pages = unit.group.pages()
     worker = _worker(job.spec, job.prints)
     outcomes = tuple(
@@ -237,10 +236,11 @@ def _unit(unit: Unit, job: Job) -> GroupOutcome | bool:
 
 def _reuse(old: GroupRecord, job: Job) -> bool:
     """Put the group's files from the last output in place; False if one is not intact."""
+    records = job.previous.records
     for file in old.files:
         if file in job.replaced:
             continue
-        record = job.previous.records.get(file)
+        record = records.get(file)
         if record is None or not _take(file, record, job.previous, job.target):
             return False
     return True
@@ -285,16 +285,19 @@ def _take(file: str, record: Record, previous: Previous, target: Path) -> bool:
     """Put the last output's file (as record says it is) at target/file; False if it is
     not as recorded any more. Nothing is done when that very file is there already: the
     new tree was made from the output before last, and the file is unchanged since."""
-    dest = target / file
+    dest = f"{target}/{file}"  # strings: this runs for every page of every build
     if file in previous.spare and _intact(dest, record):
         return True
-    if previous.root is None or not _intact(previous.root / file, record):
+    if previous.root is None:
         return False
-    _link(previous.root / file, dest)
+    source = f"{previous.root}/{file}"
+    if not _intact(source, record):
+        return False
+    _link(source, dest)
     return True
 
 
-def _intact(path: Path, record: Record) -> bool:
+def _intact(path: str, record: Record) -> bool:
     """The file at path is the one record describes: same inode, size and mtime."""
     try:
         stat = os.stat(path)
@@ -307,14 +310,14 @@ def _intact(path: Path, record: Record) -> bool:
     )
 
 
-def _link(source: Path, dest: Path) -> None:
+def _link(source: str, dest: str) -> None:
     """Put the previous output's file into the new tree without rewriting its bytes."""
-    make_parent(str(dest))
+    make_parent(dest)
     try:
         os.link(source, dest)
     except FileExistsError:
         # A file of the spare, or one written by a group made after all: replace it.
-        clear(str(dest))
+        clear(dest)
         _link(source, dest)
     except OSError:
         shutil.copy2(source, dest)

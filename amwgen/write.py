@@ -77,33 +77,47 @@ def spare_path(out: Path) -> Path:
 
 
 def files_below(root: Path) -> tuple[set[str], list[str]]:
-    """Posix paths, relative to root, of every file below it, and of every folder, deepest
-    first (links not followed)."""
+    """Posix paths, relative to root, of every file below it, and of every empty folder
+    (links not followed)."""
     found: set[str] = set()
-    folders: list[str] = []
+    empty: list[str] = []
     todo = [("", str(root))]
     while todo:
         rel, folder = todo.pop()
         with os.scandir(folder) as entries:
+            listed = False
             for entry in entries:
+                listed = True
                 name = f"{rel}{entry.name}"
                 if entry.is_dir(follow_symlinks=False):
                     todo.append((f"{name}/", entry.path))
-                    folders.append(name)
                 else:
                     found.add(name)
-    return found, sorted(folders, key=lambda f: f.count("/"), reverse=True)
+        if not listed and rel:
+            empty.append(rel[:-1])
+    return found, empty
 
 
-def prune(root: Path, files: Iterable[str], folders: Iterable[str] = ()) -> None:
-    """Remove files (relative to root), then those of folders that are left empty."""
+def prune(root: Path, files: Iterable[str], empty: Iterable[str] = ()) -> None:
+    """Remove files (relative to root), then the folders in empty and those that the
+    removals leave empty; the others are not touched."""
     base = str(root)
+    folders = set(empty)
     for rel in files:
         with contextlib.suppress(FileNotFoundError):
             os.unlink(os.path.join(base, rel))
-    for rel in folders:
+        folders.update(_parents(rel))
+    for rel in list(folders):
+        folders.update(_parents(rel))
+    for rel in sorted(folders, key=lambda f: f.count("/"), reverse=True):
         with contextlib.suppress(OSError):  # not empty: it holds pages
             os.rmdir(os.path.join(base, rel))
+
+
+def _parents(rel: str) -> list[str]:
+    """The folders above a relative posix path, nearest first: a/b/c -> a/b, a."""
+    parts = rel.split("/")[:-1]
+    return ["/".join(parts[:i]) for i in range(len(parts), 0, -1)]
 
 
 def _copy_new(source: str, dest: str) -> None:
