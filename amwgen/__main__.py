@@ -1,5 +1,3 @@
-import sys
+from amwgen.cli import run
 
-from amwgen.cli import main
-
-sys.exit(main())
+run()

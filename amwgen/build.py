@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import gc
+import hashlib
 import os
 import re
 import shutil
@@ -360,24 +361,41 @@ def seeded_prints(
     known: dict[int, bytes] = {}
     for key, result in checked.sources.items():
         if result.kind == "articles" and result.value is not None:
-            digest = prints.of((key, result.needs))
+            # Strings and tuples of strings: their repr is unambiguous, and quick to make.
+            digest = _digest_of(repr((key, result.needs)))
             prints.seed(result.value, digest)
             known[id(result.value)] = digest
+    spelled: dict[int, str] = {}  # a term's link, shared by its entries, spelled once
     now_briefs: dict[bytes, bytes] = {}
     for entry, headline in zip(checked.index.entries, brief.entries, strict=True):
         article = known.get(id(entry.article)) or prints.of(entry.article)
-        links = _links_text(entry.links)
-        prints.seed(entry, prints.of((article, links)))
+        links = _links_text(entry.links, spelled)
+        prints.seed(entry, _digest_of(links, article))
         short = briefs.get(article) or prints.of(headline.article)
         prints.seed(headline.article, short)
-        prints.seed(headline, prints.of((short, links)))
+        prints.seed(headline, _digest_of(links, short))
         now_briefs[article] = short
     return prints, now_briefs
 
 
-def _links_text(links: tuple[tuple[str, tuple[TermLink, ...]], ...]) -> str:
-    """An entry's resolved terms, unambiguously (a repr of plain tuples, quick to make)."""
-    return repr(tuple((name, tuple((t.name, t.url) for t in terms)) for name, terms in links))
+def _digest_of(text: str, prefix: bytes = b"") -> bytes:
+    return hashlib.blake2b(prefix + text.encode("utf-8", "surrogatepass"), digest_size=16).digest()
+
+
+def _links_text(
+    links: tuple[tuple[str, tuple[TermLink, ...]], ...], spelled: dict[int, str]
+) -> str:
+    """An entry's resolved terms, unambiguously: each link's name and URL as reprs."""
+    parts = []
+    for name, terms in links:
+        parts.append(name)
+        for link in terms:
+            text = spelled.get(id(link))
+            if text is None:
+                text = spelled[id(link)] = f"{link.name!r}{link.url!r}"
+            parts.append(text)
+        parts.append("\n")
+    return "".join(parts)
 
 
 def plan_units(

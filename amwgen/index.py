@@ -160,14 +160,34 @@ def build_index(
     articles = select_articles(content.articles, now, drafts, future)
     problems: list[Problem] = []
     resolvers = {t.name: _resolver(t, content.profiles_of(t.name), problems) for t in TAXONOMIES}
-    names = {t.name: _display_names(t, articles, resolvers[t.name]) for t in TAXONOMIES}
+    # Each article's raw term names, resolved once: (slug, name) pairs per taxonomy.
+    resolved = [
+        tuple(tuple((resolvers[t.name](n), n) for n in a.values(t.field)) for t in TAXONOMIES)
+        for a in articles
+    ]
+    names = {t.name: _display_names(t, i, resolved) for i, t in enumerate(TAXONOMIES)}
     for taxonomy in TAXONOMIES:
         for profile in content.profiles_of(taxonomy.name):
             names[taxonomy.name][profile.slug] = profile.title
-    entries = tuple(_entry(a, rank, resolvers, names) for rank, a in enumerate(articles))
-    terms = tuple(
-        (t, _terms(t, entries, resolvers[t.name], names[t.name], content.profiles_of(t.name)))
+    # Each article's terms, each once, in its order; one link per term, shared.
+    slugs = [tuple(tuple(dict.fromkeys(s for s, _ in pairs)) for pairs in r) for r in resolved]
+    links = {
+        t.name: {s: TermLink(n, f"/{t.name}/{s}/") for s, n in names[t.name].items()}
         for t in TAXONOMIES
+    }
+    entries = tuple(
+        Entry(
+            article,
+            tuple(
+                (t.name, tuple(links[t.name][s] for s in own[i])) for i, t in enumerate(TAXONOMIES)
+            ),
+            rank,
+        )
+        for rank, (article, own) in enumerate(zip(articles, slugs, strict=True))
+    )
+    terms = tuple(
+        (t, _terms(t, i, entries, slugs, names[t.name], content.profiles_of(t.name)))
+        for i, t in enumerate(TAXONOMIES)
     )
     return Index(config, now, entries, terms, content.pages), problems
 
@@ -203,46 +223,33 @@ def _resolver(
 
 
 def _display_names(
-    taxonomy: Taxonomy, articles: tuple[Article, ...], resolve: _Resolver
+    taxonomy: Taxonomy, at: int, resolved: list[tuple[tuple[tuple[str, str], ...], ...]]
 ) -> dict[str, str]:
-    """SPEC 3: the spelling most articles use; a tie goes to the one that sorts first."""
+    """SPEC 3: the spelling most articles use; a tie goes to the one that sorts first.
+
+    at: the taxonomy's place in each article's resolved terms (build_index)."""
     spellings: dict[str, Counter[str]] = defaultdict(Counter)
-    for article in articles:
-        for name in article.values(taxonomy.field):
-            spellings[resolve(name)][name.upper() if taxonomy.upper else name] += 1
+    for terms in resolved:
+        for slug, name in terms[at]:
+            spellings[slug][name.upper() if taxonomy.upper else name] += 1
     return {
         slug: min(counter.items(), key=lambda item: (-item[1], item[0]))[0]
         for slug, counter in spellings.items()
     }
 
 
-def _entry(
-    article: Article,
-    rank: int,
-    resolvers: dict[str, _Resolver],
-    names: dict[str, dict[str, str]],
-) -> Entry:
-    links = []
-    for taxonomy in TAXONOMIES:
-        resolve, shown = resolvers[taxonomy.name], names[taxonomy.name]
-        slugs = dict.fromkeys(resolve(n) for n in article.values(taxonomy.field))
-        links.append(
-            (taxonomy.name, tuple(TermLink(shown[s], f"/{taxonomy.name}/{s}/") for s in slugs))
-        )
-    return Entry(article, tuple(links), rank)
-
-
 def _terms(
     taxonomy: Taxonomy,
+    at: int,
     entries: tuple[Entry, ...],
-    resolve: _Resolver,
+    slugs: list[tuple[tuple[str, ...], ...]],
     names: dict[str, str],
     profiles: tuple[Profile, ...],
 ) -> tuple[Term, ...]:
     members: dict[str, list[Entry]] = defaultdict(list)
-    for entry in entries:
-        for name in dict.fromkeys(resolve(n) for n in entry.article.values(taxonomy.field)):
-            members[name].append(entry)
+    for entry, own in zip(entries, slugs, strict=True):
+        for slug in own[at]:
+            members[slug].append(entry)
     by_slug = {p.slug: p for p in profiles}
     # A profile with no article yet still gets its page.
     for slug in by_slug:
@@ -309,15 +316,23 @@ def headlines(index: Index) -> Index:
     they then depend only on those, and an edit of an article's body changes its own page
     and the feeds that carry it, not the pages that list it.
     """
-    brief = tuple(
-        Entry(replace(e.article, body_html="", words=e.article.read_minutes * 200), e.links, e.rank)
-        for e in index.entries
-    )
+    brief = tuple(Entry(_headline(e.article), e.links, e.rank) for e in index.entries)
     terms = tuple(
         (taxonomy, tuple(replace(t, entries=tuple(brief[e.rank] for e in t.entries)) for t in ts))
         for taxonomy, ts in index.terms
     )
     return replace(index, entries=brief, terms=terms)
+
+
+def _headline(article: Article) -> Article:
+    """replace(article, body_html="", words=...), without replace's cost: a copy of its
+    fields (Article is a plain frozen dataclass) with those two set, ten thousand times."""
+    brief = object.__new__(Article)
+    fields = brief.__dict__
+    fields.update(article.__dict__)
+    fields["body_html"] = ""
+    fields["words"] = article.read_minutes * 200
+    return brief
 
 
 def window_of(entry: Entry, topic: Term, places: dict[str, int]) -> tuple[Entry, ...]:

@@ -61,26 +61,52 @@ def find_sources(site_dir: Path, warnings: list[Problem], problems: list[Problem
 def _walk(
     site_dir: Path, content: Path, warnings: list[Problem], problems: list[Problem]
 ) -> list[str]:
-    """Posix paths below content/ of the Markdown files to read; odd entries are reported."""
+    """Posix paths below content/ of the Markdown files to read; odd entries are reported.
+
+    Hidden entries are skipped; linked folders are not followed (a folder named like a
+    Markdown file is reported, linked or not); a file that is not a plain regular file gets
+    a closer look (_odd_file)."""
     found: list[str] = []
     if not content.is_dir():
         return found
     root = site_dir.resolve()
-    for dirpath, dirnames, filenames in os.walk(content, followlinks=False):
-        dirnames[:] = sorted(d for d in dirnames if not d.startswith("."))
-        for name in list(dirnames):
-            if name.endswith(".md"):
-                problems.append(_at(Path(dirpath) / name, "is a folder named like a Markdown file"))
-        for name in sorted(filenames):
-            if name.startswith(".") or not name.endswith(".md"):
+    todo = [(str(content), "")]
+    while todo:  # in os.walk's order: a folder's subfolders, then its files, by name
+        folder, rel = todo.pop()
+        try:
+            with os.scandir(folder) as listing:
+                entries = sorted((e for e in listing if not e.name.startswith(".")), key=_name)
+        except OSError:
+            continue  # a folder that vanished or cannot be listed holds nothing to read
+        folders = [e for e in entries if _is_dir(e)]
+        for entry in folders:
+            if entry.name.endswith(".md"):
+                problems.append(_at(Path(entry.path), "is a folder named like a Markdown file"))
+        todo += [(e.path, f"{rel}{e.name}/") for e in reversed(folders) if not e.is_symlink()]
+        skip = {e.name for e in folders}
+        for entry in entries:
+            if not entry.name.endswith(".md") or entry.name in skip:
                 continue
-            path = Path(dirpath) / name
-            problem = _odd_file(path, root)
+            # The common case costs no system call: the listing says it is a regular file.
+            plain = entry.is_file(follow_symlinks=False)
+            problem = None if plain else _odd_file(Path(entry.path), root)
             if problem is None:
-                found.append(path.relative_to(content).as_posix())
+                found.append(f"{rel}{entry.name}")
             else:
                 (problems if problem.severity == "error" else warnings).append(problem)
     return found
+
+
+def _name(entry: os.DirEntry[str]) -> str:
+    return entry.name
+
+
+def _is_dir(entry: os.DirEntry[str]) -> bool:
+    """A folder, or a link to one (as os.walk sees it: a link that loops is not)."""
+    try:
+        return entry.is_dir()
+    except OSError:
+        return False
 
 
 def _odd_file(path: Path, root: Path) -> Problem | None:

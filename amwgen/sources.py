@@ -12,6 +12,7 @@ from __future__ import annotations
 import hashlib
 import os
 import time
+from collections import Counter
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
@@ -63,11 +64,15 @@ class Gathered:
 @dataclass(frozen=True, slots=True)
 class _Source:
     rel: str
-    path: Path
+    name: str  # its path, as a string: a Path per file is slow to make
     kind: str
     data: bytes | None  # None: known unchanged by its stat, read only if it must be parsed
     key: str
     digest: str  # of its bytes
+
+    @property
+    def path(self) -> Path:
+        return Path(self.name)
 
 
 def gather(
@@ -88,8 +93,9 @@ def gather(
     settings = combine(Fingerprints().of(config))
     before, now_seen = seen or {}, Seen()
     racy = time.time() - RACY_SECONDS
+    content = str(site_dir / "content")
     sources = [
-        _read(site_dir, rel, settings, problems, (before, now_seen, racy))
+        _read(content, rel, settings, problems, (before, now_seen, racy))
         for rel in find_sources(site_dir, warnings, problems)
     ]
     # A file known by its stat is read only if it must be parsed; should its bytes have
@@ -123,13 +129,13 @@ def _with_bytes(source: _Source, settings: str) -> _Source:
     if source.data is not None:
         return source
     try:
-        data = source.path.read_bytes()
+        data = _bytes_of(source.name)
     except OSError:
         return source  # _validate reads it again and reports why it cannot
     digest = hashlib.blake2b(data, digest_size=16).hexdigest()
     if digest == source.digest:
         return replace(source, data=data)
-    key = _key(settings, source.kind, source.rel, str(source.path), digest)
+    key = _key(settings, source.kind, source.rel, source.name, digest)
     return replace(source, data=data, digest=digest, key=key)
 
 
@@ -139,15 +145,15 @@ def _key(settings: str, kind: str, rel: str, name: str, digest: str) -> str:
 
 
 def _read(
-    site_dir: Path,
+    content: str,
     rel: str,
     settings: str,
     problems: list[Problem],
     seen: tuple[Seen, Seen, float],
 ) -> _Source | None:
+    """content: the content folder's path; rel: the file's posix path below it."""
     before, now_seen, racy = seen
-    path = site_dir / "content" / rel
-    name = str(path)
+    name = f"{content}/{rel}"
     data: bytes | None = None
     try:
         st = os.stat(name)
@@ -156,16 +162,21 @@ def _read(
         if known is not None and known[0] == stat:
             digest = known[1]
         else:
-            data = path.read_bytes()
+            data = _bytes_of(name)
             digest = hashlib.blake2b(data, digest_size=16).hexdigest()
     except OSError as err:
-        problems.append(Problem(path, 1, None, f"cannot read: {err.strerror or err}"))
+        problems.append(Problem(Path(name), 1, None, f"cannot read: {err.strerror or err}"))
         return None
     if st.st_ctime_ns / 1e9 < racy and st.st_mtime_ns / 1e9 < racy:
         now_seen[name] = (stat, digest)
     top = rel.split("/", 1)[0] if "/" in rel else ""
     kind = top if top in SPECIAL_DIRS else "articles"
-    return _Source(rel, path, kind, data, _key(settings, kind, rel, name, digest), digest)
+    return _Source(rel, name, kind, data, _key(settings, kind, rel, name, digest), digest)
+
+
+def _bytes_of(name: str) -> bytes:
+    with open(name, "rb") as f:
+        return f.read()
 
 
 def _still_valid(result: DocResult | None, targets: Targets) -> bool:
@@ -191,7 +202,7 @@ def _validate(source: _Source, context: tuple[SiteConfig, Targets]) -> DocResult
     data = source.data
     if data is None:
         try:
-            data = source.path.read_bytes()
+            data = _bytes_of(source.name)
         except OSError as err:
             problem = Problem(source.path, 1, None, f"cannot read: {err.strerror or err}")
             return DocResult(source.kind, None, 1, None, (problem,), ())
@@ -223,16 +234,19 @@ def _assemble(
     seen: Seen,
 ) -> Gathered:
     by_kind: dict[str, list[Any]] = {kind: [] for kind in ("articles", *SPECIAL_DIRS)}
-    lines: dict[Path, int] = {}
+    line_of: dict[str, int] = {}
     for source in sources:
         result = results[source.key]
         problems.extend(result.problems)
-        lines[source.path] = result.slug_line
+        line_of[source.name] = result.slug_line
         if result.value is not None:
             by_kind[source.kind].append(result.value)
     articles, pages = by_kind["articles"], by_kind["pages"]
-    problems += duplicate_slugs([(a.slug, a.path) for a in articles], lines)
-    problems += duplicate_slugs([(p.slug, p.path) for p in pages], lines)
+    for docs in (articles, pages):
+        keys = [(doc.slug, doc.path) for doc in docs]
+        twice = {slug for slug, n in Counter(slug for slug, _ in keys).items() if n > 1}
+        lines = {path: line_of.get(str(path), 1) for slug, path in keys if slug in twice}
+        problems += duplicate_slugs(keys, lines)
     profiles: list[tuple[str, tuple[Profile, ...]]] = [
         (taxonomy, tuple(by_kind[taxonomy])) for taxonomy in PROFILE_KEYS
     ]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from dataclasses import replace
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -14,6 +15,7 @@ from amwgen.index import (
     Index,
     Term,
     connections,
+    headlines,
     player_map,
     positions,
     posting_lists,
@@ -52,6 +54,20 @@ def test_case_variants_merge_and_show_the_most_used_form(tmp_path: Path) -> None
     # A tie goes to the form that sorts first; one article naming a term twice counts once.
     assert term(index, "tags", "zeta").name == "Zeta"
     assert len(term(index, "tags", "zeta").entries) == 1
+
+
+def test_headlines_are_the_articles_without_their_bodies(tmp_path: Path) -> None:
+    body = "word " * 650
+    site = write_site(
+        tmp_path, {"content/a.md": article("A", "2026-11-01", body=body, tags="[Chips]")}
+    )
+    index = index_of(site)
+    brief = headlines(index)
+    full, short = index.entries[0].article, brief.entries[0].article
+    assert full.body_html and full.words == 650
+    assert short == replace(full, body_html="", words=600)  # rounded to its reading time
+    assert index.entries[0].article.body_html == full.body_html  # the index is untouched
+    assert brief.taxonomy_terms("tags")[0].entries[0] is brief.entries[0]
 
 
 def test_term_merging_ignores_input_order(tmp_path: Path) -> None:
