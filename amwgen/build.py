@@ -26,6 +26,7 @@ from amwgen.incremental import (
     Record,
     State,
     input_stamp,
+    load_cards,
     load_quick,
     load_state,
     output_intact,
@@ -35,13 +36,23 @@ from amwgen.incremental import (
     save_state,
     stat_lines,
 )
-from amwgen.index import Index, TermLink, build_index, headlines, now_signature, valid_until
+from amwgen.index import (
+    EPOCH,
+    Index,
+    TermLink,
+    build_index,
+    headlines,
+    now_signature,
+    valid_until,
+)
 from amwgen.lock import DEFAULT_WAIT, output_lock
 from amwgen.model import Problem, SiteConfig
+from amwgen.parallel import Background
 from amwgen.render import THEME_DIR, css_digest, plan_groups, sitemap_page
 from amwgen.search import BUNDLE, index_search
 from amwgen.sources import DocResult, Seen, gather
 from amwgen.workers import (
+    MIN_PARALLEL,
     CardStore,
     EnvSpec,
     GroupOutcome,
@@ -214,10 +225,18 @@ def _build(site_dir: Path, options: Options) -> Result:
         from_spare = intact and _spare_intact(state, out)
         spare = state.spare_records if from_spare else {}
         previous = Previous(out.absolute(), state.records, spare) if intact else Previous()
-        brief = headlines(index)
-        prints, briefs = seeded_prints(checked, brief, state.briefs)
-        old_groups = state.groups if intact else {}
-        units = plan_units(index, brief, checked, prints, render_key, old_groups)
+        # The spare's files are listed by another process while this one plans (to prune
+        # those no page writes, fill); the listing ends before the spare is moved.
+        listing = Background(files_below, spare_path(out)) if from_spare else None
+        try:
+            brief = headlines(index)
+            prints, briefs = seeded_prints(checked, brief, state.briefs)
+            old_groups = state.groups if intact else {}
+            units = plan_units(index, brief, checked, prints, render_key, old_groups)
+            found = listing.result() if listing is not None else (set(), [])
+        finally:
+            if listing is not None:
+                listing.close()
         job = Job(spec, Path(), previous, prints, replaced)
 
         made_cards: list[CardStore] = []
@@ -226,8 +245,13 @@ def _build(site_dir: Path, options: Options) -> Result:
             here = replace(job, target=target)
             if from_spare:
                 shutil.rmtree(target / BUNDLE, ignore_errors=True)  # Pagefind writes it anew
-            cards, store = cards_ahead(brief.entries, here, options.jobs, render_key, state.cards)
-            made_cards.append(store)
+            cards = None
+            if sum(unit.size for unit in units if unit.old is None) >= MIN_PARALLEL:
+                # Many pages to make: every card made once, ahead, for all to share; for a
+                # few, the pages make the cards they show (and the cached ones stay as they are).
+                before = None if options.clean else load_cards(site_dir)
+                cards, store = cards_ahead(brief.entries, here, options.jobs, render_key, before)
+                made_cards.append(store)
             done = render_groups(units, here, options.jobs, cards)
             rows = [row for group in done for row in group.record.rows]
             sitemap = sitemap_page(index, rows)
@@ -238,7 +262,7 @@ def _build(site_dir: Path, options: Options) -> Result:
                 # Every file of the spare that no page wrote goes, recorded or not (one put
                 # into the output by a deploy step, say); static files are copied after this.
                 written = {o.file for group in done for o in group.outcomes}
-                files, empty = files_below(target)
+                files, empty = found
                 prune(target, sorted(files - written), empty)
             index_search(target, checked.config)  # issue 6: last step, before the swap
             return done
@@ -266,7 +290,7 @@ def _build(site_dir: Path, options: Options) -> Result:
                 input_key=key,
                 groups=groups,
                 briefs=briefs,
-                cards=made_cards[0],
+                cards=made_cards[0] if made_cards else None,
                 spare_inode=kept.output_inode,
                 spare_records=kept.records,
             )
@@ -410,15 +434,34 @@ def plan_units(
 
     The key covers the group's function and arguments, and every template and setting: a
     template edit makes every group again, and each page is then re-rendered only if its
-    own templates changed (workers._one).
+    own templates changed (workers._one). A group's arguments are a function of its name,
+    the headlines index, the notes and the full entries it reads (Group.reads): while these
+    are as they were (an article's body edited), the key is the last build's, found without
+    a walk of the arguments (the group's outline key).
     """
+    # "now" as far as pages show it (the input key has the same).
+    timeless = replace(brief, now=EPOCH)
+    outline = combine(
+        prints.of(timeless), prints.of(now_signature(index)), prints.of(checked.notes)
+    )
+    # Fourteen thousand groups: the common part hashed once, each group's added to a copy.
+    common = hashlib.blake2b(f"{render_key}\0{outline}".encode(), digest_size=16)
     units = []
     for group in plan_groups(index, checked.notes, brief):
         make = f"{group.make.__module__}.{group.make.__qualname__}"
-        key = combine(render_key, make, prints.of(group.args))
+        hasher = common.copy()
+        hasher.update(f"\0{make}\0{group.name}\0".encode())
+        for entry in group.reads:
+            hasher.update(prints.of(entry))
+        rough = hasher.hexdigest()
         before = old.get(group.name)
+        size = len(before.files) if before else 1
+        if before is not None and before.outline == rough:
+            units.append(Unit(group, before.key, before, size, rough))
+            continue
+        key = combine(render_key, make, prints.of(group.args))
         same = before if before and before.key == key else None
-        units.append(Unit(group, key, same, len(before.files) if before else 1))
+        units.append(Unit(group, key, same, size, rough))
     return units
 
 

@@ -433,12 +433,11 @@ def _note(
 
 def unused_notes(index: Index, notes: tuple[EditionNote, ...]) -> list[Problem]:
     """Warnings for notes whose period has no story: issue 9, empty periods make no page."""
+    if not notes:
+        return []
     zone = ZoneInfo(index.config.timezone)
-    slugs = {
-        period_of(kind, e.article.date.astimezone(zone).date(), zone).slug
-        for kind in KINDS
-        for e in index.entries
-    }
+    days = {e.article.date.astimezone(zone).date() for e in index.entries}
+    slugs = {period_of(kind, day, zone).slug for kind in KINDS for day in days}
     return [
         Problem(n.path, 1, None, f"no story is dated in {n.slug}, so it has no edition", "warning")
         for n in notes

@@ -18,6 +18,7 @@ from pathlib import Path, PurePath
 from typing import Any
 
 from amwgen import __version__
+from amwgen.feeds import SitemapData
 from amwgen.index import Entry, Posting, Taxonomy, Term, TermLink
 from amwgen.model import Article, PlainPage, Profile, SiteConfig
 
@@ -25,7 +26,8 @@ from amwgen.model import Article, PlainPage, Profile, SiteConfig
 # dataclasses; their repr is their digest input.
 # (Related and Connection are walked instead: they hold entries that many pages share, and
 # the memo then serialises each entry once.)
-FLAT = frozenset({Article, Profile, PlainPage, SiteConfig, Entry, TermLink, Taxonomy})
+# (SitemapData: fifteen thousand rows of a path and a date.)
+FLAT = frozenset({Article, Profile, PlainPage, SiteConfig, Entry, TermLink, Taxonomy, SitemapData})
 # Values that many pages or groups share: digested once per build, kept by identity.
 SHARED = frozenset({Article, Entry, Posting, Term})
 

@@ -27,6 +27,7 @@ from amwgen.fingerprint import code_digest, combine
 
 CACHE_DIR = ".amwgen-cache"
 STATE_FILE = "state.pickle"
+CARDS_FILE = "cards.pickle"
 # Templates reached through Python globals rather than {% extends/include/import %}.
 IMPLICIT_TEMPLATES = {"macros.html": ("card.html",)}
 
@@ -57,7 +58,9 @@ class State:
     input_key: str = ""  # digest of the whole input of the last build
     groups: dict[str, Any] = field(default_factory=dict)  # group name -> workers.GroupRecord
     briefs: dict[bytes, bytes] = field(default_factory=dict)  # article -> headline digest
-    cards: Any = None  # workers.CardStore: the last build's cards
+    # workers.CardStore: the cards this build made, kept apart (CARDS_FILE) and read only
+    # by a build that makes many pages (load_cards); None: the file stays as it is.
+    cards: Any = None
     # The output before last, kept beside the output (write.spare_path) to be brought up to
     # date by the next build instead of linking every file anew: its inode and contents.
     spare_inode: int = 0
@@ -91,6 +94,14 @@ def load_state(site_dir: Path) -> State:
     return state
 
 
+def load_cards(site_dir: Path) -> Any:
+    """The cards the cache holds (a workers.CardStore), or None."""
+    found = _load(site_dir / CACHE_DIR / CARDS_FILE)
+    if isinstance(found, tuple) and len(found) == 2 and found[0] == code_digest().hex():
+        return found[1]
+    return None
+
+
 def _load(path: Path) -> Any:
     try:
         with path.open("rb") as f:
@@ -116,7 +127,9 @@ def save_state(site_dir: Path, state: State, loaded: State | None = None) -> Non
             old = before.get(number)
             if old is None or old.keys() != part.keys() or any(part[k] is not old[k] for k in part):
                 _dump(folder / _shard_file(number), (state.version, part))
-        _dump(folder / STATE_FILE, replace(state, docs={}, parts={}))
+        if state.cards is not None:
+            _dump(folder / CARDS_FILE, (state.version, state.cards))
+        _dump(folder / STATE_FILE, replace(state, docs={}, parts={}, cards=None))
     except OSError:
         pass
 

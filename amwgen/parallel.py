@@ -9,7 +9,7 @@ from __future__ import annotations
 import gc
 import multiprocessing
 from collections.abc import Callable, Sequence
-from typing import Any, TypeVar
+from typing import Any, Generic, TypeVar
 
 T = TypeVar("T")
 C = TypeVar("C")
@@ -53,3 +53,43 @@ def _collect_own() -> None:
 
 def can_fork() -> bool:
     return "fork" in multiprocessing.get_all_start_methods()
+
+
+class Background(Generic[R]):
+    """fn(*args) worked out by a forked process while this one goes on (inline where fork
+    is missing); result() waits for it; close() must follow. The process inherits fn and
+    args: nothing is pickled but the result."""
+
+    def __init__(self, fn: Callable[..., R], *args: Any) -> None:
+        global _LATER
+        self._pool: Any = None
+        if not can_fork():
+            self._value = fn(*args)
+            return
+        _LATER = (fn, args)
+        try:
+            self._pool = multiprocessing.get_context("fork").Pool(1)
+        finally:
+            _LATER = None
+        self._async = self._pool.apply_async(_later)
+
+    def result(self) -> R:
+        if self._pool is None:
+            return self._value
+        value: R = self._async.get()
+        return value
+
+    def close(self) -> None:
+        """Stop the process, whether or not its result was taken."""
+        if self._pool is not None:
+            self._pool.terminate()
+            self._pool.join()
+
+
+_LATER: tuple[Callable[..., Any], tuple[Any, ...]] | None = None
+
+
+def _later() -> Any:
+    assert _LATER is not None, "Background sets the work before the pool starts"
+    fn, args = _LATER
+    return fn(*args)

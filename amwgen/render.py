@@ -147,6 +147,9 @@ class Group:
     name: str  # unique and stable across builds: the cache files the group's pages under it
     make: Callable[..., Sequence[Page]]  # a module-level function: part of the key
     args: tuple[Any, ...]
+    # The articles with their bodies that args hold (index entries, not headlines): the args
+    # are a function of the headlines index, the notes, the name and these (build.plan_units).
+    reads: tuple[Entry, ...] = ()
 
     def pages(self) -> tuple[Page, ...]:
         return tuple(self.make(*self.args))
@@ -193,7 +196,8 @@ def plan_groups(
         groups.append(_given(Page("/search/", "search.html", Nothing(), "Search")))
     groups.append(_given(Page("/404.html", "404.html", Nothing(), "Page not found")))
     groups.append(_given(Page("/robots.txt", "robots.txt", Nothing())))
-    groups += [_given(page) for page in feeds.plan_feeds(full)]  # feeds carry the bodies
+    # Feeds carry the bodies.
+    groups += [_given(page, page.data.entries) for page in feeds.plan_feeds(full)]
     plan = editions.plan_editions(index, notes)  # issue 9
     if plan is not None:
         groups.append(_given(plan.index))
@@ -205,9 +209,9 @@ def plan_groups(
     return tuple(groups)
 
 
-def _given(page: Page) -> Group:
+def _given(page: Page, reads: tuple[Entry, ...] = ()) -> Group:
     """A page whose data costs nothing to make: a group of its own."""
-    return Group(page.path, _just, (page,))
+    return Group(page.path, _just, (page,), reads)
 
 
 def _just(page: Page) -> tuple[Page, ...]:
@@ -264,7 +268,8 @@ def _article_groups(full: Index, index: Index) -> list[Group]:
         candidates = tuple(
             lists[link.url] for taxonomy in WEIGHTED for link in entry.terms(taxonomy.name)
         )
-        groups.append(Group(entry.article.url, article_pages, (entry, first, window, candidates)))
+        args = (entry, first, window, candidates)
+        groups.append(Group(entry.article.url, article_pages, args, (entry,)))
     return groups
 
 

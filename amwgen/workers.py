@@ -81,6 +81,9 @@ class GroupRecord:
     key: str  # digest of its function, its arguments and the templates and settings
     files: tuple[str, ...]  # every file of the group, those a static file replaced included
     rows: tuple[SitemapRow, ...]  # its sitemap rows
+    # A coarser key, quicker to make: of the headlines index as a whole instead of the
+    # arguments (build.plan_units); while it holds, so does key.
+    outline: str = ""
 
 
 @dataclass(frozen=True)  # no slots: pickled in bulk, and slotted classes pickle slowly
@@ -98,6 +101,7 @@ class Unit:
     key: str
     old: GroupRecord | None = None
     size: int = 1  # pages it had in the last build: how much work making it is, roughly
+    outline: str = ""  # GroupRecord.outline
 
 
 @dataclass(frozen=True, slots=True)
@@ -190,7 +194,7 @@ def render_groups(
     global _WORKER, _CARDS
     # Groups to reuse are checked here, a stat per file: cheaper than forking to do it.
     done = [_reused(u, job) if u.old is not None and _reuse(u.old, job) else None for u in units]
-    todo = [Unit(u.group, u.key, None, u.size) for u, d in zip(units, done, strict=True) if not d]
+    todo = [replace(u, old=None) for u, d in zip(units, done, strict=True) if not d]
     # The biggest first, so that the workers finish together.
     order = sorted(range(len(todo)), key=lambda i: -todo[i].size)
     many = sum(u.size for u in todo) >= MIN_PARALLEL
@@ -208,7 +212,10 @@ def _reused(unit: Unit, job: Job) -> GroupOutcome:
     assert unit.old is not None
     files = (f for f in unit.old.files if f not in job.replaced)
     outcomes = tuple(Outcome(f, job.previous.records[f], False) for f in files)
-    return GroupOutcome(unit.group.name, unit.old, outcomes)
+    record = (
+        unit.old if unit.old.outline == unit.outline else replace(unit.old, outline=unit.outline)
+    )
+    return GroupOutcome(unit.group.name, record, outcomes)
 
 
 def render_one(page: Page, job: Job) -> Outcome:
@@ -230,7 +237,7 @@ def _unit(unit: Unit, job: Job) -> GroupOutcome:
         for page in pages
         if page.file not in job.replaced
     )
-    record = GroupRecord(unit.key, tuple(p.file for p in pages), sitemap_rows(pages))
+    record = GroupRecord(unit.key, tuple(p.file for p in pages), sitemap_rows(pages), unit.outline)
     return GroupOutcome(unit.group.name, record, outcomes)
 
 
