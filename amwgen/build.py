@@ -113,16 +113,19 @@ def check(
     options: Options,
     cache: dict[str, DocResult] | None = None,
     seen: Seen | None = None,
+    stats: dict[str, os.stat_result] | None = None,
 ) -> Checked:
     """Load, validate and index the site; ConfigError when site.yaml is unusable.
 
     cache: per-file results of an earlier run; unchanged files are not parsed again.
     seen: per-file stats of an earlier run; files with unchanged stats are not read again.
+    stats: stats taken already in this run, by path (input_stamp's).
     """
     config = load_config(site_dir)
     if options.base_url:
         config = with_base_url(config, options.base_url)
-    gathered = gather(site_dir, config, cache if cache is not None else {}, options.jobs, seen)
+    found = cache if cache is not None else {}
+    gathered = gather(site_dir, config, found, options.jobs, seen, stats)
     content, problems = gathered.content, list(gathered.problems)
     index, index_problems = build_index(
         content, config, options.now, options.drafts, options.future
@@ -184,7 +187,8 @@ def _build(site_dir: Path, options: Options) -> Result:
     out = output_dir(site_dir, config, options)
     # Issue 8: taken before any input is read, so a file that changes during this build
     # makes the next one look again.
-    stamp = input_stamp(site_dir, _stamp_extra(options, out))
+    stats: dict[str, os.stat_result] = {}
+    stamp = input_stamp(site_dir, _stamp_extra(options, out), stats)
     quick = None if options.clean else load_quick(site_dir)
     if quick is not None and quick_holds(quick, stamp, options.now.timestamp(), out):
         # Not one input file, and nothing that "now" decides, changed: the output stands.
@@ -195,7 +199,7 @@ def _build(site_dir: Path, options: Options) -> Result:
     # output become the spare for the next build.
     last = load_state(site_dir) if options.save_cache else State()
     state = State() if options.clean else last
-    checked = check(site_dir, options, state.docs, state.seen)
+    checked = check(site_dir, options, state.docs, state.seen, stats)
     if checked.index is None:
         return Result(checked.problems, checked.warnings)
     index = checked.index

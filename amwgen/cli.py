@@ -31,7 +31,6 @@ from amwgen.report import (
 )
 from amwgen.scaffold import BadTitle, NewTerms, Refused, init_site, new_article
 from amwgen.schema import schema_json
-from amwgen.serve import serve
 
 EXIT_OK, EXIT_CONTENT, EXIT_USAGE = 0, 1, 2
 DEFAULT_PORT = 8000
@@ -263,6 +262,8 @@ def _run(args: argparse.Namespace) -> int:
     )
     if args.command == "serve":
         clock = partial(build_now, os.environ)  # read again for each rebuild
+        from amwgen.serve import serve  # its server and watcher load only when serving
+
         return serve(args.site, options, args.bind, args.port, clock, args.debug)
     if args.command == "check":
         checked = check(args.site, options)

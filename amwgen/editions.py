@@ -17,7 +17,6 @@ from pathlib import Path
 from urllib.parse import urljoin
 from zoneinfo import ZoneInfo
 
-import css_inline
 import jinja2
 
 from amwgen.feeds import new_feed
@@ -458,6 +457,8 @@ def email_html(data: EditionPage, env: jinja2.Environment, meta: Page) -> bytes:
 
 def inline_css(html: str) -> str:
     """css-inline, offline: no stylesheet is fetched, no <style>/<link> or at-rule is kept."""
+    import css_inline  # only editions' email pages need it, and it takes a while to load
+
     inliner = css_inline.CSSInliner(
         keep_style_tags=False,
         keep_link_tags=False,

@@ -227,35 +227,47 @@ class Quick:
     summary: Any  # what the build reported (build.Result), returned as it was
 
 
-def input_stamp(site_dir: Path, extra: str) -> str:
+def input_stamp(site_dir: Path, extra: str, stats: dict[str, os.stat_result] | None = None) -> str:
     """Digest of the stat of every input file: any write changes a file's ctime, which no
-    user-space tool can set back, so an equal stamp means the same bytes everywhere."""
+    user-space tool can set back, so an equal stamp means the same bytes everywhere.
+
+    stats: filled with each file's stat by its path, for the build to use rather than
+    stat every file again.
+    """
     parts = [extra]
     root = str(site_dir)
     for name in ("site.yaml", *INPUT_FOLDERS):
-        parts += stat_lines(os.path.join(root, name), name)
+        parts += stat_lines(os.path.join(root, name), name, None, stats)
     return combine(*parts)
 
 
-def stat_lines(path: str, rel: str, seen: set[tuple[int, int]] | None = None) -> list[str]:
+def stat_lines(
+    path: str,
+    rel: str,
+    seen: set[tuple[int, int]] | None = None,
+    stats: dict[str, os.stat_result] | None = None,
+) -> list[str]:
     """One line per file and folder below path: its name and the stat fields writes change.
 
     Links are followed, as the build follows them: a linked layouts/ or article counts by
     what it points to, and a link's own change counts too. A folder is walked once.
+    stats: filled with the stat of every path below path (links followed).
     """
     seen = set() if seen is None else seen
     try:
         own = os.lstat(path)
-        st = os.stat(path)
+        st = os.stat(path) if stat.S_ISLNK(own.st_mode) else own
     except OSError:
         return [f"{rel}\0-"]
+    if stats is not None:
+        stats[path] = st
     out = [f"{rel}\0{_fields(st)}" + (f"\0{_fields(own)}" if own.st_ino != st.st_ino else "")]
     if stat.S_ISDIR(st.st_mode) and (st.st_dev, st.st_ino) not in seen:
         seen.add((st.st_dev, st.st_ino))
         with os.scandir(path) as entries:
             names = sorted(entry.name for entry in entries)
         for name in names:
-            out += stat_lines(os.path.join(path, name), f"{rel}/{name}", seen)
+            out += stat_lines(os.path.join(path, name), f"{rel}/{name}", seen, stats)
     return out
 
 

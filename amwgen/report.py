@@ -11,9 +11,6 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import TextIO
 
-from rich.console import Console
-from rich.progress import BarColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
-
 from amwgen.build import Result
 from amwgen.model import Problem
 
@@ -139,6 +136,10 @@ def progress(enabled: bool, label: str = "building") -> Iterator[None]:
     if not enabled:
         yield
         return
+    # Imported here: only a build on a terminal shows the bar, and rich takes a while to load.
+    from rich.console import Console
+    from rich.progress import BarColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+
     done = threading.Event()
     bar = Progress(
         SpinnerColumn(),

@@ -81,12 +81,14 @@ def gather(
     cache: dict[str, DocResult],
     jobs: int,
     seen: Seen | None = None,
+    stats: dict[str, os.stat_result] | None = None,
 ) -> Gathered:
     """Validate every file below content/, reusing cached results for unchanged files.
 
     Files are parsed once (in forked workers when there are many); only those that link to
     other files are validated a second time, once every file's URL is known.
     seen: the last build's stats; a file whose stat is unchanged is not read again.
+    stats: this build's stats by path, taken before any file was read (input_stamp).
     """
     problems: list[Problem] = []
     warnings: list[Problem] = []
@@ -95,7 +97,7 @@ def gather(
     racy = time.time() - RACY_SECONDS
     content = str(site_dir / "content")
     sources = [
-        _read(content, rel, settings, problems, (before, now_seen, racy))
+        _read(content, rel, settings, problems, (before, now_seen, racy), stats or {})
         for rel in find_sources(site_dir, warnings, problems)
     ]
     # A file known by its stat is read only if it must be parsed; should its bytes have
@@ -150,13 +152,14 @@ def _read(
     settings: str,
     problems: list[Problem],
     seen: tuple[Seen, Seen, float],
+    stats: dict[str, os.stat_result],
 ) -> _Source | None:
     """content: the content folder's path; rel: the file's posix path below it."""
     before, now_seen, racy = seen
     name = f"{content}/{rel}"
     data: bytes | None = None
     try:
-        st = os.stat(name)
+        st = stats.get(name) or os.stat(name)
         stat = (st.st_dev, st.st_ino, st.st_size, st.st_mtime_ns, st.st_ctime_ns)
         known = before.get(name)
         if known is not None and known[0] == stat:
