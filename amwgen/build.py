@@ -354,7 +354,7 @@ def input_key(
     return combine(
         prints.of(spec),
         prints.of(selection),
-        prints.of(tuple(sorted(checked.sources))),
+        "\n".join(sorted(checked.sources)),  # hex digests: one per line is unambiguous
         prints.of(checked.notes),
         prints.of(now_signature(checked.index)),
         templates,
@@ -463,7 +463,7 @@ def plan_units(
         if before is not None and before.outline == rough:
             units.append(Unit(group, before.key, before, size, rough))
             continue
-        key = combine(render_key, make, prints.of(group.args))
+        key = combine(render_key, make, prints.of(group.arguments()))
         same = before if before and before.key == key else None
         units.append(Unit(group, key, same, size, rough))
     return units

@@ -150,9 +150,15 @@ class Group:
     # The articles with their bodies that args hold (index entries, not headlines): the args
     # are a function of the headlines index, the notes, the name and these (build.plan_units).
     reads: tuple[Entry, ...] = ()
+    # Makes args when they are first needed, if they are not given: a build that takes most
+    # groups from the last output by their outline key never needs theirs.
+    later: Callable[[], tuple[Any, ...]] | None = None
+
+    def arguments(self) -> tuple[Any, ...]:
+        return self.later() if self.later is not None else self.args
 
     def pages(self) -> tuple[Page, ...]:
-        return tuple(self.make(*self.args))
+        return tuple(self.make(*self.arguments()))
 
 
 def plan_pages(
@@ -260,17 +266,32 @@ def _article_groups(full: Index, index: Index) -> list[Group]:
     lists = posting_lists(index)
     topics = {term.url: term for term in index.taxonomy_terms("topics")}
     places = {url: positions(term) for url, term in topics.items()}
-    groups = []
-    for entry in full.entries:
-        links = entry.terms("topics")
-        first = links[0] if links else None
-        window = window_of(entry, topics[first.url], places[first.url]) if first else ()
-        candidates = tuple(
-            lists[link.url] for taxonomy in WEIGHTED for link in entry.terms(taxonomy.name)
+    return [
+        Group(
+            entry.article.url,
+            article_pages,
+            (),
+            (entry,),
+            partial(_article_args, entry, topics, places, lists),
         )
-        args = (entry, first, window, candidates)
-        groups.append(Group(entry.article.url, article_pages, args, (entry,)))
-    return groups
+        for entry in full.entries
+    ]
+
+
+def _article_args(
+    entry: Entry,
+    topics: dict[str, Term],
+    places: dict[str, dict[str, int]],
+    lists: dict[str, Posting],
+) -> tuple[Any, ...]:
+    """article_pages' arguments for one entry (_article_groups)."""
+    links = entry.terms("topics")
+    first = links[0] if links else None
+    window = window_of(entry, topics[first.url], places[first.url]) if first else ()
+    candidates = tuple(
+        lists[link.url] for taxonomy in WEIGHTED for link in entry.terms(taxonomy.name)
+    )
+    return (entry, first, window, candidates)
 
 
 def article_pages(
