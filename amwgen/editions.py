@@ -34,6 +34,7 @@ SLUG_FORMS = "yyyy-wWW for a week (2026-w47) or yyyy-mm for a month (2026-11)"
 MOVED_TOPICS = 8  # topics shown in "what moved"
 MOVED_PLAYERS = 5  # most active players shown
 FEED_SIZE = 20  # finished editions in /editions/feed.xml
+FEED_PATH = "/editions/feed.xml"
 # A relative href or src as css-inline writes them (double-quoted, no scheme).
 LINK_ATTR = re.compile(r'\b(href|src)="(?![a-zA-Z][a-zA-Z0-9+.-]*:)([^"]*)"')
 MARKDOWN_LINK = re.compile(r"\]\((?![a-zA-Z][a-zA-Z0-9+.-]*:)([^)\s]*)")
@@ -341,6 +342,22 @@ class EditionsPlan:
     feed: Page  # /editions/feed.xml
 
 
+def edition_urls(index: Index) -> list[str] | None:
+    """The URLs of plan_editions' editions, in its order (kind by kind, newest first),
+    without building them; None when no kind of edition is on."""
+    kinds = enabled_kinds(index.config)
+    if not kinds:
+        return None
+    zone = ZoneInfo(index.config.timezone)
+    days = {e.article.date.astimezone(zone).date() for e in index.entries}
+    urls = []
+    for kind in kinds:
+        periods = {p.slug: p for p in (period_of(kind, day, zone) for day in days)}
+        newest = sorted(periods.values(), key=lambda p: p.start, reverse=True)
+        urls += [period.url for period in newest]
+    return urls
+
+
 def plan_editions(index: Index, notes: tuple[EditionNote, ...] = ()) -> EditionsPlan | None:
     """SPEC 4: /editions/, each edition with email.html and email.txt, /editions/feed.xml;
     None when no kind of edition is on."""
@@ -360,7 +377,7 @@ def plan_editions(index: Index, notes: tuple[EditionNote, ...] = ()) -> Editions
         reverse=True,
     )[:FEED_SIZE]
     updated = max((e.updated for e in finished), default=site_updated(index))  # never the clock
-    feed = EditionsFeed("/editions/feed.xml", "/editions/", tuple(finished), updated)
+    feed = EditionsFeed(FEED_PATH, "/editions/", tuple(finished), updated)
     return EditionsPlan(
         Page("/editions/", "editions.html", EditionsIndex(built), "Editions"),
         tuple(pages),

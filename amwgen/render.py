@@ -7,7 +7,7 @@ import json
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
-from functools import lru_cache, partial
+from functools import cache, lru_cache, partial
 from pathlib import Path
 from typing import Any
 from urllib.parse import quote
@@ -204,15 +204,38 @@ def plan_groups(
     groups.append(_given(Page("/robots.txt", "robots.txt", Nothing())))
     # Feeds carry the bodies.
     groups += [_given(page, page.data.entries) for page in feeds.plan_feeds(full)]
-    plan = editions.plan_editions(index, notes)  # issue 9
-    if plan is not None:
-        groups.append(_given(plan.index))
-        made = editions.edition_pages
-        groups += [Group(e.edition.url, made, (config, e)) for e in plan.editions]
-        groups.append(_given(plan.feed))
+    groups += _edition_groups(index, notes)  # issue 9
     news = Page("/news-sitemap.xml", "news-sitemap.xml", feeds.news_sitemap_data(index))
     groups.append(_given(news))
     return tuple(groups)
+
+
+def _edition_groups(index: Index, notes: tuple[editions.EditionNote, ...]) -> list[Group]:
+    """The editions' groups, named from the periods their stories fall in; the editions are
+    built (editions.plan_editions) only when a group's arguments are first needed."""
+    urls = editions.edition_urls(index)
+    if urls is None:
+        return []
+    plan = cache(partial(editions.plan_editions, index, notes))
+
+    def page(part: str) -> tuple[Any, ...]:
+        made = plan()
+        assert made is not None
+        return (made.index if part == "index" else made.feed,)
+
+    def edition(at: int, url: str) -> tuple[Any, ...]:
+        made = plan()
+        assert made is not None and made.editions[at].edition.url == url, url
+        return (index.config, made.editions[at])
+
+    return [
+        Group("/editions/", _just, (), (), partial(page, "index")),
+        *(
+            Group(url, editions.edition_pages, (), (), partial(edition, at, url))
+            for at, url in enumerate(urls)
+        ),
+        Group(editions.FEED_PATH, _just, (), (), partial(page, "feed")),
+    ]
 
 
 def _given(page: Page, reads: tuple[Entry, ...] = ()) -> Group:
