@@ -162,8 +162,7 @@ def build_index(
     resolvers = {t.name: _resolver(t, content.profiles_of(t.name), problems) for t in TAXONOMIES}
     # Each article's raw term names, resolved once: (slug, name) pairs per taxonomy.
     resolved = [
-        tuple(tuple((resolvers[t.name](n), n) for n in a.values(t.field)) for t in TAXONOMIES)
-        for a in articles
+        tuple(_pairs(a.values(t.field), resolvers[t.name]) for t in TAXONOMIES) for a in articles
     ]
     names = {t.name: _display_names(t, i, resolved) for i, t in enumerate(TAXONOMIES)}
     for taxonomy in TAXONOMIES:
@@ -190,6 +189,12 @@ def build_index(
         for i, t in enumerate(TAXONOMIES)
     )
     return Index(config, now, entries, terms, content.pages), problems
+
+
+def _pairs(names: tuple[str, ...], resolve: _Resolver) -> tuple[tuple[str, str], ...]:
+    """(slug, name) of each of an article's names for one taxonomy."""
+    known = resolve.known
+    return tuple([(known[n] if n in known else resolve(n), n) for n in names])
 
 
 class _Resolver:
@@ -318,7 +323,7 @@ def headlines(index: Index) -> Index:
     """
     brief = tuple(Entry(_headline(e.article), e.links, e.rank) for e in index.entries)
     terms = tuple(
-        (taxonomy, tuple(replace(t, entries=tuple(brief[e.rank] for e in t.entries)) for t in ts))
+        (taxonomy, tuple(replace(t, entries=tuple([brief[e.rank] for e in t.entries])) for t in ts))
         for taxonomy, ts in index.terms
     )
     return replace(index, entries=brief, terms=terms)
