@@ -16,6 +16,7 @@ import jinja2
 from markupsafe import Markup, escape
 
 from amwgen import editions, feeds, i18n
+from amwgen.incremental import CACHE_DIR
 from amwgen.index import (
     SCORES_WINDOW,
     TAXONOMIES,
@@ -362,6 +363,17 @@ def _scores_page(index: Index) -> Page:
 # --- rendering -------------------------------------------------------------------------
 
 
+def _compiled_templates(site_dir: Path) -> jinja2.BytecodeCache | None:
+    """Issue 8: templates compiled once and kept in the cache folder (Jinja checks each
+    against its source), not by every build and worker anew; None where it cannot be."""
+    folder = site_dir / CACHE_DIR / "templates"
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+    except OSError:
+        return None
+    return jinja2.FileSystemBytecodeCache(str(folder))
+
+
 def make_env(
     site_dir: Path,
     config: SiteConfig,
@@ -387,6 +399,7 @@ def make_env(
         keep_trailing_newline=True,
         # One environment serves one build: templates are not looked at again on each use.
         auto_reload=False,
+        bytecode_cache=_compiled_templates(site_dir),
     )
     env.globals.update(
         site=config,

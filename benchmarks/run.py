@@ -299,6 +299,9 @@ def main() -> int:
     args = parser.parse_args()
     hugo_bin = args.hugo or shutil.which("hugo")
     sys.path.insert(0, str(HERE))
+    # amwgen as installed: pip compiles a package's bytecode once, at install. From a
+    # checkout under PYTHONDONTWRITEBYTECODE, every run would compile every module again.
+    subprocess.run([sys.executable, "-m", "compileall", "-q", str(HERE.parent / "amwgen")])
     work = args.work or Path(tempfile.mkdtemp(prefix="amwgen-bench-"))
     rows = [
         best([bench_size(n, work, args.jobs, hugo_bin) for _ in range(args.repeat)])
