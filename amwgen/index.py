@@ -414,8 +414,15 @@ def _shared(entry: Entry, other: Entry) -> tuple[str, ...]:
 
 def recent(index: Index, span: timedelta) -> tuple[Entry, ...]:
     """Entries dated within span before "now" (never after it, even with --future)."""
-    since = index.now - span
-    return tuple(e for e in index.entries if since <= e.article.date <= index.now)
+    since, now = index.now - span, index.now
+    found = []
+    for entry in index.entries:  # newest first: the window is a run at the start
+        date = entry.article.date
+        if date < since:
+            break
+        if date <= now:
+            found.append(entry)
+    return tuple(found)
 
 
 def site_updated(index: Index) -> datetime:
