@@ -29,6 +29,7 @@ from amwgen.incremental import (
     load_cards,
     load_quick,
     load_state,
+    make_cache_folder,
     output_intact,
     quick_holds,
     records_intact,
@@ -209,7 +210,14 @@ def _build(site_dir: Path, options: Options) -> Result:
     css = site_css if site_css.is_file() else theme_static / "assets" / "amwgen.css"
     nav = tuple((p.title, p.url) for p in index.pages)
     table = load_table(site_dir, checked.config.language)  # issue 6: site i18n/ overrides
-    spec = EnvSpec(site_dir, checked.config, css_digest(css.read_bytes()), nav, table)
+    spec = EnvSpec(
+        site_dir,
+        checked.config,
+        css_digest(css.read_bytes()),
+        nav,
+        table,
+        _compiled(site_dir, options),
+    )
     templates = tree_digest(_template_dirs(site_dir), contents=True)
     key = input_key(options, out, checked, spec, templates, statics)
     render_key = combine(Fingerprints().of(spec), templates)
@@ -302,6 +310,19 @@ def _build(site_dir: Path, options: Options) -> Result:
         result = _result(checked, out, started, records, sum(o.rendered for o in outcomes))
         _save_quick(site_dir, options, out, stamp, checked, records, result)
     return result
+
+
+def _compiled(site_dir: Path, options: Options) -> Path | None:
+    """Where compiled templates are kept: in the cache folder, unless this build leaves the
+    cache be (or the folder cannot be made)."""
+    if not options.save_cache:
+        return None
+    try:
+        folder = make_cache_folder(site_dir) / "templates"
+        folder.mkdir(exist_ok=True)
+    except OSError:
+        return None
+    return folder
 
 
 def _stamp_extra(options: Options, out: Path) -> str:

@@ -120,10 +120,7 @@ def save_state(site_dir: Path, state: State, loaded: State | None = None) -> Non
         parts[_shard(key)][key] = value
     before = loaded.parts if loaded is not None and loaded.version == state.version else {}
     try:
-        folder.mkdir(exist_ok=True)
-        ignore = folder / ".gitignore"
-        if not ignore.exists():
-            ignore.write_text("*\n", encoding="utf-8")
+        make_cache_folder(site_dir)
         for number, part in parts.items():
             old = before.get(number)
             if old is None or old.keys() != part.keys() or any(part[k] is not old[k] for k in part):
@@ -133,6 +130,17 @@ def save_state(site_dir: Path, state: State, loaded: State | None = None) -> Non
         _dump(folder / STATE_FILE, replace(state, docs={}, parts={}, cards=None))
     except OSError:
         pass
+
+
+def make_cache_folder(site_dir: Path) -> Path:
+    """The cache folder, made if need be, with the .gitignore that keeps it out of git;
+    OSError if it cannot be."""
+    folder = site_dir / CACHE_DIR
+    folder.mkdir(exist_ok=True)
+    ignore = folder / ".gitignore"
+    if not ignore.exists():
+        ignore.write_text("*\n", encoding="utf-8")
+    return folder
 
 
 def _dump(path: Path, value: Any) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 from collections.abc import Callable, Iterator, Sequence
@@ -13,10 +14,10 @@ from typing import Any
 from urllib.parse import quote
 
 import jinja2
+import jinja2.bccache
 from markupsafe import Markup, escape
 
 from amwgen import editions, feeds, i18n
-from amwgen.incremental import CACHE_DIR
 from amwgen.index import (
     SCORES_WINDOW,
     TAXONOMIES,
@@ -363,15 +364,18 @@ def _scores_page(index: Index) -> Page:
 # --- rendering -------------------------------------------------------------------------
 
 
-def _compiled_templates(site_dir: Path) -> jinja2.BytecodeCache | None:
+class _CompiledTemplates(jinja2.FileSystemBytecodeCache):
     """Issue 8: templates compiled once and kept in the cache folder (Jinja checks each
-    against its source), not by every build and worker anew; None where it cannot be."""
-    folder = site_dir / CACHE_DIR / "templates"
-    try:
-        folder.mkdir(parents=True, exist_ok=True)
-    except OSError:
-        return None
-    return jinja2.FileSystemBytecodeCache(str(folder))
+    against its source), not by every build and worker anew. Best effort, as the rest of
+    the cache: a template that cannot be read or written there is compiled as usual."""
+
+    def load_bytecode(self, bucket: jinja2.bccache.Bucket) -> None:
+        with contextlib.suppress(OSError):
+            super().load_bytecode(bucket)
+
+    def dump_bytecode(self, bucket: jinja2.bccache.Bucket) -> None:
+        with contextlib.suppress(OSError):
+            super().dump_bytecode(bucket)
 
 
 def make_env(
@@ -380,10 +384,12 @@ def make_env(
     css_digest: str,
     nav: tuple[tuple[str, str], ...] = (),
     translations: i18n.Table | None = None,
+    compiled: Path | None = None,
 ) -> jinja2.Environment:
     """The Jinja environment: site layouts/ first, then the built-in theme.
 
     translations: the theme's strings (i18n.load_table); None reads them for site_dir.
+    compiled: a folder to keep compiled templates in, if any.
     """
     env = jinja2.Environment(
         loader=jinja2.ChoiceLoader(
@@ -399,7 +405,7 @@ def make_env(
         keep_trailing_newline=True,
         # One environment serves one build: templates are not looked at again on each use.
         auto_reload=False,
-        bytecode_cache=_compiled_templates(site_dir),
+        bytecode_cache=_CompiledTemplates(str(compiled)) if compiled is not None else None,
     )
     env.globals.update(
         site=config,

@@ -51,9 +51,12 @@ class EnvSpec:
     css_digest: str
     nav: tuple[tuple[str, str], ...]
     translations: tuple[tuple[str, str], ...]  # issue 6: i18n.load_table, (key, text) pairs
+    compiled: Path | None = None  # where compiled templates are kept (render.make_env)
 
     def make(self) -> jinja2.Environment:
-        return make_env(self.site_dir, self.config, self.css_digest, self.nav, self.translations)
+        return make_env(
+            self.site_dir, self.config, self.css_digest, self.nav, self.translations, self.compiled
+        )
 
 
 @dataclass(frozen=True, slots=True)

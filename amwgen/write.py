@@ -104,7 +104,9 @@ def prune(root: Path, files: Iterable[str], empty: Iterable[str] = ()) -> None:
     base = str(root)
     folders = set(empty)
     for rel in files:
-        with contextlib.suppress(FileNotFoundError):
+        # The listing may be older than the tree: a path listed as a file may since have
+        # become a folder of pages (or gone with a folder that a page replaced).
+        with contextlib.suppress(FileNotFoundError, IsADirectoryError, NotADirectoryError):
             os.unlink(os.path.join(base, rel))
         folders.update(_parents(rel))
     for rel in list(folders):
