@@ -293,11 +293,12 @@ def main() -> int:
     parser.add_argument("--work", type=Path, help="working folder (default: a temp folder)")
     parser.add_argument("--results", type=Path, default=HERE / "results.md")
     parser.add_argument("--hugo", help="the hugo executable (default: hugo on PATH, if any)")
+    parser.add_argument("--no-hugo", action="store_true", help="do not time Hugo")
     parser.add_argument(
         "--repeat", type=int, default=1, help="run each size N times; report each figure's best"
     )
     args = parser.parse_args()
-    hugo_bin = args.hugo or shutil.which("hugo")
+    hugo_bin = None if args.no_hugo else args.hugo or shutil.which("hugo")
     sys.path.insert(0, str(HERE))
     # amwgen as installed: pip compiles a package's bytecode once, at install. From a
     # checkout under PYTHONDONTWRITEBYTECODE, every run would compile every module again.
