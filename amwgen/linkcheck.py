@@ -8,10 +8,7 @@ the final URL, so the article can be updated.
 
 from __future__ import annotations
 
-import http.client
 import threading
-import urllib.error
-import urllib.request
 from collections.abc import Iterable, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
@@ -99,6 +96,10 @@ class _Gates:
 
 def verdict(url: str, timeout: float) -> str | None:
     """None when url answers 2xx where it is; else what is wrong with it, in a few words."""
+    # Loaded here: only check --sources goes online, and http, ssl and email load slowly.
+    import http.client
+    import urllib.error
+
     try:
         try:
             final = _fetch(url, "HEAD", timeout)
@@ -120,6 +121,8 @@ def verdict(url: str, timeout: float) -> str | None:
 
 def _fetch(url: str, method: str, timeout: float) -> str:
     """The final URL after redirects; HTTPError for a 4xx/5xx answer."""
+    import urllib.request
+
     request = urllib.request.Request(url, method=method, headers={"User-Agent": USER_AGENT})
     with urllib.request.urlopen(request, timeout=timeout) as response:
         return str(response.geturl())
