@@ -169,7 +169,7 @@ def build_index(
         for profile in content.profiles_of(taxonomy.name):
             names[taxonomy.name][profile.slug] = profile.title
     # Each article's terms, each once, in its order; one link per term, shared.
-    slugs = [tuple(tuple(dict.fromkeys(s for s, _ in pairs)) for pairs in r) for r in resolved]
+    slugs = [tuple(_once(pairs) for pairs in r) for r in resolved]
     links = {
         t.name: {s: TermLink(n, f"/{t.name}/{s}/") for s, n in names[t.name].items()}
         for t in TAXONOMIES
@@ -189,6 +189,13 @@ def build_index(
         for i, t in enumerate(TAXONOMIES)
     )
     return Index(config, now, entries, terms, content.pages), problems
+
+
+def _once(pairs: tuple[tuple[str, str], ...]) -> tuple[str, ...]:
+    """The slugs of (slug, name) pairs, each once, in order."""
+    if len(pairs) < 2:  # a category, a region: one name or none
+        return (pairs[0][0],) if pairs else ()
+    return tuple(dict.fromkeys([slug for slug, _ in pairs]))
 
 
 def _pairs(names: tuple[str, ...], resolve: _Resolver) -> tuple[tuple[str, str], ...]:
@@ -233,13 +240,18 @@ def _display_names(
     """SPEC 3: the spelling most articles use; a tie goes to the one that sorts first.
 
     at: the taxonomy's place in each article's resolved terms (build_index)."""
-    spellings: dict[str, Counter[str]] = defaultdict(Counter)
+    # Plain dicts: a Counter's += goes through Python for each of 50,000 names.
+    spellings: dict[str, dict[str, int]] = {}
     for terms in resolved:
         for slug, name in terms[at]:
-            spellings[slug][name.upper() if taxonomy.upper else name] += 1
+            shown = name.upper() if taxonomy.upper else name
+            counts = spellings.get(slug)
+            if counts is None:
+                counts = spellings[slug] = {}
+            counts[shown] = counts.get(shown, 0) + 1
     return {
-        slug: min(counter.items(), key=lambda item: (-item[1], item[0]))[0]
-        for slug, counter in spellings.items()
+        slug: min(counts.items(), key=lambda item: (-item[1], item[0]))[0]
+        for slug, counts in spellings.items()
     }
 
 
