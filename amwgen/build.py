@@ -19,7 +19,7 @@ import jinja2
 
 from amwgen.config import ConfigError, load_config, with_base_url
 from amwgen.editions import EditionNote, unused_notes, validate_notes
-from amwgen.fingerprint import Fingerprints, combine
+from amwgen.fingerprint import Fingerprints, code_digest, combine
 from amwgen.i18n import load_table
 from amwgen.incremental import (
     Quick,
@@ -313,12 +313,20 @@ def _build(site_dir: Path, options: Options) -> Result:
 
 
 def _compiled(site_dir: Path, options: Options) -> Path | None:
-    """Where compiled templates are kept: in the cache folder, unless this build leaves the
-    cache be (or the folder cannot be made)."""
-    if not options.save_cache:
+    """Where compiled templates are kept: in the cache folder, one folder per version of
+    amwgen's code (Jinja checks a template's source, not the code that compiles it); None
+    for a build that ignores or leaves the cache (--clean, verify's clean build), or when
+    the folder cannot be made."""
+    if options.clean or not options.save_cache:
         return None
+    version = code_digest().hex()
     try:
-        folder = make_cache_folder(site_dir) / "templates"
+        root = make_cache_folder(site_dir) / "templates"
+        root.mkdir(exist_ok=True)
+        for other in root.iterdir():
+            if other.name != version:
+                shutil.rmtree(other, ignore_errors=True)  # another version's: never used again
+        folder = root / version
         folder.mkdir(exist_ok=True)
     except OSError:
         return None

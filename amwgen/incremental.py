@@ -114,13 +114,12 @@ def _load(path: Path) -> Any:
 def save_state(site_dir: Path, state: State, loaded: State | None = None) -> None:
     """Write the state atomically, with the shards of documents that changed since loaded
     was read; a cache that cannot be written only costs speed."""
-    folder = site_dir / CACHE_DIR
     parts: dict[int, dict[str, Any]] = {number: {} for number in range(SHARDS)}
     for key, value in state.docs.items():
         parts[_shard(key)][key] = value
     before = loaded.parts if loaded is not None and loaded.version == state.version else {}
     try:
-        make_cache_folder(site_dir)
+        folder = make_cache_folder(site_dir)
         for number, part in parts.items():
             old = before.get(number)
             if old is None or old.keys() != part.keys() or any(part[k] is not old[k] for k in part):

@@ -96,7 +96,7 @@ class _Gates:
 
 def verdict(url: str, timeout: float) -> str | None:
     """None when url answers 2xx where it is; else what is wrong with it, in a few words."""
-    # Loaded here: only check --sources goes online, and http, ssl and email load slowly.
+    # Loaded here, not at start-up: only check --sources goes online.
     import http.client
     import urllib.error
 

@@ -370,8 +370,10 @@ class _CompiledTemplates(jinja2.FileSystemBytecodeCache):
     the cache: a template that cannot be read or written there is compiled as usual."""
 
     def load_bytecode(self, bucket: jinja2.bccache.Bucket) -> None:
-        with contextlib.suppress(OSError):
+        try:
             super().load_bytecode(bucket)
+        except Exception:  # missing, cut short or damaged: compiled again
+            bucket.reset()
 
     def dump_bytecode(self, bucket: jinja2.bccache.Bucket) -> None:
         with contextlib.suppress(OSError):

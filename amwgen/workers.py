@@ -51,7 +51,9 @@ class EnvSpec:
     css_digest: str
     nav: tuple[tuple[str, str], ...]
     translations: tuple[tuple[str, str], ...]  # issue 6: i18n.load_table, (key, text) pairs
-    compiled: Path | None = None  # where compiled templates are kept (render.make_env)
+    # Where compiled templates are kept (render.make_env): no page depends on it, so it is
+    # left out of the digests (repr=False, as fingerprint leaves such fields out).
+    compiled: Path | None = field(default=None, repr=False)
 
     def make(self) -> jinja2.Environment:
         return make_env(

@@ -13,6 +13,7 @@ from conftest import FIXTURES, article, tree
 
 from amwgen.build import differing_files
 from amwgen.config import load_config
+from amwgen.fingerprint import code_digest
 from amwgen.render import make_env
 
 Edit = Callable[[Path, random.Random], None]
@@ -93,7 +94,9 @@ EDITS: list[Edit] = [add_article, edit_body, edit_scores, retag, rename_topic, d
 @pytest.fixture
 def site(tmp_path: Path) -> Path:
     root = tmp_path / "site"
-    shutil.copytree(FIXTURES / "golden", root)
+    # Other tests build the fixture in place: its cache and output are not part of it.
+    leftovers = shutil.ignore_patterns(".amwgen-cache", "public", ".public.*")
+    shutil.copytree(FIXTURES / "golden", root, ignore=leftovers)
     return root
 
 
@@ -452,11 +455,26 @@ def test_an_output_that_is_a_link_fills_the_folder_it_points_to(run, site: Path,
 
 
 def test_compiled_templates_are_kept_in_the_cache_and_best_effort(run, site: Path, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
-    """Templates compile once into .amwgen-cache/templates; where they cannot be kept, the
-    build compiles them as usual rather than fail (the cache only ever saves time)."""
-    assert run("build", site, "-o", tmp_path / "out").code == 0
-    assert list((site / ".amwgen-cache" / "templates").iterdir())
-    config = load_config(site)
-    env = make_env(site, config, "digest", compiled=tmp_path / "not-a-folder")
-    # Compiling stores the bytecode: into a folder that is not there, which must not fail.
+    """Templates compile once into .amwgen-cache/templates/<code version>; damaged or out of
+    reach, they are compiled as usual (the cache only ever saves time)."""
+    out = tmp_path / "out"
+    assert not (site / ".amwgen-cache").exists()
+    assert run("build", site, "-o", out).code == 0
+    # Kept per version of amwgen's code: Jinja checks only the template's source.
+    versions = site / ".amwgen-cache" / "templates"
+    assert [p.name for p in versions.iterdir()] == [code_digest().hex()]
+    kept = [p for p in versions.rglob("*") if p.is_file()]
+    assert kept
+    (versions / "other-code").mkdir()  # another version's: removed, never read
+    for compiled in kept:  # cut short: not a template any more
+        compiled.write_bytes(compiled.read_bytes()[:20])
+    edit_body(site, random.Random(3))
+    result = run("build", site, "-o", out, "--verify")
+    assert result.code == 0, result.err
+    assert "verify: identical to a clean build" in result.out
+    assert [p.name for p in versions.iterdir()] == [code_digest().hex()]
+    # A path that is a file, not a folder: neither reading nor writing there can work.
+    blocked = tmp_path / "a-file"
+    blocked.write_text("")
+    env = make_env(site, load_config(site), "digest", compiled=blocked)
     assert env.get_template("404.html").name == "404.html"
