@@ -315,16 +315,16 @@ def _build(site_dir: Path, options: Options) -> Result:
 def _compiled(site_dir: Path, options: Options) -> Path | None:
     """Where compiled templates are kept: in the cache folder, one folder per version of
     amwgen's code (Jinja checks a template's source, not the code that compiles it); None
-    for a build that ignores or leaves the cache (--clean, verify's clean build), or when
-    the folder cannot be made."""
-    if options.clean or not options.save_cache:
+    for a build that leaves the cache as it is (verify's clean build), or when the folder
+    cannot be made. A --clean build starts the folder afresh, as it does the rest."""
+    if not options.save_cache:
         return None
     version = code_digest().hex()
     try:
         root = make_cache_folder(site_dir) / "templates"
         root.mkdir(exist_ok=True)
         for other in root.iterdir():
-            if other.name != version:
+            if other.name != version or options.clean:
                 shutil.rmtree(other, ignore_errors=True)  # another version's: never used again
         folder = root / version
         folder.mkdir(exist_ok=True)

@@ -478,3 +478,16 @@ def test_compiled_templates_are_kept_in_the_cache_and_best_effort(run, site: Pat
     blocked.write_text("")
     env = make_env(site, load_config(site), "digest", compiled=blocked)
     assert env.get_template("404.html").name == "404.html"
+
+
+def test_a_clean_build_compiles_its_templates_afresh(run, site: Path, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    """--clean reads nothing from the cache, compiled templates included, and leaves a cache
+    for the next build."""
+    out = tmp_path / "out"
+    assert run("build", site, "-o", out).code == 0
+    kept = site / ".amwgen-cache" / "templates" / code_digest().hex()
+    stale = next(p for p in kept.iterdir() if p.is_file())
+    stale.write_bytes(b"not what this build compiled")
+    assert run("build", site, "-o", out, "--clean").code == 0
+    assert stale.read_bytes() != b"not what this build compiled"
+    assert any(kept.iterdir())
