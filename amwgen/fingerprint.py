@@ -43,7 +43,7 @@ class Fingerprints:
         """The 16-byte digest of value."""
         if type(value) in _SCALARS:
             return _digest(_scalar(value))
-        if _type(value) not in SHARED:
+        if type(value) not in SHARED:
             # Tuples, pages' data and the like are used once: a memo entry would keep them
             # alive to the end of the build (in a render worker, every page it renders).
             return _digest(b"".join(self._parts(value)))
@@ -69,7 +69,7 @@ class Fingerprints:
         return b"h" + self.of(value)
 
     def _parts(self, value: Any) -> list[bytes]:
-        kind = _type(value)
+        kind: type = type(value)
         if kind in FLAT:
             # Only scalars, dates, paths and tuples of them inside: the generated repr spells
             # every field unambiguously (names, quoted strings), far faster than walking.
@@ -172,7 +172,3 @@ def combine(*parts: bytes | str) -> str:
         h.update(len(data).to_bytes(8, "little"))
         h.update(data)
     return h.hexdigest()
-
-
-def _type(value: object) -> type:
-    return type(value)

@@ -388,8 +388,12 @@ def posting_lists(index: Index) -> dict[str, Posting]:
 
 def related(entry: Entry, lists: dict[str, Posting]) -> tuple[Related, ...]:
     """Related News of an entry, from the posting lists of every term (posting_lists)."""
-    found = tuple(lists[link.url] for t in WEIGHTED for link in entry.terms(t.name))
-    return related_from(entry, found)
+    return related_from(entry, candidates(entry, lists))
+
+
+def candidates(entry: Entry, lists: dict[str, Posting]) -> tuple[Posting, ...]:
+    """The posting lists of an entry's weighted terms: where its Related News comes from."""
+    return tuple(lists[link.url] for t in WEIGHTED for link in entry.terms(t.name))
 
 
 def related_from(entry: Entry, candidates: tuple[Posting, ...]) -> tuple[Related, ...]:

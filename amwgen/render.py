@@ -21,7 +21,6 @@ from amwgen import editions, feeds, i18n
 from amwgen.index import (
     SCORES_WINDOW,
     TAXONOMIES,
-    WEIGHTED,
     Connection,
     Entry,
     Index,
@@ -32,6 +31,7 @@ from amwgen.index import (
     Term,
     TermInfo,
     TermLink,
+    candidates,
     connected,
     headlines,
     player_map,
@@ -140,7 +140,7 @@ def paginate(
 class Group:
     """Pages made together by one pure function of explicit arguments.
 
-    The group's key is the digest of its function and arguments (build.group_key): while it
+    The group's key is the digest of its function and arguments (build.plan_units): while it
     stays the same, so do the pages, and the build takes them from the last output without
     making them again. Making a group is where the per-article work (Related News, the
     timeline window) happens, so an incremental build does it only for the groups that changed.
@@ -313,20 +313,18 @@ def _article_args(
     links = entry.terms("topics")
     first = links[0] if links else None
     window = window_of(entry, topics[first.url], places[first.url]) if first else ()
-    candidates = tuple(
-        lists[link.url] for taxonomy in WEIGHTED for link in entry.terms(taxonomy.name)
-    )
-    return (entry, first, window, candidates)
+    return (entry, first, window, candidates(entry, lists))
 
 
 def article_pages(
     entry: Entry,
     topic: TermLink | None,
     window: tuple[Entry, ...],
-    candidates: tuple[Posting, ...],
+    postings: tuple[Posting, ...],
 ) -> tuple[Page, ...]:
-    """An article's page: the entry, "How This Connects" and Related News."""
-    data = ArticleData(entry, topic, connected(entry, window), related_from(entry, candidates))
+    """An article's page: the entry, "How This Connects" and Related News (from postings,
+    index.candidates)."""
+    data = ArticleData(entry, topic, connected(entry, window), related_from(entry, postings))
     article = entry.article
     return (Page(article.url, "article.html", data, article.title, article.summary),)
 
@@ -365,9 +363,10 @@ def _scores_page(index: Index) -> Page:
 
 
 class _CompiledTemplates(jinja2.FileSystemBytecodeCache):
-    """Issue 8: templates compiled once and kept in the cache folder (Jinja checks each
-    against its source), not by every build and worker anew. Best effort, as the rest of
-    the cache: a template that cannot be read or written there is compiled as usual."""
+    """Issue 8: compiled templates kept in the cache folder (Jinja checks each against its
+    source), so that the next build's processes load them rather than compile them. Best
+    effort, as the rest of the cache: a template that cannot be read or written there is
+    compiled as usual."""
 
     def load_bytecode(self, bucket: jinja2.bccache.Bucket) -> None:
         try:
