@@ -348,14 +348,18 @@ def edition_urls(index: Index) -> list[str] | None:
     kinds = enabled_kinds(index.config)
     if not kinds:
         return None
+    return [period.url for period in story_periods(index, kinds)]
+
+
+def story_periods(index: Index, kinds: tuple[str, ...]) -> list[Period]:
+    """The periods of these kinds in which some story is dated: kind by kind, newest first."""
     zone = ZoneInfo(index.config.timezone)
     days = {e.article.date.astimezone(zone).date() for e in index.entries}
-    urls = []
+    found: list[Period] = []
     for kind in kinds:
         periods = {p.slug: p for p in (period_of(kind, day, zone) for day in days)}
-        newest = sorted(periods.values(), key=lambda p: p.start, reverse=True)
-        urls += [period.url for period in newest]
-    return urls
+        found += sorted(periods.values(), key=lambda p: p.start, reverse=True)
+    return found
 
 
 def plan_editions(index: Index, notes: tuple[EditionNote, ...] = ()) -> EditionsPlan | None:
@@ -451,9 +455,7 @@ def unused_notes(index: Index, notes: tuple[EditionNote, ...]) -> list[Problem]:
     """Warnings for notes whose period has no story: issue 9, empty periods make no page."""
     if not notes:
         return []
-    zone = ZoneInfo(index.config.timezone)
-    days = {e.article.date.astimezone(zone).date() for e in index.entries}
-    slugs = {period_of(kind, day, zone).slug for kind in KINDS for day in days}
+    slugs = {period.slug for period in story_periods(index, KINDS)}
     return [
         Problem(n.path, 1, None, f"no story is dated in {n.slug}, so it has no edition", "warning")
         for n in notes

@@ -102,14 +102,15 @@ def prune(root: Path, files: Iterable[str], empty: Iterable[str] = ()) -> None:
     """Remove files (relative to root), then the folders in empty and those that the
     removals leave empty; the others are not touched."""
     base = str(root)
-    folders = set(empty)
+    folders: set[str] = set()
     for rel in files:
         # The listing may be older than the tree: a path listed as a file may since have
         # become a folder of pages (or gone with a folder that a page replaced).
         with contextlib.suppress(FileNotFoundError, IsADirectoryError, NotADirectoryError):
             os.unlink(os.path.join(base, rel))
         folders.update(_parents(rel))
-    for rel in list(folders):
+    for rel in empty:
+        folders.add(rel)
         folders.update(_parents(rel))
     for rel in sorted(folders, key=lambda f: f.count("/"), reverse=True):
         with contextlib.suppress(OSError):  # not empty: it holds pages
