@@ -468,22 +468,27 @@ def plan_units(
     The key covers the group's function and arguments, and every template and setting: a
     template edit makes every group again, and each page is then re-rendered only if its
     own templates changed (workers._one). A group's arguments are a function of its name,
-    the headlines index, the notes and the full entries it reads (Group.reads): while these
-    are as they were (an article's body edited), the key is the last build's, found without
-    a walk of the arguments (the group's outline key).
+    the notes, the full entries it reads (Group.reads) and the parts of the headlines index
+    it sees (Group.sees; the whole index with "now" when it does not say): while these are
+    as they were, the key is the last build's, found without a walk of the arguments (the
+    group's outline key). An article's body edited changes no headline; its scores edited
+    change the terms it is on, and only the groups that see those are looked at again.
     """
     # "now" as far as pages show it (the input key has the same).
     timeless = replace(brief, now=EPOCH)
-    outline = combine(
-        prints.of(timeless), prints.of(now_signature(index)), prints.of(checked.notes)
-    )
+    whole = prints.of(timeless) + prints.of(now_signature(index))
     # Fourteen thousand groups: the common part hashed once, each group's added to a copy.
-    common = hashlib.blake2b(f"{render_key}\0{outline}".encode(), digest_size=16)
+    common = hashlib.blake2b(render_key.encode() + prints.of(checked.notes), digest_size=16)
     units = []
     for group in plan_groups(index, checked.notes, brief):
         make = f"{group.make.__module__}.{group.make.__qualname__}"
         hasher = common.copy()
         hasher.update(f"\0{make}\0{group.name}\0".encode())
+        if group.sees is None:
+            hasher.update(whole)
+        else:
+            # Terms and posting lists, each digested once for all the groups that see it.
+            hasher.update(b"".join(map(prints.of, group.sees)))
         for entry in group.reads:
             hasher.update(prints.of(entry))
         rough = hasher.hexdigest()

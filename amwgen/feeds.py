@@ -10,7 +10,7 @@ from typing import Any
 from feedgen.feed import FeedGenerator
 
 from amwgen import __version__
-from amwgen.index import NEWS_WINDOW, Entry, Index, recent, site_updated
+from amwgen.index import NEWS_WINDOW, Entry, Index, Term, recent, site_updated
 from amwgen.model import SiteConfig
 from amwgen.page import Page
 
@@ -37,28 +37,44 @@ class NewsSitemapData:
 
 
 def plan_feeds(index: Index) -> list[Page]:
-    """SPEC 4: site feeds, one per tag and topic, and the top-significance feed."""
+    """SPEC 4: the site's feeds, the top-significance feed (term_feed: one per tag and topic)."""
     config = index.config
-    pages = []
     fallback = site_updated(index)
-
-    def add(
-        title: str, path: str, page: str, entries: tuple[Entry, ...], kind: str = "atom"
-    ) -> None:
-        newest = entries[:FEED_SIZE]
-        updated = max((e.article.lastmod for e in newest), default=fallback)
-        pages.append(Page(path, kind, FeedData(title, path, page, newest, updated)))
-
-    add(config.title, "/feed.xml", "/", index.entries)
-    add(config.title, "/feed.json", "/", index.entries, "jsonfeed")
     top = config.significance.max
     significant = tuple(e for e in index.entries if e.article.significance == top)
-    add(f"{config.title}: most significant", "/significant.xml", "/scores/", significant)
-    for taxonomy, terms in index.terms:
-        if taxonomy.feed:
-            for term in terms:
-                add(f"{config.title}: {term.name}", f"{term.url}feed.xml", term.url, term.entries)
-    return pages
+    return [
+        _feed(config.title, "/feed.xml", "/", index.entries, fallback),
+        _feed(config.title, "/feed.json", "/", index.entries, fallback, "jsonfeed"),
+        _feed(
+            f"{config.title}: most significant",
+            "/significant.xml",
+            "/scores/",
+            significant,
+            fallback,
+        ),
+    ]
+
+
+def term_feed(config: SiteConfig, term: Term, fallback: datetime) -> Page:
+    """SPEC 4: a tag's or topic's feed (only its taxonomy.feed says whether it has one).
+
+    fallback: its updated time if it has no entries, the site's (site_updated).
+    """
+    title = f"{config.title}: {term.name}"
+    return _feed(title, f"{term.url}feed.xml", term.url, term.entries, fallback)
+
+
+def _feed(
+    title: str,
+    path: str,
+    page: str,
+    entries: tuple[Entry, ...],
+    fallback: datetime,
+    kind: str = "atom",
+) -> Page:
+    newest = entries[:FEED_SIZE]
+    updated = max((e.article.lastmod for e in newest), default=fallback)
+    return Page(path, kind, FeedData(title, path, page, newest, updated))
 
 
 def _scores_text(entry: Entry, config: SiteConfig) -> str:

@@ -21,6 +21,7 @@ from amwgen import editions, feeds, i18n
 from amwgen.index import (
     SCORES_WINDOW,
     TAXONOMIES,
+    WEIGHTED,
     Connection,
     Entry,
     Index,
@@ -155,6 +156,10 @@ class Group:
     # Makes args when they are first needed, if they are not given: a build that takes most
     # groups from the last output by their outline key never needs theirs.
     later: Callable[[], tuple[Any, ...]] | None = None
+    # The parts of the headlines index that args are made from (terms, posting lists), when
+    # not the whole of it with "now": then their digests stand for the index in the outline
+    # key, and an edit elsewhere in the index leaves the group alone (build.plan_units).
+    sees: tuple[Any, ...] | None = None
 
     def arguments(self) -> tuple[Any, ...]:
         return self.later() if self.later is not None else self.args
@@ -194,11 +199,19 @@ def plan_groups(
     for plain in index.pages:
         page = Page(plain.url, "page.html", PlainData(plain), plain.title, plain.summary)
         groups.append(_given(page))
-    for taxonomy, terms in index.terms:
+    updated = site_updated(index)
+    # The headlines' terms beside the full ones, whose feeds carry the bodies.
+    for (taxonomy, terms), (_, bodies) in zip(index.terms, full.terms, strict=True):
         listing = tuple((t.link, len(t.entries)) for t in terms)
         data = TaxonomyData(taxonomy, listing)
         groups.append(_given(Page(f"/{taxonomy.name}/", "taxonomy.html", data, taxonomy.title)))
-        groups += [Group(term.url, term_pages, (config.per_page, term)) for term in terms]
+        for term, carried in zip(terms, bodies, strict=True):
+            groups.append(Group(term.url, term_pages, (config.per_page, term), sees=(term,)))
+            if taxonomy.feed:
+                feed = feeds.term_feed(config, carried, updated)
+                # Without entries its date is the site's: the whole index is what it sees.
+                sees = (term,) if term.entries else None
+                groups.append(Group(feed.path, _just, (feed,), feed.data.entries, sees=sees))
     groups.append(_given(_scores_page(index)))
     if config.search:  # issue 6: the search page; Pagefind indexes the site after rendering
         groups.append(_given(Page("/search/", "search.html", Nothing(), "Search")))
@@ -291,16 +304,18 @@ def _article_groups(full: Index, index: Index) -> list[Group]:
     lists = posting_lists(index)
     topics = {term.url: term for term in index.taxonomy_terms("topics")}
     places = {url: positions(term) for url, term in topics.items()}
-    return [
-        Group(
-            entry.article.url,
-            article_pages,
-            (),
-            (entry,),
-            partial(_article_args, entry, topics, places, lists),
+    # Its topic's timeline window and its posting lists are parts of its weighted terms
+    # (topics among them): the terms are what it sees, and are digested for the whole index.
+    weighted = {t.name for t in WEIGHTED}
+    by_url = {term.url: term for taxonomy, terms in index.terms for term in terms}
+    groups = []
+    for entry in full.entries:
+        later = partial(_article_args, entry, topics, places, lists)
+        sees = tuple(
+            by_url[link.url] for name, links in entry.links if name in weighted for link in links
         )
-        for entry in full.entries
-    ]
+        groups.append(Group(entry.article.url, article_pages, (), (entry,), later, sees))
+    return groups
 
 
 def _article_args(

@@ -305,6 +305,36 @@ def test_a_body_edit_renders_only_the_article_and_the_feeds_that_carry_it(
     assert second.rendered == len(pages)
 
 
+def test_a_score_edit_looks_again_only_at_the_groups_that_see_the_article(
+    site: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A headline edited: the groups on other terms keep their outline key, unexamined."""
+    from datetime import UTC, datetime
+
+    from amwgen import render
+    from amwgen.build import Options, build
+
+    options = Options(now=datetime(2026, 11, 26, tzinfo=UTC), output=tmp_path / "out")
+    build(site, options)
+    made: list[str] = []
+    arguments = render.Group.arguments
+
+    def counted(group: render.Group) -> tuple[object, ...]:
+        made.append(group.name)
+        return arguments(group)
+
+    monkeypatch.setattr(render.Group, "arguments", counted)
+    delta = site / "content" / "2026" / "delta.md"  # Semiconductors, Delta Chips, NPU
+    delta.write_text(delta.read_text().replace("novelty: 3", "novelty: 1"))
+    second = build(site, options)
+    assert second.rendered > 0
+    # Its own page, the pages of its terms, and the articles that share one of them.
+    assert {"/news/delta/", "/topics/semiconductors/", "/tags/npu/feed.xml", "/news/beta/"} <= set(made)
+    # Terms it is not on, and articles that share none of its terms, are not looked at.
+    assert not {"/topics/robotics/", "/topics/robotics/feed.xml", "/news/alpha/", "/news/gamma/"} & set(made)
+    assert (tmp_path / "out" / "news" / "delta" / "index.html").read_text().count("Novelty") >= 1
+
+
 def test_deleted_cache_means_a_full_render(site: Path, tmp_path: Path) -> None:
     from datetime import UTC, datetime
 
