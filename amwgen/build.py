@@ -487,8 +487,8 @@ def plan_units(
         if group.sees is None:
             hasher.update(whole)
         else:
-            # Terms and posting lists, each digested once for all the groups that see it.
-            hasher.update(b"".join(map(prints.of, group.sees)))
+            # Terms, each digested once (for the whole index) for all the groups that see it.
+            hasher.update(prints.joined(group.sees))
         for entry in group.reads:
             hasher.update(prints.of(entry))
         rough = hasher.hexdigest()

@@ -55,6 +55,11 @@ class Fingerprints:
             self._keep.append(value)
         return found
 
+    def joined(self, values: tuple[Any, ...]) -> bytes:
+        """The digests of values one after another: memoised ones straight from the memo."""
+        memo = self._memo
+        return b"".join([memo.get(id(v)) or self.of(v) for v in values])
+
     def seed(self, value: Any, digest: bytes) -> None:
         """Take digest as value's, unhashed: for values whose digest is known from their
         source (an article from its file's cache key), which is far cheaper than a walk."""

@@ -301,16 +301,16 @@ def list_pages(entries: tuple[Entry, ...], per_page: int, description: str) -> t
 def _article_groups(full: Index, index: Index) -> list[Group]:
     """One group per article: its entry, its topic's timeline window and the posting lists
     its Related News is chosen from (headlines); nothing else of the index."""
-    lists = posting_lists(index)
-    topics = {term.url: term for term in index.taxonomy_terms("topics")}
-    places = {url: positions(term) for url, term in topics.items()}
+    by_url = {term.url: term for _, terms in index.terms for term in terms}
+    # Made when a group's arguments are first needed: most builds need none.
+    lists = cache(partial(posting_lists, index))
+    places = cache(lambda: {t.url: positions(t) for t in index.taxonomy_terms("topics")})
     # Its topic's timeline window and its posting lists are parts of its weighted terms
     # (topics among them): the terms are what it sees, and are digested for the whole index.
     weighted = {t.name for t in WEIGHTED}
-    by_url = {term.url: term for taxonomy, terms in index.terms for term in terms}
     groups = []
     for entry in full.entries:
-        later = partial(_article_args, entry, topics, places, lists)
+        later = partial(_article_args, entry, by_url, places, lists)
         sees = tuple(
             by_url[link.url] for name, links in entry.links if name in weighted for link in links
         )
@@ -320,15 +320,15 @@ def _article_groups(full: Index, index: Index) -> list[Group]:
 
 def _article_args(
     entry: Entry,
-    topics: dict[str, Term],
-    places: dict[str, dict[str, int]],
-    lists: dict[str, Posting],
+    terms: dict[str, Term],
+    places: Callable[[], dict[str, dict[str, int]]],
+    lists: Callable[[], dict[str, Posting]],
 ) -> tuple[Any, ...]:
     """article_pages' arguments for one entry (_article_groups)."""
     links = entry.terms("topics")
     first = links[0] if links else None
-    window = window_of(entry, topics[first.url], places[first.url]) if first else ()
-    return (entry, first, window, candidates(entry, lists))
+    window = window_of(entry, terms[first.url], places()[first.url]) if first else ()
+    return (entry, first, window, candidates(entry, lists()))
 
 
 def article_pages(
