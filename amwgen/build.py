@@ -11,6 +11,8 @@ import tempfile
 import time
 import traceback
 from collections import Counter
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 from pathlib import Path
@@ -48,7 +50,7 @@ from amwgen.index import (
 )
 from amwgen.lock import DEFAULT_WAIT, output_lock
 from amwgen.model import Problem, SiteConfig
-from amwgen.parallel import Background
+from amwgen.parallel import Background, can_fork
 from amwgen.render import THEME_DIR, css_digest, plan_groups, sitemap_page
 from amwgen.search import BUNDLE, index_search
 from amwgen.sources import DocResult, Seen, gather
@@ -65,7 +67,16 @@ from amwgen.workers import (
     render_groups,
     render_one,
 )
-from amwgen.write import files_below, prune, spare_path, static_files, walk_files, write_site
+from amwgen.write import (
+    clone_path,
+    clone_tree,
+    files_below,
+    prune,
+    spare_path,
+    static_files,
+    walk_files,
+    write_site,
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -222,7 +233,7 @@ def _build(site_dir: Path, options: Options) -> Result:
     key = input_key(options, out, checked, spec, templates, statics)
     render_key = combine(Fingerprints().of(spec), templates)
     # Issue 7: one build of an output at a time; the output and the cache change together.
-    with output_lock(out, options.wait):
+    with _cloned(state, out, key) as clone, output_lock(out, options.wait):
         intact = output_intact(state, out)
         last_intact = output_intact(last, out)  # before the swap changes the output folder
         if intact and key == state.input_key and records_intact(out, state.records):
@@ -235,8 +246,6 @@ def _build(site_dir: Path, options: Options) -> Result:
         # Issue 8: the output before last, brought up to date, rather than a new tree in
         # which every file is linked anew (a file system operation per page).
         from_spare = intact and _spare_intact(state, out)
-        spare = state.spare_records if from_spare else {}
-        previous = Previous(out.absolute(), state.records, spare) if intact else Previous()
         # The spare's files are listed by another process while this one plans (to prune
         # those no page writes, fill); the listing ends before the spare is moved.
         listing = Background(files_below, spare_path(out)) if from_spare else None
@@ -245,17 +254,25 @@ def _build(site_dir: Path, options: Options) -> Result:
             prints, briefs = seeded_prints(checked, brief, state.briefs)
             old_groups = state.groups if intact else {}
             units = plan_units(index, brief, checked, prints, render_key, old_groups)
-            found = listing.result() if listing is not None else (set(), [])
+            found = listing.result() if listing is not None else None
         finally:
             if listing is not None:
                 listing.close()
+        # The tree to start from, with the records of its files: the spare, or a clone of
+        # the output (its files are the output's), or none.
+        start, spare = (spare_path(out), state.spare_records) if from_spare else (None, {})
+        if intact and clone is not None:
+            found = clone.listing()
+            if found is not None:
+                start, spare = clone.path, state.records
+        previous = Previous(out.absolute(), state.records, spare) if intact else Previous()
         job = Job(spec, Path(), previous, prints, replaced)
 
         made_cards: list[CardStore] = []
 
         def fill(target: Path) -> list[GroupOutcome]:
             here = replace(job, target=target)
-            if from_spare:
+            if start is not None:
                 shutil.rmtree(target / BUNDLE, ignore_errors=True)  # Pagefind writes it anew
             cards = None
             if sum(unit.size for unit in units if unit.old is None) >= MIN_PARALLEL:
@@ -270,9 +287,10 @@ def _build(site_dir: Path, options: Options) -> Result:
             if sitemap.file not in replaced:
                 outcome = render_one(sitemap, here)
                 done.append(GroupOutcome(sitemap.path, GroupRecord("", (), ()), (outcome,)))
-            if from_spare:
-                # Every file of the spare that no page wrote goes, recorded or not (one put
-                # into the output by a deploy step, say); static files are copied after this.
+            if found is not None:
+                # Every file of the tree it started from that no page wrote goes, recorded
+                # or not (one put into the output by a deploy step, say); static files are
+                # copied after this.
                 written = {o.file for group in done for o in group.outcomes}
                 files, empty = found
                 prune(target, sorted(files - written), empty)
@@ -281,7 +299,7 @@ def _build(site_dir: Path, options: Options) -> Result:
 
         try:
             keep = last_intact and options.save_cache
-            done = write_site(out, fill, statics, from_spare, keep_spare=keep)
+            done = write_site(out, fill, statics, start, keep_spare=keep)
         except Exception as err:
             # A broken layout is the site's error, not ours: located, exit 1, output kept.
             problem = template_problem(err, site_dir)
@@ -310,6 +328,46 @@ def _build(site_dir: Path, options: Options) -> Result:
         result = _result(checked, out, started, records, sum(o.rendered for o in outcomes))
         _save_quick(site_dir, options, out, stamp, checked, records, result)
     return result
+
+
+class _Clone:
+    """Issue 8: a build with no spare to start from would link every unchanged page into a
+    new tree, a file system operation per page (seconds at 20,000 files). Instead a second
+    process makes that tree (write.clone_tree) while this one plans; the build then starts
+    from it as from the spare, and, as with the spare's, each of its files is used only if it
+    is the recorded one."""
+
+    def __init__(self, out: Path) -> None:
+        self.path = clone_path(out.absolute())
+        self._job = Background(clone_tree, out.absolute(), self.path)
+
+    def listing(self) -> tuple[set[str], list[str]] | None:
+        """What files_below(self.path) would give, once it is made; None if it failed."""
+        try:
+            return self._job.result()
+        except OSError:
+            return None
+
+    def close(self) -> None:
+        """Stop it; a tree the build did not take (by renaming it) is removed: the build
+        failed, and leaves nothing beside the output."""
+        self._job.close()
+        shutil.rmtree(self.path, ignore_errors=True)
+
+
+@contextmanager
+def _cloned(state: State, out: Path, key: str) -> Iterator[_Clone | None]:
+    """A clone of the output for a build (of input key) that has something to make and no
+    spare to start from, while the block runs; else None."""
+    wanted = state.records and key != state.input_key and can_fork()
+    if not wanted or not output_intact(state, out) or _spare_intact(state, out):
+        yield None
+        return
+    clone = _Clone(out)
+    try:
+        yield clone
+    finally:
+        clone.close()
 
 
 def _compiled(site_dir: Path, options: Options) -> Path | None:

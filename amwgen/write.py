@@ -26,16 +26,18 @@ def write_site(
     out: Path,
     fill: Callable[[Path], T],
     static_dirs: Iterable[Path],
-    from_spare: bool = False,
+    start: Path | None = None,
     keep_spare: bool = False,
 ) -> T:
     """Let fill write pages into a sibling temp folder, overlay static_dirs, swap it in.
 
-    from_spare: the temp folder is the spare (the output before last, spare_path), which
-    fill brings up to date; else it starts empty. keep_spare: the replaced output becomes
-    the spare, rather than being removed. Returns what fill returned.
+    start: a tree the temp folder starts as, which fill brings up to date (the spare, the
+    output before last, or a clone of the output, clone_tree); else it starts empty.
+    keep_spare: the replaced output becomes the spare, rather than being removed. Returns
+    what fill returned.
     """
     out = out.absolute()
+    start = start.absolute() if start is not None else None
     out.parent.mkdir(parents=True, exist_ok=True)
     remove_stale(out)
     tmp = out.parent / f".{out.name}.tmp-{os.getpid()}"
@@ -44,14 +46,14 @@ def write_site(
     faults.reach("output", tmp)
     spare = spare_path(out)
     unused = None
-    if from_spare:
-        os.rename(spare, tmp)
+    if start != spare and os.path.lexists(spare):
+        # Out of the way now, removed once the new output is in place: a removal in the
+        # background would slow the build down.
+        unused = out.parent / f".{out.name}.tmp-spare-{os.getpid()}"
+        os.rename(spare, unused)
+    if start is not None:
+        os.rename(start, tmp)
     else:
-        if os.path.lexists(spare):
-            # Out of the way now, removed once the new output is in place: a removal in the
-            # background would slow the build down.
-            unused = out.parent / f".{out.name}.tmp-spare-{os.getpid()}"
-            os.rename(spare, unused)
         tmp.mkdir()
     try:
         result = fill(tmp)
@@ -74,6 +76,45 @@ def write_site(
 def spare_path(out: Path) -> Path:
     """Where the output before last is kept, beside the output (issue 8)."""
     return out.parent / f".{out.name}.spare"
+
+
+def clone_path(out: Path) -> Path:
+    """Where clone_tree makes this process's copy of the output."""
+    return out.parent / f".{out.name}.clone-{os.getpid()}"
+
+
+def clone_tree(source: Path, dest: Path) -> tuple[set[str], list[str]]:
+    """dest as a copy of source in which every file is a hard link to source's (links are
+    copied as links); returns what files_below(dest) would. Where a file cannot be linked
+    (another file system), it is left out: a build takes a missing file from the output."""
+    found: set[str] = set()
+    empty: list[str] = []
+    os.mkdir(dest)
+    todo = [("", str(source))]
+    base = str(dest)
+    while todo:
+        rel, folder = todo.pop()
+        with os.scandir(folder) as entries:
+            listed = False
+            for entry in entries:
+                listed = True
+                name = f"{rel}{entry.name}"
+                target = f"{base}/{name}"
+                if entry.is_dir(follow_symlinks=False):
+                    os.mkdir(target)
+                    todo.append((f"{name}/", entry.path))
+                    continue
+                try:
+                    if entry.is_symlink():
+                        os.symlink(os.readlink(entry.path), target)
+                    else:
+                        os.link(entry.path, target)
+                except OSError:
+                    continue
+                found.add(name)
+        if not listed and rel:
+            empty.append(rel[:-1])
+    return found, empty
 
 
 def files_below(root: Path) -> tuple[set[str], list[str]]:
@@ -262,12 +303,14 @@ def _exchange(a: Path, b: Path) -> bool:
 
 def remove_stale(out: Path) -> None:
     """Remove temp and old trees left by builds that were killed (their process is gone)."""
-    for leftover in sorted(out.parent.glob(f".{glob.escape(out.name)}.tmp-*")) + sorted(
-        out.parent.glob(f".{glob.escape(out.name)}.old-*")
-    ):
+    name = glob.escape(out.name)
+    kinds = ("tmp", "old", "clone")
+    for leftover in [p for kind in kinds for p in sorted(out.parent.glob(f".{name}.{kind}-*"))]:
         pid = leftover.name.rsplit("-", 1)[-1]
         if pid.isdigit() and int(pid) != os.getpid() and _alive(int(pid)):
             continue
+        if leftover == clone_path(out):
+            continue  # this build's own, which it starts from
         if not out.exists() and ".old-" in leftover.name:
             # Killed between the two renames of swap_in: the old tree is the output.
             os.rename(leftover, out)

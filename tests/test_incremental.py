@@ -154,6 +154,51 @@ def test_a_damaged_spare_does_not_reach_the_output(run, site: Path, tmp_path: Pa
     assert differing_files(out, clean) == []
 
 
+def test_without_a_spare_the_build_starts_from_a_checked_clone_of_the_output(run, site: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:  # type: ignore[no-untyped-def]
+    """The first build after a clean one has no spare: a second process clones the output
+    (hard links) while the build plans, and the build starts from the clone; a file changed,
+    missing or added in the clone does not reach the output."""
+    from amwgen import build as build_module
+    from amwgen.write import clone_tree
+
+    out = tmp_path / "out"
+    assert run("build", site, "-o", out, "--clean").code == 0
+    marker = tmp_path / "cloned"
+
+    def damaged_clone(source: Path, dest: Path) -> tuple[set[str], list[str]]:
+        files, empty = clone_tree(source, dest)
+        marker.write_text(dest.name)  # the clone is made in a forked process
+        (dest / "about" / "index.html").unlink()
+        victim = sorted(dest.glob("news/*/index.html"))[0]
+        victim.unlink()
+        victim.write_bytes(b"damaged")
+        (dest / "stray.txt").write_text("not a page")
+        return files | {"stray.txt"}, empty
+
+    monkeypatch.setattr(build_module, "clone_tree", damaged_clone)
+    kept = (out / "tags" / "index.html").stat().st_ino
+    edit_body(site, random.Random(3))
+    assert run("build", site, "-o", out).code == 0
+    assert marker.read_text() == f".out.clone-{os.getpid()}"
+    clean = tmp_path / "clean"
+    assert run("build", site, "-o", clean, "--clean").code == 0
+    assert differing_files(out, clean) == []
+    # An unchanged page is the same file as before, and nothing is left beside the output.
+    assert (out / "tags" / "index.html").stat().st_ino == kept
+    assert sorted(p.name for p in tmp_path.glob(".out*")) == [".out.spare"]
+
+
+def test_a_clone_left_by_a_killed_build_is_removed(run, site: Path, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    out = tmp_path / "out"
+    assert run("build", site, "-o", out).code == 0
+    stale = tmp_path / ".out.clone-999999999"
+    (stale / "news").mkdir(parents=True)
+    (stale / "news" / "index.html").write_text("left behind")
+    edit_body(site, random.Random(4))
+    assert run("build", site, "-o", out).code == 0
+    assert not stale.exists()
+
+
 def test_a_file_put_into_the_output_does_not_survive_through_the_spare(run, site: Path, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
     """A deploy step writes into the output; two builds later that tree is the spare the
     build starts from, and the file must still go, as a clean build would not make it."""
