@@ -68,6 +68,7 @@ from amwgen.workers import (
     render_one,
 )
 from amwgen.write import (
+    Listing,
     clone_path,
     clone_tree,
     files_below,
@@ -258,14 +259,14 @@ def _build(site_dir: Path, options: Options) -> Result:
         finally:
             if listing is not None:
                 listing.close()
-        # The tree to start from, with the records of its files: the spare, or a clone of
-        # the output (its files are the output's), or none.
-        start, spare = (spare_path(out), state.spare_records) if from_spare else (None, {})
+        # The tree to start from, as listed: the spare, or a clone of the output, or none.
+        start = spare_path(out) if from_spare else None
         if intact and clone is not None:
             found = clone.listing()
             if found is not None:
-                start, spare = clone.path, state.records
-        previous = Previous(out.absolute(), state.records, spare) if intact else Previous()
+                start = clone.path
+        listed = found[0] if found is not None else {}
+        previous = Previous(out.absolute(), state.records, listed) if intact else Previous()
         job = Job(spec, Path(), previous, prints, replaced)
 
         made_cards: list[CardStore] = []
@@ -293,7 +294,7 @@ def _build(site_dir: Path, options: Options) -> Result:
                 # copied after this.
                 written = {o.file for group in done for o in group.outcomes}
                 files, empty = found
-                prune(target, sorted(files - written), empty)
+                prune(target, sorted(files.keys() - written), empty)
             index_search(target, checked.config)  # issue 6: last step, before the swap
             return done
 
@@ -322,7 +323,6 @@ def _build(site_dir: Path, options: Options) -> Result:
                 briefs=briefs,
                 cards=made_cards[0] if made_cards else None,
                 spare_inode=kept.output_inode,
-                spare_records=kept.records,
             )
             save_state(site_dir, now, state)
         result = _result(checked, out, started, records, sum(o.rendered for o in outcomes))
@@ -341,7 +341,7 @@ class _Clone:
         self.path = clone_path(out.absolute())
         self._job = Background(clone_tree, out.absolute(), self.path)
 
-    def listing(self) -> tuple[set[str], list[str]] | None:
+    def listing(self) -> Listing | None:
         """What files_below(self.path) would give, once it is made; None if it failed."""
         try:
             return self._job.result()

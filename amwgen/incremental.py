@@ -63,9 +63,9 @@ class State:
     # by a build that makes many pages (load_cards); None: the file stays as it is.
     cards: Any = None
     # The output before last, kept beside the output (write.spare_path) to be brought up to
-    # date by the next build instead of linking every file anew: its inode and contents.
+    # date by the next build instead of linking every file anew: its inode (its files are
+    # listed, with their inodes, sizes and mtimes, while the next build plans).
     spare_inode: int = 0
-    spare_records: dict[str, Record] = field(default_factory=dict)
 
 
 # Validated documents are kept in shards by key, so that a build that re-validated a few

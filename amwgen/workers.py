@@ -67,9 +67,10 @@ class Previous:
 
     root: Path | None = None
     records: dict[str, Record] = field(default_factory=dict)
-    # The files the new tree starts with: the output before last (the spare), when the new
-    # tree is made from it; a file there is kept when it is the one to write.
-    spare: dict[str, Record] = field(default_factory=dict)
+    # The files the new tree starts with (the spare, or a clone of the output), each with its
+    # inode, size and mtime when listed (write.Listing): one is kept where it is when it is
+    # the file to write, the previous output's very file.
+    start: dict[str, tuple[int, int, int]] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)  # no slots: pickled in bulk, and slotted classes pickle slowly
@@ -298,8 +299,8 @@ def _take(file: str, record: Record, previous: Previous, target: Path) -> bool:
     not as recorded any more. Nothing is done when that very file is there already: the
     new tree was made from the output before last, and the file is unchanged since."""
     dest = f"{target}/{file}"  # strings: this runs for every page of every build
-    if file in previous.spare and _intact(dest, record):
-        return True
+    if previous.start.get(file) == (record.inode, record.size, record.mtime_ns):
+        return True  # as listed while the build planned: no stat
     if previous.root is None:
         return False
     source = f"{previous.root}/{file}"

@@ -83,11 +83,16 @@ def clone_path(out: Path) -> Path:
     return out.parent / f".{out.name}.clone-{os.getpid()}"
 
 
-def clone_tree(source: Path, dest: Path) -> tuple[set[str], list[str]]:
+# What a tree holds: each file (posix path relative to the tree) with its inode, size and
+# mtime, and the empty folders.
+Listing = tuple[dict[str, tuple[int, int, int]], list[str]]
+
+
+def clone_tree(source: Path, dest: Path) -> Listing:
     """dest as a copy of source in which every file is a hard link to source's (links are
     copied as links); returns what files_below(dest) would. Where a file cannot be linked
     (another file system), it is left out: a build takes a missing file from the output."""
-    found: set[str] = set()
+    found: dict[str, tuple[int, int, int]] = {}
     empty: list[str] = []
     os.mkdir(dest)
     todo = [("", str(source))]
@@ -107,20 +112,22 @@ def clone_tree(source: Path, dest: Path) -> tuple[set[str], list[str]]:
                 try:
                     if entry.is_symlink():
                         os.symlink(os.readlink(entry.path), target)
+                        stat = os.lstat(target)
                     else:
                         os.link(entry.path, target)
+                        stat = entry.stat(follow_symlinks=False)  # the link's: the same inode
                 except OSError:
                     continue
-                found.add(name)
+                found[name] = (stat.st_ino, stat.st_size, stat.st_mtime_ns)
         if not listed and rel:
             empty.append(rel[:-1])
     return found, empty
 
 
-def files_below(root: Path) -> tuple[set[str], list[str]]:
-    """Posix paths, relative to root, of every file below it, and of every empty folder
-    (links not followed)."""
-    found: set[str] = set()
+def files_below(root: Path) -> Listing:
+    """Every file below root (links not followed), with its inode, size and mtime, and every
+    empty folder; paths posix and relative to root."""
+    found: dict[str, tuple[int, int, int]] = {}
     empty: list[str] = []
     todo = [("", str(root))]
     while todo:
@@ -133,7 +140,8 @@ def files_below(root: Path) -> tuple[set[str], list[str]]:
                 if entry.is_dir(follow_symlinks=False):
                     todo.append((f"{name}/", entry.path))
                 else:
-                    found.add(name)
+                    stat = entry.stat(follow_symlinks=False)
+                    found[name] = (stat.st_ino, stat.st_size, stat.st_mtime_ns)
         if not listed and rel:
             empty.append(rel[:-1])
     return found, empty
