@@ -267,7 +267,8 @@ def _build(site_dir: Path, options: Options) -> Result:
                 start = clone.path
         listed = found[0] if found is not None else {}
         previous = Previous(out.absolute(), state.records, listed) if intact else Previous()
-        job = Job(spec, Path(), previous, prints, replaced)
+        refs = dict(state.template_refs)  # filled in by this process's renders
+        job = Job(spec, Path(), previous, prints, replaced, refs)
 
         made_cards: list[CardStore] = []
 
@@ -323,6 +324,7 @@ def _build(site_dir: Path, options: Options) -> Result:
                 briefs=briefs,
                 cards=made_cards[0] if made_cards else None,
                 spare_inode=kept.output_inode,
+                template_refs=refs,
             )
             save_state(site_dir, now, state)
         result = _result(checked, out, started, records, sum(o.rendered for o in outcomes))

@@ -18,6 +18,7 @@ from pathlib import Path, PurePath
 from typing import Any
 
 from amwgen import __version__
+from amwgen.editions import Edition
 from amwgen.feeds import SitemapData
 from amwgen.index import Entry, Posting, Taxonomy, Term, TermLink
 from amwgen.model import Article, PlainPage, Profile, SiteConfig
@@ -28,8 +29,9 @@ from amwgen.model import Article, PlainPage, Profile, SiteConfig
 # the memo then serialises each entry once.)
 # (SitemapData: fifteen thousand rows of a path and a date.)
 FLAT = frozenset({Article, Profile, PlainPage, SiteConfig, Entry, TermLink, Taxonomy, SitemapData})
-# Values that many pages or groups share: digested once per build, kept by identity.
-SHARED = frozenset({Article, Entry, Posting, Term})
+# Values that many pages or groups share: digested once per build, kept by identity (an
+# edition is in its own pages, the editions index and the editions feed).
+SHARED = frozenset({Article, Entry, Posting, Term, Edition})
 
 
 class Fingerprints:

@@ -14,6 +14,7 @@ The cache is safe to delete: without it every page is rendered.
 from __future__ import annotations
 
 import copyreg
+import hashlib
 import os
 import pickle
 import stat
@@ -31,6 +32,10 @@ STATE_FILE = "state.pickle"
 CARDS_FILE = "cards.pickle"
 # Templates reached through Python globals rather than {% extends/include/import %}.
 IMPLICIT_TEMPLATES = {"macros.html": ("card.html",)}
+
+
+# Template name -> the digest of its source and the templates it names.
+TemplateRefs = dict[str, tuple[bytes, tuple[str, ...]]]
 
 
 @dataclass(frozen=True)  # no slots: pickled in bulk, and slotted classes pickle slowly
@@ -62,6 +67,7 @@ class State:
     # workers.CardStore: the cards this build made, kept apart (CARDS_FILE) and read only
     # by a build that makes many pages (load_cards); None: the file stays as it is.
     cards: Any = None
+    template_refs: TemplateRefs = field(default_factory=dict)  # TemplateDigests.refs
     # The output before last, kept beside the output (write.spare_path) to be brought up to
     # date by the next build instead of linking every file anew: its inode (its files are
     # listed, with their inodes, sizes and mtimes, while the next build plans).
@@ -171,10 +177,13 @@ def output_intact(state: State, out: Path) -> bool:
 class TemplateDigests:
     """Digest of a template and every template it can reach, by name, for one build."""
 
-    def __init__(self, env: jinja2.Environment) -> None:
+    def __init__(self, env: jinja2.Environment, refs: TemplateRefs | None = None) -> None:
         self.env = env
         self.memo: dict[tuple[str, ...], str] = {}
         self.filenames: dict[str, str | None] = {}  # for located template errors
+        # The templates each one names, by the digest of its source: kept across builds, so
+        # that a template is parsed only when it changed (a tenth of a second each time).
+        self.refs: TemplateRefs = refs if refs is not None else {}
 
     def __call__(self, names: tuple[str, ...]) -> str:
         found = self.memo.get(names)
@@ -194,9 +203,14 @@ class TemplateDigests:
             source = self._load(name)
             if source is None:
                 continue
-            filename = self.filenames.get(name)
-            refs = jinja2.meta.find_referenced_templates(self.env.parse(source, name, filename))
-            todo += [r for r in refs if r is not None]
+            digest = hashlib.blake2b(source.encode(), digest_size=16).digest()
+            known = self.refs.get(name)
+            if known is None or known[0] != digest:
+                filename = self.filenames.get(name)
+                parsed = self.env.parse(source, name, filename)
+                named = jinja2.meta.find_referenced_templates(parsed)
+                known = self.refs[name] = (digest, tuple(r for r in named if r is not None))
+            todo += known[1]
             todo += IMPLICIT_TEMPLATES.get(name, ())
         return seen
 

@@ -22,7 +22,7 @@ from pathlib import Path
 import jinja2
 
 from amwgen.fingerprint import Fingerprints, combine
-from amwgen.incremental import Record, TemplateDigests
+from amwgen.incremental import Record, TemplateDigests, TemplateRefs
 from amwgen.index import Entry
 from amwgen.model import SiteConfig
 from amwgen.page import Page
@@ -117,6 +117,9 @@ class Job:
     previous: Previous
     prints: Fingerprints  # seeded with the digests of this build's articles (build.py)
     replaced: frozenset[str]  # files that a file in static/ replaces: not written
+    # What the templates name (TemplateDigests.refs), kept across builds: this process's
+    # renders add to it, for the cache (forked workers' additions are lost).
+    refs: TemplateRefs = field(default_factory=dict)
 
 
 @dataclass
@@ -184,7 +187,7 @@ def cards_ahead(
 
 
 def _cards(entry: Entry, job: Job) -> tuple[str, str]:
-    card = _worker(job.spec, job.prints).env.globals["card_html"]
+    card = _worker(job).env.globals["card_html"]
     assert isinstance(card, CardCache)
     return str(card(entry, "h2")), str(card(entry, "h4"))
 
@@ -229,7 +232,7 @@ def render_one(page: Page, job: Job) -> Outcome:
     global _WORKER
     _WORKER = None
     try:
-        return _one(page, _worker(job.spec, job.prints), job.target, job.previous)
+        return _one(page, _worker(job), job.target, job.previous)
     finally:
         _WORKER = None
 
@@ -237,7 +240,7 @@ def render_one(page: Page, job: Job) -> Outcome:
 def _unit(unit: Unit, job: Job) -> GroupOutcome:
     """A group made: its pages rendered, or reused one by one where their input is unchanged."""
     pages = unit.group.pages()
-    worker = _worker(job.spec, job.prints)
+    worker = _worker(job)
     outcomes = tuple(
         _one(page, worker, job.target, job.previous)
         for page in pages
@@ -259,19 +262,19 @@ def _reuse(old: GroupRecord, job: Job) -> bool:
     return True
 
 
-def _worker(spec: EnvSpec, prints: Fingerprints | None = None) -> _Worker:
+def _worker(job: Job) -> _Worker:
     global _WORKER
     if _WORKER is None:
+        spec, prints = job.spec, job.prints
         env = spec.make()
         env.globals["card_html"] = CardCache(env, _CARDS)
-        prints = prints or Fingerprints()
         env_digest = combine(
             prints.of(spec.config),
             spec.css_digest,
             prints.of(spec.nav),
             prints.of(spec.translations),
         )
-        _WORKER = _Worker(env, env_digest, TemplateDigests(env), prints)
+        _WORKER = _Worker(env, env_digest, TemplateDigests(env, job.refs), prints)
     return _WORKER
 
 

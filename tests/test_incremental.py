@@ -555,6 +555,29 @@ def test_compiled_templates_are_kept_in_the_cache_and_best_effort(run, site: Pat
     assert env.get_template("404.html").name == "404.html"
 
 
+def test_what_a_template_includes_is_followed_after_each_edit(run, site: Path, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    """Which templates a template names is kept in the cache by the digest of its source: an
+    edit that adds an include is seen, and so is every later edit of the included file."""
+    out = tmp_path / "out"
+    layouts = site / "layouts"
+    layouts.mkdir(exist_ok=True)
+    theme = (Path(__file__).resolve().parent.parent / "amwgen" / "templates" / "article.html").read_text()
+    (layouts / "extra.html").write_text("<p>extra one</p>\n")
+    assert run("build", site, "-o", out).code == 0
+    page = out / "news" / "delta" / "index.html"
+    assert "extra one" not in page.read_text()
+    (layouts / "article.html").write_text(theme.replace("{% block main %}", '{% block main %}{% include "extra.html" %}', 1))
+    assert run("build", site, "-o", out).code == 0
+    assert "extra one" in page.read_text()
+    for text in ("extra two", "extra three"):
+        (layouts / "extra.html").write_text(f"<p>{text}</p>\n")
+        assert run("build", site, "-o", out).code == 0
+        assert text in page.read_text()
+    clean = tmp_path / "clean"
+    assert run("build", site, "-o", clean, "--clean").code == 0
+    assert differing_files(out, clean) == []
+
+
 def test_a_clean_build_compiles_its_templates_afresh(run, site: Path, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
     """--clean reads nothing from the cache, compiled templates included, and leaves a cache
     for the next build."""
