@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-import heapq
+from bisect import bisect_left
 from collections import Counter, defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, field, replace
@@ -405,18 +405,31 @@ def related_from(entry: Entry, candidates: tuple[Posting, ...]) -> tuple[Related
     """
     counts: Counter[int] = Counter()
     for posting in candidates:
-        for _ in range(posting.weight):
-            counts.update(posting.ranks)  # counted in C: the hot loop of a large site
+        ranks = posting.ranks  # counted in C: the hot loop of a large site
+        counts.update(ranks * posting.weight if posting.weight > 1 else ranks)
     counts.pop(entry.rank, None)
-    # Ranks follow the site order (newest first, then slug): the lower rank wins a tie.
-    best = heapq.nsmallest(
-        RELATED_COUNT, zip(map(int.__neg__, counts.values()), counts, strict=True)
-    )
+    if not counts:
+        return ()
+    # Every article above the fifth best score is in, and those at it by rank: ranks follow
+    # the site order (newest first, then slug), and the lower rank wins a tie.
+    scores = sorted(counts.values(), reverse=True)
+    floor = scores[min(RELATED_COUNT, len(scores)) - 1]
+    best = sorted((-n, rank) for rank, n in counts.items() if n >= floor)[:RELATED_COUNT]
     found = []
     for score, rank in best:
-        other = next(p.entries[p.ranks.index(rank)] for p in candidates if rank in p.ranks)
+        other = _by_rank(rank, candidates)
         found.append(Related(other, -score, _shared(entry, other)))
     return tuple(found)
+
+
+def _by_rank(rank: int, candidates: tuple[Posting, ...]) -> Entry:
+    """The entry of that rank in the first posting list that has it (ranks ascend in each)."""
+    for posting in candidates:
+        ranks = posting.ranks
+        at = bisect_left(ranks, rank)
+        if at < len(ranks) and ranks[at] == rank:
+            return posting.entries[at]
+    raise KeyError(rank)
 
 
 def _shared(entry: Entry, other: Entry) -> tuple[str, ...]:

@@ -9,6 +9,8 @@ from pathlib import Path
 
 import pytest
 from conftest import article, write_site
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from amwgen.build import Options, check
 from amwgen.index import (
@@ -241,6 +243,40 @@ def test_related_ranks_by_weighted_shared_terms_then_recency(tmp_path: Path) -> 
     ]
     assert got[0].shares == ("T", "P")
     assert all(r.entry.article.slug != "me" for r in got)
+
+
+@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(
+    st.lists(
+        st.tuples(
+            st.integers(1, 28),  # day of the month: ties in date are broken by slug
+            st.sets(st.sampled_from("TU"), max_size=2),
+            st.sets(st.sampled_from("PQ"), max_size=2),
+            st.sets(st.sampled_from("xyz"), max_size=3),
+        ),
+        min_size=1,
+        max_size=14,
+    )
+)
+def test_related_is_the_top_five_of_all_pairs(tmp_path: Path, stories: list[tuple[int, set[str], set[str], set[str]]]) -> None:
+    """Related News from the posting lists equals a count over every pair of articles:
+    topics 3, players 2, tags 1 each, highest first, then newest, then by slug."""
+    site = tmp_path / f"s{len(list(tmp_path.iterdir()))}"
+    files = {
+        f"content/s{i:02}.md": article(f"S{i:02}", f"2026-10-{day:02}", topics=f"[{', '.join(sorted(t))}]", players=f"[{', '.join(sorted(p))}]", tags=f"[{', '.join(sorted(g))}]")
+        for i, (day, t, p, g) in enumerate(stories)
+    }
+    index = index_of(write_site(site, files))
+    lists = posting_lists(index)
+    weights = {"topics": 3, "players": 2, "tags": 1}
+    for me in index.entries:
+        scored = []
+        for rank, other in enumerate(index.entries):
+            score = sum(w * len(set(me.terms(name)) & set(other.terms(name))) for name, w in weights.items())
+            if other is not me and score:
+                scored.append((-score, rank, other.article.slug))
+        expected = [(slug, -score) for score, _, slug in sorted(scored)[:5]]
+        assert [(r.entry.article.slug, r.score) for r in related(me, lists)] == expected
 
 
 def test_article_page_lists_related_with_reasons(run, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
