@@ -194,7 +194,12 @@ def plan_groups(
     config = index.config
     # Articles' bodies only where they are shown.
     full, index = index, brief if brief is not None else headlines(index)
-    groups = [Group("home", list_pages, (index.entries, config.per_page, config.description))]
+    # Each page of the home list a group of its own: an article added shifts the pages after
+    # it, not those before, and the pages that change are spread over the workers.
+    groups = [
+        Group(pager.url(pager.number), list_page, (chunk, pager, config.description))
+        for pager, chunk in paginate(index.entries, config.per_page, "/")
+    ]
     groups += _article_groups(full, index)
     for plain in index.pages:
         page = Page(plain.url, "page.html", PlainData(plain), plain.title, plain.summary)
@@ -290,12 +295,10 @@ def _entries_of(data: object) -> tuple[Entry, ...]:
     return entries if isinstance(entries, tuple) else ()
 
 
-def list_pages(entries: tuple[Entry, ...], per_page: int, description: str) -> tuple[Page, ...]:
-    """The home page and its later pages."""
-    return tuple(
-        Page(pager.url(pager.number), "list.html", ListData(None, chunk, pager), "", description)
-        for pager, chunk in paginate(entries, per_page, "/")
-    )
+def list_page(chunk: tuple[Entry, ...], pager: Pager, description: str) -> tuple[Page, ...]:
+    """One page of the home list: the home page, or one of its later pages."""
+    url = pager.url(pager.number)
+    return (Page(url, "list.html", ListData(None, chunk, pager), "", description),)
 
 
 def _article_groups(full: Index, index: Index) -> list[Group]:
