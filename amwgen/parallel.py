@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import gc
 import multiprocessing
+import signal
 from collections.abc import Callable, Sequence
 from typing import Any, Generic, TypeVar
 
@@ -47,8 +48,18 @@ def _run(bounds: tuple[int, int]) -> list[Any]:
 def _collect_own() -> None:
     """In a worker: what it inherited stays out of the cycle collector's sight (the build
     paused it in the parent), and the garbage the worker makes is collected as usual."""
+    _leave_interrupts()
     gc.freeze()
     gc.enable()
+
+
+def _leave_interrupts() -> None:
+    """In a forked helper: Ctrl-C reaches the whole process group, and is the parent's to
+    handle; the parent stops its helpers with SIGTERM, which must end one at once. A helper
+    that took either for a KeyboardInterrupt (serve turns SIGTERM into one, and a forked
+    process inherits that) would print its own traceback."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)
 
 
 def can_fork() -> bool:
@@ -68,7 +79,7 @@ class Background(Generic[R]):
             return
         _LATER = (fn, args)
         try:
-            self._pool = multiprocessing.get_context("fork").Pool(1)
+            self._pool = multiprocessing.get_context("fork").Pool(1, _leave_interrupts)
         finally:
             _LATER = None
         self._async = self._pool.apply_async(_later)
