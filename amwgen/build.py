@@ -11,8 +11,6 @@ import tempfile
 import time
 import traceback
 from collections import Counter
-from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 from pathlib import Path
@@ -71,6 +69,7 @@ from amwgen.write import (
     Listing,
     clone_path,
     clone_tree,
+    discard,
     files_below,
     prune,
     spare_path,
@@ -187,14 +186,20 @@ def build(site_dir: Path, options: Options) -> Result:
     # (serve builds again in the same process).
     paused = gc.isenabled()
     gc.disable()
+    clones: list[_Clone] = []
+    result = None
     try:
-        return _build(site_dir, options)
+        result = _build(site_dir, options, clones)
+        return result
     finally:
+        for clone in clones:  # one the build did not take: it failed, or had nothing to do
+            clone.close(failed=result is None or bool(result.problems))
         if paused:
             gc.enable()
 
 
-def _build(site_dir: Path, options: Options) -> Result:
+def _build(site_dir: Path, options: Options, clones: list[_Clone]) -> Result:
+    """build, which closes the clones this adds to (at most one, _Clone)."""
     started = time.perf_counter()
     config = load_config(site_dir)
     out = output_dir(site_dir, config, options)
@@ -210,6 +215,9 @@ def _build(site_dir: Path, options: Options) -> Result:
         return replace(summary, seconds=time.perf_counter() - started, rendered=0)
     # --clean reads nothing from the cache; what it says of the last output still lets that
     # output become the spare for the next build.
+    clone = _Clone.wanted(out, options)  # before the cache is read: it takes seconds
+    if clone is not None:
+        clones.append(clone)
     last = load_state(site_dir) if options.save_cache else State()
     state = State() if options.clean else last
     checked = check(site_dir, options, state.docs, state.seen, stats)
@@ -234,7 +242,7 @@ def _build(site_dir: Path, options: Options) -> Result:
     key = input_key(options, out, checked, spec, templates, statics)
     render_key = combine(Fingerprints().of(spec), templates)
     # Issue 7: one build of an output at a time; the output and the cache change together.
-    with _cloned(state, out, key) as clone, output_lock(out, options.wait):
+    with output_lock(out, options.wait):
         intact = output_intact(state, out)
         last_intact = output_intact(last, out)  # before the swap changes the output folder
         if intact and key == state.input_key and records_intact(out, state.records):
@@ -261,7 +269,7 @@ def _build(site_dir: Path, options: Options) -> Result:
                 listing.close()
         # The tree to start from, as listed: the spare, or a clone of the output, or none.
         start = spare_path(out) if from_spare else None
-        if intact and clone is not None:
+        if intact and not from_spare and clone is not None:
             found = clone.listing()
             if found is not None:
                 start = clone.path
@@ -300,7 +308,10 @@ def _build(site_dir: Path, options: Options) -> Result:
             return done
 
         try:
-            keep = last_intact and options.save_cache
+            # The replaced output is the next build's spare, unless this build shares no file
+            # with it (--clean renders every page anew): bringing it up to date would replace
+            # every file, where a clone of the new output (_Clone) replaces none.
+            keep = last_intact and options.save_cache and not options.clean
             done = write_site(out, fill, statics, start, keep_spare=keep)
         except Exception as err:
             # A broken layout is the site's error, not ours: located, exit 1, output kept.
@@ -312,7 +323,7 @@ def _build(site_dir: Path, options: Options) -> Result:
         groups = {group.name: group.record for group in done if group.record.key}
         records = {o.file: o.record for o in outcomes}
         if options.save_cache:
-            kept = last if last_intact else State()  # its output is now the spare
+            kept = last if keep else State()  # its output is now the spare
             now = State(
                 docs=checked.sources,
                 seen=checked.seen,
@@ -335,13 +346,21 @@ def _build(site_dir: Path, options: Options) -> Result:
 class _Clone:
     """Issue 8: a build with no spare to start from would link every unchanged page into a
     new tree, a file system operation per page (seconds at 20,000 files). Instead a second
-    process makes that tree (write.clone_tree) while this one plans; the build then starts
-    from it as from the spare, and, as with the spare's, each of its files is used only if it
-    is the recorded one."""
+    process makes that tree (write.clone_tree) while this one reads the content and plans;
+    the build then starts from it as from the spare, and, as with the spare's, each of its
+    files is used only if it is the recorded one."""
 
     def __init__(self, out: Path) -> None:
         self.path = clone_path(out.absolute())
         self._job = Background(clone_tree, out.absolute(), self.path)
+
+    @staticmethod
+    def wanted(out: Path, options: Options) -> _Clone | None:
+        """A clone for an incremental build of an output that has no spare, else None (the
+        build uses it only if the cache describes the output, section 8 of architecture.md)."""
+        if options.clean or not options.save_cache or not can_fork() or not out.is_dir():
+            return None
+        return None if os.path.lexists(spare_path(out)) else _Clone(out)
 
     def listing(self) -> Listing | None:
         """What files_below(self.path) would give, once it is made; None if it failed."""
@@ -350,26 +369,16 @@ class _Clone:
         except OSError:
             return None
 
-    def close(self) -> None:
-        """Stop it; a tree the build did not take (by renaming it) is removed: the build
-        failed, and leaves nothing beside the output."""
+    def close(self, failed: bool) -> None:
+        """Stop it. A tree the build did not take (by renaming it) goes: at once when the
+        build failed, which leaves nothing beside the output; else in the background."""
         self._job.close()
-        shutil.rmtree(self.path, ignore_errors=True)
-
-
-@contextmanager
-def _cloned(state: State, out: Path, key: str) -> Iterator[_Clone | None]:
-    """A clone of the output for a build (of input key) that has something to make and no
-    spare to start from, while the block runs; else None."""
-    wanted = state.records and key != state.input_key and can_fork()
-    if not wanted or not output_intact(state, out) or _spare_intact(state, out):
-        yield None
-        return
-    clone = _Clone(out)
-    try:
-        yield clone
-    finally:
-        clone.close()
+        if not os.path.lexists(self.path):
+            return
+        if failed:
+            shutil.rmtree(self.path, ignore_errors=True)
+        else:
+            discard(self.path)
 
 
 def _compiled(site_dir: Path, options: Options) -> Path | None:
