@@ -9,7 +9,7 @@ import glob
 import os
 import shutil
 import subprocess
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 from typing import TypeVar
 
@@ -95,32 +95,22 @@ def clone_tree(source: Path, dest: Path) -> Listing:
     found: dict[str, tuple[int, int, int]] = {}
     empty: list[str] = []
     os.mkdir(dest)
-    todo = [("", str(source))]
     base = str(dest)
-    while todo:
-        rel, folder = todo.pop()
-        with os.scandir(folder) as entries:
-            listed = False
-            for entry in entries:
-                listed = True
-                name = f"{rel}{entry.name}"
-                target = f"{base}/{name}"
-                if entry.is_dir(follow_symlinks=False):
-                    os.mkdir(target)
-                    todo.append((f"{name}/", entry.path))
-                    continue
-                try:
-                    if entry.is_symlink():
-                        os.symlink(os.readlink(entry.path), target)
-                        stat = os.lstat(target)
-                    else:
-                        os.link(entry.path, target)
-                        stat = entry.stat(follow_symlinks=False)  # the link's: the same inode
-                except OSError:
-                    continue
-                found[name] = (stat.st_ino, stat.st_size, stat.st_mtime_ns)
-        if not listed and rel:
-            empty.append(rel[:-1])
+    for name, entry in _entries(source, empty):
+        target = f"{base}/{name}"
+        if entry.is_dir(follow_symlinks=False):
+            os.mkdir(target)
+            continue
+        try:
+            if entry.is_symlink():
+                os.symlink(os.readlink(entry.path), target)
+                stat = os.lstat(target)
+            else:
+                os.link(entry.path, target)
+                stat = entry.stat(follow_symlinks=False)  # the link's: the same inode
+        except OSError:
+            continue
+        found[name] = (stat.st_ino, stat.st_size, stat.st_mtime_ns)
     return found, empty
 
 
@@ -129,6 +119,16 @@ def files_below(root: Path) -> Listing:
     empty folder; paths posix and relative to root."""
     found: dict[str, tuple[int, int, int]] = {}
     empty: list[str] = []
+    for name, entry in _entries(root, empty):
+        if not entry.is_dir(follow_symlinks=False):
+            stat = entry.stat(follow_symlinks=False)
+            found[name] = (stat.st_ino, stat.st_size, stat.st_mtime_ns)
+    return found, empty
+
+
+def _entries(root: Path, empty: list[str]) -> Iterator[tuple[str, os.DirEntry[str]]]:
+    """Every entry below root (links not followed) with its posix path relative to root, a
+    folder before what it holds; the empty folders are added to empty."""
     todo = [("", str(root))]
     while todo:
         rel, folder = todo.pop()
@@ -137,14 +137,11 @@ def files_below(root: Path) -> Listing:
             for entry in entries:
                 listed = True
                 name = f"{rel}{entry.name}"
+                yield name, entry
                 if entry.is_dir(follow_symlinks=False):
                     todo.append((f"{name}/", entry.path))
-                else:
-                    stat = entry.stat(follow_symlinks=False)
-                    found[name] = (stat.st_ino, stat.st_size, stat.st_mtime_ns)
         if not listed and rel:
             empty.append(rel[:-1])
-    return found, empty
 
 
 def prune(root: Path, files: Iterable[str], empty: Iterable[str] = ()) -> None:
