@@ -36,6 +36,7 @@ from amwgen.incremental import (
     save_quick,
     save_state,
     stat_lines,
+    state_saved,
 )
 from amwgen.index import (
     EPOCH,
@@ -215,7 +216,7 @@ def _build(site_dir: Path, options: Options, clones: list[_Clone]) -> Result:
         return replace(summary, seconds=time.perf_counter() - started, rendered=0)
     # --clean reads nothing from the cache; what it says of the last output still lets that
     # output become the spare for the next build.
-    clone = _Clone.wanted(out, options)  # before the cache is read: it takes seconds
+    clone = _Clone.wanted(site_dir, out, options)  # before the cache is read: it takes seconds
     if clone is not None:
         clones.append(clone)
     last = load_state(site_dir) if options.save_cache else State()
@@ -355,12 +356,15 @@ class _Clone:
         self._job = Background(clone_tree, out.absolute(), self.path)
 
     @staticmethod
-    def wanted(out: Path, options: Options) -> _Clone | None:
+    def wanted(site_dir: Path, out: Path, options: Options) -> _Clone | None:
         """A clone for an incremental build of an output that has no spare, else None (the
-        build uses it only if the cache describes the output, section 8 of architecture.md)."""
+        build uses it only if the cache describes the output, section 8 of architecture.md;
+        without a cache there is nothing to reuse, and so no clone)."""
         if options.clean or not options.save_cache or not can_fork() or not out.is_dir():
             return None
-        return None if os.path.lexists(spare_path(out)) else _Clone(out)
+        if os.path.lexists(spare_path(out)) or not state_saved(site_dir):
+            return None
+        return _Clone(out)
 
     def listing(self) -> Listing | None:
         """What files_below(self.path) would give, once it is made; None if it failed."""

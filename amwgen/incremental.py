@@ -101,6 +101,11 @@ def load_state(site_dir: Path) -> State:
     return state
 
 
+def state_saved(site_dir: Path) -> bool:
+    """Whether a build saved its state (load_state may still find it unusable)."""
+    return (site_dir / CACHE_DIR / STATE_FILE).is_file()
+
+
 def load_cards(site_dir: Path) -> Any:
     """The cards the cache holds (a workers.CardStore), or None."""
     found = _load(site_dir / CACHE_DIR / CARDS_FILE)

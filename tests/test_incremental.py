@@ -15,6 +15,7 @@ from amwgen.build import differing_files
 from amwgen.config import load_config
 from amwgen.fingerprint import code_digest
 from amwgen.render import make_env
+from amwgen.write import Listing, clone_tree
 
 Edit = Callable[[Path, random.Random], None]
 
@@ -163,7 +164,7 @@ def test_without_a_spare_the_build_starts_from_a_checked_clone_of_the_output(run
     (hard links) while the build plans, and the build starts from the clone; a file changed,
     missing or added in the clone does not reach the output."""
     from amwgen import build as build_module
-    from amwgen.write import Listing, clone_tree, files_below
+    from amwgen.write import files_below
 
     out = tmp_path / "out"
     assert run("build", site, "-o", out, "--clean").code == 0
@@ -190,6 +191,29 @@ def test_without_a_spare_the_build_starts_from_a_checked_clone_of_the_output(run
     # An unchanged page is the same file as before, and nothing is left beside the output.
     assert (out / "tags" / "index.html").stat().st_ino == kept
     assert sorted(p.name for p in tmp_path.glob(".out*")) == [".out.spare"]
+
+
+def test_no_clone_is_made_when_there_is_nothing_to_reuse(run, site: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:  # type: ignore[no-untyped-def]
+    """Without a cache (deleted) or with --clean, no page can be reused: no clone is made."""
+    from amwgen import build as build_module
+
+    out = tmp_path / "out"
+    assert run("build", site, "-o", out).code == 0
+    marker = tmp_path / "cloned"
+
+    def noted_clone(source: Path, dest: Path) -> Listing:
+        marker.write_text("cloned")  # made in a forked process
+        return clone_tree(source, dest)
+
+    monkeypatch.setattr(build_module, "clone_tree", noted_clone)
+    shutil.rmtree(site / ".amwgen-cache")
+    assert run("build", site, "-o", out).code == 0
+    assert not (tmp_path / ".out.spare").exists()  # nothing was shared with the output before
+    assert run("build", site, "-o", out, "--clean").code == 0
+    assert not marker.exists()
+    edit_body(site, random.Random(6))
+    assert run("build", site, "-o", out).code == 0
+    assert marker.exists()  # the first build after --clean, which keeps no spare
 
 
 def test_a_clone_left_by_a_killed_build_is_removed(run, site: Path, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
