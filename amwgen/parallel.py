@@ -6,6 +6,8 @@ in; only the results come back. Where fork is missing (or the job is small), it 
 
 from __future__ import annotations
 
+import contextlib
+import ctypes
 import gc
 import multiprocessing
 import signal
@@ -60,6 +62,18 @@ def _leave_interrupts() -> None:
     process inherits that) would print its own traceback."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     signal.signal(signal.SIGTERM, signal.SIG_DFL)
+    _end_with_parent()
+
+
+PR_SET_PDEATHSIG = 1  # linux/prctl.h
+
+
+def _end_with_parent() -> None:
+    """Linux: the kernel sends this helper SIGTERM when the process that forked it dies. A
+    build killed outright (SIGKILL) cannot stop its helpers, which would go on rendering or
+    cloning for nobody. Elsewhere, nothing happens."""
+    with contextlib.suppress(OSError, AttributeError):
+        ctypes.CDLL(None, use_errno=True).prctl(PR_SET_PDEATHSIG, int(signal.SIGTERM))
 
 
 def can_fork() -> bool:
