@@ -214,13 +214,13 @@ def _build(site_dir: Path, options: Options, clones: list[_Clone]) -> Result:
         summary = quick.summary
         assert isinstance(summary, Result)
         return replace(summary, seconds=time.perf_counter() - started, rendered=0)
-    # --clean reads nothing from the cache; what it says of the last output still lets that
-    # output become the spare for the next build.
     clone = _Clone.wanted(site_dir, out, options)  # before the cache is read: it takes seconds
     if clone is not None:
         clones.append(clone)
-    last = load_state(site_dir) if options.save_cache else State()
-    state = State() if options.clean else last
+    # --clean reads nothing from the cache (it writes it afterwards), and verify's clean
+    # build neither reads nor writes it.
+    use_cache = options.save_cache and not options.clean
+    state = load_state(site_dir) if use_cache else State()
     checked = check(site_dir, options, state.docs, state.seen, stats)
     if checked.index is None:
         return Result(checked.problems, checked.warnings)
@@ -244,8 +244,7 @@ def _build(site_dir: Path, options: Options, clones: list[_Clone]) -> Result:
     render_key = combine(Fingerprints().of(spec), templates)
     # Issue 7: one build of an output at a time; the output and the cache change together.
     with output_lock(out, options.wait):
-        intact = output_intact(state, out)
-        last_intact = output_intact(last, out)  # before the swap changes the output folder
+        intact = output_intact(state, out)  # before the swap changes the output folder
         if intact and key == state.input_key and records_intact(out, state.records):
             # Issue 8: nothing that any page is made from has changed; the output stands.
             result = _result(checked, out, started, state.records, 0)
@@ -309,10 +308,11 @@ def _build(site_dir: Path, options: Options, clones: list[_Clone]) -> Result:
             return done
 
         try:
-            # The replaced output is the next build's spare, unless this build shares no file
-            # with it (--clean renders every page anew): bringing it up to date would replace
-            # every file, where a clone of the new output (_Clone) replaces none.
-            keep = last_intact and options.save_cache and not options.clean
+            # The replaced output is the next build's spare when the cache describes it;
+            # not after --clean, which shares no file with it (every page rendered anew):
+            # bringing it up to date would replace every file, where a clone of the new
+            # output (_Clone) replaces none.
+            keep = intact
             done = write_site(out, fill, statics, start, keep_spare=keep)
         except Exception as err:
             # A broken layout is the site's error, not ours: located, exit 1, output kept.
@@ -324,7 +324,7 @@ def _build(site_dir: Path, options: Options, clones: list[_Clone]) -> Result:
         groups = {group.name: group.record for group in done if group.record.key}
         records = {o.file: o.record for o in outcomes}
         if options.save_cache:
-            kept = last if keep else State()  # its output is now the spare
+            kept = state if keep else State()  # its output is now the spare
             now = State(
                 docs=checked.sources,
                 seen=checked.seen,

@@ -151,7 +151,8 @@ class Group:
     make: Callable[..., Sequence[Page]]  # a module-level function: part of the key
     args: tuple[Any, ...]
     # The articles with their bodies that args hold (index entries, not headlines): the args
-    # are a function of the headlines index, the notes, the name and these (build.plan_units).
+    # are a function of what the group sees (below), the notes, the name and these
+    # (build.plan_units).
     reads: tuple[Entry, ...] = ()
     # Makes args when they are first needed, if they are not given: a build that takes most
     # groups from the last output by their outline key never needs theirs.

@@ -201,7 +201,8 @@ def render_groups(
     cards: cards_ahead's, for the workers to share.
     """
     global _WORKER, _CARDS
-    # Groups to reuse are checked here, a stat per file: cheaper than forking to do it.
+    # Groups to reuse are checked here (each file against the listing of the tree the build
+    # starts from, or with a stat): cheaper than forking to do it.
     done = [_reused(u, job) if u.old is not None and _reuse(u.old, job) else None for u in units]
     todo = [replace(u, old=None) for u, d in zip(units, done, strict=True) if not d]
     # The biggest first, so that the workers finish together.
