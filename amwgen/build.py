@@ -19,7 +19,7 @@ import jinja2
 
 from amwgen.config import ConfigError, load_config, with_base_url
 from amwgen.editions import EditionNote, unused_notes, validate_notes
-from amwgen.fingerprint import Fingerprints, code_digest, combine
+from amwgen.fingerprint import Fingerprints, code_digest, combine, hash_bytes
 from amwgen.i18n import load_table
 from amwgen.incremental import (
     Quick,
@@ -509,7 +509,7 @@ def seeded_prints(
 
 
 def _digest_of(text: str, prefix: bytes = b"") -> bytes:
-    return hashlib.blake2b(prefix + text.encode("utf-8", "surrogatepass"), digest_size=16).digest()
+    return hash_bytes(prefix + text.encode("utf-8", "surrogatepass"))
 
 
 def _links_text(

@@ -44,15 +44,15 @@ class Fingerprints:
     def of(self, value: Any) -> bytes:
         """The 16-byte digest of value."""
         if type(value) in _SCALARS:
-            return _digest(_scalar(value))
+            return hash_bytes(_scalar(value))
         if type(value) not in SHARED:
             # Tuples, pages' data and the like are used once: a memo entry would keep them
             # alive to the end of the build (in a render worker, every page it renders).
-            return _digest(b"".join(self._parts(value)))
+            return hash_bytes(b"".join(self._parts(value)))
         key = id(value)
         found = self._memo.get(key)
         if found is None:
-            found = _digest(b"".join(self._parts(value)))
+            found = hash_bytes(b"".join(self._parts(value)))
             self._memo[key] = found
             self._keep.append(value)
         return found
@@ -129,7 +129,8 @@ def _scalar(value: str | bytes | int | float | bool | None) -> bytes:
     return f"{type(value).__name__}:{value!r}".encode("utf-8", "surrogatepass")
 
 
-def _digest(data: bytes) -> bytes:
+def hash_bytes(data: bytes) -> bytes:
+    """The 16-byte digest amwgen keys its caches with."""
     return hashlib.blake2b(data, digest_size=16).digest()
 
 

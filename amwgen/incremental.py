@@ -14,7 +14,6 @@ The cache is safe to delete: without it every page is rendered.
 from __future__ import annotations
 
 import copyreg
-import hashlib
 import os
 import pickle
 import stat
@@ -25,7 +24,7 @@ from typing import Any
 import jinja2
 import jinja2.meta
 
-from amwgen.fingerprint import code_digest, combine
+from amwgen.fingerprint import code_digest, combine, hash_bytes
 
 CACHE_DIR = ".amwgen-cache"
 STATE_FILE = "state.pickle"
@@ -208,13 +207,13 @@ class TemplateDigests:
             source = self._load(name)
             if source is None:
                 continue
-            digest = hashlib.blake2b(source.encode(), digest_size=16).digest()
+            printed = hash_bytes(source.encode())
             known = self.refs.get(name)
-            if known is None or known[0] != digest:
+            if known is None or known[0] != printed:
                 filename = self.filenames.get(name)
                 parsed = self.env.parse(source, name, filename)
                 named = jinja2.meta.find_referenced_templates(parsed)
-                known = self.refs[name] = (digest, tuple(r for r in named if r is not None))
+                known = self.refs[name] = (printed, tuple(r for r in named if r is not None))
             todo += known[1]
             todo += IMPLICIT_TEMPLATES.get(name, ())
         return seen

@@ -9,7 +9,6 @@ once every file's URL is known.
 
 from __future__ import annotations
 
-import hashlib
 import os
 import time
 from collections import Counter
@@ -17,7 +16,7 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
-from amwgen.fingerprint import Fingerprints, combine
+from amwgen.fingerprint import Fingerprints, combine, hash_bytes
 from amwgen.load import SPECIAL_DIRS, find_sources, parse_doc
 from amwgen.model import Content, PlainPage, Problem, Profile, RawDoc, SiteConfig
 from amwgen.parallel import fork_map
@@ -134,7 +133,7 @@ def _with_bytes(source: _Source, settings: str) -> _Source:
         data = _bytes_of(source.name)
     except OSError:
         return source  # _validate reads it again and reports why it cannot
-    digest = hashlib.blake2b(data, digest_size=16).hexdigest()
+    digest = hash_bytes(data).hex()
     if digest == source.digest:
         return replace(source, data=data)
     key = _key(settings, source.kind, source.rel, source.name, digest)
@@ -166,7 +165,7 @@ def _read(
             digest = known[1]
         else:
             data = _bytes_of(name)
-            digest = hashlib.blake2b(data, digest_size=16).hexdigest()
+            digest = hash_bytes(data).hex()
     except OSError as err:
         problems.append(Problem(Path(name), 1, None, f"cannot read: {err.strerror or err}"))
         return None

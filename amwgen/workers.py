@@ -12,7 +12,6 @@ hard-linked from the previous output.
 
 from __future__ import annotations
 
-import hashlib
 import os
 import shutil
 from collections.abc import Sequence
@@ -21,7 +20,7 @@ from pathlib import Path
 
 import jinja2
 
-from amwgen.fingerprint import Fingerprints, combine
+from amwgen.fingerprint import Fingerprints, combine, hash_bytes
 from amwgen.incremental import Record, TemplateDigests, TemplateRefs
 from amwgen.index import Entry
 from amwgen.model import SiteConfig
@@ -287,7 +286,7 @@ def _one(page: Page, worker: _Worker, target: Path, previous: Previous) -> Outco
     if old is not None and old.input == digest_in and _take(file, old, previous, target):
         return Outcome(file, replace(old, input=digest_in), False)
     data = render_page(page, worker.env)
-    digest_out = hashlib.blake2b(data, digest_size=16).hexdigest()
+    digest_out = hash_bytes(data).hex()
     if old is not None and old.digest == digest_out and _take(file, old, previous, target):
         return Outcome(file, replace(old, input=digest_in), True)
     # Not the spare's copy even when its bytes are these: it is older than the live file it
