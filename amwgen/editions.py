@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import re
 from collections import Counter
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from html import escape, unescape
@@ -289,17 +290,12 @@ def build_editions(
 ) -> tuple[Edition, ...]:
     """Every non-empty edition of one kind, newest first."""
     zone = ZoneInfo(index.config.timezone)
-    # By day and by slug: a Period is slow to make and to hash, and days repeat.
-    days: dict[date, Period] = {}
-    periods: dict[str, Period] = {}
+    days = [entry.article.date.astimezone(zone).date() for entry in index.entries]
+    by_day = _periods_by_day(days, kind, zone)
+    periods = {period.slug: period for period in by_day.values()}
     members: dict[str, list[Entry]] = {}
-    for entry in index.entries:
-        day = entry.article.date.astimezone(zone).date()
-        period = days.get(day)
-        if period is None:
-            period = days[day] = period_of(kind, day, zone)
-            periods.setdefault(period.slug, period)
-        members.setdefault(period.slug, []).append(entry)
+    for entry, day in zip(index.entries, days, strict=True):
+        members.setdefault(by_day[day].slug, []).append(entry)
     by_slug = {n.slug: n for n in notes}
     config = index.config
     editions = []
@@ -354,12 +350,18 @@ def edition_urls(index: Index) -> list[str] | None:
 def story_periods(index: Index, kinds: tuple[str, ...]) -> list[Period]:
     """The periods of these kinds in which some story is dated: kind by kind, newest first."""
     zone = ZoneInfo(index.config.timezone)
-    days = {e.article.date.astimezone(zone).date() for e in index.entries}
+    days = [e.article.date.astimezone(zone).date() for e in index.entries]
     found: list[Period] = []
     for kind in kinds:
-        periods = {p.slug: p for p in (period_of(kind, day, zone) for day in days)}
+        periods = {p.slug: p for p in _periods_by_day(days, kind, zone).values()}
         found += sorted(periods.values(), key=lambda p: p.start, reverse=True)
     return found
+
+
+def _periods_by_day(days: Iterable[date], kind: str, zone: ZoneInfo) -> dict[date, Period]:
+    """Each day -> its period of that kind, made once per day (days repeat, and a Period is
+    slow to make)."""
+    return {day: period_of(kind, day, zone) for day in set(days)}
 
 
 def plan_editions(index: Index, notes: tuple[EditionNote, ...] = ()) -> EditionsPlan | None:
