@@ -63,6 +63,7 @@ from amwgen.workers import (
     Previous,
     Unit,
     cards_ahead,
+    outline_key,
     render_groups,
     render_one,
 )
@@ -541,17 +542,20 @@ def plan_units(
     The key covers the group's function and arguments, and every template and setting: a
     template edit makes every group again, and each page is then re-rendered only if its
     own templates changed (workers._one). A group's arguments are a function of its name,
-    the notes, the full entries it reads (Group.reads) and the parts of the headlines index
-    it sees (Group.sees; the whole index with "now" when it does not say): while these are
-    as they were, the key is the last build's, found without a walk of the arguments (the
-    group's outline key). An article's body edited changes no headline; its scores edited
-    change the terms it is on, and only the groups that see those are looked at again.
+    the notes, the full entries it reads (Group.reads), the parts of the headlines index it
+    sees (Group.sees; the whole index with "now" when it does not say) and, for an article's
+    page, the order of the terms it follows with the headlines it showed (Group.follows,
+    Group.shows): while these are as they were, the key is the last build's, found without
+    a walk of the arguments (the group's outline key). An article's body edited changes no
+    headline; its scores edited change the terms it is on, and only the groups that see
+    those or showed it are looked at again.
     """
     # "now" as far as pages show it (the input key has the same).
     timeless = replace(brief, now=EPOCH)
     whole = prints.of(timeless) + prints.of(now_signature(index))
     # Fourteen thousand groups: the common part hashed once, each group's added to a copy.
     common = hashlib.blake2b(render_key.encode() + prints.of(checked.notes), digest_size=16)
+    headline = {entry.article.url: entry for entry in brief.entries}
     units = []
     for group in plan_groups(index, checked.notes, brief):
         make = f"{group.make.__module__}.{group.make.__qualname__}"
@@ -562,17 +566,23 @@ def plan_units(
         else:
             # Terms, each digested once (for the whole index) for all the groups that see it.
             hasher.update(prints.joined(group.sees))
+        for term in group.follows:
+            hasher.update(prints.order(term))
         for entry in group.reads:
             hasher.update(prints.of(entry))
-        rough = hasher.hexdigest()
+        base = hasher.digest()
         before = old.get(group.name)
+        # The headlines the last build's pages showed: the same ones, in the same order,
+        # while the terms followed hold the same articles (workers._unit records them).
+        shown = [headline.get(url) for url in before.shows] if before is not None else []
+        rough = outline_key(base, prints, shown)
         size = len(before.files) if before else 1
         if before is not None and before.outline == rough:
-            units.append(Unit(group, before.key, before, size, rough))
+            units.append(Unit(group, before.key, before, size, rough, base))
             continue
         key = combine(render_key, make, prints.of(group.arguments()))
         same = before if before and before.key == key else None
-        units.append(Unit(group, key, same, size, rough))
+        units.append(Unit(group, key, same, size, rough, base))
     return units
 
 

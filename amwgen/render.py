@@ -161,6 +161,13 @@ class Group:
     # not the whole of it with "now": then their digests stand for the index in the outline
     # key, and an edit elsewhere in the index leaves the group alone (build.plan_units).
     sees: tuple[Any, ...] | None = None
+    # Terms whose order alone (which articles, in the site order) decides which headlines
+    # the pages show, and shows, which reads those off the pages made: the order and the
+    # headlines shown then stand for the terms in the outline key, so that a headline edited
+    # sends back to the full key only the groups that showed it (an article's page shows a
+    # few of the hundreds of headlines its Related News is chosen from).
+    follows: tuple[Term, ...] = ()
+    shows: Callable[[Sequence[Page]], tuple[Entry, ...]] | None = None
 
     def arguments(self) -> tuple[Any, ...]:
         return self.later() if self.later is not None else self.args
@@ -310,16 +317,25 @@ def _article_groups(full: Index, index: Index) -> list[Group]:
     lists = cache(partial(posting_lists, index))
     places = cache(lambda: {t.url: positions(t) for t in index.taxonomy_terms("topics")})
     # Its topic's timeline window and its posting lists are parts of its weighted terms
-    # (topics among them): the terms are what it sees, and are digested for the whole index.
+    # (topics among them), and which articles they hold follows from the terms' order alone.
     weighted = {t.name for t in WEIGHTED}
     groups = []
     for entry in full.entries:
         later = partial(_article_args, entry, by_url, places, lists)
-        sees = tuple(
+        follows = tuple(
             by_url[link.url] for name, links in entry.links if name in weighted for link in links
         )
-        groups.append(Group(entry.article.url, article_pages, (), (entry,), later, sees))
+        url = entry.article.url
+        groups.append(Group(url, article_pages, (), (entry,), later, (), follows, article_shows))
     return groups
+
+
+def article_shows(pages: Sequence[Page]) -> tuple[Entry, ...]:
+    """The headlines an article's page shows: its timeline window and its Related News."""
+    (page,) = pages
+    data = page.data
+    assert isinstance(data, ArticleData)
+    return tuple(c.entry for c in data.connections) + tuple(r.entry for r in data.related)
 
 
 def _article_args(

@@ -89,6 +89,8 @@ class GroupRecord:
     # A coarser key, quicker to make: of the headlines index as a whole instead of the
     # arguments (build.plan_units); while it holds, so does key.
     outline: str = ""
+    # The URLs of the headlines its pages showed (Group.shows), in the outline key.
+    shows: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)  # no slots: pickled in bulk, and slotted classes pickle slowly
@@ -107,6 +109,7 @@ class Unit:
     old: GroupRecord | None = None
     size: int = 1  # pages it had in the last build: how much work making it is, roughly
     outline: str = ""  # GroupRecord.outline
+    base: bytes = b""  # the outline key's digest before the headlines shown (outline_key)
 
 
 @dataclass(frozen=True, slots=True)
@@ -239,15 +242,31 @@ def render_one(page: Page, job: Job) -> Outcome:
 
 def _unit(unit: Unit, job: Job) -> GroupOutcome:
     """A group made: its pages rendered, or reused one by one where their input is unchanged."""
-    pages = unit.group.pages()
+    group = unit.group
+    pages = group.pages()
     worker = _worker(job)
     outcomes = tuple(
         _one(page, worker, job.target, job.previous)
         for page in pages
         if page.file not in job.replaced
     )
-    record = GroupRecord(unit.key, tuple(p.file for p in pages), sitemap_rows(pages), unit.outline)
-    return GroupOutcome(unit.group.name, record, outcomes)
+    outline = unit.outline
+    shows: tuple[str, ...] = ()
+    if group.shows is not None:
+        # The outline key with the headlines these pages show, which planning could only
+        # take from the last build's.
+        shown = group.shows(pages)
+        outline = outline_key(unit.base, worker.prints, shown)
+        shows = tuple(entry.article.url for entry in shown)
+    files = tuple(p.file for p in pages)
+    record = GroupRecord(unit.key, files, sitemap_rows(pages), outline, shows)
+    return GroupOutcome(group.name, record, outcomes)
+
+
+def outline_key(base: bytes, prints: Fingerprints, shown: Sequence[Entry | None]) -> str:
+    """A group's outline key: base (what it sees, follows and reads) with the digests of the
+    headlines its pages show (None for one that is gone, which no digest matches)."""
+    return hash_bytes(base + prints.joined(tuple(shown))).hex()
 
 
 def _reuse(old: GroupRecord, job: Job) -> bool:

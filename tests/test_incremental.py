@@ -408,6 +408,45 @@ def test_a_score_edit_looks_again_only_at_the_groups_that_see_the_article(
     assert (tmp_path / "out" / "news" / "delta" / "index.html").read_text().count("Novelty") >= 1
 
 
+def test_a_score_edit_looks_again_only_at_the_article_pages_that_show_it(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """An article's page shows a few of the headlines on its terms (its timeline window and
+    Related News): a headline edited leaves the pages that do not show it unexamined."""
+    from datetime import UTC, datetime
+
+    from conftest import write_site
+
+    from amwgen import render
+    from amwgen.build import Options, build
+
+    # Twelve stories on one topic: windows of five, and Related News the five newest others.
+    files = {
+        f"content/2026/s{day:02}.md": article(f"Story {day}", f"2026-11-{day:02}", topics="[Robotics]", tags="[robots]")
+        for day in range(1, 13)
+    }
+    site = write_site(tmp_path / "site", files)
+    options = Options(now=datetime(2026, 11, 26, tzinfo=UTC), output=tmp_path / "out")
+    build(site, options)
+    made: list[str] = []
+    arguments = render.Group.arguments
+
+    def counted(group: render.Group) -> tuple[object, ...]:
+        made.append(group.name)
+        return arguments(group)
+
+    monkeypatch.setattr(render.Group, "arguments", counted)
+    oldest = site / "content" / "2026" / "s01.md"
+    oldest.write_text(oldest.read_text().replace("novelty: 1", "novelty: 3"))
+    assert build(site, options).rendered > 0
+    # Its own page and the two whose windows reach back to it; not the nine that show it nowhere.
+    news = {name.split("/")[2] for name in made if name.startswith("/news/")}
+    assert news == {"s01", "s02", "s03"}
+    monkeypatch.undo()
+    build(site, Options(now=options.now, output=tmp_path / "clean", clean=True, save_cache=False))
+    assert tree(tmp_path / "out") == tree(tmp_path / "clean")
+
+
 def test_deleted_cache_means_a_full_render(site: Path, tmp_path: Path) -> None:
     from datetime import UTC, datetime
 
