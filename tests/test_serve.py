@@ -240,8 +240,14 @@ def server(tmp_path: Path) -> Iterator[Server]:
         yield started
     finally:
         if started.proc.poll() is None:
-            started.proc.kill()
-            started.proc.wait()
+            # Ctrl-C, so that the server removes its temporary output folder; killed only
+            # if it does not stop.
+            started.proc.send_signal(signal.SIGINT)
+            try:
+                started.proc.wait(timeout=DEADLINE)
+            except subprocess.TimeoutExpired:
+                started.proc.kill()
+                started.proc.wait()
 
 
 def test_serve_rebuilds_reloads_shows_errors_and_stops_on_ctrl_c(
