@@ -50,11 +50,10 @@ from amwgen.index import (
 from amwgen.lock import DEFAULT_WAIT, output_lock
 from amwgen.model import Problem, SiteConfig
 from amwgen.parallel import Background, can_fork
-from amwgen.render import THEME_DIR, css_digest, plan_groups, sitemap_page
+from amwgen.render import THEME_DIR, Cards, css_digest, plan_groups, sitemap_page
 from amwgen.search import BUNDLE, index_search
 from amwgen.sources import DocResult, Seen, gather
 from amwgen.workers import (
-    MIN_PARALLEL,
     CardStore,
     EnvSpec,
     GroupOutcome,
@@ -285,14 +284,16 @@ def _build(site_dir: Path, options: Options, clones: list[_Clone]) -> Result:
             here = replace(job, target=target)
             if start is not None:
                 shutil.rmtree(target / BUNDLE, ignore_errors=True)  # Pagefind writes it anew
-            cards = None
-            if sum(unit.size for unit in units if unit.old is None) >= MIN_PARALLEL:
-                # Many pages to make: every card made once, ahead, for all to share; for a
+
+            def ahead() -> Cards:
+                # Many pages to render: every card made once, ahead, for all to share; for a
                 # few, the pages make the cards they show (and the cached ones stay as they are).
                 before = None if options.clean else load_cards(site_dir)
                 cards, store = cards_ahead(brief.entries, here, options.jobs, render_key, before)
                 made_cards.append(store)
-            done = render_groups(units, here, options.jobs, cards)
+                return cards
+
+            done = render_groups(units, here, options.jobs, ahead)
             rows = [row for group in done for row in group.record.rows]
             sitemap = sitemap_page(index, rows)
             if sitemap.file not in replaced:

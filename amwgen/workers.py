@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import os
 import shutil
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
@@ -39,6 +39,9 @@ from amwgen.render import (
 from amwgen.write import clear, make_parent, write_file
 
 MIN_PARALLEL = 400  # below this many pages, forking costs more than it saves
+# Made in the build's own process before any worker is forked (render_groups).
+PROBE_RENDERS = 100
+PROBE_PAGES = 2000
 
 
 @dataclass(frozen=True, slots=True)
@@ -195,12 +198,19 @@ def _cards(entry: Entry, job: Job) -> tuple[str, str]:
 
 
 def render_groups(
-    units: Sequence[Unit], job: Job, jobs: int, cards: Cards | None = None
+    units: Sequence[Unit],
+    job: Job,
+    jobs: int,
+    ahead: Callable[[], Cards] | None = None,
 ) -> list[GroupOutcome]:
     """Make and render the groups that changed; take the others' files from the last output.
 
     A group to reuse whose files are not all intact in the last output is made after all.
-    cards: cards_ahead's, for the workers to share.
+    The groups to make are made here until PROBE_RENDERS pages were rendered or PROBE_PAGES
+    made: an edit re-renders a few dozen pages of the hundreds its groups hold (the others'
+    input is unchanged), and forking workers, each with every card made ahead, would cost
+    more than it saves. The rest, when MIN_PARALLEL pages or more, go to the workers with
+    the cards ahead() makes for them to share.
     """
     global _WORKER, _CARDS
     # Groups to reuse are checked here (each file against the listing of the tree the build
@@ -209,14 +219,26 @@ def render_groups(
     todo = [replace(u, old=None) for u, d in zip(units, done, strict=True) if not d]
     # The biggest first, so that the workers finish together.
     order = sorted(range(len(todo)), key=lambda i: -todo[i].size)
-    many = sum(u.size for u in todo) >= MIN_PARALLEL
-    _WORKER, _CARDS = None, cards
+    made: dict[int, GroupOutcome] = {}
+    left = sum(u.size for u in todo)
+    rendered = pages = 0
+    _WORKER, _CARDS = None, None
     try:
-        made = fork_map(_unit, [todo[i] for i in order], job, jobs if many else 1, 1)
+        for at, i in enumerate(order):
+            if left >= MIN_PARALLEL and (rendered >= PROBE_RENDERS or pages >= PROBE_PAGES):
+                # Many pages still to make, and they render: in parallel, cards made ahead.
+                rest = order[at:]
+                _WORKER, _CARDS = None, ahead() if ahead is not None else None
+                outcomes = fork_map(_unit, [todo[i] for i in rest], job, jobs, 1)
+                made.update(zip(rest, outcomes, strict=True))
+                break
+            outcome = made[i] = _unit(todo[i], job)
+            rendered += sum(o.rendered for o in outcome.outcomes)
+            pages += len(outcome.outcomes)
+            left -= todo[i].size
     finally:
         _WORKER, _CARDS = None, None
-    by_unit = dict(zip(order, made, strict=True))
-    fresh = iter(by_unit[i] for i in range(len(todo)))
+    fresh = iter(made[i] for i in range(len(todo)))
     return [d if d is not None else next(fresh) for d in done]
 
 
