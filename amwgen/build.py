@@ -40,7 +40,9 @@ from amwgen.incremental import (
 )
 from amwgen.index import (
     EPOCH,
+    Entry,
     Index,
+    Term,
     TermLink,
     build_index,
     headlines,
@@ -50,7 +52,7 @@ from amwgen.index import (
 from amwgen.lock import DEFAULT_WAIT, output_lock
 from amwgen.model import Problem, SiteConfig
 from amwgen.parallel import Background, can_fork
-from amwgen.render import THEME_DIR, Cards, css_digest, plan_groups, sitemap_page
+from amwgen.render import THEME_DIR, Cards, Group, css_digest, plan_groups, sitemap_page
 from amwgen.search import BUNDLE, index_search
 from amwgen.sources import DocResult, Seen, gather
 from amwgen.workers import (
@@ -262,7 +264,8 @@ def _build(site_dir: Path, options: Options, clones: list[_Clone]) -> Result:
             brief = headlines(index)
             prints, briefs = seeded_prints(checked, brief, state.briefs)
             old_groups = state.groups if intact else {}
-            units = plan_units(index, brief, checked, prints, render_key, old_groups)
+            then = state.inputs if intact else None
+            units, inputs = plan_units(index, brief, checked, prints, render_key, old_groups, then)
             found = listing.result() if listing is not None else None
         finally:
             if listing is not None:
@@ -335,6 +338,7 @@ def _build(site_dir: Path, options: Options, clones: list[_Clone]) -> Result:
                 records=records,
                 input_key=key,
                 groups=groups,
+                inputs=inputs,
                 briefs=briefs,
                 cards=made_cards[0] if made_cards else None,
                 spare_inode=kept.output_inode,
@@ -530,6 +534,88 @@ def _links_text(
     return "".join(parts)
 
 
+@dataclass(frozen=True)
+class Inputs:
+    """What a build's outline keys were made from, digest by name (kept in the cache): the
+    next build looks again only at the groups that read, see, follow or show one that
+    changed (plan_units)."""
+
+    common: bytes  # the templates, settings and notes
+    whole: bytes  # the headlines index with "now" (Group.sees None)
+    terms: dict[str, bytes]  # term URL -> digest (Group.sees)
+    orders: dict[str, bytes]  # term URL -> digest of its order (Group.follows)
+    entries: dict[str, bytes]  # article URL -> digest of its entry (Group.reads)
+    headlines: dict[str, bytes]  # article URL -> digest of its headline (Group.shows)
+
+
+@dataclass(frozen=True)
+class _Changed:
+    """What changed since the last build's Inputs: objects of this build by id, URLs."""
+
+    whole: bool
+    terms: set[int]
+    orders: set[int]
+    entries: set[int]
+    headlines: set[str]
+
+    def touches(self, group: Group, before: GroupRecord) -> bool:
+        if group.sees is None:
+            if self.whole:
+                return True
+        elif not self.terms.isdisjoint(map(id, group.sees)):
+            return True
+        return not (
+            self.orders.isdisjoint(map(id, group.follows))
+            and self.entries.isdisjoint(map(id, group.reads))
+            and self.headlines.isdisjoint(before.shows)
+        )
+
+
+def _changes(index: Index, brief: Index, now: Inputs, then: Inputs | None) -> _Changed | None:
+    """What changed between then and now; None when everything may have."""
+    if then is None or then.common != now.common:
+        return None
+    terms = [term for _, ts in brief.terms for term in ts]
+    entries = then.entries
+    headlines = then.headlines
+    return _Changed(
+        whole=then.whole != now.whole,
+        terms={id(t) for t in terms if then.terms.get(t.url) != now.terms[t.url]},
+        orders={id(t) for t in terms if then.orders.get(t.url) != now.orders[t.url]},
+        entries={
+            id(e) for e in index.entries if entries.get(url := e.article.url) != now.entries[url]
+        },
+        headlines={url for url, d in now.headlines.items() if headlines.get(url) != d}
+        | (headlines.keys() - now.headlines.keys()),
+    )
+
+
+def _inputs(
+    index: Index, brief: Index, prints: Fingerprints, common: bytes, whole: bytes
+) -> Inputs:
+    terms = [term for _, ts in brief.terms for term in ts]
+    return Inputs(
+        common,
+        whole,
+        {t.url: prints.of(t) for t in terms},
+        _orders(brief.entries, terms),
+        {e.article.url: prints.of(e) for e in index.entries},
+        {e.article.url: prints.of(e) for e in brief.entries},
+    )
+
+
+def _orders(entries: tuple[Entry, ...], terms: list[Term]) -> dict[str, bytes]:
+    """Term URL -> the digest of which articles it holds in which order: each one's date,
+    slug and URL (what the site order and the links are made from), none of its headline."""
+    # By rank: an entry's place in entries.
+    keys = [
+        f"{e.article.date.timestamp()!r}\x1f{e.article.slug}\x1f{e.article.url}\x1e"
+        for e in entries
+    ]
+    encoded = [key.encode() for key in keys]
+    return {t.url: hash_bytes(b"".join([encoded[e.rank] for e in t.entries])) for t in terms}
+
+
 def plan_units(
     index: Index,
     brief: Index,
@@ -537,7 +623,8 @@ def plan_units(
     prints: Fingerprints,
     render_key: str,
     old: dict[str, GroupRecord],
-) -> list[Unit]:
+    then: Inputs | None = None,
+) -> tuple[list[Unit], Inputs]:
     """Every group of pages, each to make, or to reuse when its key is the last build's.
 
     The key covers the group's function and arguments, and every template and setting: a
@@ -556,9 +643,18 @@ def plan_units(
     whole = prints.of(timeless) + prints.of(now_signature(index))
     # Fourteen thousand groups: the common part hashed once, each group's added to a copy.
     common = hashlib.blake2b(render_key.encode() + prints.of(checked.notes), digest_size=16)
+    now = _inputs(index, brief, prints, common.digest(), whole)
+    changed = _changes(index, brief, now, then)
     headline = {entry.article.url: entry for entry in brief.entries}
     units = []
     for group in plan_groups(index, checked.notes, brief):
+        before = old.get(group.name)
+        if before is not None and changed is not None and not changed.touches(group, before):
+            # Nothing its outline key is made from changed: the key is the last build's,
+            # found without hashing (base b"": a group made after all, its files damaged,
+            # records no outline key, workers._unit).
+            units.append(Unit(group, before.key, before, len(before.files), before.outline))
+            continue
         make = f"{group.make.__module__}.{group.make.__qualname__}"
         hasher = common.copy()
         hasher.update(f"\0{make}\0{group.name}\0".encode())
@@ -568,11 +664,10 @@ def plan_units(
             # Terms, each digested once (for the whole index) for all the groups that see it.
             hasher.update(prints.joined(group.sees))
         for term in group.follows:
-            hasher.update(prints.order(term))
+            hasher.update(now.orders[term.url])
         for entry in group.reads:
             hasher.update(prints.of(entry))
         base = hasher.digest()
-        before = old.get(group.name)
         # The headlines the last build's pages showed: the same ones, in the same order,
         # while the terms followed hold the same articles (workers._unit records them).
         shown = [headline.get(url) for url in before.shows] if before is not None else []
@@ -584,7 +679,7 @@ def plan_units(
         key = combine(render_key, make, prints.of(group.arguments()))
         same = before if before and before.key == key else None
         units.append(Unit(group, key, same, size, rough, base))
-    return units
+    return units, now
 
 
 def tree_digest(roots: list[Path], contents: bool) -> str:

@@ -41,8 +41,6 @@ class Fingerprints:
     def __init__(self) -> None:
         self._memo: dict[int, bytes] = {}
         self._keep: list[Any] = []  # keeps memoised objects alive so ids stay unique
-        self._orders: dict[int, bytes] = {}
-        self._order_keys: dict[int, bytes] = {}
 
     def of(self, value: Any) -> bytes:
         """The 16-byte digest of value."""
@@ -64,26 +62,6 @@ class Fingerprints:
         """The digests of values one after another: memoised ones straight from the memo."""
         memo = self._memo
         return b"".join([memo.get(id(v)) or self.of(v) for v in values])
-
-    def order(self, term: Term) -> bytes:
-        """The digest of which articles a term holds, in which order: each one's date, slug
-        and URL (what the site order and the links are made from), none of its headline.
-        Memoised with the term, as its digest is."""
-        found = self._orders.get(id(term))
-        if found is None:
-            keys = self._order_keys
-            parts = []
-            for entry in term.entries:
-                part = keys.get(id(entry))
-                if part is None:
-                    a = entry.article
-                    part = f"{a.date.timestamp()!r}\x1f{a.slug}\x1f{a.url}\x1e".encode()
-                    keys[id(entry)] = part
-                    self._keep.append(entry)
-                parts.append(part)
-            found = self._orders[id(term)] = hash_bytes(b"".join(parts))
-            self._keep.append(term)
-        return found
 
     def seed(self, value: Any, digest: bytes) -> None:
         """Take digest as value's, unhashed: for values whose digest is known from their

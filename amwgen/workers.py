@@ -288,9 +288,9 @@ def _unit(unit: Unit, job: Job) -> GroupOutcome:
     shows: tuple[str, ...] = ()
     if group.shows is not None:
         # The outline key with the headlines these pages show, which planning could only
-        # take from the last build's.
+        # take from the last build's; none when planning did not hash it (build.plan_units).
         shown = group.shows(pages)
-        outline = outline_key(unit.base, worker.prints, shown)
+        outline = outline_key(unit.base, worker.prints, shown) if unit.base else ""
         shows = tuple(entry.article.url for entry in shown)
     files = tuple(p.file for p in pages)
     record = GroupRecord(unit.key, files, sitemap_rows(pages), outline, shows)

@@ -447,6 +447,37 @@ def test_a_score_edit_looks_again_only_at_the_article_pages_that_show_it(
     assert tree(tmp_path / "out") == tree(tmp_path / "clean")
 
 
+def test_a_body_edit_hashes_only_the_groups_that_read_the_article(
+    site: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Planning compares what each outline key is made from with the last build's: the
+    groups that read, see, follow or show nothing that changed are not hashed at all."""
+    from datetime import UTC, datetime
+
+    from amwgen import build as build_module
+    from amwgen.build import Options, build
+
+    options = Options(now=datetime(2026, 11, 26, tzinfo=UTC), output=tmp_path / "out")
+    first = build(site, options)
+    hashed: list[bytes] = []
+    outline_key = build_module.outline_key
+
+    def counted(base: bytes, *args: object) -> str:
+        hashed.append(base)
+        return outline_key(base, *args)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(build_module, "outline_key", counted)
+    delta = site / "content" / "2026" / "delta.md"
+    delta.write_text(delta.read_text() + "\nA new paragraph.\n")
+    second = build(site, options)
+    # Its page and the feeds that carry its body; of more than forty groups.
+    assert 0 < len(hashed) <= 8 < first.files
+    assert second.rendered > 0
+    monkeypatch.undo()
+    build(site, Options(now=options.now, output=tmp_path / "clean", clean=True, save_cache=False))
+    assert tree(tmp_path / "out") == tree(tmp_path / "clean")
+
+
 def test_deleted_cache_means_a_full_render(site: Path, tmp_path: Path) -> None:
     from datetime import UTC, datetime
 
