@@ -14,6 +14,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from html import escape, unescape
+from operator import attrgetter
 from pathlib import Path
 from urllib.parse import urljoin
 from zoneinfo import ZoneInfo
@@ -227,17 +228,10 @@ def previous_period(period: Period, zone: ZoneInfo) -> Period:
 
 
 def rank(entries: tuple[Entry, ...]) -> tuple[Entry, ...]:
-    """Issue 9: significance desc, then novelty desc, then date desc, then slug."""
+    """Issue 9: significance desc, then novelty desc, then date desc, then slug (the site
+    order, which an entry's rank is its place in)."""
     return tuple(
-        sorted(
-            entries,
-            key=lambda e: (
-                -e.article.significance,
-                -e.article.novelty,
-                -e.article.date.timestamp(),
-                e.article.slug,
-            ),
-        )
+        sorted(entries, key=lambda e: (-e.article.significance, -e.article.novelty, e.rank))
     )
 
 
@@ -280,9 +274,13 @@ def what_moved(
 
 def _counts(entries: tuple[Entry, ...], taxonomy: str) -> Counter[TermLink]:
     # Counted by URL: a term's URL names it, and a string hashes much faster than a link.
-    counts: Counter[str] = Counter(link.url for e in entries for link in e.terms(taxonomy))
-    links = {link.url: link for e in entries for link in e.terms(taxonomy)}
-    return Counter({links[url]: n for url, n in counts.items()})
+    links = [link for e in entries for link in e.terms(taxonomy)]
+    urls = list(map(_URL, links))
+    link_of = dict(zip(urls, links, strict=True))
+    return Counter({link_of[url]: n for url, n in Counter(urls).items()})
+
+
+_URL = attrgetter("url")
 
 
 def build_editions(
