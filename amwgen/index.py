@@ -159,49 +159,80 @@ def build_index(
     """Resolve terms of the selected articles into taxonomies; alias clashes are problems."""
     articles = select_articles(content.articles, now, drafts, future)
     problems: list[Problem] = []
-    resolvers = {t.name: _resolver(t, content.profiles_of(t.name), problems) for t in TAXONOMIES}
-    # Each article's raw term names, resolved once: (slug, name) pairs per taxonomy.
-    resolved = [
-        tuple(_pairs(a.values(t.field), resolvers[t.name]) for t in TAXONOMIES) for a in articles
-    ]
-    names = {t.name: _display_names(t, i, resolved) for i, t in enumerate(TAXONOMIES)}
-    for taxonomy in TAXONOMIES:
+    resolvers = [_resolver(t, content.profiles_of(t.name), problems) for t in TAXONOMIES]
+    slugs, spellings = _resolve_all(articles, resolvers)
+    names = [_display_names(counts) for counts in spellings]
+    for taxonomy, named in zip(TAXONOMIES, names, strict=True):
         for profile in content.profiles_of(taxonomy.name):
-            names[taxonomy.name][profile.slug] = profile.title
-    # Each article's terms, each once, in its order; one link per term, shared.
-    slugs = [tuple(_once(pairs) for pairs in r) for r in resolved]
-    links = {
-        t.name: {s: TermLink(n, f"/{t.name}/{s}/") for s, n in names[t.name].items()}
-        for t in TAXONOMIES
-    }
-    entries = tuple(
-        Entry(
-            article,
-            tuple(
-                (t.name, tuple(links[t.name][s] for s in own[i])) for i, t in enumerate(TAXONOMIES)
-            ),
-            rank,
-        )
-        for rank, (article, own) in enumerate(zip(articles, slugs, strict=True))
-    )
+            named[profile.slug] = profile.title
+    # One link per term, shared by its entries.
+    links = [
+        {s: TermLink(n, f"/{t.name}/{s}/") for s, n in named.items()}
+        for t, named in zip(TAXONOMIES, names, strict=True)
+    ]
+    entries, members = _entries(articles, slugs, links)
     terms = tuple(
-        (t, _terms(t, i, entries, slugs, names[t.name], content.profiles_of(t.name)))
+        (t, _terms(t, members[i], names[i], content.profiles_of(t.name)))
         for i, t in enumerate(TAXONOMIES)
     )
     return Index(config, now, entries, terms, content.pages), problems
 
 
-def _once(pairs: tuple[tuple[str, str], ...]) -> tuple[str, ...]:
-    """The slugs of (slug, name) pairs, each once, in order."""
-    if len(pairs) < 2:  # a category, a region: one name or none
-        return (pairs[0][0],) if pairs else ()
-    return tuple(dict.fromkeys([slug for slug, _ in pairs]))
+Slugs = tuple[tuple[str, ...], ...]  # an article's term slugs, taxonomy by taxonomy
 
 
-def _pairs(names: tuple[str, ...], resolve: _Resolver) -> tuple[tuple[str, str], ...]:
-    """(slug, name) of each of an article's names for one taxonomy."""
-    known = resolve.known
-    return tuple([(known[n] if n in known else resolve(n), n) for n in names])
+def _resolve_all(
+    articles: tuple[Article, ...], resolvers: list[_Resolver]
+) -> tuple[list[Slugs], list[dict[str, dict[str, int]]]]:
+    """Each article's term slugs per taxonomy (each once, in its order), and per taxonomy
+    how many times each spelling names each slug (SPEC 3: the display name is the one most
+    articles use). One pass over ten thousand articles' fifty thousand names."""
+    fields = [t.field for t in TAXONOMIES]
+    used: list[list[str]] = [[] for _ in TAXONOMIES]  # every name as often as it is given
+    found: list[Slugs] = []
+    for article in articles:
+        own: list[tuple[str, ...]] = []
+        for key, resolve, names in zip(fields, resolvers, used, strict=True):
+            value = getattr(article, key)
+            if value is None:
+                own.append(())
+                continue
+            given = value if isinstance(value, tuple) else (value,)
+            known = resolve.known
+            row = [known.get(name) or resolve(name) for name in given]
+            own.append(tuple(dict.fromkeys(row)) if len(row) > 1 else tuple(row))
+            names += given
+        found.append(tuple(own))
+    spellings: list[dict[str, dict[str, int]]] = []
+    for taxonomy, resolve, names in zip(TAXONOMIES, resolvers, used, strict=True):
+        counts: dict[str, dict[str, int]] = {}
+        for name, n in Counter(names).items():
+            shown = name.upper() if taxonomy.upper else name
+            seen = counts.setdefault(resolve.known[name], {})
+            seen[shown] = seen.get(shown, 0) + n
+        spellings.append(counts)
+    return found, spellings
+
+
+def _entries(
+    articles: tuple[Article, ...], slugs: list[Slugs], links: list[dict[str, TermLink]]
+) -> tuple[tuple[Entry, ...], list[dict[str, list[Entry]]]]:
+    """The entries in the site order (rank: the place in it), and each taxonomy's terms'
+    entries by slug."""
+    names = [t.name for t in TAXONOMIES]
+    members: list[dict[str, list[Entry]]] = [defaultdict(list) for _ in TAXONOMIES]
+    entries = []
+    for rank, (article, own) in enumerate(zip(articles, slugs, strict=True)):
+        resolved = [
+            (name, tuple([by_slug[s] for s in mine]))
+            for name, by_slug, mine in zip(names, links, own, strict=True)
+        ]
+        entry = Entry(article, tuple(resolved), rank)
+        entries.append(entry)
+        for member, mine in zip(members, own, strict=True):
+            for slug in mine:
+                member[slug].append(entry)
+    return tuple(entries), members
 
 
 class _Resolver:
@@ -234,21 +265,8 @@ def _resolver(
     return _Resolver({alias: profile.slug for alias, profile in owner.items()})
 
 
-def _display_names(
-    taxonomy: Taxonomy, at: int, resolved: list[tuple[tuple[tuple[str, str], ...], ...]]
-) -> dict[str, str]:
-    """SPEC 3: the spelling most articles use; a tie goes to the one that sorts first.
-
-    at: the taxonomy's place in each article's resolved terms (build_index)."""
-    # Plain dicts: a Counter's += goes through Python for each of 50,000 names.
-    spellings: dict[str, dict[str, int]] = {}
-    for terms in resolved:
-        for slug, name in terms[at]:
-            shown = name.upper() if taxonomy.upper else name
-            counts = spellings.get(slug)
-            if counts is None:
-                counts = spellings[slug] = {}
-            counts[shown] = counts.get(shown, 0) + 1
+def _display_names(spellings: dict[str, dict[str, int]]) -> dict[str, str]:
+    """SPEC 3: the spelling most articles use; a tie goes to the one that sorts first."""
     return {
         slug: min(counts.items(), key=lambda item: (-item[1], item[0]))[0]
         for slug, counts in spellings.items()
@@ -257,16 +275,10 @@ def _display_names(
 
 def _terms(
     taxonomy: Taxonomy,
-    at: int,
-    entries: tuple[Entry, ...],
-    slugs: list[tuple[tuple[str, ...], ...]],
+    members: dict[str, list[Entry]],
     names: dict[str, str],
     profiles: tuple[Profile, ...],
 ) -> tuple[Term, ...]:
-    members: dict[str, list[Entry]] = defaultdict(list)
-    for entry, own in zip(entries, slugs, strict=True):
-        for slug in own[at]:
-            members[slug].append(entry)
     by_slug = {p.slug: p for p in profiles}
     # A profile with no article yet still gets its page.
     for slug in by_slug:
