@@ -11,6 +11,7 @@ import tempfile
 import time
 import traceback
 from collections import Counter
+from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 from pathlib import Path
@@ -189,7 +190,7 @@ def build(site_dir: Path, options: Options) -> Result:
     # (serve builds again in the same process).
     paused = gc.isenabled()
     gc.disable()
-    clones: list[_Clone] = []
+    clones: list[_Clone | _SpareListing] = []
     result = None
     try:
         result = _build(site_dir, options, clones)
@@ -201,8 +202,8 @@ def build(site_dir: Path, options: Options) -> Result:
             gc.enable()
 
 
-def _build(site_dir: Path, options: Options, clones: list[_Clone]) -> Result:
-    """build, which closes the clones this adds to (at most one, _Clone)."""
+def _build(site_dir: Path, options: Options, clones: list[_Clone | _SpareListing]) -> Result:
+    """build, which closes the helpers this adds to (a _Clone or a _SpareListing)."""
     started = time.perf_counter()
     config = load_config(site_dir)
     out = output_dir(site_dir, config, options)
@@ -219,6 +220,9 @@ def _build(site_dir: Path, options: Options, clones: list[_Clone]) -> Result:
     clone = _Clone.wanted(site_dir, out, options)  # before the cache is read: it takes seconds
     if clone is not None:
         clones.append(clone)
+    spare = _SpareListing.wanted(out, options)
+    if spare is not None:
+        clones.append(spare)
     # --clean reads nothing from the cache (it writes it afterwards), and verify's clean
     # build neither reads nor writes it.
     use_cache = options.save_cache and not options.clean
@@ -256,20 +260,14 @@ def _build(site_dir: Path, options: Options, clones: list[_Clone]) -> Result:
         replaced = static_files(site_dir / "static")
         # Issue 8: the output before last, brought up to date, rather than a new tree in
         # which every file is linked anew (a file system operation per page).
-        from_spare = intact and _spare_intact(state, out)
-        # The spare's files are listed by another process while this one plans (to prune
-        # those no page writes, fill); the listing ends before the spare is moved.
-        listing = Background(files_below, spare_path(out)) if from_spare else None
-        try:
-            brief = headlines(index)
-            prints, briefs = seeded_prints(checked, brief, state.briefs)
-            old_groups = state.groups if intact else {}
-            then = state.inputs if intact else None
-            units, inputs = plan_units(index, brief, checked, prints, render_key, old_groups, then)
-            found = listing.result() if listing is not None else None
-        finally:
-            if listing is not None:
-                listing.close()
+        from_spare = intact and spare is not None and spare.holds(out) and _spare_intact(state, out)
+        brief = headlines(index)
+        prints, briefs = seeded_prints(checked, brief, state.briefs)
+        old_groups = state.groups if intact else {}
+        then = state.inputs if intact else None
+        units, inputs = plan_units(index, brief, checked, prints, render_key, old_groups, then)
+        found = spare.listing() if spare is not None and from_spare else None
+        from_spare = found is not None
         # The tree to start from, as listed: the spare, or a clone of the output, or none.
         start = spare_path(out) if from_spare else None
         if intact and not from_spare and clone is not None:
@@ -389,6 +387,51 @@ class _Clone:
             shutil.rmtree(self.path, ignore_errors=True)
         else:
             discard(self.path)
+
+
+class _SpareListing:
+    """Issue 8: the spare's files, listed by a forked process (to prune those no page
+    writes, fill) while this one reads the cache and plans. It is forked before the cache is
+    read: a process forked from a large one slows it down, each page the two share copied
+    when it first writes to it.
+
+    The listing is of the spare as it was before the build took the output lock: holds()
+    tells, under the lock, that no build has swapped an output in since (every build that
+    takes the spare swaps its output in or, failing, removes the spare)."""
+
+    def __init__(self, out: Path) -> None:
+        self._before = _inodes(out)
+        self._job = Background(files_below, spare_path(out))
+
+    @staticmethod
+    def wanted(out: Path, options: Options) -> _SpareListing | None:
+        """A listing for a build that may start from the spare, else None."""
+        if options.clean or not options.save_cache or not can_fork():
+            return None
+        if not os.path.isdir(spare_path(out)) or os.path.islink(spare_path(out)):
+            return None
+        return _SpareListing(out)
+
+    def holds(self, out: Path) -> bool:
+        """The spare and the output are the folders they were when the listing began."""
+        return _inodes(out) == self._before
+
+    def listing(self) -> Listing | None:
+        try:
+            return self._job.result()
+        except OSError:
+            return None
+
+    def close(self, failed: bool) -> None:
+        self._job.close()
+
+
+def _inodes(out: Path) -> tuple[int, int] | None:
+    """The inodes of the output and of its spare, or None."""
+    try:
+        return os.lstat(out).st_ino, os.lstat(spare_path(out)).st_ino
+    except OSError:
+        return None
 
 
 def _compiled(site_dir: Path, options: Options) -> Path | None:
@@ -572,48 +615,53 @@ class _Changed:
 
 
 def _changes(index: Index, brief: Index, now: Inputs, then: Inputs | None) -> _Changed | None:
-    """What changed between then and now; None when everything may have."""
+    """What changed between then and now; None when everything may have. (now's dicts are
+    in the order of brief's terms and of the entries: _inputs.)"""
     if then is None or then.common != now.common:
         return None
     terms = [term for _, ts in brief.terms for term in ts]
-    entries = then.entries
-    headlines = then.headlines
     return _Changed(
         whole=then.whole != now.whole,
-        terms={id(t) for t in terms if then.terms.get(t.url) != now.terms[t.url]},
-        orders={id(t) for t in terms if then.orders.get(t.url) != now.orders[t.url]},
-        entries={
-            id(e) for e in index.entries if entries.get(url := e.article.url) != now.entries[url]
-        },
-        headlines={url for url, d in now.headlines.items() if headlines.get(url) != d}
-        | (headlines.keys() - now.headlines.keys()),
+        terms=_differ(terms, now.terms, then.terms),
+        orders=_differ(terms, now.orders, then.orders),
+        entries=_differ(index.entries, now.entries, then.entries),
+        headlines={url for url, d in now.headlines.items() if then.headlines.get(url) != d}
+        | (then.headlines.keys() - now.headlines.keys()),
     )
+
+
+def _differ(values: Sequence[object], now: dict[str, bytes], then: dict[str, bytes]) -> set[int]:
+    """The ids of values (one per item of now, in its order) whose digest is not then's."""
+    get = then.get
+    return {id(v) for v, (name, d) in zip(values, now.items(), strict=True) if get(name) != d}
 
 
 def _inputs(
     index: Index, brief: Index, prints: Fingerprints, common: bytes, whole: bytes
 ) -> Inputs:
     terms = [term for _, ts in brief.terms for term in ts]
+    names = [t.url for t in terms]
+    urls = [e.article.url for e in index.entries]
+    of = prints.of
     return Inputs(
         common,
         whole,
-        {t.url: prints.of(t) for t in terms},
-        _orders(brief.entries, terms),
-        {e.article.url: prints.of(e) for e in index.entries},
-        {e.article.url: prints.of(e) for e in brief.entries},
+        dict(zip(names, map(of, terms), strict=True)),
+        _orders(brief.entries, terms, names),
+        dict(zip(urls, map(of, index.entries), strict=True)),
+        dict(zip(urls, map(of, brief.entries), strict=True)),
     )
 
 
-def _orders(entries: tuple[Entry, ...], terms: list[Term]) -> dict[str, bytes]:
-    """Term URL -> the digest of which articles it holds in which order: each one's date,
-    slug and URL (what the site order and the links are made from), none of its headline."""
-    # By rank: an entry's place in entries.
-    keys = [
-        f"{e.article.date.timestamp()!r}\x1f{e.article.slug}\x1f{e.article.url}\x1e"
-        for e in entries
+def _orders(entries: tuple[Entry, ...], terms: list[Term], names: list[str]) -> dict[str, bytes]:
+    """Term URL (names) -> the digest of which articles it holds in which order: each one's
+    date, slug and URL (what the site order and the links are made from), not its headline."""
+    keys = [  # by rank: an entry's place in entries
+        f"{a.date.timestamp()!r}\x1f{a.slug}\x1f{a.url}\x1e".encode()
+        for a in (e.article for e in entries)
     ]
-    encoded = [key.encode() for key in keys]
-    return {t.url: hash_bytes(b"".join([encoded[e.rank] for e in t.entries])) for t in terms}
+    digests = [hash_bytes(b"".join([keys[e.rank] for e in t.entries])) for t in terms]
+    return dict(zip(names, digests, strict=True))
 
 
 def plan_units(

@@ -216,6 +216,28 @@ def test_no_clone_is_made_when_there_is_nothing_to_reuse(run, site: Path, tmp_pa
     assert marker.exists()  # the first build after --clean, which keeps no spare
 
 
+def test_a_spare_listing_taken_before_another_build_swapped_is_not_used(site: Path, tmp_path: Path) -> None:
+    """The spare is listed before the output lock is taken: a build that ran in between
+    (taking the spare, or replacing it) makes the listing unusable, and it is not used."""
+    from datetime import UTC, datetime
+
+    from amwgen.build import Options, _SpareListing, build
+
+    out = tmp_path / "out"
+    options = Options(now=datetime(2026, 11, 26, tzinfo=UTC), output=out)
+    build(site, options)
+    edit_body(site, random.Random(1))
+    build(site, options)  # the first output is now the spare
+    quiet = _SpareListing(out)
+    assert quiet.holds(out)
+    quiet.close(failed=False)
+    early = _SpareListing(out)
+    edit_body(site, random.Random(2))
+    build(site, options)  # takes the spare listed above and swaps in a new output
+    assert not early.holds(out)
+    early.close(failed=False)
+
+
 def test_a_clone_left_by_a_killed_build_is_removed(run, site: Path, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
     out = tmp_path / "out"
     assert run("build", site, "-o", out).code == 0
