@@ -50,11 +50,19 @@ class Handler(BaseHTTPRequestHandler):
             origin.seen.append((self.command, self.path, self.headers.get("User-Agent", "")))
             origin.active += 1
             origin.most = max(origin.most, origin.active)
+        self.counted = True
         try:
             self._route(send_body)
         finally:
-            with origin.lock:
-                origin.active -= 1
+            self._done()
+
+    def _done(self) -> None:
+        """The request is no longer in flight: before its answer is sent, since the client
+        may start its next request as soon as it has the answer."""
+        if self.counted:
+            self.counted = False
+            with self.server.lock:
+                self.server.active -= 1
 
     def _route(self, send_body: bool) -> None:
         path = self.path
@@ -77,6 +85,7 @@ class Handler(BaseHTTPRequestHandler):
             self._send(200 if path in ("/ok", "/no-head") else 404)
 
     def _send(self, status: int, location: str | None = None) -> None:
+        self._done()
         self.send_response(status)
         if location:
             self.send_header("Location", location)
