@@ -396,11 +396,13 @@ class _SpareListing:
     when it first writes to it.
 
     The listing is of the spare as it was before the build took the output lock: holds()
-    tells, under the lock, that no build has swapped an output in since (every build that
-    takes the spare swaps its output in or, failing, removes the spare)."""
+    tells, under the lock, that no build has taken the spare since. Every build that takes it
+    renames it (into its new tree, which it swaps in) or, failing, removes it; a rename
+    changes a folder's ctime, so that two builds in a row, which swap the output and the spare
+    and then swap them back, are seen too."""
 
     def __init__(self, out: Path) -> None:
-        self._before = _inodes(out)
+        self._before = _identity(out)
         self._job = Background(files_below, spare_path(out))
 
     @staticmethod
@@ -413,8 +415,9 @@ class _SpareListing:
         return _SpareListing(out)
 
     def holds(self, out: Path) -> bool:
-        """The spare and the output are the folders they were when the listing began."""
-        return _inodes(out) == self._before
+        """The spare and the output are the folders they were when the listing began, not
+        renamed since."""
+        return self._before is not None and _identity(out) == self._before
 
     def listing(self) -> Listing | None:
         try:
@@ -426,12 +429,13 @@ class _SpareListing:
         self._job.close()
 
 
-def _inodes(out: Path) -> tuple[int, int] | None:
-    """The inodes of the output and of its spare, or None."""
+def _identity(out: Path) -> tuple[int, int, int, int] | None:
+    """The inode and ctime of the output and of its spare, or None."""
     try:
-        return os.lstat(out).st_ino, os.lstat(spare_path(out)).st_ino
+        now, spare = os.lstat(out), os.lstat(spare_path(out))
     except OSError:
         return None
+    return now.st_ino, now.st_ctime_ns, spare.st_ino, spare.st_ctime_ns
 
 
 def _compiled(site_dir: Path, options: Options) -> Path | None:

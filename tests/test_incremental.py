@@ -236,6 +236,15 @@ def test_a_spare_listing_taken_before_another_build_swapped_is_not_used(site: Pa
     build(site, options)  # takes the spare listed above and swaps in a new output
     assert not early.holds(out)
     early.close(failed=False)
+    # Two builds swap the output and the spare, then swap them back: the same two inodes.
+    inodes = (out.stat().st_ino, (tmp_path / ".out.spare").stat().st_ino)
+    twice = _SpareListing(out)
+    for seed in (3, 4):
+        edit_body(site, random.Random(seed))
+        build(site, options)
+    assert (out.stat().st_ino, (tmp_path / ".out.spare").stat().st_ino) == inodes
+    assert not twice.holds(out)
+    twice.close(failed=False)
 
 
 def test_a_clone_left_by_a_killed_build_is_removed(run, site: Path, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
