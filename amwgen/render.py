@@ -46,7 +46,6 @@ from amwgen.index import (
 )
 from amwgen.model import Article, PlainPage, Scale, SiteConfig
 from amwgen.page import Page
-from amwgen.parallel import fork_map
 
 THEME_DIR = Path(__file__).parent
 SCORES_TOP = 10
@@ -174,22 +173,6 @@ class Group:
 
     def pages(self) -> tuple[Page, ...]:
         return tuple(self.make(*self.arguments()))
-
-
-def plan_pages(
-    index: Index, notes: tuple[editions.EditionNote, ...] = (), jobs: int = 1
-) -> tuple[Page, ...]:
-    """Every page of the site, in path order: every group made, then the sitemap."""
-    groups = plan_groups(index, notes)
-    made = fork_map(_make, groups, None, jobs, min_items=2000)
-    pages = [page for group in made for page in group]
-    rows = [row for group in made for row in sitemap_rows(group)]
-    pages.append(sitemap_page(index, rows))
-    return tuple(sorted(pages, key=lambda p: p.path))
-
-
-def _make(group: Group, _: None) -> tuple[Page, ...]:
-    return group.pages()
 
 
 def plan_groups(
