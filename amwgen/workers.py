@@ -40,9 +40,9 @@ from amwgen.render import (
 from amwgen.write import clear, make_parent, write_file
 
 MIN_PARALLEL = 400  # below this many pages, forking costs more than it saves
-# Made in the build's own process before any worker is forked (render_groups).
-PROBE_RENDERS = 100
-PROBE_PAGES = 2000
+# Up to this many pages (as many as the groups had last time), render_groups makes the
+# groups and digests their pages in the build's own process before deciding where to render.
+DIGEST_FIRST = 3000
 
 
 @dataclass(frozen=True, slots=True)
@@ -207,41 +207,58 @@ def render_groups(
     """Make and render the groups that changed; take the others' files from the last output.
 
     A group to reuse whose files are not all intact in the last output is made after all.
-    The groups to make are made here until PROBE_RENDERS pages were rendered or PROBE_PAGES
-    made: an edit re-renders a few dozen pages of the hundreds its groups hold (the others'
-    input is unchanged), and forking workers, each with every card made ahead, would cost
-    more than it saves. The rest, when MIN_PARALLEL pages or more, go to the workers with
-    the cards ahead() makes for them to share.
+    Many pages to make (a clean build, a template edit): forked workers make the groups and
+    render their pages, with the cards ahead() makes for them to share. Up to DIGEST_FIRST:
+    the groups are made and their pages digested here first, since an edit re-renders a few
+    dozen of the hundreds of pages its groups hold (the others' input is unchanged); only the
+    pages to render go to the workers, and only when there are MIN_PARALLEL of them. Which
+    process renders a page changes nothing in it.
     """
     global _WORKER, _CARDS
     # Groups to reuse are checked here (each file against the listing of the tree the build
     # starts from, or with a stat): cheaper than forking to do it.
     done = [_reused(u, job) if u.old is not None and _reuse(u.old, job) else None for u in units]
     todo = [replace(u, old=None) for u, d in zip(units, done, strict=True) if not d]
-    # The biggest first, so that the workers finish together.
-    order = sorted(range(len(todo)), key=lambda i: -todo[i].size)
-    made: dict[int, GroupOutcome] = {}
-    left = sum(u.size for u in todo)
-    rendered = pages = 0
+    size = sum(u.size for u in todo)
     _WORKER, _CARDS = None, None
     try:
-        for at, i in enumerate(order):
-            if left >= MIN_PARALLEL and (rendered >= PROBE_RENDERS or pages >= PROBE_PAGES):
-                # Many pages still to make, and they render: in parallel, cards made ahead.
-                rest = order[at:]
-                _WORKER, _CARDS = None, ahead() if ahead is not None else None
-                outcomes = fork_map(_unit, [todo[i] for i in rest], job, jobs, 1)
-                made.update(zip(rest, outcomes, strict=True))
-                break
-            outcome = made[i] = _unit(todo[i], job)
-            rendered += sum(o.rendered for o in outcome.outcomes)
-            pages += len(outcome.outcomes)
-            left -= todo[i].size
+        if size > DIGEST_FIRST:
+            # The biggest first, so that the workers finish together (with -j 1, in turn).
+            order = sorted(range(len(todo)), key=lambda i: -todo[i].size)
+            _CARDS = ahead() if ahead is not None else None
+            outcomes = fork_map(_unit, [todo[i] for i in order], job, jobs, 1)
+            made = dict(zip(order, outcomes, strict=True))
+            fresh = [made[i] for i in range(len(todo))]
+        else:
+            fresh = _digest_first(todo, job, jobs, ahead)
     finally:
         _WORKER, _CARDS = None, None
     urls: dict[str, str] = {}
-    fresh = iter(_one_copy(made[i], urls) for i in range(len(todo)))
-    return [d if d is not None else next(fresh) for d in done]
+    shared = iter(_one_copy(outcome, urls) for outcome in fresh)
+    return [d if d is not None else next(shared) for d in done]
+
+
+def _digest_first(
+    todo: list[Unit], job: Job, jobs: int, ahead: Callable[[], Cards] | None
+) -> list[GroupOutcome]:
+    """render_groups for a few groups: made, and their pages digested, in this process; the
+    pages whose input changed rendered here, or by workers when there are many."""
+    global _WORKER, _CARDS
+    worker = _worker(job)
+    made = [_make(unit, worker, job) for unit in todo]
+    pending = [(page, digest) for _, _, left in made for page, digest in left]
+    if len(pending) >= MIN_PARALLEL and jobs > 1:
+        _WORKER, _CARDS = None, ahead() if ahead is not None else None
+        rendered = iter(fork_map(_rendered, pending, job, jobs, 1))
+    else:
+        rendered = iter(_render(p, d, worker, job.target, job.previous) for p, d in pending)
+    fresh = []
+    for unit, (pages, outcomes, left) in zip(todo, made, strict=True):
+        by_file = {o.file: o for o in outcomes}
+        by_file.update((page.file, next(rendered)) for page, _ in left)
+        final = tuple(by_file[p.file] for p in pages if p.file not in job.replaced)
+        fresh.append(_finish(unit, pages, final, worker))
+    return fresh
 
 
 def _one_copy(made: GroupOutcome, urls: dict[str, str]) -> GroupOutcome:
@@ -276,14 +293,48 @@ def render_one(page: Page, job: Job) -> Outcome:
 
 def _unit(unit: Unit, job: Job) -> GroupOutcome:
     """A group made: its pages rendered, or reused one by one where their input is unchanged."""
-    group = unit.group
-    pages = group.pages()
     worker = _worker(job)
+    pages = unit.group.pages()
     outcomes = tuple(
         _one(page, worker, job.target, job.previous)
         for page in pages
         if page.file not in job.replaced
     )
+    return _finish(unit, pages, outcomes, worker)
+
+
+Pending = tuple[Page, str]  # a page to render, with its input digest
+
+
+def _make(
+    unit: Unit, worker: _Worker, job: Job
+) -> tuple[tuple[Page, ...], list[Outcome], list[Pending]]:
+    """A group made: its pages, those reused (their input unchanged), and those to render."""
+    pages = unit.group.pages()
+    reused: list[Outcome] = []
+    left: list[Pending] = []
+    for page in pages:
+        if page.file in job.replaced:
+            continue
+        digest = _digest(page, worker)
+        outcome = _kept(page.file, digest, job.target, job.previous)
+        if outcome is None:
+            left.append((page, digest))
+        else:
+            reused.append(outcome)
+    return pages, reused, left
+
+
+def _rendered(pending: Pending, job: Job) -> Outcome:
+    page, digest = pending
+    return _render(page, digest, _worker(job), job.target, job.previous)
+
+
+def _finish(
+    unit: Unit, pages: tuple[Page, ...], outcomes: tuple[Outcome, ...], worker: _Worker
+) -> GroupOutcome:
+    """The group's outcome: its pages' files and the record the next build reads."""
+    group = unit.group
     outline = unit.outline
     shows: tuple[str, ...] = ()
     if group.shows is not None:
@@ -332,21 +383,38 @@ def _worker(job: Job) -> _Worker:
 
 
 def _one(page: Page, worker: _Worker, target: Path, previous: Previous) -> Outcome:
+    digest = _digest(page, worker)
+    kept = _kept(page.file, digest, target, previous)
+    return kept if kept is not None else _render(page, digest, worker, target, previous)
+
+
+def _digest(page: Page, worker: _Worker) -> str:
+    """The digest of everything the page is rendered from."""
     templates = worker.templates(page_templates(page))
-    digest_in = combine(worker.env_digest, templates, worker.prints.of(page))
+    return combine(worker.env_digest, templates, worker.prints.of(page))
+
+
+def _kept(file: str, digest: str, target: Path, previous: Previous) -> Outcome | None:
+    """The last output's file, when the page's input is unchanged and the file intact."""
+    old = previous.records.get(file)
+    if old is not None and old.input == digest and _take(file, old, previous, target):
+        return Outcome(file, replace(old, input=digest), False)
+    return None
+
+
+def _render(page: Page, digest: str, worker: _Worker, target: Path, previous: Previous) -> Outcome:
+    """The page rendered, and written unless its bytes are the last output's file's."""
     file = page.file
     old = previous.records.get(file)
-    if old is not None and old.input == digest_in and _take(file, old, previous, target):
-        return Outcome(file, replace(old, input=digest_in), False)
     data = render_page(page, worker.env)
     digest_out = hash_bytes(data).hex()
     if old is not None and old.digest == digest_out and _take(file, old, previous, target):
-        return Outcome(file, replace(old, input=digest_in), True)
+        return Outcome(file, replace(old, input=digest), True)
     # Not the spare's copy even when its bytes are these: it is older than the live file it
     # would replace, and sync tools that upload only newer files would skip it.
     write_file(target, file, data)
     stat = os.stat(target / file)
-    record = Record(digest_in, digest_out, stat.st_size, stat.st_mtime_ns, stat.st_ino)
+    record = Record(digest, digest_out, stat.st_size, stat.st_mtime_ns, stat.st_ino)
     return Outcome(file, record, True)
 
 

@@ -509,6 +509,33 @@ def test_a_body_edit_hashes_only_the_groups_that_read_the_article(
     assert tree(tmp_path / "out") == tree(tmp_path / "clean")
 
 
+@pytest.mark.parametrize(
+    ("digest_first", "min_parallel"),
+    [(0, 1), (10**6, 1), (10**6, 10**6)],
+    ids=["workers-make-groups", "digested-here-rendered-by-workers", "all-here"],
+)
+def test_where_pages_are_made_and_rendered_changes_no_byte(
+    site: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, digest_first: int, min_parallel: int
+) -> None:
+    """render_groups makes groups in workers, or here with only the pages to render sent to
+    workers, or everything here: the output is a clean build's every time."""
+    from datetime import UTC, datetime
+
+    from amwgen import workers
+    from amwgen.build import Options, build
+
+    monkeypatch.setattr(workers, "DIGEST_FIRST", digest_first)
+    monkeypatch.setattr(workers, "MIN_PARALLEL", min_parallel)
+    options = Options(now=datetime(2026, 11, 26, tzinfo=UTC), output=tmp_path / "out", jobs=2)
+    build(site, options)
+    for edit, seed in ((edit_scores, 1), (add_article, 2), (change_template, 3)):
+        edit(site, random.Random(seed))
+        assert build(site, options).rendered > 0
+    monkeypatch.undo()
+    build(site, Options(now=options.now, output=tmp_path / "clean", clean=True, save_cache=False))
+    assert tree(tmp_path / "out") == tree(tmp_path / "clean")
+
+
 def test_deleted_cache_means_a_full_render(site: Path, tmp_path: Path) -> None:
     from datetime import UTC, datetime
 
