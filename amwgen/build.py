@@ -372,10 +372,7 @@ class _Clone:
 
     def listing(self) -> Listing | None:
         """What files_below(self.path) would give, once it is made; None if it failed."""
-        try:
-            return self._job.result()
-        except OSError:
-            return None
+        return _listed(self._job)
 
     def close(self, failed: bool) -> None:
         """Stop it. A tree the build did not take (by renaming it) goes: at once when the
@@ -420,13 +417,19 @@ class _SpareListing:
         return self._before is not None and _identity(out) == self._before
 
     def listing(self) -> Listing | None:
-        try:
-            return self._job.result()
-        except OSError:
-            return None
+        """What files_below gave for the spare; None if it failed."""
+        return _listed(self._job)
 
     def close(self, failed: bool) -> None:
         self._job.close()
+
+
+def _listed(job: Background[Listing]) -> Listing | None:
+    """The listing a forked process made; None if it could not list the folder."""
+    try:
+        return job.result()
+    except OSError:
+        return None
 
 
 def _identity(out: Path) -> tuple[int, int, int, int] | None:

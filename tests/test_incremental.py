@@ -409,17 +409,11 @@ def test_a_body_edit_renders_only_the_article_and_the_feeds_that_carry_it(
     assert second.rendered == len(pages)
 
 
-def test_a_score_edit_looks_again_only_at_the_groups_that_see_the_article(
-    site: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    """A headline edited: the groups on other terms keep their outline key, unexamined."""
-    from datetime import UTC, datetime
-
+def _groups_looked_at(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """The names of the groups whose arguments a build makes from now on (a group that keeps
+    its outline key never makes them)."""
     from amwgen import render
-    from amwgen.build import Options, build
 
-    options = Options(now=datetime(2026, 11, 26, tzinfo=UTC), output=tmp_path / "out")
-    build(site, options)
     made: list[str] = []
     arguments = render.Group.arguments
 
@@ -428,6 +422,20 @@ def test_a_score_edit_looks_again_only_at_the_groups_that_see_the_article(
         return arguments(group)
 
     monkeypatch.setattr(render.Group, "arguments", counted)
+    return made
+
+
+def test_a_score_edit_looks_again_only_at_the_groups_that_see_the_article(
+    site: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A headline edited: the groups on other terms keep their outline key, unexamined."""
+    from datetime import UTC, datetime
+
+    from amwgen.build import Options, build
+
+    options = Options(now=datetime(2026, 11, 26, tzinfo=UTC), output=tmp_path / "out")
+    build(site, options)
+    made = _groups_looked_at(monkeypatch)
     delta = site / "content" / "2026" / "delta.md"  # Semiconductors, Delta Chips, NPU
     delta.write_text(delta.read_text().replace("novelty: 3", "novelty: 1"))
     second = build(site, options)
@@ -448,7 +456,6 @@ def test_a_score_edit_looks_again_only_at_the_article_pages_that_show_it(
 
     from conftest import write_site
 
-    from amwgen import render
     from amwgen.build import Options, build
 
     # Twelve stories on one topic: windows of five, and Related News the five newest others.
@@ -459,14 +466,7 @@ def test_a_score_edit_looks_again_only_at_the_article_pages_that_show_it(
     site = write_site(tmp_path / "site", files)
     options = Options(now=datetime(2026, 11, 26, tzinfo=UTC), output=tmp_path / "out")
     build(site, options)
-    made: list[str] = []
-    arguments = render.Group.arguments
-
-    def counted(group: render.Group) -> tuple[object, ...]:
-        made.append(group.name)
-        return arguments(group)
-
-    monkeypatch.setattr(render.Group, "arguments", counted)
+    made = _groups_looked_at(monkeypatch)
     oldest = site / "content" / "2026" / "s01.md"
     oldest.write_text(oldest.read_text().replace("novelty: 1", "novelty: 3"))
     assert build(site, options).rendered > 0
