@@ -150,16 +150,17 @@ class Group:
     make: Callable[..., Sequence[Page]]  # a module-level function: part of the key
     args: tuple[Any, ...]
     # The articles with their bodies that args hold (index entries, not headlines): the args
-    # are a function of what the group sees (below), the notes, the name and these
-    # (build.plan_units).
+    # are a function of what the group sees or follows and shows (below), the notes, the
+    # name and these (build.plan_units).
     reads: tuple[Entry, ...] = ()
     # Makes args when they are first needed, if they are not given: a build that takes most
     # groups from the last output by their outline key never needs theirs.
     later: Callable[[], tuple[Any, ...]] | None = None
-    # The parts of the headlines index that args are made from (terms, posting lists), when
-    # not the whole of it with "now": then their digests stand for the index in the outline
-    # key, and an edit elsewhere in the index leaves the group alone (build.plan_units).
-    sees: tuple[Any, ...] | None = None
+    # The terms of the headlines index that args are made from, when not the whole of it
+    # with "now": then their digests stand for the index in the outline key, and an edit
+    # elsewhere in the index leaves the group alone (build.plan_units, which tells a changed
+    # term by its digest against the last build's).
+    sees: tuple[Term, ...] | None = None
     # Terms whose order alone (which articles, in the site order) decides which headlines
     # the pages show, and shows, which reads those off the pages made: the order and the
     # headlines shown then stand for the terms in the outline key, so that a headline edited
