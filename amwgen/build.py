@@ -315,8 +315,7 @@ def _build(site_dir: Path, options: Options, clones: list[_Clone | _SpareListing
             # not after --clean, which shares no file with it (every page rendered anew):
             # bringing it up to date would replace every file, where a clone of the new
             # output (_Clone) replaces none.
-            keep = intact
-            done = write_site(out, fill, statics, start, keep_spare=keep)
+            done = write_site(out, fill, statics, start, keep_spare=intact)
         except Exception as err:
             # A broken layout is the site's error, not ours: located, exit 1, output kept.
             problem = template_problem(err, site_dir)
@@ -327,7 +326,7 @@ def _build(site_dir: Path, options: Options, clones: list[_Clone | _SpareListing
         groups = {group.name: group.record for group in done if group.record.key}
         records = {o.file: o.record for o in outcomes}
         if options.save_cache:
-            kept = state if keep else State()  # its output is now the spare
+            kept = state if intact else State()  # its output is now the spare
             now = State(
                 docs=checked.sources,
                 seen=checked.seen,
@@ -621,12 +620,11 @@ class _Changed:
         )
 
 
-def _changes(index: Index, brief: Index, now: Inputs, then: Inputs | None) -> _Changed | None:
+def _changes(index: Index, terms: list[Term], now: Inputs, then: Inputs | None) -> _Changed | None:
     """What changed between then and now; None when everything may have. (now's dicts are
-    in the order of brief's terms and of the entries: _inputs.)"""
+    in the order of terms and of the entries: _inputs.)"""
     if then is None or then.common != now.common:
         return None
-    terms = [term for _, ts in brief.terms for term in ts]
     return _Changed(
         whole=then.whole != now.whole,
         terms=_differ(terms, now.terms, then.terms),
@@ -644,11 +642,16 @@ def _differ(values: Sequence[object], now: dict[str, bytes], then: dict[str, byt
 
 
 def _inputs(
-    index: Index, brief: Index, prints: Fingerprints, common: bytes, whole: bytes
+    index: Index,
+    brief: Index,
+    terms: list[Term],
+    urls: list[str],
+    prints: Fingerprints,
+    common: bytes,
+    whole: bytes,
 ) -> Inputs:
-    terms = [term for _, ts in brief.terms for term in ts]
+    """The Inputs of this build: terms are brief's, urls the entries' (both in order)."""
     names = [t.url for t in terms]
-    urls = [e.article.url for e in index.entries]
     of = prints.of
     return Inputs(
         common,
@@ -698,9 +701,11 @@ def plan_units(
     whole = prints.of(timeless) + prints.of(now_signature(index))
     # Fourteen thousand groups: the common part hashed once, each group's added to a copy.
     common = hashlib.blake2b(render_key.encode() + prints.of(checked.notes), digest_size=16)
-    now = _inputs(index, brief, prints, common.digest(), whole)
-    changed = _changes(index, brief, now, then)
-    headline = {entry.article.url: entry for entry in brief.entries}
+    terms = [term for _, ts in brief.terms for term in ts]
+    urls = [entry.article.url for entry in index.entries]  # the headlines' too, by rank
+    now = _inputs(index, brief, terms, urls, prints, common.digest(), whole)
+    changed = _changes(index, terms, now, then)
+    headline = dict(zip(urls, brief.entries, strict=True))
     units = []
     for group in plan_groups(index, checked.notes, brief):
         before = old.get(group.name)

@@ -90,8 +90,9 @@ class GroupRecord(NamedTuple):
     key: str  # digest of its function, its arguments and the templates and settings
     files: tuple[str, ...]  # every file of the group, those a static file replaced included
     rows: tuple[SitemapRow, ...]  # its sitemap rows
-    # A coarser key, quicker to make: of the headlines index as a whole instead of the
-    # arguments (build.plan_units); while it holds, so does key.
+    # A coarser key, quicker to make: of what the arguments are made from (the terms or
+    # whole index it sees, its terms' order, the headlines it shows, the entries it reads)
+    # instead of the arguments (build.plan_units); while it holds, so does key.
     outline: str = ""
     # The URLs of the headlines its pages showed (Group.shows), in the outline key.
     shows: tuple[str, ...] = ()
