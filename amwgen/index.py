@@ -193,11 +193,7 @@ def _resolve_all(
     for article in articles:
         own: list[tuple[str, ...]] = []
         for key, resolve, names in zip(fields, resolvers, used, strict=True):
-            value = getattr(article, key)
-            if value is None:
-                own.append(())
-                continue
-            given = value if isinstance(value, tuple) else (value,)
+            given = article.values(key)
             known = resolve.known
             row = [known.get(name) or resolve(name) for name in given]
             own.append(tuple(dict.fromkeys(row)) if len(row) > 1 else tuple(row))
