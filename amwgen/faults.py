@@ -35,7 +35,7 @@ RENDER_PAUSE_AFTER = 5
 _reached: Counter[str] = Counter()
 
 
-def reach(stage: str, path: Path | None = None) -> None:
+def reach(stage: str, path: Path | str | None = None) -> None:
     """Pause or fail at stage when a test asked for it; return at once otherwise."""
     pause, fault = os.environ.get(PAUSE_ENV), os.environ.get(FAULT_ENV)
     if pause is None and fault is None:

@@ -46,7 +46,8 @@ def render_markdown(body: str, unsafe_html: bool = False) -> Rendered:
     env: dict[str, Any] = {}
     tokens = md.parse(body, env)
     html = md.renderer.render(tokens, md.options, env)
-    return Rendered(html, _first_paragraph(tokens), _count_words(tokens), _source_links(tokens))
+    words, links = _words_and_links(tokens)
+    return Rendered(html, _first_paragraph(tokens), words, links)
 
 
 def with_links(html: str, urls: dict[str, str]) -> str:
@@ -56,21 +57,29 @@ def with_links(html: str, urls: dict[str, str]) -> str:
     return html
 
 
-def _source_links(tokens: Sequence[Token]) -> tuple[SourceLink, ...]:
-    """Issue 5: links to .md files, resolved once every document is known (sources.gather)."""
+def _words_and_links(tokens: Sequence[Token]) -> tuple[int, tuple[SourceLink, ...]]:
+    """The body's word count (its text as _plain reads it), and its links to .md files,
+    which issue 5 resolves once every document is known (sources.gather); one walk."""
+    words = 0
     found: list[SourceLink] = []
     for token in tokens:
         if token.type != "inline":
             continue
         line = token.map[0] if token.map else 0
+        text: list[str] = []
         for child in token.children or ():
-            if child.type in ("softbreak", "hardbreak"):
+            kind = child.type
+            if kind == "text" or kind == "code_inline":
+                text.append(child.content)
+            elif kind == "softbreak" or kind == "hardbreak":
+                text.append(" ")
                 line += 1
-            elif child.type == "link_open":
+            elif kind == "link_open":
                 link = _source_link(str(child.attrGet("href") or ""), line)
                 if link is not None:
                     found.append(link)
-    return tuple(found)
+        words += len("".join(text).split())
+    return words, tuple(found)
 
 
 def _source_link(href: str, line: int) -> SourceLink | None:
@@ -137,7 +146,3 @@ def _plain(inline: Token) -> str:
         elif child.type in ("softbreak", "hardbreak"):
             out.append(" ")
     return " ".join("".join(out).split())
-
-
-def _count_words(tokens: Sequence[Token]) -> int:
-    return sum(len(_plain(t).split()) for t in tokens if t.type == "inline")

@@ -10,8 +10,10 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from functools import cache, lru_cache, partial
 from pathlib import Path
+from types import BuiltinFunctionType, FunctionType, MethodType
 from typing import Any
 from urllib.parse import quote
+from weakref import WeakKeyDictionary
 
 import jinja2
 import jinja2.bccache
@@ -398,6 +400,43 @@ class _CompiledTemplates(jinja2.FileSystemBytecodeCache):
             super().dump_bytecode(bucket)
 
 
+class _Context(jinja2.runtime.Context):
+    """Jinja's context, calling plain functions straight away.
+
+    Jinja asks every callable a template calls whether it wants the context, environment
+    or evaluation context passed in (two failed hasattr lookups a call, each an exception
+    made and dropped): a tenth of rendering, at some hundred calls a page. Functions and
+    methods that carry no such mark, builtins (which cannot) and the two classes of ours
+    the globals hold are called as Jinja would call them; anything else goes Jinja's way.
+    """
+
+    def call(__self, __obj: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:  # noqa: N805
+        kind = type(__obj)
+        if kind in _PLAIN_CALLABLES or (
+            kind in _MARKABLE and "jinja_pass_arg" not in _own_attributes(__obj)
+        ):
+            kwargs.pop("_block_vars", None)
+            kwargs.pop("_loop_vars", None)
+            try:
+                return __obj(*args, **kwargs)
+            except StopIteration:  # as Jinja answers it
+                return __self.environment.undefined(
+                    "value was undefined because a callable raised a StopIteration exception"
+                )
+        return super().call(__obj, *args, **kwargs)
+
+
+def _own_attributes(obj: Any) -> dict[str, Any]:
+    """A function's attributes (a method's: its function's), where Jinja's mark would be;
+    for a method of anything but a function, a mark (Jinja's way, then)."""
+    if type(obj) is MethodType:
+        obj = obj.__func__
+        if type(obj) is not FunctionType:
+            return {"jinja_pass_arg": None}
+    attributes: dict[str, Any] = obj.__dict__
+    return attributes
+
+
 def make_env(
     site_dir: Path,
     config: SiteConfig,
@@ -427,6 +466,7 @@ def make_env(
         auto_reload=False,
         bytecode_cache=_CompiledTemplates(str(compiled)) if compiled is not None else None,
     )
+    env.context_class = _Context
     env.globals.update(
         site=config,
         taxonomies=TAXONOMIES,
@@ -556,6 +596,12 @@ class CardCache:
         return html
 
 
+# What _Context calls straight away: builtins (no attributes, so no mark) and our globals'
+# classes; functions, methods and lru_cache wrappers unless they carry Jinja's mark.
+_PLAIN_CALLABLES = frozenset({BuiltinFunctionType, i18n.Translator, CardCache})
+_MARKABLE = frozenset({FunctionType, MethodType, type(lru_cache(maxsize=1)(len))})
+
+
 def site_url(config: SiteConfig, path: str) -> str:
     """A root-relative, percent-encoded URL for a site path (base_url's path prefixed)."""
     if path.startswith(("http://", "https://", "mailto:", "#")):
@@ -612,8 +658,23 @@ def render_page(page: Page, env: jinja2.Environment) -> bytes:
     special = RENDERERS.get(page.template)
     if special is not None:
         return special(page, env)
-    template = env.select_template(_template_names(page))
+    template = _select(env, _template_names(page))
     return template.render(page=page.data, meta=page).encode("utf-8")
+
+
+def _select(env: jinja2.Environment, names: tuple[str, ...]) -> jinja2.Template:
+    """The first of names that exists, found once per environment: Jinja caches templates
+    it found, not the search for one that is missing (term-tags.html, on every term page)."""
+    chosen = _CHOSEN.setdefault(env, {})
+    template = chosen.get(names)
+    if template is None:
+        template = chosen[names] = env.select_template(names)
+    return template
+
+
+_CHOSEN: WeakKeyDictionary[jinja2.Environment, dict[tuple[str, ...], jinja2.Template]] = (
+    WeakKeyDictionary()
+)
 
 
 # Templates that code renderers use, for the digest of each page's inputs.
@@ -624,14 +685,14 @@ def page_templates(page: Page) -> tuple[str, ...]:
     """The templates a page is rendered with (their includes are found from these)."""
     if page.template in RENDERERS:
         return RENDERER_TEMPLATES.get(page.template, ())
-    return tuple(_template_names(page))
+    return _template_names(page)
 
 
-def _template_names(page: Page) -> list[str]:
+def _template_names(page: Page) -> tuple[str, ...]:
     """A term page uses term-<taxonomy>.html when the site or theme has one."""
     if isinstance(page.data, TermData):
-        return [f"term-{page.data.term.taxonomy.name}.html", page.template]
-    return [page.template]
+        return (f"term-{page.data.term.taxonomy.name}.html", page.template)
+    return (page.template,)
 
 
 def css_digest(css: bytes) -> str:

@@ -213,9 +213,17 @@ def write_file(root: Path, rel: str, data: bytes) -> None:
     if ".." in rel.split("/") or not target.startswith(base + os.sep):
         raise UnsafePath(rel)
     make_parent(target)
-    faults.reach("render", Path(target))
-    clear(target)
-    with open(target, "xb") as f:
+    faults.reach("render", target)
+    try:
+        _create(target, data)
+    except FileExistsError:  # a tree started from the spare: cleared first
+        clear(target)
+        _create(target, data)
+
+
+def _create(path: str, data: bytes) -> None:
+    """A new file at path holding data; FileExistsError if anything is there."""
+    with open(path, "xb") as f:
         f.write(data)
 
 

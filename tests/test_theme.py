@@ -178,3 +178,52 @@ def test_theme_makes_no_third_party_requests(example: Path) -> None:
             assert not str(script.get("src") or "").startswith(("http:", "https:", "//"))
         for rel in ("stylesheet", "icon"):
             assert head.links[rel].startswith("/"), (page, rel)
+
+
+def test_template_calls_reach_functions_as_jinja_would(tmp_path: Path) -> None:
+    """render._Context calls plain functions straight away; whatever asks for the context,
+    the environment or the evaluation context still gets it, as with Jinja's own context."""
+    import functools
+
+    import jinja2
+    from jinja2.runtime import Context
+
+    from amwgen.config import load_config
+    from amwgen.render import make_env
+
+    site = write_site(tmp_path / "site", {})
+    env = make_env(site, load_config(site), "digest")
+
+    class Holder:
+        def plain(self, x: str) -> str:
+            return f"method {x}"
+
+        @jinja2.pass_context
+        def marked(self, context: Context, x: str) -> str:
+            return f"marked method {x} {context['who']}"
+
+    def stops() -> str:
+        raise StopIteration
+
+    env.globals.update(
+        plain=lambda x: f"plain {x}",
+        with_context=jinja2.pass_context(lambda c, x: f"context {x} {c['who']}"),
+        with_env=jinja2.pass_environment(lambda e, x: f"env {x} {e is env}"),
+        with_eval=jinja2.pass_eval_context(lambda e, x: f"eval {x} {e.autoescape}"),
+        cached=functools.lru_cache(jinja2.pass_context(lambda c, x: f"cached {x} {c['who']}")),
+        holder=Holder(),
+        stops=stops,
+    )
+    source = (
+        "{% macro m(x) %}macro {{ x }}{% endmacro %}"
+        "{% for i in [1] %}{{ plain(i) }}|{{ with_context(i) }}|{{ with_env(i) }}|"
+        "{{ with_eval(i) }}|{{ cached(i) }}|{{ holder.plain(i) }}|{{ holder.marked(i) }}|"
+        "{{ stops() is undefined }}|{{ m(i) }}|{{ '<{}>'.format(i) }}|{{ t('atom_feed') }}{% endfor %}"
+    )
+    fast = env.from_string(source).render(who="w")
+    env.context_class = Context
+    assert fast == env.from_string(source).render(who="w")
+    assert fast == (
+        "plain 1|context 1 w|env 1 True|eval 1 True|cached 1 w|method 1|marked method 1 w|"
+        "True|macro 1|&lt;1&gt;|Atom feed"
+    )
