@@ -41,6 +41,7 @@ from amwgen.incremental import (
 )
 from amwgen.index import (
     EPOCH,
+    RELATED_POSTINGS_LIMIT,
     Entry,
     Index,
     Term,
@@ -592,7 +593,8 @@ class Inputs:
     common: bytes  # the templates, settings and notes
     whole: bytes  # the headlines index with "now" (Group.sees None)
     terms: dict[str, bytes]  # term URL -> digest (Group.sees)
-    orders: dict[str, bytes]  # term URL -> digest of its order (Group.follows)
+    orders: dict[str, bytes]  # term URL -> digest of its order (Group.near)
+    newest: dict[str, bytes]  # term URL -> digest of its newest articles' order (Group.follows)
     entries: dict[str, bytes]  # article URL -> digest of its entry (Group.reads)
     headlines: dict[str, bytes]  # article URL -> digest of its headline (Group.shows)
 
@@ -604,6 +606,7 @@ class _Changed:
     whole: bool
     terms: set[int]
     orders: set[int]
+    newest: set[int]
     entries: set[int]
     headlines: set[str]
 
@@ -614,7 +617,8 @@ class _Changed:
         elif not self.terms.isdisjoint(map(id, group.sees)):
             return True
         return not (
-            self.orders.isdisjoint(map(id, group.follows))
+            self.newest.isdisjoint(map(id, group.follows))
+            and (group.near is None or id(group.near[0]) not in self.orders)
             and self.entries.isdisjoint(map(id, group.reads))
             and self.headlines.isdisjoint(before.shows)
         )
@@ -629,6 +633,7 @@ def _changes(index: Index, terms: list[Term], now: Inputs, then: Inputs | None) 
         whole=then.whole != now.whole,
         terms=_differ(terms, now.terms, then.terms),
         orders=_differ(terms, now.orders, then.orders),
+        newest=_differ(terms, now.newest, then.newest),
         entries=_differ(index.entries, now.entries, then.entries),
         headlines={url for url, d in now.headlines.items() if then.headlines.get(url) != d}
         | (then.headlines.keys() - now.headlines.keys()),
@@ -649,29 +654,47 @@ def _inputs(
     prints: Fingerprints,
     common: bytes,
     whole: bytes,
-) -> Inputs:
-    """The Inputs of this build: terms are brief's, urls the entries' (both in order)."""
+) -> tuple[Inputs, list[bytes]]:
+    """The Inputs of this build (terms are brief's, urls the entries', both in order), and
+    each entry's place in the site order as _order_keys spells it, by rank."""
     names = [t.url for t in terms]
     of = prints.of
-    return Inputs(
+    keys = _order_keys(brief.entries)
+    orders, newest = _orders(keys, terms, names)
+    inputs = Inputs(
         common,
         whole,
         dict(zip(names, map(of, terms), strict=True)),
-        _orders(brief.entries, terms, names),
+        orders,
+        newest,
         dict(zip(urls, map(of, index.entries), strict=True)),
         dict(zip(urls, map(of, brief.entries), strict=True)),
     )
+    return inputs, keys
 
 
-def _orders(entries: tuple[Entry, ...], terms: list[Term], names: list[str]) -> dict[str, bytes]:
-    """Term URL (names) -> the digest of which articles it holds in which order: each one's
-    date, slug and URL (what the site order and the links are made from), not its headline."""
-    keys = [  # by rank: an entry's place in entries
+def _order_keys(entries: tuple[Entry, ...]) -> list[bytes]:
+    """Each entry's date, slug and URL (what the site order and the links are made from, not
+    its headline), by rank: an entry's place in entries."""
+    return [
         f"{a.date.timestamp()!r}\x1f{a.slug}\x1f{a.url}\x1e".encode()
         for a in (e.article for e in entries)
     ]
-    digests = [hash_bytes(b"".join([keys[e.rank] for e in t.entries])) for t in terms]
-    return dict(zip(names, digests, strict=True))
+
+
+def _orders(
+    keys: list[bytes], terms: list[Term], names: list[str]
+) -> tuple[dict[str, bytes], dict[str, bytes]]:
+    """Term URL (names) -> the digest of which articles it holds in which order, and of its
+    RELATED_POSTINGS_LIMIT newest (the same digest for a term that holds no more)."""
+    orders, newest = {}, {}
+    for name, term in zip(names, terms, strict=True):
+        held = [keys[e.rank] for e in term.entries]
+        orders[name] = digest = hash_bytes(b"".join(held))
+        if len(held) > RELATED_POSTINGS_LIMIT:
+            digest = hash_bytes(b"".join(held[:RELATED_POSTINGS_LIMIT]))
+        newest[name] = digest
+    return orders, newest
 
 
 def plan_units(
@@ -690,11 +713,13 @@ def plan_units(
     own templates changed (workers._one). A group's arguments are a function of its name,
     the notes, the full entries it reads (Group.reads), the parts of the headlines index it
     sees (Group.sees; the whole index with "now" when it does not say) and, for an article's
-    page, the order of the terms it follows with the headlines it showed (Group.follows,
-    Group.shows): while these are as they were, the key is the last build's, found without
-    a walk of the arguments (the group's outline key). An article's body edited changes no
-    headline; its scores edited change the terms it is on, and only the groups that see
-    those or showed it are looked at again.
+    page, the order of the newest articles of the terms it follows, its window in its topic
+    and the headlines it showed (Group.follows, Group.near, Group.shows): while these are as
+    they were, the key is the last build's, found without a walk of the arguments (the
+    group's outline key). An article's body edited changes no headline; its scores edited
+    change the terms it is on, and only the groups that see those or showed it are looked
+    at again; an article added, the groups whose terms it is among the newest of, and those
+    of its topics' articles (whose windows are looked at).
     """
     # "now" as far as pages show it (the input key has the same).
     timeless = replace(brief, now=EPOCH)
@@ -703,7 +728,7 @@ def plan_units(
     common = hashlib.blake2b(render_key.encode() + prints.of(checked.notes), digest_size=16)
     terms = [term for _, ts in brief.terms for term in ts]
     urls = [entry.article.url for entry in index.entries]  # the headlines' too, by rank
-    now = _inputs(index, brief, terms, urls, prints, common.digest(), whole)
+    now, keys = _inputs(index, brief, terms, urls, prints, common.digest(), whole)
     changed = _changes(index, terms, now, then)
     headline = dict(zip(urls, brief.entries, strict=True))
     units = []
@@ -724,7 +749,9 @@ def plan_units(
             # Terms, each digested once (for the whole index) for all the groups that see it.
             hasher.update(prints.joined(group.sees))
         for term in group.follows:
-            hasher.update(now.orders[term.url])
+            hasher.update(now.newest[term.url])
+        if group.near is not None:
+            hasher.update(b"\x1d" + b"".join([keys[e.rank] for e in group.near[1]()]))
         for entry in group.reads:
             hasher.update(prints.of(entry))
         base = hasher.digest()

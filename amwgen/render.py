@@ -163,13 +163,18 @@ class Group:
     # elsewhere in the index leaves the group alone (build.plan_units, which tells a changed
     # term by its digest against the last build's).
     sees: tuple[Term, ...] | None = None
-    # Terms whose order alone (which articles, in the site order) decides which headlines
-    # the pages show, and shows, which reads those off the pages made: the order and the
-    # headlines shown then stand for the terms in the outline key, so that a headline edited
-    # sends back to the full key only the groups that showed it (an article's page shows a
-    # few of the hundreds of headlines its Related News is chosen from).
+    # Terms whose newest articles (the RELATED_POSTINGS_LIMIT newest, in the site order)
+    # alone decide which headlines the pages show, and shows, which reads those off the
+    # pages made: that order and the headlines shown then stand for the terms in the outline
+    # key, so that a headline edited sends back to the full key only the groups that showed
+    # it (an article's page shows a few of the hundreds of headlines its Related News is
+    # chosen from), and an article added below a term's newest changes nothing of it.
     follows: tuple[Term, ...] = ()
     shows: Callable[[Sequence[Page]], tuple[Entry, ...]] | None = None
+    # A term of which the pages show only a window around one article (an article's topic
+    # timeline): the window's articles stand for the term's order in the outline key, so an
+    # article added far from it leaves the group alone.
+    near: tuple[Term, Callable[[], tuple[Entry, ...]]] | None = None
 
     def arguments(self) -> tuple[Any, ...]:
         return self.later() if self.later is not None else self.args
@@ -302,8 +307,9 @@ def _article_groups(full: Index, index: Index) -> list[Group]:
     # Made when a group's arguments are first needed: most builds need none.
     lists = cache(partial(posting_lists, index))
     places = cache(lambda: {t.url: positions(t) for t in index.taxonomy_terms("topics")})
-    # Its topic's timeline window and its posting lists are parts of its weighted terms
-    # (topics among them), and which articles they hold follows from the terms' order alone.
+    # Its posting lists are the newest articles of its weighted terms, and its timeline
+    # window a few articles around it in its first topic: which ones follows from the terms'
+    # order alone.
     weighted = {t.name for t in WEIGHTED}
     groups = []
     for entry in full.entries:
@@ -311,8 +317,15 @@ def _article_groups(full: Index, index: Index) -> list[Group]:
         follows = tuple(
             by_url[link.url] for name, links in entry.links if name in weighted for link in links
         )
+        topics = entry.terms("topics")
+        near = None
+        if topics:
+            topic = by_url[topics[0].url]
+            near = (topic, partial(_window, entry, topic, places))
         url = entry.article.url
-        groups.append(Group(url, article_pages, (), (entry,), later, (), follows, article_shows))
+        groups.append(
+            Group(url, article_pages, (), (entry,), later, (), follows, article_shows, near)
+        )
     return groups
 
 
@@ -333,8 +346,15 @@ def _article_args(
     """article_pages' arguments for one entry (_article_groups)."""
     links = entry.terms("topics")
     first = links[0] if links else None
-    window = window_of(entry, terms[first.url], places()[first.url]) if first else ()
+    window = _window(entry, terms[first.url], places) if first else ()
     return (entry, first, window, candidates(entry, lists()))
+
+
+def _window(
+    entry: Entry, topic: Term, places: Callable[[], dict[str, dict[str, int]]]
+) -> tuple[Entry, ...]:
+    """The entries of an article's timeline window in its first topic (index.window_of)."""
+    return window_of(entry, topic, places()[topic.url])
 
 
 def article_pages(

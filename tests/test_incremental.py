@@ -101,8 +101,16 @@ def site(tmp_path: Path) -> Path:
     return root
 
 
-@pytest.mark.parametrize("seed", [1, 2, 3])
-def test_random_edits_always_equal_a_clean_build(run, site: Path, tmp_path: Path, seed: int) -> None:  # type: ignore[no-untyped-def]
+@pytest.mark.parametrize(("seed", "newest"), [(1, None), (2, None), (3, None), (4, 2), (5, 2)])
+def test_random_edits_always_equal_a_clean_build(run, site: Path, tmp_path: Path, seed: int, newest: int | None, monkeypatch: pytest.MonkeyPatch) -> None:  # type: ignore[no-untyped-def]
+    """newest: Related News from each term's two newest articles only, so that the fixture's
+    terms hold more than that (as a large site's do: build.plan_units follows the newest)."""
+    if newest is not None:
+        from amwgen import build as build_module
+        from amwgen import index
+
+        monkeypatch.setattr(index, "RELATED_POSTINGS_LIMIT", newest)
+        monkeypatch.setattr(build_module, "RELATED_POSTINGS_LIMIT", newest)
     rng = random.Random(seed)
     out = tmp_path / "out"
     assert run("build", site, "-o", out).code == 0
@@ -476,6 +484,45 @@ def test_a_score_edit_looks_again_only_at_the_article_pages_that_show_it(
     monkeypatch.undo()
     build(site, Options(now=options.now, output=tmp_path / "clean", clean=True, save_cache=False))
     assert tree(tmp_path / "out") == tree(tmp_path / "clean")
+
+
+def test_an_article_added_below_a_terms_newest_looks_again_only_at_its_neighbours(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Related News is chosen from each term's newest articles, and an article's timeline
+    shows a window around it: an article added further back changes neither for the
+    articles it is not beside, and their pages are not looked at again."""
+    from datetime import UTC, datetime
+
+    from conftest import write_site
+
+    from amwgen import build as build_module
+    from amwgen import index
+    from amwgen.build import Options, build
+
+    # Posting lists of the four newest: the twelve stories' Related News is s09 to s12.
+    monkeypatch.setattr(index, "RELATED_POSTINGS_LIMIT", 4)
+    monkeypatch.setattr(build_module, "RELATED_POSTINGS_LIMIT", 4)
+    files = {
+        f"content/2026/s{day:02}.md": article(f"Story {day}", f"2026-11-{day:02}", topics="[Robotics]", tags="[robots]")
+        for day in range(1, 13)
+    }
+    site = write_site(tmp_path / "site", files)
+    options = Options(now=datetime(2026, 11, 26, tzinfo=UTC), output=tmp_path / "out")
+    build(site, options)
+    made = _groups_looked_at(monkeypatch)
+    added = site / "content" / "2026" / "s03b.md"
+    added.write_text(article("Story 3b", "2026-11-03", topics="[Robotics]", tags="[robots]"))
+    assert build(site, options).rendered > 0
+    # The new story, and those whose windows of five now hold it (s01 to s05: it is the
+    # ninth of thirteen); none of the newer ones.
+    news = {name.split("/")[2] for name in made if name.startswith("/news/")}
+    assert "s03b" in news
+    assert news <= {"s01", "s02", "s03", "s03b", "s04", "s05"}
+    build(site, Options(now=options.now, output=tmp_path / "clean", clean=True, save_cache=False))
+    assert tree(tmp_path / "out") == tree(tmp_path / "clean")
+    # The timeline shows the new story beside its neighbours, as a clean build does.
+    assert "Story 3b" in (tmp_path / "out" / "news" / "s04" / "index.html").read_text()
 
 
 def test_a_body_edit_hashes_only_the_groups_that_read_the_article(
