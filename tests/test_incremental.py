@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import random
 import shutil
+import time
 from collections.abc import Callable
 from pathlib import Path
 
@@ -263,7 +264,11 @@ def test_a_clone_left_by_a_killed_build_is_removed(run, site: Path, tmp_path: Pa
     (stale / "news" / "index.html").write_text("left behind")
     edit_body(site, random.Random(4))
     assert run("build", site, "-o", out).code == 0
-    assert not stale.exists()
+    assert not stale.exists()  # moved away at once, removed in the background (write.discard)
+    deadline = time.monotonic() + 30
+    while list(tmp_path.glob(".out.gone-*")) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert not list(tmp_path.glob(".out.gone-*"))
 
 
 def test_a_file_put_into_the_output_does_not_survive_through_the_spare(run, site: Path, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
