@@ -380,6 +380,9 @@ class Posting:
     # The entries' places in the site order, to count in C. Left out of the value that page
     # digests are made from (repr=False), like Entry.rank: their order is the entries'.
     ranks: tuple[int, ...] = field(default=(), repr=False)
+    # ranks, each as many times as the weight: what Related News counts, made once per term
+    # rather than once per article on it.
+    counted: tuple[int, ...] = field(default=(), repr=False)
 
 
 def posting_lists(index: Index) -> dict[str, Posting]:
@@ -390,7 +393,8 @@ def posting_lists(index: Index) -> dict[str, Posting]:
             for term in terms:
                 newest = term.entries[:RELATED_POSTINGS_LIMIT]
                 ranks = tuple(e.rank for e in newest)
-                lists[term.url] = Posting(term.url, taxonomy.weight, newest, ranks)
+                counted = ranks * taxonomy.weight
+                lists[term.url] = Posting(term.url, taxonomy.weight, newest, ranks, counted)
     return lists
 
 
@@ -413,8 +417,7 @@ def related_from(entry: Entry, candidates: tuple[Posting, ...]) -> tuple[Related
     """
     counts: Counter[int] = Counter()
     for posting in candidates:
-        ranks = posting.ranks  # counted in C: the hot loop of a large site
-        counts.update(ranks * posting.weight if posting.weight > 1 else ranks)
+        counts.update(posting.counted)  # counted in C: the hot loop of a large site
     counts.pop(entry.rank, None)
     if not counts:
         return ()
