@@ -13,7 +13,6 @@ from pathlib import Path
 from types import BuiltinFunctionType, FunctionType, MethodType
 from typing import Any
 from urllib.parse import quote
-from weakref import WeakKeyDictionary
 
 import jinja2
 import jinja2.bccache
@@ -429,6 +428,12 @@ class _Environment(jinja2.Environment):
     before any template is loaded (make_env, workers._worker), so a merged dict is the same.
     """
 
+    def __init__(self, **options: Any) -> None:
+        super().__init__(**options)
+        # Template names -> the first that exists (render._select): Jinja caches templates it
+        # found, not the search for one that is missing (term-tags.html, on every term page).
+        self.chosen: dict[tuple[str, ...], jinja2.Template] = {}
+
     def make_globals(self, d: MutableMapping[str, Any] | None) -> MutableMapping[str, Any]:
         return {**self.globals, **(d or {})}
 
@@ -696,18 +701,13 @@ def render_page(page: Page, env: jinja2.Environment) -> bytes:
 
 
 def _select(env: jinja2.Environment, names: tuple[str, ...]) -> jinja2.Template:
-    """The first of names that exists, found once per environment: Jinja caches templates
-    it found, not the search for one that is missing (term-tags.html, on every term page)."""
-    chosen = _CHOSEN.setdefault(env, {})
-    template = chosen.get(names)
+    """The first of names that exists, found once per environment (_Environment.chosen)."""
+    if not isinstance(env, _Environment):
+        return env.select_template(names)
+    template = env.chosen.get(names)
     if template is None:
-        template = chosen[names] = env.select_template(names)
+        template = env.chosen[names] = env.select_template(names)
     return template
-
-
-_CHOSEN: WeakKeyDictionary[jinja2.Environment, dict[tuple[str, ...], jinja2.Template]] = (
-    WeakKeyDictionary()
-)
 
 
 # Templates that code renderers use, for the digest of each page's inputs.

@@ -41,33 +41,34 @@ def write_site(
     start = start.absolute() if start is not None else None
     out.parent.mkdir(parents=True, exist_ok=True)
     stale = remove_stale(out)
-    tmp = out.parent / f".{out.name}.tmp-{os.getpid()}"
-    if tmp.exists():
-        shutil.rmtree(tmp)
-    faults.reach("output", tmp)
-    spare = spare_path(out)
     unused = None
-    if start != spare and os.path.lexists(spare):
-        # Out of the way now, removed once the new output is in place: a removal in the
-        # background would slow the build down.
-        unused = out.parent / f".{out.name}.tmp-spare-{os.getpid()}"
-        os.rename(spare, unused)
-    if start is not None:
-        os.rename(start, tmp)
-    else:
-        tmp.mkdir()
     try:
-        result = fill(tmp)
-        for static in static_dirs:
-            if static.is_dir():
-                shutil.copytree(
-                    static, tmp, dirs_exist_ok=True, symlinks=False, copy_function=_copy_new
-                )
-        faults.reach("swap", out)
-        swap_in(tmp, out, spare if keep_spare else None)
-    except BaseException:
-        shutil.rmtree(tmp, ignore_errors=True)
-        raise
+        tmp = out.parent / f".{out.name}.tmp-{os.getpid()}"
+        if tmp.exists():
+            shutil.rmtree(tmp)
+        faults.reach("output", tmp)
+        spare = spare_path(out)
+        if start != spare and os.path.lexists(spare):
+            # Out of the way now, removed once the new output is in place: a removal in the
+            # background would slow the build down.
+            unused = out.parent / f".{out.name}.tmp-spare-{os.getpid()}"
+            os.rename(spare, unused)
+        if start is not None:
+            os.rename(start, tmp)
+        else:
+            tmp.mkdir()
+        try:
+            result = fill(tmp)
+            for static in static_dirs:
+                if static.is_dir():
+                    shutil.copytree(
+                        static, tmp, dirs_exist_ok=True, symlinks=False, copy_function=_copy_new
+                    )
+            faults.reach("swap", out)
+            swap_in(tmp, out, spare if keep_spare else None)
+        except BaseException:
+            shutil.rmtree(tmp, ignore_errors=True)
+            raise
     finally:
         for tree in [*stale, unused]:
             if tree is not None:
@@ -331,7 +332,7 @@ def remove_stale(out: Path) -> list[Path]:
             continue
         if leftover == clone_path(out):
             continue  # this build's own, which it starts from
-        if not out.exists() and ".old-" in leftover.name:
+        if not out.exists() and leftover.name.startswith(f".{out.name}.old-"):
             # Killed between the two renames of swap_in: the old tree is the output.
             os.rename(leftover, out)
             continue

@@ -227,3 +227,21 @@ def test_template_calls_reach_functions_as_jinja_would(tmp_path: Path) -> None:
         "plain 1|context 1 w|env 1 True|eval 1 True|cached 1 w|method 1|marked method 1 w|"
         "True|macro 1|&lt;1&gt;|Atom feed"
     )
+
+
+def test_an_environment_is_freed_once_unused(tmp_path: Path) -> None:
+    """`serve` builds again and again in one process: what render keeps per environment
+    (the templates it chose) must go with the environment."""
+    import gc
+    import weakref
+
+    from amwgen import render
+    from amwgen.config import load_config
+
+    site = write_site(tmp_path / "site", {})
+    env = render.make_env(site, load_config(site), "digest")
+    assert render._select(env, ("term-tags.html", "term.html")).name == "term.html"
+    freed = weakref.ref(env)
+    del env
+    gc.collect()
+    assert freed() is None
