@@ -245,3 +245,16 @@ def test_an_environment_is_freed_once_unused(tmp_path: Path) -> None:
     del env
     gc.collect()
     assert freed() is None
+
+
+def test_a_sites_card_macro_is_used_on_every_list(run, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    """templates.md: a template in layouts/ replaces the theme's wherever it is used; the
+    home list, term pages and /scores/ show cards through macros.html's card()."""
+    theme = (REPO / "amwgen" / "templates" / "macros.html").read_text()
+    ours = theme.replace("{{ card_html(entry, heading) }}", '<p class="our-card">{{ entry.article.title }}</p>')
+    assert ours != theme
+    files = {"content/a.md": article("Ours", topics="[Robotics]", tags="[robots]"), "layouts/macros.html": ours}
+    site = write_site(tmp_path / "s", files)
+    assert run("build", site).code == 0
+    for page in ("index.html", "topics/robotics/index.html", "tags/robots/index.html", "scores/index.html"):
+        assert '<p class="our-card">Ours</p>' in (site / "public" / page).read_text(), page
