@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 from conftest import FIXTURES, article, tree
 
-from amwgen.build import differing_files
+from amwgen.build import Options, differing_files
 from amwgen.config import load_config
 from amwgen.fingerprint import code_digest
 from amwgen.render import make_env
@@ -460,18 +460,14 @@ def test_a_score_edit_looks_again_only_at_the_groups_that_see_the_article(
     assert (tmp_path / "out" / "news" / "delta" / "index.html").read_text().count("Novelty") >= 1
 
 
-def test_a_score_edit_looks_again_only_at_the_article_pages_that_show_it(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    """An article's page shows a few of the headlines on its terms (its timeline window and
-    Related News): a headline edited leaves the pages that do not show it unexamined."""
+def _twelve_stories(tmp_path: Path) -> tuple[Path, Options]:
+    """A site of twelve stories on one topic and tag, one a day, built once."""
     from datetime import UTC, datetime
 
     from conftest import write_site
 
     from amwgen.build import Options, build
 
-    # Twelve stories on one topic: windows of five, and Related News the five newest others.
     files = {
         f"content/2026/s{day:02}.md": article(f"Story {day}", f"2026-11-{day:02}", topics="[Robotics]", tags="[robots]")
         for day in range(1, 13)
@@ -479,6 +475,18 @@ def test_a_score_edit_looks_again_only_at_the_article_pages_that_show_it(
     site = write_site(tmp_path / "site", files)
     options = Options(now=datetime(2026, 11, 26, tzinfo=UTC), output=tmp_path / "out")
     build(site, options)
+    return site, options
+
+
+def test_a_score_edit_looks_again_only_at_the_article_pages_that_show_it(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """An article's page shows a few of the headlines on its terms (its timeline window and
+    Related News): a headline edited leaves the pages that do not show it unexamined."""
+    from amwgen.build import Options, build
+
+    # Twelve stories on one topic: windows of five, and Related News the five newest others.
+    site, options = _twelve_stories(tmp_path)
     made = _groups_looked_at(monkeypatch)
     oldest = site / "content" / "2026" / "s01.md"
     oldest.write_text(oldest.read_text().replace("novelty: 1", "novelty: 3"))
@@ -497,10 +505,6 @@ def test_an_article_added_below_a_terms_newest_looks_again_only_at_its_neighbour
     """Related News is chosen from each term's newest articles, and an article's timeline
     shows a window around it: an article added further back changes neither for the
     articles it is not beside, and their pages are not looked at again."""
-    from datetime import UTC, datetime
-
-    from conftest import write_site
-
     from amwgen import build as build_module
     from amwgen import index
     from amwgen.build import Options, build
@@ -508,13 +512,7 @@ def test_an_article_added_below_a_terms_newest_looks_again_only_at_its_neighbour
     # Posting lists of the four newest: the twelve stories' Related News is s09 to s12.
     monkeypatch.setattr(index, "RELATED_POSTINGS_LIMIT", 4)
     monkeypatch.setattr(build_module, "RELATED_POSTINGS_LIMIT", 4)
-    files = {
-        f"content/2026/s{day:02}.md": article(f"Story {day}", f"2026-11-{day:02}", topics="[Robotics]", tags="[robots]")
-        for day in range(1, 13)
-    }
-    site = write_site(tmp_path / "site", files)
-    options = Options(now=datetime(2026, 11, 26, tzinfo=UTC), output=tmp_path / "out")
-    build(site, options)
+    site, options = _twelve_stories(tmp_path)
     made = _groups_looked_at(monkeypatch)
     added = site / "content" / "2026" / "s03b.md"
     added.write_text(article("Story 3b", "2026-11-03", topics="[Robotics]", tags="[robots]"))
