@@ -17,6 +17,8 @@ import copyreg
 import os
 import pickle
 import stat
+import time
+import zlib
 from dataclasses import dataclass, field, replace
 from pathlib import Path, PosixPath
 from typing import Any
@@ -72,6 +74,11 @@ class State:
     # date by the next build instead of linking every file anew: its inode (its files are
     # listed, with their inodes, sizes and mtimes, while the next build plans).
     spare_inode: int = 0
+    # records and groups are kept in shards too (TABLES): each shard as read, and the mark
+    # of the build that wrote each shard file, which state.pickle names (a shard file that
+    # is not the one state.pickle was written with makes the whole state unusable).
+    tables: dict[str, dict[int, dict[str, Any]]] = field(default_factory=dict)
+    marks: dict[str, dict[int, str]] = field(default_factory=dict)
 
 
 # Validated documents are kept in shards by key, so that a build that re-validated a few
@@ -87,12 +94,35 @@ def _shard(key: str) -> int:
     return int(key[-4:], 16) % SHARDS  # keys are hex digests
 
 
+# The output's records and the groups' records, by file and by group name: a build that
+# changed a few pages rewrites a few shards of each, not 35,000 records.
+TABLES = ("records", "groups")
+
+
+def _table_file(table: str, number: int) -> str:
+    return f"{table}-{number:02}.pickle"
+
+
+def _name_shard(name: str) -> int:
+    return zlib.crc32(name.encode("utf-8", "surrogatepass")) % SHARDS
+
+
 def load_state(site_dir: Path) -> State:
     """The cached state, or an empty one when there is none or it cannot be used."""
     folder = site_dir / CACHE_DIR
     state = _load(folder / STATE_FILE)
     if not isinstance(state, State) or state.version != code_digest().hex():
         return State()
+    for table in TABLES:
+        merged: dict[str, Any] = {}
+        parts = state.tables[table] = {}
+        for number, mark in state.marks.get(table, {}).items():
+            found = _load(folder / _table_file(table, number))
+            if not (isinstance(found, tuple) and len(found) == 2 and found[0] == mark):
+                return State()  # not the shard this state was saved with (a save cut short)
+            parts[number] = found[1]
+            merged.update(found[1])
+        setattr(state, table, merged)
     for number in range(SHARDS):
         found = _load(folder / _shard_file(number))
         if isinstance(found, tuple) and len(found) == 2 and found[0] == state.version:
@@ -128,18 +158,40 @@ def save_state(site_dir: Path, state: State, loaded: State | None = None) -> Non
     parts: dict[int, dict[str, Any]] = {number: {} for number in range(SHARDS)}
     for key, value in state.docs.items():
         parts[_shard(key)][key] = value
-    before = loaded.parts if loaded is not None and loaded.version == state.version else {}
+    same = loaded is not None and loaded.version == state.version
+    before = loaded.parts if loaded is not None and same else {}
+    mark = f"{state.version}-{time.time_ns()}-{os.getpid()}"  # this save's shard files
+    marks: dict[str, dict[int, str]] = {}
     try:
         folder = make_cache_folder(site_dir)
         for number, part in parts.items():
-            old = before.get(number)
-            if old is None or old.keys() != part.keys() or any(part[k] is not old[k] for k in part):
+            if _changed(part, before.get(number)):
                 _dump(folder / _shard_file(number), (state.version, part))
+        for table in TABLES:
+            shards: dict[int, dict[str, Any]] = {number: {} for number in range(SHARDS)}
+            for name, value in getattr(state, table).items():
+                shards[_name_shard(name)][name] = value
+            then = loaded.tables.get(table, {}) if loaded is not None and same else {}
+            old_marks = loaded.marks.get(table, {}) if loaded is not None and same else {}
+            marks[table] = {}
+            for number, shard in shards.items():
+                if not _changed(shard, then.get(number)) and number in old_marks:
+                    marks[table][number] = old_marks[number]
+                else:
+                    _dump(folder / _table_file(table, number), (mark, shard))
+                    marks[table][number] = mark
         if state.cards is not None:
             _dump(folder / CARDS_FILE, (state.version, state.cards))
-        _dump(folder / STATE_FILE, replace(state, docs={}, parts={}, cards=None))
+        kept = replace(state, docs={}, parts={}, cards=None, records={}, groups={}, tables={})
+        _dump(folder / STATE_FILE, replace(kept, marks=marks))
     except OSError:
         pass
+
+
+def _changed(part: dict[str, Any], old: dict[str, Any] | None) -> bool:
+    """Whether a shard differs from the one read (values compared by identity: what a build
+    takes over from the last one is the very object it read)."""
+    return old is None or old.keys() != part.keys() or any(part[k] is not old[k] for k in part)
 
 
 def make_cache_folder(site_dir: Path) -> Path:

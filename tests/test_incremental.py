@@ -256,6 +256,32 @@ def test_a_spare_listing_taken_before_another_build_swapped_is_not_used(site: Pa
     twice.close(failed=False)
 
 
+def test_a_records_shard_from_another_save_is_never_trusted(site: Path, tmp_path: Path) -> None:
+    """The output's records are kept in shards, each rewritten only when it changed, and
+    state.pickle last: a save cut short between the two leaves a shard that state.pickle
+    does not name, and the next build then trusts none of the cache's records."""
+    from datetime import UTC, datetime
+
+    from amwgen.build import build
+
+    options = Options(now=datetime(2026, 11, 26, tzinfo=UTC), output=tmp_path / "out")
+    cache = site / ".amwgen-cache"
+    build(site, options)
+    first = {p.name: p.read_bytes() for p in cache.glob("*-[0-9][0-9].pickle") if not p.name.startswith("docs")}
+    assert {name.split("-")[0] for name in first} == {"records", "groups"}
+    delta = site / "content" / "2026" / "delta.md"
+    delta.write_text(delta.read_text() + "\nA new paragraph.\n")
+    assert 0 < build(site, options).rendered < 10
+    rewritten = [name for name, data in first.items() if (cache / name).read_bytes() != data]
+    assert 0 < len(rewritten) < len(first)  # a few shards, not all of them
+    (cache / rewritten[0]).write_bytes(first[rewritten[0]])  # as if the save stopped there
+    delta.write_text(delta.read_text() + "\nAnother paragraph.\n")
+    third = build(site, options)
+    assert third.rendered == third.files  # everything rendered again: no record trusted
+    clean = build(site, Options(now=options.now, output=tmp_path / "clean", clean=True, save_cache=False))
+    assert tree(tmp_path / "out") == tree(tmp_path / "clean") and clean.files == third.files
+
+
 def test_a_clone_left_by_a_killed_build_is_removed(run, site: Path, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
     out = tmp_path / "out"
     assert run("build", site, "-o", out).code == 0
