@@ -17,7 +17,6 @@ import copyreg
 import os
 import pickle
 import stat
-import time
 import zlib
 from dataclasses import dataclass, field, replace
 from pathlib import Path, PosixPath
@@ -113,22 +112,40 @@ def load_state(site_dir: Path) -> State:
     state = _load(folder / STATE_FILE)
     if not isinstance(state, State) or state.version != code_digest().hex():
         return State()
+    for number in range(SHARDS):
+        found = _load(folder / _shard_file(number))
+        if isinstance(found, tuple) and len(found) == 2 and found[0] == state.version:
+            state.parts[number] = found[1]
+            state.docs.update(found[1])
     for table in TABLES:
         merged: dict[str, Any] = {}
         parts = state.tables[table] = {}
         for number, mark in state.marks.get(table, {}).items():
             found = _load(folder / _table_file(table, number))
             if not (isinstance(found, tuple) and len(found) == 2 and found[0] == mark):
-                return State()  # not the shard this state was saved with (a save cut short)
+                return _without_output(state)  # not the shard it was saved with (cut short)
             parts[number] = found[1]
             merged.update(found[1])
         setattr(state, table, merged)
-    for number in range(SHARDS):
-        found = _load(folder / _shard_file(number))
-        if isinstance(found, tuple) and len(found) == 2 and found[0] == state.version:
-            state.parts[number] = found[1]
-            state.docs.update(found[1])
     return state
+
+
+def _without_output(state: State) -> State:
+    """state without what it knew of the output (its records and groups do not go with it):
+    every page is rendered, while validated documents, which are keyed by their bytes, are
+    still used."""
+    return replace(
+        state,
+        records={},
+        groups={},
+        tables={},
+        marks={},
+        output="",
+        output_inode=0,
+        input_key="",
+        inputs=None,
+        spare_inode=0,
+    )
 
 
 def state_saved(site_dir: Path) -> bool:
@@ -160,7 +177,7 @@ def save_state(site_dir: Path, state: State, loaded: State | None = None) -> Non
         parts[_shard(key)][key] = value
     same = loaded is not None and loaded.version == state.version
     before = loaded.parts if loaded is not None and same else {}
-    mark = f"{state.version}-{time.time_ns()}-{os.getpid()}"  # this save's shard files
+    mark = f"{state.version}-{os.urandom(8).hex()}"  # this save's shard files
     marks: dict[str, dict[int, str]] = {}
     try:
         folder = make_cache_folder(site_dir)
@@ -207,9 +224,13 @@ def make_cache_folder(site_dir: Path) -> Path:
 
 def _dump(path: Path, value: Any) -> None:
     tmp = path.with_name(f"{path.name}.{os.getpid()}")
-    with tmp.open("wb") as f:
-        _Pickler(f, protocol=pickle.HIGHEST_PROTOCOL).dump(value)
-    os.replace(tmp, path)
+    try:
+        with tmp.open("wb") as f:
+            _Pickler(f, protocol=pickle.HIGHEST_PROTOCOL).dump(value)
+        os.replace(tmp, path)
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise
 
 
 def _path_of(text: str) -> Path:

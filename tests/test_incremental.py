@@ -256,17 +256,22 @@ def test_a_spare_listing_taken_before_another_build_swapped_is_not_used(site: Pa
     twice.close(failed=False)
 
 
-def test_a_records_shard_from_another_save_is_never_trusted(site: Path, tmp_path: Path) -> None:
+@pytest.mark.parametrize("put_back", ["state", "shard"])
+def test_a_save_cut_short_leaves_no_record_trusted(site: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, put_back: str) -> None:
     """The output's records are kept in shards, each rewritten only when it changed, and
-    state.pickle last: a save cut short between the two leaves a shard that state.pickle
-    does not name, and the next build then trusts none of the cache's records."""
+    state.pickle last: a save cut short between the two leaves shards that state.pickle does
+    not name, and the next build then trusts none of the records (documents, keyed by their
+    bytes, are still used). put_back: the state.pickle before them (a save cut short), or
+    one shard as it was (a shard from another save)."""
     from datetime import UTC, datetime
 
+    from amwgen import sources
     from amwgen.build import build
 
     options = Options(now=datetime(2026, 11, 26, tzinfo=UTC), output=tmp_path / "out")
     cache = site / ".amwgen-cache"
     build(site, options)
+    state = (cache / "state.pickle").read_bytes()
     first = {p.name: p.read_bytes() for p in cache.glob("*-[0-9][0-9].pickle") if not p.name.startswith("docs")}
     assert {name.split("-")[0] for name in first} == {"records", "groups"}
     delta = site / "content" / "2026" / "delta.md"
@@ -274,10 +279,18 @@ def test_a_records_shard_from_another_save_is_never_trusted(site: Path, tmp_path
     assert 0 < build(site, options).rendered < 10
     rewritten = [name for name, data in first.items() if (cache / name).read_bytes() != data]
     assert 0 < len(rewritten) < len(first)  # a few shards, not all of them
-    (cache / rewritten[0]).write_bytes(first[rewritten[0]])  # as if the save stopped there
+    if put_back == "state":
+        (cache / "state.pickle").write_bytes(state)  # the new shards under the state before them
+    else:
+        (cache / rewritten[0]).write_bytes(first[rewritten[0]])
     delta.write_text(delta.read_text() + "\nAnother paragraph.\n")
+    parsed: list[object] = []
+    validate = sources._validate
+    monkeypatch.setattr(sources, "_validate", lambda source, context: parsed.append(source) or validate(source, context))
     third = build(site, options)
     assert third.rendered == third.files  # everything rendered again: no record trusted
+    assert len(parsed) == 1  # only the edited file parsed again
+    monkeypatch.undo()
     clean = build(site, Options(now=options.now, output=tmp_path / "clean", clean=True, save_cache=False))
     assert tree(tmp_path / "out") == tree(tmp_path / "clean") and clean.files == third.files
 
