@@ -75,7 +75,8 @@ class State:
     spare_inode: int = 0
     # records and groups are kept in shards too (TABLES): each shard as read, and the mark
     # of the build that wrote each shard file, which state.pickle names (a shard file that
-    # is not the one state.pickle was written with makes the whole state unusable).
+    # is not the one state.pickle was written with leaves the state without what it knew of
+    # the output, _without_output).
     tables: dict[str, dict[int, dict[str, Any]]] = field(default_factory=dict)
     marks: dict[str, dict[int, str]] = field(default_factory=dict)
 
@@ -175,21 +176,21 @@ def save_state(site_dir: Path, state: State, loaded: State | None = None) -> Non
     parts: dict[int, dict[str, Any]] = {number: {} for number in range(SHARDS)}
     for key, value in state.docs.items():
         parts[_shard(key)][key] = value
-    same = loaded is not None and loaded.version == state.version
-    before = loaded.parts if loaded is not None and same else {}
+    # What was read, if this code wrote it: its shards, as they are on disk.
+    before = loaded if loaded is not None and loaded.version == state.version else State()
     mark = f"{state.version}-{os.urandom(8).hex()}"  # this save's shard files
     marks: dict[str, dict[int, str]] = {}
     try:
         folder = make_cache_folder(site_dir)
         for number, part in parts.items():
-            if _changed(part, before.get(number)):
+            if _changed(part, before.parts.get(number)):
                 _dump(folder / _shard_file(number), (state.version, part))
         for table in TABLES:
             shards: dict[int, dict[str, Any]] = {number: {} for number in range(SHARDS)}
             for name, value in getattr(state, table).items():
                 shards[_name_shard(name)][name] = value
-            then = loaded.tables.get(table, {}) if loaded is not None and same else {}
-            old_marks = loaded.marks.get(table, {}) if loaded is not None and same else {}
+            then = before.tables.get(table, {})
+            old_marks = before.marks.get(table, {})
             marks[table] = {}
             for number, shard in shards.items():
                 if not _changed(shard, then.get(number)) and number in old_marks:
