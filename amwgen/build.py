@@ -41,13 +41,13 @@ from amwgen.incremental import (
 )
 from amwgen.index import (
     EPOCH,
-    RELATED_POSTINGS_LIMIT,
     Entry,
     Index,
     Term,
     TermLink,
     build_index,
     headlines,
+    newest,
     now_signature,
     valid_until,
 )
@@ -660,13 +660,13 @@ def _inputs(
     names = [t.url for t in terms]
     of = prints.of
     keys = _order_keys(brief.entries)
-    orders, newest = _orders(keys, terms, names)
+    orders, heads = _orders(keys, terms, names)
     inputs = Inputs(
         common,
         whole,
         dict(zip(names, map(of, terms), strict=True)),
         orders,
-        newest,
+        heads,
         dict(zip(urls, map(of, index.entries), strict=True)),
         dict(zip(urls, map(of, brief.entries), strict=True)),
     )
@@ -686,15 +686,16 @@ def _orders(
     keys: list[bytes], terms: list[Term], names: list[str]
 ) -> tuple[dict[str, bytes], dict[str, bytes]]:
     """Term URL (names) -> the digest of which articles it holds in which order, and of its
-    RELATED_POSTINGS_LIMIT newest (the same digest for a term that holds no more)."""
-    orders, newest = {}, {}
+    newest (index.newest; the same digest for a term that holds no more)."""
+    orders, heads = {}, {}
     for name, term in zip(names, terms, strict=True):
         held = [keys[e.rank] for e in term.entries]
         orders[name] = digest = hash_bytes(b"".join(held))
-        if len(held) > RELATED_POSTINGS_LIMIT:
-            digest = hash_bytes(b"".join(held[:RELATED_POSTINGS_LIMIT]))
-        newest[name] = digest
-    return orders, newest
+        head = len(newest(term))
+        if head < len(held):
+            digest = hash_bytes(b"".join(held[:head]))
+        heads[name] = digest
+    return orders, heads
 
 
 def plan_units(

@@ -385,16 +385,21 @@ class Posting:
     counted: tuple[int, ...] = field(default=(), repr=False)
 
 
+def newest(term: Term) -> tuple[Entry, ...]:
+    """A term's articles that Related News is chosen from: its RELATED_POSTINGS_LIMIT newest."""
+    return term.entries[:RELATED_POSTINGS_LIMIT]
+
+
 def posting_lists(index: Index) -> dict[str, Posting]:
     """Term URL -> its posting list, for every term of a weighted taxonomy."""
     lists = {}
     for taxonomy, terms in index.terms:
         if taxonomy.weight:
             for term in terms:
-                newest = term.entries[:RELATED_POSTINGS_LIMIT]
-                ranks = tuple(e.rank for e in newest)
+                head = newest(term)
+                ranks = tuple(e.rank for e in head)
                 counted = ranks * taxonomy.weight
-                lists[term.url] = Posting(term.url, taxonomy.weight, newest, ranks, counted)
+                lists[term.url] = Posting(term.url, taxonomy.weight, head, ranks, counted)
     return lists
 
 

@@ -107,11 +107,9 @@ def test_random_edits_always_equal_a_clean_build(run, site: Path, tmp_path: Path
     """newest: Related News from each term's two newest articles only, so that the fixture's
     terms hold more than that (as a large site's do: build.plan_units follows the newest)."""
     if newest is not None:
-        from amwgen import build as build_module
         from amwgen import index
 
         monkeypatch.setattr(index, "RELATED_POSTINGS_LIMIT", newest)
-        monkeypatch.setattr(build_module, "RELATED_POSTINGS_LIMIT", newest)
     rng = random.Random(seed)
     out = tmp_path / "out"
     assert run("build", site, "-o", out).code == 0
@@ -544,13 +542,11 @@ def test_an_article_added_below_a_terms_newest_looks_again_only_at_its_neighbour
     """Related News is chosen from each term's newest articles, and an article's timeline
     shows a window around it: an article added further back changes neither for the
     articles it is not beside, and their pages are not looked at again."""
-    from amwgen import build as build_module
     from amwgen import index
     from amwgen.build import Options, build
 
     # Posting lists of the four newest: the twelve stories' Related News is s09 to s12.
     monkeypatch.setattr(index, "RELATED_POSTINGS_LIMIT", 4)
-    monkeypatch.setattr(build_module, "RELATED_POSTINGS_LIMIT", 4)
     site, options = _twelve_stories(tmp_path)
     made = _groups_looked_at(monkeypatch)
     added = site / "content" / "2026" / "s03b.md"
