@@ -716,11 +716,13 @@ def plan_units(
     sees (Group.sees; the whole index with "now" when it does not say) and, for an article's
     page, the order of the newest articles of the terms it follows, its window in its topic
     and the headlines it showed (Group.follows, Group.near, Group.shows): while these are as
-    they were, the key is the last build's, found without a walk of the arguments (the
-    group's outline key). An article's body edited changes no headline; its scores edited
-    change the terms it is on, and only the groups that see those or showed it are looked
-    at again; an article added, the groups whose terms it is among the newest of, and those
-    of its topics' articles (whose windows are looked at).
+    they were, the key is the last build's. When one changed, the key is made from the
+    arguments; for an article's page, first its outline key, made from these without
+    making the arguments (Related News), which holds when the change was outside its
+    window and the headlines it shows. An article's body edited changes no headline; its
+    scores edited change the terms it is on, and only the groups that see those or showed
+    it are looked at again; an article added, the groups whose terms it is among the newest
+    of, and those of its topics' articles (whose windows are looked at).
     """
     # "now" as far as pages show it (the input key has the same).
     timeless = replace(brief, now=EPOCH)
@@ -742,6 +744,15 @@ def plan_units(
             units.append(Unit(group, before.key, before, len(before.files), before.outline))
             continue
         make = f"{group.make.__module__}.{group.make.__qualname__}"
+        size = len(before.files) if before else 1
+        if group.near is None and group.shows is None:
+            # Only a group that shows part of what it looks at (a window, a few of many
+            # headlines) can keep its outline key when looked at again; any other's changes
+            # with what touched it. Its key, then: a record whose key holds stays as it was.
+            key = combine(render_key, make, prints.of(group.arguments()))
+            same = before if before and before.key == key else None
+            units.append(Unit(group, key, same, size))
+            continue
         hasher = common.copy()
         hasher.update(f"\0{make}\0{group.name}\0".encode())
         if group.sees is None:
@@ -760,7 +771,6 @@ def plan_units(
         # while the terms followed hold the same articles (workers._unit records them).
         shown = [headline.get(url) for url in before.shows] if before is not None else []
         rough = outline_key(base, prints, shown)
-        size = len(before.files) if before else 1
         if before is not None and before.outline == rough:
             units.append(Unit(group, before.key, before, size, rough, base))
             continue
