@@ -15,7 +15,7 @@ from datetime import date, datetime
 from functools import cache
 from importlib import metadata
 from pathlib import Path, PurePath
-from typing import Any
+from typing import Any, cast
 
 from amwgen import __version__
 from amwgen.editions import Edition
@@ -90,12 +90,15 @@ class Fingerprints:
             return parts
         if isinstance(value, tuple | list):
             # The hot loop (a term's entries, a posting list): memoised items straight from
-            # the memo, encoded as _item would.
-            memo, item = self._memo, self._item
+            # the memo, encoded as _item would; when all are (entries are), in one join.
+            memo = self._memo
+            known = [memo.get(id(v)) for v in value]
+            if known and None not in known:
+                return [b"T", b"h" + b"h".join(cast(list[bytes], known))]
+            item = self._item
             parts = [b"T"]
-            for v in value:
-                known = memo.get(id(v))
-                parts += (b"h", known) if known is not None else (item(v),)
+            for v, digest in zip(value, known, strict=True):
+                parts.append(b"h" + digest if digest is not None else item(v))
             return parts
         if isinstance(value, frozenset | set):
             return [b"S", *sorted(self.of(item) for item in value)]
