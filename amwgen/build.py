@@ -586,9 +586,9 @@ def _links_text(
 
 @dataclass(frozen=True)
 class Inputs:
-    """What a build's outline keys were made from, digest by name (kept in the cache): the
-    next build looks again only at the groups that read, see, follow or show one that
-    changed (plan_units)."""
+    """What a build planned its groups from, digest by name (kept in the cache): the next
+    build looks again only at the groups that read, see, follow or show one that changed
+    (plan_units)."""
 
     common: bytes  # the templates, settings and notes
     whole: bytes  # the headlines index with "now" (Group.sees None)
@@ -738,7 +738,7 @@ def plan_units(
     for group in plan_groups(index, checked.notes, brief):
         before = old.get(group.name)
         if before is not None and changed is not None and not changed.touches(group, before):
-            # Nothing its outline key is made from changed: the key is the last build's,
+            # Nothing its key is a function of changed: the key is the last build's,
             # found without hashing (base b"": a group made after all, its files damaged,
             # records no outline key, workers._unit).
             units.append(Unit(group, before.key, before, len(before.files), before.outline))

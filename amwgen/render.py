@@ -155,12 +155,11 @@ class Group:
     # name and these (build.plan_units).
     reads: tuple[Entry, ...] = ()
     # Makes args when they are first needed, if they are not given: a build that takes most
-    # groups from the last output by their outline key never needs theirs.
+    # groups from the last output untouched (or by their outline key) never needs theirs.
     later: Callable[[], tuple[Any, ...]] | None = None
     # The terms of the headlines index that args are made from, when not the whole of it
-    # with "now": then their digests stand for the index in the outline key, and an edit
-    # elsewhere in the index leaves the group alone (build.plan_units, which tells a changed
-    # term by its digest against the last build's).
+    # with "now": then an edit elsewhere in the index leaves the group alone (build.plan_units,
+    # which tells a changed term by its digest against the last build's).
     sees: tuple[Term, ...] | None = None
     # Terms whose newest articles (the RELATED_POSTINGS_LIMIT newest, in the site order)
     # alone decide which headlines the pages show, and shows, which reads those off the
