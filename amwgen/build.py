@@ -717,9 +717,9 @@ def plan_units(
     page, the order of the newest articles of the terms it follows, its window in its topic
     and the headlines it showed (Group.follows, Group.near, Group.shows): while these are as
     they were, the key is the last build's. When one changed, the key is made from the
-    arguments; for an article's page, first its outline key, made from these without
-    making the arguments (Related News), which holds when the change was outside its
-    window and the headlines it shows. An article's body edited changes no headline; its
+    arguments; for an article's page with a topic, first its outline key, made from these
+    without making the arguments (Related News), which holds when the only change was to
+    its topic's order outside its window. An article's body edited changes no headline; its
     scores edited change the terms it is on, and only the groups that see those or showed
     it are looked at again; an article added, the groups whose terms it is among the newest
     of, and those of its topics' articles (whose windows are looked at).
@@ -745,10 +745,12 @@ def plan_units(
             continue
         make = f"{group.make.__module__}.{group.make.__qualname__}"
         size = len(before.files) if before else 1
-        if group.near is None and group.shows is None:
-            # Only a group that shows part of what it looks at (a window, a few of many
-            # headlines) can keep its outline key when looked at again; any other's changes
-            # with what touched it. Its key, then: a record whose key holds stays as it was.
+        if group.near is None:
+            # Only a group that shows a window of what it follows (an article's topic) can
+            # keep its outline key when looked at again: its topic's order changed, but not
+            # around it. Any other's outline changes with what touched it (a term it sees or
+            # follows, an entry it reads, a headline it showed). Its key, then: a record
+            # whose key holds stays as it was.
             key = combine(render_key, make, prints.of(group.arguments()))
             same = before if before and before.key == key else None
             units.append(Unit(group, key, same, size))

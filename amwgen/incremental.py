@@ -63,7 +63,7 @@ class State:
     records: dict[str, Record] = field(default_factory=dict)  # output file -> record
     input_key: str = ""  # digest of the whole input of the last build
     groups: dict[str, Any] = field(default_factory=dict)  # group name -> workers.GroupRecord
-    inputs: Any = None  # build.Inputs: the digests the groups' outline keys were made from
+    inputs: Any = None  # build.Inputs: the digests the groups were planned from
     briefs: dict[bytes, bytes] = field(default_factory=dict)  # article -> headline digest
     # workers.CardStore: the cards this build made, kept apart (CARDS_FILE) and read only
     # by a build that makes many pages (load_cards); None: the file stays as it is.

@@ -90,11 +90,13 @@ class GroupRecord(NamedTuple):
     key: str  # digest of its function, its arguments and the templates and settings
     files: tuple[str, ...]  # every file of the group, those a static file replaced included
     rows: tuple[SitemapRow, ...]  # its sitemap rows
-    # A coarser key, quicker to make: of what the arguments are made from (the terms or
-    # whole index it sees, its terms' order, the headlines it shows, the entries it reads)
-    # instead of the arguments (build.plan_units); while it holds, so does key.
+    # An article group's coarser key, quicker to make: of what the arguments are made from
+    # (its terms' newest, its window in its topic, the headlines it shows, its entry)
+    # instead of the arguments (build.plan_units); while it holds, so does key. "" for
+    # other groups.
     outline: str = ""
-    # The URLs of the headlines its pages showed (Group.shows), in the outline key.
+    # The URLs of the headlines its pages showed (Group.shows): a change to one of them
+    # sends the group back to its key (build._Changed.touches).
     shows: tuple[str, ...] = ()
 
 

@@ -497,6 +497,34 @@ def test_a_score_edit_looks_again_only_at_the_groups_that_see_the_article(
     assert (tmp_path / "out" / "news" / "delta" / "index.html").read_text().count("Novelty") >= 1
 
 
+def test_a_score_edit_leaves_the_record_of_a_group_whose_key_holds_as_it_was(
+    site: Path, tmp_path: Path
+) -> None:
+    """A headline edited reaches every site-wide group (the whole index is what they see);
+    one whose key holds keeps its record as it was, so the cache's shard holding it is not
+    written again. (Only an article group keeps an outline key, which can change while the
+    key holds.)"""
+    from datetime import UTC, datetime
+
+    from amwgen.build import Options, build
+    from amwgen.incremental import load_state
+
+    options = Options(now=datetime(2026, 11, 26, tzinfo=UTC), output=tmp_path / "out")
+    build(site, options)
+    before = load_state(site).groups
+    delta = site / "content" / "2026" / "delta.md"
+    delta.write_text(delta.read_text().replace("novelty: 3", "novelty: 1"))
+    assert build(site, options).rendered > 0
+    after = load_state(site).groups
+    kept = {
+        name
+        for name, record in after.items()
+        if not name.startswith("/news/") and name in before and before[name].key == record.key
+    }
+    assert {"/topics/", "/players/", "/tags/"} <= kept  # site-wide, and no count changed
+    assert {name: after[name] for name in kept} == {name: before[name] for name in kept}
+
+
 def _twelve_stories(tmp_path: Path) -> tuple[Path, Options]:
     """A site of twelve stories on one topic and tag, one a day, built once."""
     from datetime import UTC, datetime
