@@ -7,7 +7,7 @@ dev:
 	python3 -m venv $(VENV) && $(VENV)/bin/pip install -q -e '.[test,dev]'
 
 check:
-	$(VENV)/bin/ruff check amwgen tests
+	$(VENV)/bin/ruff check amwgen tests benchmarks
 	$(VENV)/bin/mypy
 	$(PY) -m pytest
 

@@ -25,7 +25,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
-WORDS = (
+WORDS = (  # noqa: SIM905 (prose, as the bodies are made of it)
     "model compute chips robots training inference agents data center funding startup policy "
     "regulation open weights benchmark latency sovereign alliance partnership revenue customers "
     "market share accelerator memory bandwidth lab researchers release product launch pricing "
@@ -233,7 +233,9 @@ def bench_size(count: int, work: Path, jobs: int, hugo_bin: str | None) -> dict[
     layouts = site / "layouts"
     layouts.mkdir(exist_ok=True)
     theme = HERE.parent / "amwgen" / "templates" / "article.html"
-    (layouts / "article.html").write_text(theme.read_text().replace("Back to News", "Back to all news"))
+    (layouts / "article.html").write_text(
+        theme.read_text().replace("Back to News", "Back to all news")
+    )
     template = measure(amwgen("build", str(site), "-q", "-j", str(jobs)))
     bare = measure([sys.executable, str(HERE / "bare.py"), str(site), str(work / "bare-out")])
     row = {
