@@ -293,6 +293,27 @@ def test_a_save_cut_short_leaves_no_record_trusted(site: Path, tmp_path: Path, m
     assert tree(tmp_path / "out") == tree(tmp_path / "clean") and clean.files == third.files
 
 
+def test_a_clone_lists_what_it_copied(tmp_path: Path) -> None:
+    """clone_tree copies the folders below a tree in threads: its listing is the copy's, with
+    the empty folders, and every file in it is the source's own (the same inode)."""
+    from amwgen.write import files_below
+
+    source = tmp_path / "source"
+    for rel in ("index.html", "robots.txt", "news/a/index.html", "news/b/index.html", "tags/x/index.html", "tags/x/feed.xml"):
+        (source / rel).parent.mkdir(parents=True, exist_ok=True)
+        (source / rel).write_text(rel)
+    (source / "empty").mkdir()
+    (source / "news" / "empty").mkdir()
+    (source / "tags" / "link.html").symlink_to("x/index.html")
+    found, empty = clone_tree(source, tmp_path / "copy")
+    copied, hollow = files_below(tmp_path / "copy")
+    assert found == copied and sorted(empty) == sorted(hollow) == ["empty", "news/empty"]
+    listed, _ = files_below(source)
+    assert found.keys() == listed.keys()
+    assert all(found[name][0] == listed[name][0] for name in found if name != "tags/link.html")
+    assert (tmp_path / "copy" / "tags" / "link.html").read_text() == "tags/x/index.html"
+
+
 def test_a_clone_left_by_a_killed_build_is_removed(run, site: Path, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
     out = tmp_path / "out"
     assert run("build", site, "-o", out).code == 0
