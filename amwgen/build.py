@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import gc
 import hashlib
 import os
@@ -357,7 +358,7 @@ class _Clone:
 
     def __init__(self, out: Path) -> None:
         self.path = clone_path(out.absolute())
-        self._job = Background(clone_tree, out.absolute(), self.path)
+        self._job = Background(_clone_behind, out.absolute(), self.path)
 
     @staticmethod
     def wanted(site_dir: Path, out: Path, options: Options) -> _Clone | None:
@@ -384,6 +385,14 @@ class _Clone:
             shutil.rmtree(self.path, ignore_errors=True)
         else:
             discard(self.path)
+
+
+def _clone_behind(out: Path, path: Path) -> Listing:
+    """clone_tree in the forked process, behind the build: its threads must not take a core
+    from the build's own work, only what the build leaves."""
+    with contextlib.suppress(OSError):
+        os.nice(5)
+    return clone_tree(out, path)
 
 
 class _SpareListing:
