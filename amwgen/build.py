@@ -96,6 +96,9 @@ class Options:
     jobs: int = 1
     save_cache: bool = True  # False: leave .amwgen-cache/ as it is (verify's clean build)
     wait: float = DEFAULT_WAIT  # seconds to wait for another build of the same output
+    # The process ends right after this build (cli.run): what the build made is left for the
+    # exit to drop with the process's memory, not freed object by object (_LEFT).
+    exiting: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -193,19 +196,31 @@ def build(site_dir: Path, options: Options) -> Result:
     paused = gc.isenabled()
     gc.disable()
     clones: list[_Clone | _SpareListing] = []
+    made: list[object] = []
     result = None
     try:
-        result = _build(site_dir, options, clones)
+        result = _build(site_dir, options, clones, made)
         return result
     finally:
         for clone in clones:  # one the build did not take: it failed, or had nothing to do
             clone.close(failed=result is None or bool(result.problems))
+        if options.exiting:
+            _LEFT.append(made)
         if paused:
             gc.enable()
 
 
-def _build(site_dir: Path, options: Options, clones: list[_Clone | _SpareListing]) -> Result:
-    """build, which closes the helpers this adds to (a _Clone or a _SpareListing)."""
+# Issue 8: what builds made in a process that exits right after them (Options.exiting).
+# Freeing the cache, the index and the plan of 10,000 articles when the build returns took
+# 0.11-0.16 s of every build; the exit (cli.run) drops the process's memory whole.
+_LEFT: list[object] = []
+
+
+def _build(
+    site_dir: Path, options: Options, clones: list[_Clone | _SpareListing], made: list[object]
+) -> Result:
+    """build, which closes the helpers this adds to (a _Clone or a _SpareListing), and adds
+    what it made to made (its variables, when it did not fail)."""
     started = time.perf_counter()
     config = load_config(site_dir)
     out = output_dir(site_dir, config, options)
@@ -257,6 +272,7 @@ def _build(site_dir: Path, options: Options, clones: list[_Clone | _SpareListing
             # Issue 8: nothing that any page is made from has changed; the output stands.
             result = _result(checked, out, started, state.records, 0)
             _save_quick(site_dir, options, out, stamp, checked, state.records, result)
+            made.append(locals())
             return result
         # A file in the site's static/ replaces the page at its path: that page is not made.
         replaced = static_files(site_dir / "static")
@@ -346,6 +362,7 @@ def _build(site_dir: Path, options: Options, clones: list[_Clone | _SpareListing
             save_state(site_dir, now, state)
         result = _result(checked, out, started, records, sum(o.rendered for o in outcomes))
         _save_quick(site_dir, options, out, stamp, checked, records, result)
+    made.append(locals())
     return result
 
 

@@ -211,21 +211,22 @@ def run() -> NoReturn:
     """The console entry point: main, then exit at once. Issue 8: a large site's cache and
     index are millions of objects, a fifth of a second to free one by one at the
     interpreter's exit; the system frees the process's memory whole. Nothing is left to do
-    by then: pools are closed, files written, the lock released."""
-    code = main()
+    by then: pools are closed, files written, the lock released. For the same reason a
+    build leaves what it made to the exit (Options.exiting)."""
+    code = main(exiting=True)
     for stream in (sys.stdout, sys.stderr):
         with contextlib.suppress(Exception):  # a closed pipe: nothing more can be said
             stream.flush()
     os._exit(code)
 
 
-def main(argv: Sequence[str] | None = None) -> int:
-    """Run one command; return its exit code."""
+def main(argv: Sequence[str] | None = None, exiting: bool = False) -> int:
+    """Run one command; return its exit code. exiting: the process ends right after (run)."""
     debug = "--debug" in (argv if argv is not None else sys.argv[1:])
     args: argparse.Namespace | None = None
     try:
         args = make_parser().parse_args(argv)
-        return _run(args)
+        return _run(args, exiting)
     except UsageError as err:
         print(err, file=sys.stderr)
         return EXIT_USAGE
@@ -247,7 +248,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         return EXIT_CONTENT
 
 
-def _run(args: argparse.Namespace) -> int:
+def _run(args: argparse.Namespace, exiting: bool = False) -> int:
     if args.command in ("new", "init", "schema"):
         return _write_command(args)
     options = Options(
@@ -283,7 +284,8 @@ def _run(args: argparse.Namespace) -> int:
     fmt = choose_format(args.format, os.environ)
     # Issue 5: a bar only on a terminal; progress() shows it only after a second.
     with progress(sys.stdout.isatty() and not args.quiet and fmt != "json"):
-        result = build(args.site, options)
+        # --verify builds again in this process: then this build's objects are freed.
+        result = build(args.site, replace(options, exiting=exiting and not args.verify))
     _show_problems("build", result.problems, result.warnings, args)
     if result.problems:
         print(f"{len(result.problems)} error(s); nothing was written", file=sys.stderr)

@@ -674,6 +674,29 @@ def test_where_pages_are_made_and_rendered_changes_no_byte(
     assert tree(tmp_path / "out") == tree(tmp_path / "clean")
 
 
+def test_only_a_build_the_process_ends_after_leaves_what_it_made_to_the_exit(
+    site: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The command line (cli.run) exits right after a build: the build's cache, index and
+    plan are left for the exit, not freed one by one. Builds in a process that goes on
+    (serve, these tests, --verify's second build) free theirs as usual."""
+    from amwgen import build as build_module
+    from amwgen.cli import main
+
+    left: list[object] = []
+    monkeypatch.setattr(build_module, "_LEFT", left)
+    out = str(tmp_path / "out")
+    assert main(["build", str(site), "-o", out, "-q"]) == 0
+    assert left == []
+    edit_body(site, random.Random(8))
+    assert main(["build", str(site), "-o", out, "-q", "--verify"], exiting=True) == 0
+    assert left == []
+    edit_body(site, random.Random(9))
+    assert main(["build", str(site), "-o", out, "-q"], exiting=True) == 0
+    (made,) = left
+    assert isinstance(made, list) and {"state", "checked", "units"} <= made[0].keys()
+
+
 def test_deleted_cache_means_a_full_render(site: Path, tmp_path: Path) -> None:
     from datetime import UTC, datetime
 
