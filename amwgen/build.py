@@ -206,6 +206,8 @@ def build(site_dir: Path, options: Options) -> Result:
             clone.close(failed=result is None or bool(result.problems))
         if options.exiting:
             _LEFT.append(made)
+            # Out of the cycle collector's sight too: its next pass would walk them all.
+            gc.freeze()
         if paused:
             gc.enable()
 
@@ -220,7 +222,8 @@ def _build(
     site_dir: Path, options: Options, clones: list[_Clone | _SpareListing], made: list[object]
 ) -> Result:
     """build, which closes the helpers this adds to (a _Clone or a _SpareListing), and adds
-    what it made to made (its variables, when it did not fail)."""
+    what it made to made (its variables, when it did not fail and the process exits after
+    it, Options.exiting)."""
     started = time.perf_counter()
     config = load_config(site_dir)
     out = output_dir(site_dir, config, options)
@@ -272,7 +275,8 @@ def _build(
             # Issue 8: nothing that any page is made from has changed; the output stands.
             result = _result(checked, out, started, state.records, 0)
             _save_quick(site_dir, options, out, stamp, checked, state.records, result)
-            made.append(locals())
+            if options.exiting:
+                made.append(locals())
             return result
         # A file in the site's static/ replaces the page at its path: that page is not made.
         replaced = static_files(site_dir / "static")
@@ -362,7 +366,8 @@ def _build(
             save_state(site_dir, now, state)
         result = _result(checked, out, started, records, sum(o.rendered for o in outcomes))
         _save_quick(site_dir, options, out, stamp, checked, records, result)
-    made.append(locals())
+    if options.exiting:
+        made.append(locals())  # a cycle (made is among them): kept only for the exit
     return result
 
 
