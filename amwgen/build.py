@@ -196,17 +196,16 @@ def build(site_dir: Path, options: Options) -> Result:
     paused = gc.isenabled()
     gc.disable()
     clones: list[_Clone | _SpareListing] = []
-    made: list[object] = []
     result = None
     try:
-        result = _build(site_dir, options, clones, made)
+        result = _build(site_dir, options, clones)
         return result
     finally:
         for clone in clones:  # one the build did not take: it failed, or had nothing to do
             clone.close(failed=result is None or bool(result.problems))
         if options.exiting:
-            _LEFT.append(made)
-            # Out of the cycle collector's sight too: its next pass would walk them all.
+            # What it left (_LEFT) out of the cycle collector's sight too: its next pass
+            # would walk them all.
             gc.freeze()
         if paused:
             gc.enable()
@@ -218,12 +217,10 @@ def build(site_dir: Path, options: Options) -> Result:
 _LEFT: list[object] = []
 
 
-def _build(
-    site_dir: Path, options: Options, clones: list[_Clone | _SpareListing], made: list[object]
-) -> Result:
-    """build, which closes the helpers this adds to (a _Clone or a _SpareListing), and adds
-    what it made to made (its variables, when it did not fail and the process exits after
-    it, Options.exiting)."""
+def _build(site_dir: Path, options: Options, clones: list[_Clone | _SpareListing]) -> Result:
+    """build, which closes the helpers this adds to (a _Clone or a _SpareListing), and
+    leaves its variables in _LEFT when it did not fail and the process exits after it
+    (Options.exiting)."""
     started = time.perf_counter()
     config = load_config(site_dir)
     out = output_dir(site_dir, config, options)
@@ -276,7 +273,7 @@ def _build(
             result = _result(checked, out, started, state.records, 0)
             _save_quick(site_dir, options, out, stamp, checked, state.records, result)
             if options.exiting:
-                made.append(locals())
+                _LEFT.append(locals())
             return result
         # A file in the site's static/ replaces the page at its path: that page is not made.
         replaced = static_files(site_dir / "static")
@@ -367,7 +364,7 @@ def _build(
         result = _result(checked, out, started, records, sum(o.rendered for o in outcomes))
         _save_quick(site_dir, options, out, stamp, checked, records, result)
     if options.exiting:
-        made.append(locals())  # a cycle (made is among them): kept only for the exit
+        _LEFT.append(locals())
     return result
 
 

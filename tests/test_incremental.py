@@ -698,7 +698,7 @@ def test_only_a_build_the_process_ends_after_leaves_what_it_made_to_the_exit(
     finally:
         gc.unfreeze()  # the build froze what this process holds, as an exiting one does
     (made,) = left
-    assert isinstance(made, list) and {"state", "checked", "units"} <= made[0].keys()
+    assert isinstance(made, dict) and {"state", "checked", "units"} <= made.keys()
 
 
 def test_deleted_cache_means_a_full_render(site: Path, tmp_path: Path) -> None:
