@@ -347,9 +347,10 @@ def input_stamp(site_dir: Path, extra: str, stats: dict[str, os.stat_result] | N
     stat every file again.
     """
     parts = [extra]
-    root = str(site_dir)
     for name in ("site.yaml", *INPUT_FOLDERS):
-        parts += stat_lines(os.path.join(root, name), name, None, stats)
+        # Spelt as sources.gather spells the files it looks up in stats (site_dir / name:
+        # "content/..." for the site ".", where os.path.join would give "./content/...").
+        parts += stat_lines(str(site_dir / name), name, None, stats)
     return combine(*parts)
 
 

@@ -910,3 +910,27 @@ def test_a_clean_build_compiles_its_templates_afresh(run, site: Path, tmp_path: 
     assert run("build", site, "-o", out, "--clean").code == 0
     assert stale.read_bytes() != b"not what this build compiled"
     assert any(kept.iterdir())
+
+
+@pytest.mark.parametrize("spelling", [".", "site", "ABSOLUTE"])
+def test_the_files_the_input_stamp_took_stats_of_are_not_stat_again(run, site: Path, spelling: str, monkeypatch: pytest.MonkeyPatch) -> None:  # type: ignore[no-untyped-def]
+    """A build stats every input file once, for its input stamp, and reads those stats when it
+    gathers the content, however the site's path is spelt (built from inside the site: ".")."""
+    import amwgen.sources
+
+    class NoStatAgain:
+        def __getattr__(self, name: str) -> object:
+            return getattr(os, name)
+
+        @staticmethod
+        def stat(path: object, *args: object, **kwargs: object) -> os.stat_result:
+            raise AssertionError(f"stat again: {path}")
+
+    monkeypatch.chdir(site.parent)
+    where = {".": ".", "site": "site", "ABSOLUTE": str(site)}[spelling]
+    if spelling == ".":
+        monkeypatch.chdir(site)
+    monkeypatch.setattr(amwgen.sources, "os", NoStatAgain())
+    assert run("build", where, "-o", site.parent / "out").code == 0
+    edit_body(site, random.Random(1))
+    assert run("build", where, "-o", site.parent / "out").code == 0
