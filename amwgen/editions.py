@@ -11,7 +11,7 @@ from __future__ import annotations
 import re
 from collections import Counter
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from html import escape, unescape
 from operator import attrgetter
@@ -138,9 +138,22 @@ class Edition:
     lead: tuple[Entry, ...]  # the first `editions.top` of them
     groups: tuple[Group, ...]  # the lead, grouped by first topic
     rest: tuple[Entry, ...]  # the others, ranked
-    moved: Moved
+    previous: Period  # the period before, which "what moved" compares with
+    before: tuple[Entry, ...]  # its stories (none: no edition there)
+    top_score: int  # the scale's maximum significance
     running: bool  # the period is not over at the build's "now"
     note: EditionNote | None
+    # What moved, made when a page first shows it (issue 8: a build that only keys the
+    # editions, to find that one of them changed, counts no topics): a function of the
+    # fields above, so neither shown in the repr nor part of a page's digest.
+    _moved: list[Moved] = field(default_factory=list, repr=False, compare=False)
+
+    @property
+    def moved(self) -> Moved:
+        """Issue 9: "what moved" against the period before."""
+        if not self._moved:
+            self._moved.append(what_moved(self.entries, self.before, self.previous, self.top_score))
+        return self._moved[0]
 
     @property
     def url(self) -> str:
@@ -284,11 +297,13 @@ _URL = attrgetter("url")
 
 
 def build_editions(
-    index: Index, kind: str, notes: tuple[EditionNote, ...] = ()
+    index: Index, kind: str, notes: tuple[EditionNote, ...] = (), days: list[date] | None = None
 ) -> tuple[Edition, ...]:
-    """Every non-empty edition of one kind, newest first."""
+    """Every non-empty edition of one kind, newest first.
+
+    days: each entry's day in the site's timezone (story_days), when the caller has them."""
     zone = ZoneInfo(index.config.timezone)
-    days = [entry.article.date.astimezone(zone).date() for entry in index.entries]
+    days = story_days(index, zone) if days is None else days
     by_day = _periods_by_day(days, kind, zone)
     periods = {period.slug: period for period in by_day.values()}
     members: dict[str, list[Entry]] = {}
@@ -302,9 +317,6 @@ def build_editions(
         before = previous_period(period, zone)
         ranked = rank(tuple(found))
         lead = ranked[: config.editions.top]
-        moved = what_moved(
-            ranked, tuple(members.get(before.slug, ())), before, config.significance.max
-        )
         editions.append(
             Edition(
                 period=period,
@@ -312,7 +324,9 @@ def build_editions(
                 lead=lead,
                 groups=group_by_topic(lead),
                 rest=ranked[config.editions.top :],
-                moved=moved,
+                previous=before,
+                before=tuple(members.get(before.slug, ())),
+                top_score=config.significance.max,
                 running=index.now < period.end,
                 note=by_slug.get(period.slug),
             )
@@ -348,12 +362,17 @@ def edition_urls(index: Index) -> list[str] | None:
 def story_periods(index: Index, kinds: tuple[str, ...]) -> list[Period]:
     """The periods of these kinds in which some story is dated: kind by kind, newest first."""
     zone = ZoneInfo(index.config.timezone)
-    days = [e.article.date.astimezone(zone).date() for e in index.entries]
+    days = story_days(index, zone)
     found: list[Period] = []
     for kind in kinds:
         periods = {p.slug: p for p in _periods_by_day(days, kind, zone).values()}
         found += sorted(periods.values(), key=lambda p: p.start, reverse=True)
     return found
+
+
+def story_days(index: Index, zone: ZoneInfo) -> list[date]:
+    """Each entry's day in the site's calendar, in the order of the entries."""
+    return [entry.article.date.astimezone(zone).date() for entry in index.entries]
 
 
 def _periods_by_day(days: Iterable[date], kind: str, zone: ZoneInfo) -> dict[date, Period]:
@@ -368,7 +387,8 @@ def plan_editions(index: Index, notes: tuple[EditionNote, ...] = ()) -> Editions
     kinds = enabled_kinds(index.config)
     if not kinds:
         return None
-    built = tuple((kind, build_editions(index, kind, notes)) for kind in kinds)
+    days = story_days(index, ZoneInfo(index.config.timezone))
+    built = tuple((kind, build_editions(index, kind, notes, days)) for kind in kinds)
     pages = []
     for _, editions in built:
         for i, edition in enumerate(editions):

@@ -104,6 +104,28 @@ def test_what_moved_compares_with_the_week_before(tmp_path: Path) -> None:
     assert moved.top_count == 3
 
 
+def test_what_moved_is_counted_once_and_only_for_an_edition_shown(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Issue 8: a build that plans the editions to key them (every build in which a headline
+    changed) counts no topics; a page that shows "what moved" counts them once."""
+    import amwgen.editions
+
+    counted: list[str] = []
+    real = amwgen.editions.what_moved
+
+    def counting(*args: object) -> object:
+        counted.append(args[2].slug)  # type: ignore[attr-defined]
+        return real(*args)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(amwgen.editions, "what_moved", counting)
+    week = edition(write_site(tmp_path, TIES), "weekly", "2026-w47")
+    assert counted == []
+    assert week.moved is week.moved
+    assert week.moved.previous_count == 2
+    assert counted == ["2026-w46"]
+
+
 def test_edition_page_shows_stories_in_rank_order_with_reads_and_players(
     tmp_path: Path,
     run,  # type: ignore[no-untyped-def]
