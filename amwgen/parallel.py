@@ -10,6 +10,8 @@ import contextlib
 import ctypes
 import gc
 import multiprocessing
+import os
+import pickle
 import signal
 from collections.abc import Callable, Sequence
 from typing import Any, Generic, TypeVar
@@ -34,7 +36,9 @@ def fork_map(
         # Batches small enough that each worker gets several, so that they finish together.
         size = max(1, min(BATCH, len(items) // (jobs * 4)))
         tasks = [(i, min(i + size, len(items))) for i in range(0, len(items), size)]
-        with multiprocessing.get_context("fork").Pool(jobs, initializer=_collect_own) as pool:
+        with multiprocessing.get_context("fork").Pool(
+            jobs, initializer=_collect_own, initargs=(os.getpid(),)
+        ) as pool:
             batches = pool.map(_run, tasks, chunksize=1)
     finally:
         _WORK = None
@@ -47,33 +51,35 @@ def _run(bounds: tuple[int, int]) -> list[Any]:
     return [fn(item, context) for item in items[bounds[0] : bounds[1]]]
 
 
-def _collect_own() -> None:
+def _collect_own(parent: int) -> None:
     """In a worker: what it inherited stays out of the cycle collector's sight (the build
     paused it in the parent), and the garbage the worker makes is collected as usual."""
-    _leave_interrupts()
+    _leave_interrupts(parent)
     gc.freeze()
     gc.enable()
 
 
-def _leave_interrupts() -> None:
+def _leave_interrupts(parent: int) -> None:
     """In a forked helper: Ctrl-C reaches the whole process group, and is the parent's to
     handle; the parent stops its helpers with SIGTERM, which must end one at once. A helper
     that took either for a KeyboardInterrupt (serve turns SIGTERM into one, and a forked
     process inherits that) would print its own traceback."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     signal.signal(signal.SIGTERM, signal.SIG_DFL)
-    _end_with_parent()
+    _end_with_parent(parent)
 
 
 PR_SET_PDEATHSIG = 1  # linux/prctl.h
 
 
-def _end_with_parent() -> None:
-    """Linux: the kernel sends this helper SIGTERM when the process that forked it dies. A
-    build killed outright (SIGKILL) cannot stop its helpers, which would go on rendering or
-    cloning for nobody. Elsewhere, nothing happens."""
+def _end_with_parent(parent: int) -> None:
+    """Linux: the kernel sends this helper SIGTERM when the process that forked it (parent)
+    dies. A build killed outright (SIGKILL) cannot stop its helpers, which would go on
+    rendering or cloning for nobody. Elsewhere, nothing happens."""
     with contextlib.suppress(OSError, AttributeError):
         ctypes.CDLL(None, use_errno=True).prctl(PR_SET_PDEATHSIG, int(signal.SIGTERM))
+        if os.getppid() != parent:  # it died before the signal was asked for
+            os._exit(1)
 
 
 def can_fork() -> bool:
@@ -83,38 +89,65 @@ def can_fork() -> bool:
 class Background(Generic[R]):
     """fn(*args) worked out by a forked process while this one goes on (inline where fork
     is missing); result() waits for it; close() must follow. The process inherits fn and
-    args: nothing is pickled but the result."""
+    args: nothing is pickled but the result, which comes back through a pipe that result()
+    reads (no thread of this process waits on it meanwhile, taking turns with the build)."""
 
     def __init__(self, fn: Callable[..., R], *args: Any) -> None:
-        global _LATER
-        self._pool: Any = None
+        self._pid = 0
+        self._outcome: tuple[bool, Any] | None = None  # (done, result or error), once known
         if not can_fork():
-            self._value = fn(*args)
+            self._outcome = (True, fn(*args))
             return
-        _LATER = (fn, args)
-        try:
-            self._pool = multiprocessing.get_context("fork").Pool(1, _leave_interrupts)
-        finally:
-            _LATER = None
-        self._async = self._pool.apply_async(_later)
+        read, write = os.pipe()
+        parent = os.getpid()
+        pid = os.fork()
+        if pid == 0:  # the helper: its result, or why it has none, into the pipe; then gone
+            try:
+                os.close(read)
+                _leave_interrupts(parent)
+                try:
+                    data = pickle.dumps((True, fn(*args)), pickle.HIGHEST_PROTOCOL)
+                except Exception as err:  # handed to result(), which raises it
+                    data = pickle.dumps((False, err), pickle.HIGHEST_PROTOCOL)
+                with os.fdopen(write, "wb") as pipe:
+                    pipe.write(data)
+            finally:
+                os._exit(0)  # nothing in the pipe (killed, or no pickle): result() says so
+        os.close(write)
+        self._pid, self._pipe = pid, os.fdopen(read, "rb")
+
+    @property
+    def pid(self) -> int:
+        """The helper's process id (0: the work was done inline, or the helper is closed)."""
+        return self._pid
 
     def result(self) -> R:
-        if self._pool is None:
-            return self._value
-        value: R = self._async.get()
-        return value
+        """fn's result, or the exception it raised; OSError if the helper ended without
+        either (killed, say) or was closed before it gave one."""
+        if self._outcome is None:
+            self._outcome = self._receive()
+        done, value = self._outcome
+        if not done:
+            raise value
+        result: R = value
+        return result
+
+    def _receive(self) -> tuple[bool, Any]:
+        lost = (False, OSError("the background process ended without a result"))
+        if self._pid == 0:
+            return lost
+        try:
+            outcome: tuple[bool, Any] = pickle.load(self._pipe)
+        except (EOFError, pickle.UnpicklingError):
+            return lost
+        return outcome
 
     def close(self) -> None:
         """Stop the process, whether or not its result was taken."""
-        if self._pool is not None:
-            self._pool.terminate()
-            self._pool.join()
-
-
-_LATER: tuple[Callable[..., Any], tuple[Any, ...]] | None = None
-
-
-def _later() -> Any:
-    assert _LATER is not None, "Background sets the work before the pool starts"
-    fn, args = _LATER
-    return fn(*args)
+        if self._pid == 0:
+            return
+        with contextlib.suppress(ProcessLookupError):
+            os.kill(self._pid, signal.SIGTERM)
+        os.waitpid(self._pid, 0)
+        self._pipe.close()
+        self._pid = 0

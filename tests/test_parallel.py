@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+import signal
 import subprocess
 import sys
 import time
@@ -9,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from amwgen.parallel import can_fork
+from amwgen.parallel import Background, can_fork
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -18,7 +20,7 @@ import sys, time
 sys.path.insert(0, {str(ROOT)!r})
 from amwgen.parallel import Background
 helper = Background(time.sleep, 60)
-print(helper._pool._pool[0].pid, flush=True)
+print(helper.pid, flush=True)
 time.sleep(60)
 """
 
@@ -44,3 +46,41 @@ def test_a_helper_ends_when_its_build_is_killed_outright() -> None:
     while _alive(helper) and time.monotonic() < deadline:
         time.sleep(0.05)
     assert not _alive(helper)
+
+
+def _fails(path: str) -> None:
+    raise FileNotFoundError(path)
+
+
+@pytest.mark.skipif(not can_fork(), reason="no fork: Background works inline")
+def test_a_helper_gives_its_result_or_its_error_and_one_that_dies_gives_an_oserror() -> None:
+    """What a forked helper worked out comes back; so does the error it raised; one that
+    ended without either (killed, out of memory) is an OSError rather than a build that waits
+    for ever (the build then goes on without what it would have brought)."""
+    helper = Background(sorted, [3, 1, 2])
+    try:
+        assert helper.pid > 0
+        assert helper.result() == [1, 2, 3]
+        assert helper.result() == [1, 2, 3]
+    finally:
+        helper.close()
+    assert helper.pid == 0
+    failing = Background(_fails, "/nowhere")
+    try:
+        with pytest.raises(FileNotFoundError, match="nowhere"):
+            failing.result()
+    finally:
+        failing.close()
+    dying = Background(os._exit, 3)
+    try:
+        with pytest.raises(OSError, match="without a result"):
+            dying.result()
+    finally:
+        dying.close()
+    killed = Background(time.sleep, 60)
+    os.kill(killed.pid, signal.SIGKILL)
+    try:
+        with pytest.raises(OSError, match="without a result"):
+            killed.result()
+    finally:
+        killed.close()
