@@ -5,14 +5,15 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
-
-from feedgen.feed import FeedGenerator
+from typing import TYPE_CHECKING, Any
 
 from amwgen import __version__
 from amwgen.index import NEWS_WINDOW, Entry, Index, Term, recent, site_updated
 from amwgen.model import SiteConfig
 from amwgen.page import Page
+
+if TYPE_CHECKING:
+    from feedgen.feed import FeedGenerator
 
 FEED_SIZE = 20
 
@@ -87,6 +88,10 @@ def new_feed(
     config: SiteConfig, title: str, path: str, page: str, updated: datetime
 ) -> FeedGenerator:
     """An Atom feed with its id, title, author, links, language and generator set."""
+    # Imported here: feedgen (with lxml and dateutil) takes 15 ms to load, which a build that
+    # renders no feed (no change, or an older article edited) need not spend.
+    from feedgen.feed import FeedGenerator
+
     fg = FeedGenerator()
     fg.id(config.absolute_url(path))
     fg.title(title)
