@@ -139,20 +139,32 @@ class Edition:
     groups: tuple[Group, ...]  # the lead, grouped by first topic
     rest: tuple[Entry, ...]  # the others, ranked
     previous: Period  # the period before, which "what moved" compares with
-    before: tuple[Entry, ...]  # its stories (none: no edition there)
+    previous_count: int  # its stories (0: no edition there)
+    # Its stories per topic, by URL: all that "what moved" reads of it, so that an edit of a
+    # story there that leaves its topics as they were leaves this edition's pages alone.
+    previous_topics: tuple[tuple[TermLink, int], ...]
     top_score: int  # the scale's maximum significance
     running: bool  # the period is not over at the build's "now"
     note: EditionNote | None
     # What moved, made when a page first shows it (issue 8: a build that only keys the
-    # editions, to find that one of them changed, counts no topics): a function of the
-    # fields above, so neither shown in the repr nor part of a page's digest.
-    _moved: list[Moved] = field(default_factory=list, repr=False, compare=False)
+    # editions, to find that one of them changed, counts no players): a function of the
+    # fields above, so neither shown in the repr nor part of a page's digest, and made
+    # anew for a copy (init=False: dataclasses.replace does not carry it over).
+    _moved: list[Moved] = field(default_factory=list, init=False, repr=False, compare=False)
 
     @property
     def moved(self) -> Moved:
         """Issue 9: "what moved" against the period before."""
         if not self._moved:
-            self._moved.append(what_moved(self.entries, self.before, self.previous, self.top_score))
+            self._moved.append(
+                what_moved(
+                    self.entries,
+                    self.previous,
+                    self.previous_count,
+                    self.previous_topics,
+                    self.top_score,
+                )
+            )
         return self._moved[0]
 
     @property
@@ -261,11 +273,16 @@ def group_by_topic(ranked: tuple[Entry, ...]) -> tuple[Group, ...]:
 
 
 def what_moved(
-    entries: tuple[Entry, ...], before: tuple[Entry, ...], previous: Period, top_score: int
+    entries: tuple[Entry, ...],
+    previous: Period,
+    previous_count: int,
+    previous_topics: tuple[tuple[TermLink, int], ...],
+    top_score: int,
 ) -> Moved:
-    """Stories per topic against the period before, the most active players, top stories."""
+    """Stories per topic against the period before (its stories per topic given), the most
+    active players, top stories."""
     now_counts = _counts(entries, "topics")
-    then_counts = _counts(before, "topics")
+    then_counts = Counter(dict(previous_topics))
     topics = [
         TopicMove(link, now_counts[link], then_counts[link]) for link in {*now_counts, *then_counts}
     ]
@@ -277,12 +294,18 @@ def what_moved(
     top_count = sum(1 for e in entries if e.article.significance == top_score)
     return Moved(
         previous,
-        len(before),
+        previous_count,
         tuple(topics[:MOVED_TOPICS]),
         tuple(players[:MOVED_PLAYERS]),
         top_count,
         top_score,
     )
+
+
+def topic_counts(entries: Iterable[Entry]) -> tuple[tuple[TermLink, int], ...]:
+    """How many of entries are on each topic, by the topic's URL."""
+    counts = _counts(tuple(entries), "topics")
+    return tuple(sorted(counts.items(), key=lambda item: item[0].url))
 
 
 def _counts(entries: tuple[Entry, ...], taxonomy: str) -> Counter[TermLink]:
@@ -317,6 +340,7 @@ def build_editions(
         before = previous_period(period, zone)
         ranked = rank(tuple(found))
         lead = ranked[: config.editions.top]
+        earlier = members.get(before.slug, [])
         editions.append(
             Edition(
                 period=period,
@@ -325,7 +349,8 @@ def build_editions(
                 groups=group_by_topic(lead),
                 rest=ranked[config.editions.top :],
                 previous=before,
-                before=tuple(members.get(before.slug, ())),
+                previous_count=len(earlier),
+                previous_topics=topic_counts(earlier),
                 top_score=config.significance.max,
                 running=index.now < period.end,
                 note=by_slug.get(period.slug),

@@ -14,9 +14,10 @@ from conftest import EPOCH, SITE_YAML, tree, write_site
 from hypothesis import given
 from hypothesis import strategies as st
 
-from amwgen.build import Options, check
+from amwgen.build import Options, check, differing_files
 from amwgen.editions import Edition, build_editions, parse_slug, period_of, previous_period
 from amwgen.index import Index
+from amwgen.page import Page
 
 SEOUL = ZoneInfo("Asia/Seoul")
 NOW = datetime.fromtimestamp(int(EPOCH), UTC)  # Thursday 2026-11-26 09:00 in Seoul: week 48
@@ -115,7 +116,7 @@ def test_what_moved_is_counted_once_and_only_for_an_edition_shown(
     real = amwgen.editions.what_moved
 
     def counting(*args: object) -> object:
-        counted.append(args[2].slug)  # type: ignore[attr-defined]
+        counted.append(args[1].slug)  # type: ignore[attr-defined]
         return real(*args)  # type: ignore[arg-type]
 
     monkeypatch.setattr(amwgen.editions, "what_moved", counting)
@@ -124,6 +125,44 @@ def test_what_moved_is_counted_once_and_only_for_an_edition_shown(
     assert week.moved is week.moved
     assert week.moved.previous_count == 2
     assert counted == ["2026-w46"]
+
+
+def test_an_edit_that_leaves_a_weeks_topics_leaves_the_next_weeks_edition_alone(
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    run,  # type: ignore[no-untyped-def]
+) -> None:
+    """What moved reads only the stories per topic of the week before: new scores for a
+    story there re-render its own week's edition, not the next week's; a new topic there
+    re-renders both."""
+    import amwgen.workers
+
+    rendered: list[str] = []
+    real = amwgen.workers.render_page
+
+    def recording(page: Page, env: object) -> bytes:
+        rendered.append(page.path)
+        return real(page, env)  # type: ignore[arg-type]
+
+    site = write_site(tmp_path / "site", TIES)
+    out = tmp_path / "out"
+    assert run("build", site, "-o", out, "-j", "1").code == 0
+    weeks = ("/editions/2026-w46/", "/editions/2026-w47/")
+    monkeypatch.setattr(amwgen.workers, "render_page", recording)
+    (site / "content/f.md").write_text(TIES["content/f.md"].replace("novelty: 1", "novelty: 3"))
+    assert run("build", site, "-o", out, "-j", "1").code == 0
+    assert {p for p in rendered if p.startswith(weeks)} == {
+        f"{weeks[0]}{n}" for n in ("", "email.html", "email.txt")
+    }
+    rendered.clear()
+    (site / "content/f.md").write_text(TIES["content/f.md"].replace("[Robotics]", "[Chips]"))
+    assert run("build", site, "-o", out, "-j", "1").code == 0
+    assert {p for p in rendered if p.startswith(weeks)} == {
+        f"{week}{n}" for week in weeks for n in ("", "email.html", "email.txt")
+    }
+    clean = tmp_path / "clean"
+    assert run("build", site, "-o", clean, "--clean").code == 0
+    assert differing_files(out, clean) == []
 
 
 def test_edition_page_shows_stories_in_rank_order_with_reads_and_players(
