@@ -100,11 +100,23 @@ class Background(Generic[R]):
             return
         read, write = os.pipe()
         parent = os.getpid()
-        pid = os.fork()
+        # Interrupts wait until the helper has its own way with them (_leave_interrupts): a
+        # SIGTERM from close() that reached it with this process's handlers (serve's) could
+        # be lost, and close() would wait for a helper that goes on to the end.
+        mask = signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT, signal.SIGTERM})
+        try:
+            pid = os.fork()
+        except OSError as err:  # no process to be had: the build goes on without its help
+            signal.pthread_sigmask(signal.SIG_SETMASK, mask)
+            os.close(read)
+            os.close(write)
+            self._outcome = (False, err)
+            return
         if pid == 0:  # the helper: its result, or why it has none, into the pipe; then gone
             try:
                 os.close(read)
                 _leave_interrupts(parent)
+                signal.pthread_sigmask(signal.SIG_SETMASK, mask)
                 try:
                     data = pickle.dumps((True, fn(*args)), pickle.HIGHEST_PROTOCOL)
                 except Exception as err:  # handed to result(), which raises it
@@ -113,8 +125,11 @@ class Background(Generic[R]):
                     pipe.write(data)
             finally:
                 os._exit(0)  # nothing in the pipe (killed, or no pickle): result() says so
-        os.close(write)
-        self._pid, self._pipe = pid, os.fdopen(read, "rb")
+        try:
+            os.close(write)
+            self._pid, self._pipe = pid, os.fdopen(read, "rb")
+        finally:
+            signal.pthread_sigmask(signal.SIG_SETMASK, mask)
 
     @property
     def pid(self) -> int:
@@ -123,7 +138,7 @@ class Background(Generic[R]):
 
     def result(self) -> R:
         """fn's result, or the exception it raised; OSError if the helper ended without
-        either (killed, say) or was closed before it gave one."""
+        either (killed, say), could not be started, or was closed before it gave one."""
         if self._outcome is None:
             self._outcome = self._receive()
         done, value = self._outcome
@@ -138,7 +153,7 @@ class Background(Generic[R]):
             return lost
         try:
             outcome: tuple[bool, Any] = pickle.load(self._pipe)
-        except (EOFError, pickle.UnpicklingError):
+        except Exception:  # cut short, or an error that cannot be made again here
             return lost
         return outcome
 
@@ -146,8 +161,11 @@ class Background(Generic[R]):
         """Stop the process, whether or not its result was taken."""
         if self._pid == 0:
             return
+        pid, self._pid = self._pid, 0
+        self._pipe.close()  # a helper still writing its result gets EPIPE, and ends
         with contextlib.suppress(ProcessLookupError):
-            os.kill(self._pid, signal.SIGTERM)
-        os.waitpid(self._pid, 0)
-        self._pipe.close()
-        self._pid = 0
+            os.kill(pid, signal.SIGTERM)
+        # ChildProcessError: SIGCHLD ignored by whoever started this process, and so the
+        # kernel reaped the helper itself.
+        with contextlib.suppress(ChildProcessError):
+            os.waitpid(pid, 0)

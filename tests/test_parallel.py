@@ -84,3 +84,55 @@ def test_a_helper_gives_its_result_or_its_error_and_one_that_dies_gives_an_oserr
             killed.result()
     finally:
         killed.close()
+
+
+CLOSES_AT_ONCE = f"""
+import signal, sys
+sys.path.insert(0, {str(ROOT)!r})
+from amwgen.parallel import Background
+
+def interrupt(signum, frame):
+    raise KeyboardInterrupt
+
+signal.signal(signal.SIGTERM, interrupt)  # as serve has it
+for _ in range(100):
+    Background(bytes, 1 << 20).close()  # a result larger than a pipe holds, never taken
+print("closed", flush=True)
+"""
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux") or not can_fork(), reason="Linux only")
+def test_a_helper_closed_at_once_ends_even_under_a_sigterm_handler() -> None:
+    """The SIGTERM that close() sends a helper is not lost to the handler the helper
+    inherited (serve's) while it starts: close() would then wait for a helper blocked on
+    writing a result nobody reads."""
+    done = subprocess.run([sys.executable, "-c", CLOSES_AT_ONCE], capture_output=True, text=True, timeout=120)
+    assert done.stdout == "closed\n", done.stderr[-2000:]
+
+
+@pytest.mark.skipif(not can_fork(), reason="no fork: Background works inline")
+def test_a_helper_that_cannot_start_or_is_reaped_by_the_kernel_costs_no_build(monkeypatch: pytest.MonkeyPatch) -> None:
+    """No process to be had: the result is an OSError (the build goes on without the help)
+    and no pipe is left open. SIGCHLD ignored (as a parent may leave it): close() does not
+    fail because the kernel reaped the helper itself."""
+    before = len(os.listdir("/proc/self/fd")) if os.path.isdir("/proc/self/fd") else 0
+
+    def no_fork() -> int:
+        raise BlockingIOError(11, "Resource temporarily unavailable")
+
+    with monkeypatch.context() as patch:
+        patch.setattr(os, "fork", no_fork)
+        helper = Background(sorted, [2, 1])
+        with pytest.raises(OSError, match="temporarily unavailable"):
+            helper.result()
+        helper.close()
+    if before:
+        assert len(os.listdir("/proc/self/fd")) == before
+    was = signal.signal(signal.SIGCHLD, signal.SIG_IGN)
+    try:
+        reaped = Background(sorted, [2, 1])
+        assert reaped.result() == [1, 2]
+        time.sleep(0.1)  # the helper has ended, and the kernel has reaped it
+        reaped.close()
+    finally:
+        signal.signal(signal.SIGCHLD, was)
