@@ -65,25 +65,19 @@ def test_a_helper_gives_its_result_or_its_error_and_one_that_dies_gives_an_oserr
     finally:
         helper.close()
     assert helper.pid == 0
-    failing = Background(_fails, "/nowhere")
-    try:
-        with pytest.raises(FileNotFoundError, match="nowhere"):
-            failing.result()
-    finally:
-        failing.close()
-    dying = Background(os._exit, 3)
-    try:
-        with pytest.raises(OSError, match="without a result"):
-            dying.result()
-    finally:
-        dying.close()
+    _result_raises(Background(_fails, "/nowhere"), FileNotFoundError, "nowhere")
+    _result_raises(Background(os._exit, 3), OSError, "without a result")
     killed = Background(time.sleep, 60)
     os.kill(killed.pid, signal.SIGKILL)
+    _result_raises(killed, OSError, "without a result")
+
+
+def _result_raises(helper: Background[object], error: type[Exception], match: str) -> None:
     try:
-        with pytest.raises(OSError, match="without a result"):
-            killed.result()
+        with pytest.raises(error, match=match):
+            helper.result()
     finally:
-        killed.close()
+        helper.close()
 
 
 CLOSES_AT_ONCE = f"""
