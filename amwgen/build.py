@@ -15,7 +15,9 @@ from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime
+from functools import cache, partial
 from pathlib import Path
+from typing import Any
 
 import jinja2
 
@@ -49,13 +51,24 @@ from amwgen.index import (
     build_index,
     headlines,
     newest,
+    newest_before,
     now_signature,
+    posting_lists,
+    related_stays,
     valid_until,
 )
 from amwgen.lock import DEFAULT_WAIT, output_lock
 from amwgen.model import Problem, SiteConfig
 from amwgen.parallel import Background, can_fork
-from amwgen.render import THEME_DIR, Cards, Group, css_digest, plan_groups, sitemap_page
+from amwgen.render import (
+    THEME_DIR,
+    Cards,
+    Group,
+    article_shows,
+    css_digest,
+    plan_groups,
+    sitemap_page,
+)
 from amwgen.search import BUNDLE, index_search
 from amwgen.sources import DocResult, Seen, gather
 from amwgen.workers import (
@@ -762,6 +775,7 @@ def plan_units(
     now, keys = _inputs(index, brief, terms, urls, prints, common.digest(), whole)
     changed = _changes(index, terms, now, then)
     headline = dict(zip(urls, brief.entries, strict=True))
+    arrivals = _arrivals(brief, terms, keys, now, then, changed)
     units = []
     for group in plan_groups(index, checked.notes, brief):
         before = old.get(group.name)
@@ -779,24 +793,26 @@ def plan_units(
             # around it. Any other's outline changes with what touched it (a term it sees or
             # follows, an entry it reads, a headline it showed). Its key, then: a record
             # whose key holds stays as it was.
+            if (
+                arrivals is not None
+                and before is not None
+                and changed is not None
+                and group.shows is article_shows
+                and changed.entries.isdisjoint(map(id, group.reads))
+                and changed.headlines.isdisjoint(before.shows)
+                and arrivals.keep(group, before.shows, headline)
+            ):
+                # An article without a topic, reached only by articles that arrived in
+                # the newest of its terms, none of which makes its Related News.
+                units.append(Unit(group, before.key, before, size))
+                continue
             key = combine(render_key, make, prints.of(group.arguments()))
             same = before if before and before.key == key else None
             units.append(Unit(group, key, same, size))
             continue
-        hasher = common.copy()
-        hasher.update(f"\0{make}\0{group.name}\0".encode())
-        if group.sees is None:
-            hasher.update(whole)
-        else:
-            # Terms, each digested once (for the whole index) for all the groups that see it.
-            hasher.update(prints.joined(group.sees))
-        for term in group.follows:
-            hasher.update(now.newest[term.url])
-        if group.near is not None:
-            hasher.update(b"\x1d" + b"".join([keys[e.rank] for e in group.near[1]()]))
-        for entry in group.reads:
-            hasher.update(prints.of(entry))
-        base = hasher.digest()
+        prefix = _prefix(common, make, group, whole, prints)
+        window = group.near[1]()
+        base = _base(prefix, group, now.newest, window, keys, prints)
         # The headlines the last build's pages showed: the same ones, in the same order,
         # while the terms followed hold the same articles (workers._unit records them).
         shown = [headline.get(url) for url in before.shows] if before is not None else []
@@ -804,10 +820,103 @@ def plan_units(
         if before is not None and before.outline == rough:
             units.append(Unit(group, before.key, before, size, rough, base))
             continue
+        if (
+            arrivals is not None
+            and before is not None
+            and then is not None
+            and outline_key(_base(prefix, group, then.newest, window, keys, prints), prints, shown)
+            == before.outline
+            and arrivals.keep(group, before.shows[len(window) :], headline)
+        ):
+            # All that changed is the newest of its terms, by articles that arrived there,
+            # and its Related News stays: its page is the last build's (index.related_stays).
+            units.append(Unit(group, before.key, before, size, rough, base))
+            continue
         key = combine(render_key, make, prints.of(group.arguments()))
         same = before if before and before.key == key else None
         units.append(Unit(group, key, same, size, rough, base))
     return units, now
+
+
+def _prefix(common: Any, make: str, group: Group, whole: bytes, prints: Fingerprints) -> Any:
+    """The hasher of a group's outline key, up to the terms it follows (_base)."""
+    hasher = common.copy()
+    hasher.update(f"\0{make}\0{group.name}\0".encode())
+    if group.sees is None:
+        hasher.update(whole)
+    else:
+        # Terms, each digested once (for the whole index) for all the groups that see it.
+        hasher.update(prints.joined(group.sees))
+    return hasher
+
+
+def _base(
+    prefix: Any,
+    group: Group,
+    newest: dict[str, bytes],
+    window: tuple[Entry, ...],
+    keys: list[bytes],
+    prints: Fingerprints,
+) -> bytes:
+    """A group's outline digest before the headlines shown (workers.outline_key): what it
+    sees, its terms' newest (this build's or, to tell what changed, the last build's), its
+    window and the full entries it reads."""
+    hasher = prefix.copy()
+    for term in group.follows:
+        hasher.update(newest.get(term.url, b""))
+    hasher.update(b"\x1d" + b"".join([keys[e.rank] for e in window]))
+    for entry in group.reads:
+        hasher.update(prints.of(entry))
+    return hasher.digest()  # type: ignore[no-any-return]
+
+
+@dataclass(frozen=True)
+class _Arrivals:
+    """Issue 8: articles new to the site, and the URLs they pushed out of their terms'
+    newest, when that is all that changed in the newest of any term (the usual case: a
+    story published). An article group reached only by that keeps its page when its Related
+    News stays (index.related_stays): of the thousands of articles on a new story's terms,
+    only those it comes among the five of are made again."""
+
+    arrived: tuple[Entry, ...]
+    left: frozenset[str]
+    lists: Any  # () -> index.posting_lists(brief), made when first needed
+
+    def keep(self, group: Group, shown: Sequence[str], headline: dict[str, Entry]) -> bool:
+        """Whether the article group's Related News, shown (URLs) by the last build, stays."""
+        entries = [headline.get(url) for url in shown]
+        if None in entries:
+            return False
+        (entry,) = group.reads
+        return related_stays(entry, entries, self.arrived, self.left, self.lists())  # type: ignore[arg-type]
+
+
+def _arrivals(
+    brief: Index,
+    terms: list[Term],
+    keys: list[bytes],
+    now: Inputs,
+    then: Inputs | None,
+    changed: _Changed | None,
+) -> _Arrivals | None:
+    """The _Arrivals of this build against the last (terms are brief's, in now's order),
+    or None: no term's newest changed, or one changed otherwise than by articles arriving
+    (its newest before them is not the one the last build digested)."""
+    if then is None or changed is None or not changed.newest:
+        return None
+    arrived = tuple(e for e in brief.entries if e.article.url not in then.headlines)
+    fresh = {id(e) for e in arrived}
+    left: set[str] = set()
+    for term in terms:
+        if id(term) not in changed.newest:
+            continue
+        digest = then.newest.get(term.url)
+        older = newest_before(term, fresh)
+        if digest is None or hash_bytes(b"".join([keys[e.rank] for e in older])) != digest:
+            return None
+        held = {id(e) for e in newest(term)}
+        left.update(e.article.url for e in older if id(e) not in held)
+    return _Arrivals(arrived, frozenset(left), cache(partial(posting_lists, brief)))
 
 
 def tree_digest(roots: list[Path], contents: bool) -> str:

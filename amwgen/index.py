@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from bisect import bisect_left
 from collections import Counter, defaultdict
-from collections.abc import Iterable
+from collections.abc import Collection, Iterable, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
@@ -390,6 +390,15 @@ def newest(term: Term) -> tuple[Entry, ...]:
     return term.entries[:RELATED_POSTINGS_LIMIT]
 
 
+def newest_before(term: Term, arrived: set[int]) -> list[Entry]:
+    """newest(term) as it was before the entries arrived (ids) came into the term: the
+    articles after them move up into the RELATED_POSTINGS_LIMIT newest."""
+    older = [
+        e for e in term.entries[: RELATED_POSTINGS_LIMIT + len(arrived)] if id(e) not in arrived
+    ]
+    return older[:RELATED_POSTINGS_LIMIT]
+
+
 def posting_lists(index: Index) -> dict[str, Posting]:
     """Term URL -> its posting list, for every term of a weighted taxonomy."""
     lists = {}
@@ -436,6 +445,47 @@ def related_from(entry: Entry, candidates: tuple[Posting, ...]) -> tuple[Related
         other = _by_rank(rank, candidates)
         found.append(Related(other, -score, _shared(entry, other)))
     return tuple(found)
+
+
+def related_stays(
+    entry: Entry,
+    shown: Sequence[Entry],
+    arrived: Sequence[Entry],
+    left: Collection[str],
+    lists: dict[str, Posting],
+) -> bool:
+    """Whether entry's Related News is still shown (its entries, best first, as the last
+    build chose them), when all that changed in the posting lists since is that the
+    articles arrived (new to the site) came into some and those left (URLs) went out of some.
+
+    The score of every other article is as it was: one that left can only have lost, and
+    so stays out unless it was shown; one that arrived is in only if it beats the fifth
+    shown (or fills a place, when fewer than RELATED_COUNT were). Ranks moved, but not
+    their order among the articles that were there before.
+    """
+    if any(other.article.url in left for other in shown):
+        return False
+    postings = candidates(entry, lists)
+    coming = [(_score(other, postings), -other.rank) for other in arrived if other is not entry]
+    coming = [found for found in coming if found[0] > 0]
+    if not coming:
+        return True
+    if len(shown) < RELATED_COUNT:
+        return False
+    last = shown[-1]
+    bar = (_score(last, postings), -last.rank)
+    return all(found < bar for found in coming)
+
+
+def _score(other: Entry, postings: Sequence[Posting]) -> int:
+    """other's Related News score from these posting lists (related_from counts the same)."""
+    score = 0
+    for posting in postings:
+        ranks = posting.ranks
+        at = bisect_left(ranks, other.rank)
+        if at < len(ranks) and ranks[at] == other.rank:
+            score += posting.weight
+    return score
 
 
 def _by_rank(rank: int, candidates: tuple[Posting, ...]) -> Entry:

@@ -11,7 +11,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
-from conftest import FIXTURES, article, tree
+from conftest import FIXTURES, article, tree, write_site
 
 from amwgen.build import Options, differing_files
 from amwgen.config import load_config
@@ -934,3 +934,55 @@ def test_the_files_the_input_stamp_took_stats_of_are_not_stat_again(run, site: P
     assert run("build", where, "-o", site.parent / "out").code == 0
     edit_body(site, random.Random(1))
     assert run("build", where, "-o", site.parent / "out").code == 0
+
+
+def _archive(root: Path) -> Path:
+    """Forty stories over ten days: all on one tag, in four topics, with one of six players
+    each, so that every story has Related News and each term more than its four newest."""
+    files = {
+        f"content/s{n:02}.md": article(
+            f"Story {n}",
+            f"2026-11-{10 + n % 10:02}",
+            topics=f"[Topic {n % 4}]",
+            players=f"[Player {n % 6}]",
+            tags="[shared]",
+        )
+        for n in range(40)
+    }
+    return write_site(root, files)
+
+
+def test_a_published_story_makes_again_only_the_articles_it_changes(run, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:  # type: ignore[no-untyped-def]
+    """A newest story comes into the newest articles of each of its terms, and so into the
+    candidates of every article on them; only the articles whose Related News it enters, or
+    whose window in their topic it moves, are made again (build._Arrivals), and the output
+    is a clean build's."""
+    from amwgen import build, index
+
+    monkeypatch.setattr(index, "RELATED_POSTINGS_LIMIT", 4)
+    made: list[str] = []
+    plan = build.plan_units
+
+    def recording(*args, **kwargs):  # type: ignore[no-untyped-def]
+        units, inputs = plan(*args, **kwargs)
+        made.extend(u.group.name for u in units if u.old is None and u.group.make.__name__ == "article_pages")
+        return units, inputs
+
+    monkeypatch.setattr(build, "plan_units", recording)
+    site = _archive(tmp_path / "site")
+    out = tmp_path / "out"
+    assert run("build", site, "-o", out).code == 0
+    pages = {p: p.read_bytes() for p in (out / "news").glob("*/index.html")}
+    made.clear()
+    text = article("Story new", "2026-11-25", topics="[Topic 1]", players="[Player 5]", tags="[shared]")
+    (site / "content" / "new.md").write_text(text)
+    assert run("build", site, "-o", out).code == 0
+    changed = {f"/news/{p.parent.name}/" for p, data in pages.items() if p.read_bytes() != data}
+    assert "/news/new/" in made
+    assert changed <= set(made)
+    # Of the forty, all of which have it among their candidates; made again, besides those
+    # it changes: those that showed a story it pushed out of a term's newest.
+    assert len(made) <= 20, (len(made), len(changed))
+    clean = tmp_path / "clean"
+    assert run("build", site, "-o", clean, "--clean").code == 0
+    assert differing_files(out, clean) == []
