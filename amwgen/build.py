@@ -907,12 +907,12 @@ def _arrivals(
     arrived = tuple(e for e in brief.entries if e.article.url not in then.headlines)
     fresh = {id(e) for e in arrived}
     left: set[str] = set()
+    none = hash_bytes(b"")  # a term new to the site (a story's new tag) held no article
     for term in terms:
         if id(term) not in changed.newest:
             continue
-        digest = then.newest.get(term.url)
         older = newest_before(term, fresh)
-        if digest is None or hash_bytes(b"".join([keys[e.rank] for e in older])) != digest:
+        if hash_bytes(b"".join([keys[e.rank] for e in older])) != then.newest.get(term.url, none):
             return None
         held = {id(e) for e in newest(term)}
         left.update(e.article.url for e in older if id(e) not in held)

@@ -466,7 +466,9 @@ def related_stays(
     if any(other.article.url in left for other in shown):
         return False
     postings = candidates(entry, lists)
-    coming = [(_score(other, postings), -other.rank) for other in arrived if other is not entry]
+    coming = [
+        (_score(other, postings), -other.rank) for other in arrived if other.rank != entry.rank
+    ]
     coming = [found for found in coming if found[0] > 0]
     if not coming:
         return True
