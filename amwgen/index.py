@@ -481,23 +481,23 @@ def related_stays(
 
 def _score(other: Entry, postings: Sequence[Posting]) -> int:
     """other's Related News score from these posting lists (related_from counts the same)."""
-    score = 0
-    for posting in postings:
-        ranks = posting.ranks
-        at = bisect_left(ranks, other.rank)
-        if at < len(ranks) and ranks[at] == other.rank:
-            score += posting.weight
-    return score
+    return sum(p.weight for p in postings if _place(p, other.rank) >= 0)
 
 
 def _by_rank(rank: int, candidates: tuple[Posting, ...]) -> Entry:
-    """The entry of that rank in the first posting list that has it (ranks ascend in each)."""
+    """The entry of that rank in the first posting list that has it."""
     for posting in candidates:
-        ranks = posting.ranks
-        at = bisect_left(ranks, rank)
-        if at < len(ranks) and ranks[at] == rank:
+        at = _place(posting, rank)
+        if at >= 0:
             return posting.entries[at]
     raise KeyError(rank)
+
+
+def _place(posting: Posting, rank: int) -> int:
+    """Where the entry of that rank is in the posting list (its ranks ascend), or -1."""
+    ranks = posting.ranks
+    at = bisect_left(ranks, rank)
+    return at if at < len(ranks) and ranks[at] == rank else -1
 
 
 def _shared(entry: Entry, other: Entry) -> tuple[str, ...]:
