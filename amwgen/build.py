@@ -12,12 +12,11 @@ import tempfile
 import time
 import traceback
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 from functools import cache, partial
 from pathlib import Path
-from typing import Any
 
 import jinja2
 
@@ -46,6 +45,7 @@ from amwgen.index import (
     EPOCH,
     Entry,
     Index,
+    Posting,
     Term,
     TermLink,
     build_index,
@@ -838,7 +838,9 @@ def plan_units(
     return units, now
 
 
-def _prefix(common: Any, make: str, group: Group, whole: bytes, prints: Fingerprints) -> Any:
+def _prefix(
+    common: hashlib.blake2b, make: str, group: Group, whole: bytes, prints: Fingerprints
+) -> hashlib.blake2b:
     """The hasher of a group's outline key, up to the terms it follows (_base)."""
     hasher = common.copy()
     hasher.update(f"\0{make}\0{group.name}\0".encode())
@@ -851,7 +853,7 @@ def _prefix(common: Any, make: str, group: Group, whole: bytes, prints: Fingerpr
 
 
 def _base(
-    prefix: Any,
+    prefix: hashlib.blake2b,
     group: Group,
     newest: dict[str, bytes],
     window: tuple[Entry, ...],
@@ -867,7 +869,7 @@ def _base(
     hasher.update(b"\x1d" + b"".join([keys[e.rank] for e in window]))
     for entry in group.reads:
         hasher.update(prints.of(entry))
-    return hasher.digest()  # type: ignore[no-any-return]
+    return hasher.digest()
 
 
 @dataclass(frozen=True)
@@ -880,15 +882,15 @@ class _Arrivals:
 
     arrived: tuple[Entry, ...]
     left: frozenset[str]
-    lists: Any  # () -> index.posting_lists(brief), made when first needed
+    lists: Callable[[], dict[str, Posting]]  # index.posting_lists(brief), made when first needed
 
     def keep(self, group: Group, shown: Sequence[str], headline: dict[str, Entry]) -> bool:
         """Whether the article group's Related News, shown (URLs) by the last build, stays."""
-        entries = [headline.get(url) for url in shown]
-        if None in entries:
+        entries = [found for found in map(headline.get, shown) if found is not None]
+        if len(entries) < len(shown):  # one of them is gone
             return False
         (entry,) = group.reads
-        return related_stays(entry, entries, self.arrived, self.left, self.lists())  # type: ignore[arg-type]
+        return related_stays(entry, entries, self.arrived, self.left, self.lists())
 
 
 def _arrivals(
