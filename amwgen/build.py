@@ -775,9 +775,10 @@ def plan_units(
     now, keys = _inputs(index, brief, terms, urls, prints, common.digest(), whole)
     changed = _changes(index, terms, now, then)
     headline = dict(zip(urls, brief.entries, strict=True))
-    arrivals = _arrivals(brief, terms, keys, now, then, changed)
+    lists = cache(partial(posting_lists, brief))  # for the article groups and arrivals
+    arrivals = _arrivals(brief, terms, keys, now, then, changed, lists)
     units = []
-    for group in plan_groups(index, checked.notes, brief):
+    for group in plan_groups(index, checked.notes, brief, lists):
         before = old.get(group.name)
         if before is not None and changed is not None and not changed.touches(group, before):
             # Nothing its key is a function of changed: the key is the last build's,
@@ -900,6 +901,7 @@ def _arrivals(
     now: Inputs,
     then: Inputs | None,
     changed: _Changed | None,
+    lists: Callable[[], dict[str, Posting]],
 ) -> _Arrivals | None:
     """The _Arrivals of this build against the last (terms are brief's, in now's order),
     or None: no term's newest changed, or one changed otherwise than by articles arriving
@@ -918,7 +920,7 @@ def _arrivals(
             return None
         held = {id(e) for e in newest(term)}
         left.update(e.article.url for e in older if id(e) not in held)
-    return _Arrivals(arrived, frozenset(left), cache(partial(posting_lists, brief)))
+    return _Arrivals(arrived, frozenset(left), lists)
 
 
 def tree_digest(roots: list[Path], contents: bool) -> str:

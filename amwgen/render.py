@@ -182,11 +182,15 @@ class Group:
 
 
 def plan_groups(
-    index: Index, notes: tuple[editions.EditionNote, ...] = (), brief: Index | None = None
+    index: Index,
+    notes: tuple[editions.EditionNote, ...] = (),
+    brief: Index | None = None,
+    lists: Callable[[], dict[str, Posting]] | None = None,
 ) -> tuple[Group, ...]:
     """Every page of the site but the sitemap (sitemap_page), as groups to make.
 
-    brief: headlines(index), when the caller has made it already.
+    brief: headlines(index), when the caller has made it already; lists: posting_lists of
+    it, made when first called, when the caller needs them too (build.plan_units).
     """
     config = index.config
     # Articles' bodies only where they are shown.
@@ -197,7 +201,7 @@ def plan_groups(
         Group(pager.url(pager.number), list_page, (chunk, pager, config.description))
         for pager, chunk in paginate(index.entries, config.per_page, "/")
     ]
-    groups += _article_groups(full, index)
+    groups += _article_groups(full, index, lists or cache(partial(posting_lists, index)))
     for plain in index.pages:
         page = Page(plain.url, "page.html", PlainData(plain), plain.title, plain.summary)
         groups.append(_given(page))
@@ -298,12 +302,13 @@ def list_page(chunk: tuple[Entry, ...], pager: Pager, description: str) -> tuple
     return (Page(url, "list.html", ListData(None, chunk, pager), "", description),)
 
 
-def _article_groups(full: Index, index: Index) -> list[Group]:
+def _article_groups(
+    full: Index, index: Index, lists: Callable[[], dict[str, Posting]]
+) -> list[Group]:
     """One group per article: its entry, its topic's timeline window and the posting lists
-    its Related News is chosen from (headlines); nothing else of the index."""
+    its Related News is chosen from (headlines; lists: made when a group's arguments are
+    first needed, which most builds need for none); nothing else of the index."""
     by_url = {term.url: term for _, terms in index.terms for term in terms}
-    # Made when a group's arguments are first needed: most builds need none.
-    lists = cache(partial(posting_lists, index))
     places = cache(lambda: {t.url: positions(t) for t in index.taxonomy_terms("topics")})
     # Its posting lists are the newest articles of its weighted terms, and its timeline
     # window a few articles around it in its first topic: which ones follows from the terms'
