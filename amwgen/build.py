@@ -25,6 +25,7 @@ from amwgen.editions import EditionNote, unused_notes, validate_notes
 from amwgen.fingerprint import Fingerprints, code_digest, combine, hash_bytes
 from amwgen.i18n import load_table
 from amwgen.incremental import (
+    CardStore,
     Quick,
     Record,
     State,
@@ -72,7 +73,6 @@ from amwgen.render import (
 from amwgen.search import BUNDLE, index_search
 from amwgen.sources import DocResult, Seen, gather
 from amwgen.workers import (
-    CardStore,
     EnvSpec,
     GroupOutcome,
     GroupRecord,

@@ -49,6 +49,20 @@ class Record:
     inode: int = 0
 
 
+@dataclass(frozen=True, slots=True)
+class CardStore:
+    """The cards of the last build, by headline digest, with the key of the templates and
+    settings they were rendered with (kept in the cache)."""
+
+    key: str
+    text: bytes  # UTF-8
+    spans: dict[bytes, tuple[int, int, int]]  # headline digest -> start, h2 end/h4 start, end
+    # The cache files text is kept in, in order, with their lengths (save_cards): a build
+    # that adds a few cards writes a file of those only, rather than all ten thousand
+    # again. () when none of text is saved yet.
+    segments: tuple[tuple[str, int], ...] = ()
+
+
 @dataclass
 class State:
     """What the last successful build knew; restored from the cache folder."""
@@ -65,9 +79,9 @@ class State:
     groups: dict[str, Any] = field(default_factory=dict)  # group name -> workers.GroupRecord
     inputs: Any = None  # build.Inputs: the digests the groups were planned from
     briefs: dict[bytes, bytes] = field(default_factory=dict)  # article -> headline digest
-    # workers.CardStore: the cards this build made, kept apart (CARDS_FILE) and read only
-    # by a build that makes many pages (load_cards); None: the file stays as it is.
-    cards: Any = None
+    # The cards this build made, kept apart (CARDS_FILE) and read only by a build that
+    # makes many pages (load_cards); None: the files stay as they are.
+    cards: CardStore | None = None
     template_refs: TemplateRefs = field(default_factory=dict)  # TemplateDigests.refs
     # The output before last, kept beside the output (write.spare_path) to be brought up to
     # date by the next build instead of linking every file anew: its inode (its files are
@@ -154,12 +168,48 @@ def state_saved(site_dir: Path) -> bool:
     return (site_dir / CACHE_DIR / STATE_FILE).is_file()
 
 
-def load_cards(site_dir: Path) -> Any:
-    """The cards the cache holds (a workers.CardStore), or None."""
-    found = _load(site_dir / CACHE_DIR / CARDS_FILE)
-    if isinstance(found, tuple) and len(found) == 2 and found[0] == code_digest().hex():
-        return found[1]
-    return None
+def load_cards(site_dir: Path) -> CardStore | None:
+    """The cards the cache holds, or None."""
+    folder = site_dir / CACHE_DIR
+    found = _load(folder / CARDS_FILE)
+    if not (isinstance(found, tuple) and len(found) == 4 and found[0] == code_digest().hex()):
+        return None
+    _, key, segments, spans = found
+    parts = []
+    for name, length in segments:
+        try:
+            part = (folder / name).read_bytes()
+        except OSError:  # removed by another build meanwhile
+            return None
+        if len(part) != length:
+            return None
+        parts.append(part)
+    return CardStore(key, b"".join(parts), spans, segments)
+
+
+def save_cards(folder: Path, version: str, cards: CardStore) -> None:
+    """Write a CardStore: the part of its text that no cache file holds yet, in a
+    file of its own, then the index naming its files; files it does not name go. Each file
+    is written once and never changed, so a build reading the cache while another writes it
+    finds either store whole, or a file missing (and renders its cards)."""
+    segments = list(cards.segments)
+    saved = sum(length for _, length in segments)
+    if saved < len(cards.text) or not segments:
+        name = f"cards-{os.urandom(8).hex()}.txt"
+        tail = cards.text[saved:]
+        tmp = folder / f"{name}.{os.getpid()}"
+        try:
+            tmp.write_bytes(tail)
+            os.replace(tmp, folder / name)
+        except BaseException:
+            tmp.unlink(missing_ok=True)
+            raise
+        segments.append((name, len(tail)))
+    _dump(folder / CARDS_FILE, (version, cards.key, tuple(segments), cards.spans))
+    named = {name for name, _ in segments}
+    for path in folder.glob("cards-*.txt"):
+        if path.name not in named:
+            path.unlink(missing_ok=True)
 
 
 def _load(path: Path) -> Any:
@@ -199,7 +249,7 @@ def save_state(site_dir: Path, state: State, loaded: State | None = None) -> Non
                     _dump(folder / _table_file(table, number), (mark, shard))
                     marks[table][number] = mark
         if state.cards is not None:
-            _dump(folder / CARDS_FILE, (state.version, state.cards))
+            save_cards(folder, state.version, state.cards)
         kept = replace(state, docs={}, parts={}, cards=None, records={}, groups={}, tables={})
         _dump(folder / STATE_FILE, replace(kept, marks=marks))
     except OSError:

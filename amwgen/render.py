@@ -606,11 +606,11 @@ def _fragments(env: jinja2.Environment, t: i18n.Translator) -> dict[str, Callabl
 
 @dataclass(frozen=True, slots=True)
 class Cards:
-    """Cards rendered ahead, in one string: forked workers read it without each making a
-    copy of thousands of small objects (reading a string's slice writes nothing to it)."""
+    """Cards rendered ahead, in one UTF-8 string: forked workers read it without each making
+    a copy of thousands of small objects (reading a slice writes nothing to it)."""
 
-    text: str
-    spans: dict[tuple[str, str], tuple[int, int]]  # (slug, heading) -> start, end
+    text: bytes
+    spans: dict[tuple[str, str], tuple[int, int]]  # (slug, heading) -> start, end in bytes
 
 
 class CardCache:
@@ -630,7 +630,7 @@ class CardCache:
         if self.ahead is not None:
             span = self.ahead.spans.get(key)
             if span is not None:
-                return Markup(self.ahead.text[span[0] : span[1]])
+                return Markup(self.ahead.text[span[0] : span[1]].decode("utf-8"))
         html = self.memo.get(key)
         if html is None:
             html = Markup(self.env.get_template("card.html").render(entry=entry, heading=heading))

@@ -22,7 +22,7 @@ from typing import NamedTuple
 import jinja2
 
 from amwgen.fingerprint import Fingerprints, combine, hash_bytes
-from amwgen.incremental import Record, TemplateDigests, TemplateRefs
+from amwgen.incremental import CardStore, Record, TemplateDigests, TemplateRefs
 from amwgen.index import Entry
 from amwgen.model import SiteConfig
 from amwgen.page import Page
@@ -149,14 +149,10 @@ _CARDS: Cards | None = None
 # Cards are made ahead at the theme's heading levels: h2 (lists, tag pages), h4 (timelines).
 
 
-@dataclass(frozen=True, slots=True)
-class CardStore:
-    """The cards of the last build, by headline digest, with the key of the templates and
-    settings they were rendered with (kept in the cache)."""
-
-    key: str
-    text: str
-    spans: dict[bytes, tuple[int, int, int]]  # headline digest -> start, h2 end/h4 start, end
+# A store is written whole again (its cards of articles gone or changed dropped) when its
+# text is this many times what its live cards take, or it is kept in this many files.
+CARDS_SLACK = 2
+CARDS_SEGMENTS = 8
 
 
 def cards_ahead(
@@ -165,7 +161,7 @@ def cards_ahead(
     """Every entry's card at the theme's heading levels, made once for the workers to share
     rather than by each worker for the pages it happens to get. A card is a pure function of
     its headline, the templates and the settings (key): the last build's are reused, the
-    others rendered (in parallel when there are many)."""
+    others rendered (in parallel when there are many) and added after them."""
     global _WORKER
     known = old.spans if old is not None and old.key == key else {}
     digests = [job.prints.of(entry) for entry in entries]
@@ -175,24 +171,43 @@ def cards_ahead(
         made = iter(fork_map(_cards, missing, job, jobs, MIN_PARALLEL))
     finally:
         _WORKER = None
-    parts: list[str] = []
+    live = sum(end - start for start, _, end in (known[d] for d in digests if d in known))
+    if old is not None and known and _worth_keeping(old, live):
+        text, segments = old.text, old.segments  # its cards stay where they are
+    else:
+        text, segments = b"", ()
+    parts: list[bytes] = [text]
+    at = len(text)
     spans: dict[tuple[str, str], tuple[int, int]] = {}
     store: dict[bytes, tuple[int, int, int]] = {}
-    at = 0
     for entry, digest in zip(entries, digests, strict=True):
         span = known.get(digest)
-        if span is not None and old is not None:
-            h2, h4 = old.text[span[0] : span[1]], old.text[span[1] : span[2]]
+        if span is not None and segments:
+            start, middle, end = span
         else:
-            h2, h4 = next(made)
+            if span is not None and old is not None:
+                h2, h4 = old.text[span[0] : span[1]], old.text[span[1] : span[2]]
+            else:
+                h2, h4 = (html.encode("utf-8") for html in next(made))
+            start, middle, end = at, at + len(h2), at + len(h2) + len(h4)
+            parts += (h2, h4)
+            at = end
         slug = entry.article.slug
-        spans[(slug, "h2")] = (at, at + len(h2))
-        spans[(slug, "h4")] = (at + len(h2), at + len(h2) + len(h4))
-        store[digest] = (at, at + len(h2), at + len(h2) + len(h4))
-        parts += (h2, h4)
-        at += len(h2) + len(h4)
-    text = "".join(parts)
-    return Cards(text, spans), CardStore(key, text, store)
+        spans[(slug, "h2")] = (start, middle)
+        spans[(slug, "h4")] = (middle, end)
+        store[digest] = (start, middle, end)
+    text = b"".join(parts)
+    return Cards(text, spans), CardStore(key, text, store, segments)
+
+
+def _worth_keeping(old: CardStore, live: int) -> bool:
+    """Whether old's text is kept and new cards added after it, rather than the live cards
+    written out afresh: while it is saved, and not mostly cards no entry shows any more."""
+    return (
+        bool(old.segments)
+        and len(old.segments) < CARDS_SEGMENTS
+        and len(old.text) <= CARDS_SLACK * live + 65536
+    )
 
 
 def _cards(entry: Entry, job: Job) -> tuple[str, str]:

@@ -675,6 +675,62 @@ def test_where_pages_are_made_and_rendered_changes_no_byte(
     assert tree(tmp_path / "out") == tree(tmp_path / "clean")
 
 
+def test_cards_a_build_adds_are_saved_apart_and_the_others_not_written_again(
+    site: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The cards made ahead are kept in cache files that are written once: a build that
+    adds a card writes a file with it alone; the store is written whole again only when
+    its files grow many (or hold mostly cards no entry shows). A file gone from the cache
+    costs only speed. Every output equals a clean build's."""
+    from datetime import UTC, datetime
+
+    from amwgen import workers
+    from amwgen.build import Options, build
+    from amwgen.incremental import CACHE_DIR, load_cards
+
+    monkeypatch.setattr(workers, "MIN_PARALLEL", 1)  # cards made ahead at every build
+    options = Options(now=datetime(2026, 11, 26, tzinfo=UTC), output=tmp_path / "out", jobs=2)
+    cache = site / CACHE_DIR
+
+    def files() -> dict[str, tuple[int, int]]:
+        return {p.name: (p.stat().st_ino, p.stat().st_size) for p in cache.glob("cards-*.txt")}
+
+    def retitle(step: int) -> None:  # a new headline: its card made anew
+        path = _articles(site)[step % 3]
+        path.write_text(path.read_text().replace("title: ", f"title: {step} ", 1))
+
+    def equals_a_clean_build() -> bool:
+        clean = Options(now=options.now, output=tmp_path / "clean", clean=True, save_cache=False)
+        build(site, clean)
+        return tree(tmp_path / "out") == tree(tmp_path / "clean")
+
+    build(site, options)
+    (first,) = files().items()
+    for step in range(workers.CARDS_SEGMENTS - 1):
+        retitle(step)
+        build(site, options)
+        assert equals_a_clean_build()
+        now = files()
+        assert now[first[0]] == first[1]  # the first file, as it was written
+        assert len(now) == step + 2
+        # Each later file holds the one card that build made (the site has four articles).
+        assert all(size < first[1][1] / 2 for name, (_, size) in now.items() if name != first[0])
+    store = load_cards(site)
+    assert store is not None and store.segments[0][0] == first[0]
+    assert {name for name, _ in store.segments} == files().keys()
+    retitle(99)
+    build(site, options)
+    assert len(files()) == 1 and first[0] not in files()  # written whole again
+    assert equals_a_clean_build()
+    add_article(site, random.Random(5))
+    build(site, options)
+    (cache / max(files(), key=lambda name: files()[name][1])).unlink()
+    assert load_cards(site) is None
+    add_article(site, random.Random(6))
+    build(site, options)
+    assert equals_a_clean_build()
+
+
 def test_only_a_build_the_process_ends_after_leaves_what_it_made_to_the_exit(
     site: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
