@@ -17,6 +17,7 @@ import copyreg
 import os
 import pickle
 import stat
+import time
 import zlib
 from dataclasses import dataclass, field, replace
 from pathlib import Path, PosixPath
@@ -57,10 +58,10 @@ class CardStore:
     key: str
     text: bytes  # UTF-8
     spans: dict[bytes, tuple[int, int, int]]  # headline digest -> start, h2 end/h4 start, end
-    # The cache files text is kept in, in order, with their lengths (save_cards): a build
-    # that adds a few cards writes a file of those only, rather than all ten thousand
-    # again. () when none of text is saved yet.
-    segments: tuple[tuple[str, int], ...] = ()
+    # The cache files text is kept in, in order, with their lengths and CRC-32s
+    # (save_cards): a build that adds a few cards writes a file of those only, rather than
+    # all ten thousand again. () when none of text is saved yet.
+    segments: tuple[tuple[str, int, int], ...] = ()
 
 
 @dataclass
@@ -176,12 +177,14 @@ def load_cards(site_dir: Path) -> CardStore | None:
         return None
     _, key, segments, spans = found
     parts = []
-    for name, length in segments:
+    for name, length, crc in segments:
         try:
             part = (folder / name).read_bytes()
-        except OSError:  # removed by another build meanwhile
+        except (OSError, TypeError):  # removed by another build meanwhile
             return None
-        if len(part) != length:
+        # Cut short or damaged (a file renamed into place before its bytes reached the disk
+        # may be zeros after a power cut): a card is decoded only when a page shows it.
+        if len(part) != length or zlib.crc32(part) != crc:
             return None
         parts.append(part)
     return CardStore(key, b"".join(parts), spans, segments)
@@ -193,7 +196,7 @@ def save_cards(folder: Path, version: str, cards: CardStore) -> None:
     is written once and never changed, so a build reading the cache while another writes it
     finds either store whole, or a file missing (and renders its cards)."""
     segments = list(cards.segments)
-    saved = sum(length for _, length in segments)
+    saved = sum(length for _, length, _ in segments)
     if saved < len(cards.text) or not segments:
         name = f"cards-{os.urandom(8).hex()}.txt"
         tail = cards.text[saved:]
@@ -204,12 +207,22 @@ def save_cards(folder: Path, version: str, cards: CardStore) -> None:
         except BaseException:
             tmp.unlink(missing_ok=True)
             raise
-        segments.append((name, len(tail)))
+        segments.append((name, len(tail), zlib.crc32(tail)))
     _dump(folder / CARDS_FILE, (version, cards.key, tuple(segments), cards.spans))
-    named = {name for name, _ in segments}
-    for path in folder.glob("cards-*.txt"):
-        if path.name not in named:
+    named = {name for name, _, _ in segments}
+    for path in folder.glob("cards-*.txt*"):
+        # Files no store names; a file being written is left alone for an hour (another
+        # build sharing the cache may be about to name it), then taken for one a killed
+        # build left.
+        if path.name not in named and (path.suffix == ".txt" or _older(path, 3600)):
             path.unlink(missing_ok=True)
+
+
+def _older(path: Path, seconds: float) -> bool:
+    try:
+        return time.time() - path.stat().st_mtime > seconds
+    except OSError:
+        return False
 
 
 def _load(path: Path) -> Any:

@@ -150,8 +150,10 @@ _CARDS: Cards | None = None
 
 
 # A store is written whole again (its cards of articles gone or changed dropped) when its
-# text is this many times what its live cards take, or it is kept in this many files.
+# text is more than CARDS_SLACK times what its live cards take plus CARDS_SLACK_BYTES, or
+# it is kept in CARDS_SEGMENTS files.
 CARDS_SLACK = 2
+CARDS_SLACK_BYTES = 65536
 CARDS_SEGMENTS = 8
 
 
@@ -206,7 +208,7 @@ def _worth_keeping(old: CardStore, live: int) -> bool:
     return (
         bool(old.segments)
         and len(old.segments) < CARDS_SEGMENTS
-        and len(old.text) <= CARDS_SLACK * live + 65536
+        and len(old.text) <= CARDS_SLACK * live + CARDS_SLACK_BYTES
     )
 
 

@@ -680,8 +680,9 @@ def test_cards_a_build_adds_are_saved_apart_and_the_others_not_written_again(
 ) -> None:
     """The cards made ahead are kept in cache files that are written once: a build that
     adds a card writes a file with it alone; the store is written whole again only when
-    its files grow many (or hold mostly cards no entry shows). A file gone from the cache
-    costs only speed. Every output equals a clean build's."""
+    its files grow many, or hold mostly cards no entry shows, or the templates change. A
+    file gone from the cache or damaged costs only speed. Every output equals a clean
+    build's."""
     from datetime import UTC, datetime
 
     from amwgen import workers
@@ -717,18 +718,58 @@ def test_cards_a_build_adds_are_saved_apart_and_the_others_not_written_again(
         assert all(size < first[1][1] / 2 for name, (_, size) in now.items() if name != first[0])
     store = load_cards(site)
     assert store is not None and store.segments[0][0] == first[0]
-    assert {name for name, _ in store.segments} == files().keys()
+    assert {segment[0] for segment in store.segments} == files().keys()
     retitle(99)
     build(site, options)
-    assert len(files()) == 1 and first[0] not in files()  # written whole again
+    assert len(files()) == 1 and first[0] not in files()  # written whole again: eight files
     assert equals_a_clean_build()
-    add_article(site, random.Random(5))
+
+    # Written whole again when most of its text is cards no entry shows any more.
+    monkeypatch.setattr(workers, "CARDS_SLACK", 1)
+    monkeypatch.setattr(workers, "CARDS_SLACK_BYTES", 0)
+    before = files()
+    retitle(100)  # the retitled article's old card is no entry's any more
     build(site, options)
-    (cache / max(files(), key=lambda name: files()[name][1])).unlink()
-    assert load_cards(site) is None
-    add_article(site, random.Random(6))
-    build(site, options)
+    assert len(files()) == 1 and not files().keys() & before.keys()
     assert equals_a_clean_build()
+
+    # Other templates, other cards: none of the old ones is used.
+    change_template(site, random.Random(3))
+    (site / "layouts" / "card.html").write_text(
+        (Path(workers.__file__).parent / "templates" / "card.html")
+        .read_text()
+        .replace("<article", "<article data-v=2", 1)
+    )
+    build(site, options)
+    assert len(files()) == 1
+    assert equals_a_clean_build()
+
+    # A file missing, cut short or damaged (zeros of the same length: what a power cut may
+    # leave of a file renamed into place) costs only speed.
+    for damage in ("remove", "truncate", "zeros"):
+        add_article(site, random.Random(len(damage)))
+        build(site, options)
+        path = cache / max(files(), key=lambda name: files()[name][1])
+        if damage == "remove":
+            path.unlink()
+        elif damage == "truncate":
+            path.write_bytes(path.read_bytes()[:-1])
+        else:
+            path.write_bytes(bytes(path.stat().st_size))
+        assert load_cards(site) is None
+        retitle(len(damage))
+        build(site, options)
+        assert equals_a_clean_build(), damage
+
+    # What a build killed while saving left goes, once it is an hour old; a file another
+    # build may be writing stays.
+    left, writing = cache / "cards-0123.txt.99999", cache / "cards-4567.txt.99998"
+    left.write_bytes(b"x")
+    writing.write_bytes(b"x")
+    os.utime(left, (time.time() - 7200, time.time() - 7200))
+    retitle(7)
+    build(site, options)
+    assert not left.exists() and writing.exists()
 
 
 def test_only_a_build_the_process_ends_after_leaves_what_it_made_to_the_exit(
