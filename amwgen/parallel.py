@@ -21,34 +21,70 @@ C = TypeVar("C")
 R = TypeVar("R")
 BATCH = 64
 
-_WORK: tuple[Callable[[Any, Any], Any], Sequence[Any], Any] | None = None
+_WORK: tuple[Callable[[Any, Any], Any], Sequence[Any], Any, Any] | None = None
 
 
 def fork_map(
-    fn: Callable[[T, C], R], items: Sequence[T], context: C, jobs: int, min_items: int = 200
+    fn: Callable[[T, C], R],
+    items: Sequence[T],
+    context: C,
+    jobs: int,
+    min_items: int = 200,
+    share: bool = False,
 ) -> list[R]:
-    """[fn(item, context) for item in items], in `jobs` forked workers when there are many."""
+    """[fn(item, context) for item in items], in `jobs` forked workers when there are many.
+
+    share: this process works too, in place of one worker. It takes batches from the end
+    while the workers take them from the start, each batch claimed by whoever comes first
+    (a flag per batch in memory the workers share), so that all finish together. For work
+    that is done in a few tenths of a second, where forking the last worker costs more
+    than it brings; fn then runs here too, and must leave nothing behind that matters.
+    """
     global _WORK
     if jobs <= 1 or len(items) < min_items or not can_fork():
         return [fn(item, context) for item in items]
-    _WORK = (fn, items, context)
+    # Batches small enough that each worker gets several, so that they finish together.
+    size = max(1, min(BATCH, len(items) // (jobs * 4)))
+    tasks = [(i, min(i + size, len(items))) for i in range(0, len(items), size)]
+    forking = multiprocessing.get_context("fork")
+    claimed = forking.Array("b", len(tasks)) if share else None
+    mine: dict[int, list[R]] = {}
+    _WORK = (fn, items, context, claimed)
     try:
-        # Batches small enough that each worker gets several, so that they finish together.
-        size = max(1, min(BATCH, len(items) // (jobs * 4)))
-        tasks = [(i, min(i + size, len(items))) for i in range(0, len(items), size)]
-        with multiprocessing.get_context("fork").Pool(
-            jobs, initializer=_collect_own, initargs=(os.getpid(),)
+        with forking.Pool(
+            jobs - 1 if share else jobs, initializer=_collect_own, initargs=(os.getpid(),)
         ) as pool:
-            batches = pool.map(_run, tasks, chunksize=1)
+            pending = pool.map_async(_run, list(enumerate(tasks)), chunksize=1)
+            if claimed is not None:
+                for number in reversed(range(len(tasks))):
+                    if not _claim(claimed, number):
+                        break  # the workers have come this far: the rest is theirs
+                    start, end = tasks[number]
+                    mine[number] = [fn(item, context) for item in items[start:end]]
+            theirs = pending.get()  # None for each batch this process took
     finally:
         _WORK = None
+    batches = (mine[n] if batch is None else batch for n, batch in enumerate(theirs))
     return [result for batch in batches for result in batch]
 
 
-def _run(bounds: tuple[int, int]) -> list[Any]:
+def _claim(claimed: Any, number: int) -> bool:
+    """Whether batch number is the caller's: the first to ask gets it."""
+    with claimed.get_lock():
+        if claimed[number]:
+            return False
+        claimed[number] = 1
+        return True
+
+
+def _run(task: tuple[int, tuple[int, int]]) -> list[Any] | None:
+    """A worker's batch; None when fork_map's own process took it (share)."""
     assert _WORK is not None, "fork_map sets the work before the pool starts"
-    fn, items, context = _WORK
-    return [fn(item, context) for item in items[bounds[0] : bounds[1]]]
+    fn, items, context, claimed = _WORK
+    number, (start, end) = task
+    if claimed is not None and not _claim(claimed, number):
+        return None
+    return [fn(item, context) for item in items[start:end]]
 
 
 def _collect_own(parent: int) -> None:

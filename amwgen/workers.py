@@ -268,8 +268,10 @@ def _digest_first(
     made = [_make(unit, worker, job) for unit in todo]
     pending = [(page, digest) for _, _, left in made for page, digest in left]
     if len(pending) >= MIN_PARALLEL and jobs > 1:
+        # This process renders its share too (a few hundred pages: forking the last worker
+        # would cost more than it brings), with the cards made ahead, as the workers do.
         _WORKER, _CARDS = None, ahead() if ahead is not None else None
-        rendered = iter(fork_map(_rendered, pending, job, jobs, 1))
+        rendered = iter(fork_map(_rendered, pending, job, jobs, 1, share=True))
     else:
         rendered = iter(_render(p, d, worker, job.target, job.previous) for p, d in pending)
     fresh = []

@@ -130,3 +130,40 @@ def test_a_helper_that_cannot_start_or_is_reaped_by_the_kernel_costs_no_build(mo
         reaped.close()
     finally:
         signal.signal(signal.SIGCHLD, was)
+
+
+def _where(item: int, delay: float) -> tuple[int, int]:
+    if item < 0:
+        raise ValueError(f"item {item}")
+    time.sleep(delay)
+    return item, os.getpid()
+
+
+@pytest.mark.skipif(not can_fork(), reason="needs fork")
+@pytest.mark.parametrize("jobs", [2, 3])
+def test_a_shared_map_does_each_item_once_in_order_here_and_in_the_workers(jobs: int) -> None:
+    """fork_map(share=True): this process takes batches from the end while the workers take
+    them from the start; each batch is done once, and the results come in the items' order."""
+    from amwgen.parallel import fork_map
+
+    items = list(range(300))
+    results = fork_map(_where, items, 0.002, jobs, 1, share=True)
+    assert [item for item, _ in results] == items
+    pids = [pid for _, pid in results]
+    # The last batch is this process's: a worker reaches it only after all the others.
+    assert pids[-1] == os.getpid()
+    assert len(set(pids)) == jobs  # this process and jobs - 1 workers
+    # This process's share is one run at the end.
+    mine = [i for i, pid in enumerate(pids) if pid == os.getpid()]
+    assert mine == list(range(mine[0], len(items)))
+
+
+@pytest.mark.skipif(not can_fork(), reason="needs fork")
+@pytest.mark.parametrize("bad", [0, 299], ids=["in-a-worker", "here"])
+def test_a_shared_map_raises_the_error_of_an_item_wherever_it_was_done(bad: int) -> None:
+    from amwgen.parallel import fork_map
+
+    items = list(range(300))
+    items[bad] = -1
+    with pytest.raises(ValueError, match="item -1"):
+        fork_map(_where, items, 0.001, 2, 1, share=True)
