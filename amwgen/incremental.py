@@ -177,16 +177,16 @@ def load_cards(site_dir: Path) -> CardStore | None:
         return None
     _, key, segments, spans = found
     parts = []
-    for name, length, crc in segments:
-        try:
+    try:
+        for name, length, crc in segments:
             part = (folder / name).read_bytes()
-        except (OSError, TypeError):  # removed by another build meanwhile
-            return None
-        # Cut short or damaged (a file renamed into place before its bytes reached the disk
-        # may be zeros after a power cut): a card is decoded only when a page shows it.
-        if len(part) != length or zlib.crc32(part) != crc:
-            return None
-        parts.append(part)
+            # Cut short or damaged (a file renamed into place before its bytes reached the
+            # disk may be zeros after a power cut): a card is decoded only when shown.
+            if len(part) != length or zlib.crc32(part) != crc:
+                return None
+            parts.append(part)
+    except (OSError, TypeError, ValueError):  # a file removed by another build meanwhile
+        return None
     return CardStore(key, b"".join(parts), spans, segments)
 
 
