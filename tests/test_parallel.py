@@ -139,16 +139,30 @@ def _where(item: int, delay: float) -> tuple[int, int]:
     return item, os.getpid()
 
 
+def _noted(item: int, log: str) -> tuple[int, int]:
+    """_where, with each call noted in a file every process appends to."""
+    fd = os.open(log, os.O_WRONLY | os.O_APPEND | os.O_CREAT)
+    try:
+        os.write(fd, f"{item}\n".encode())
+    finally:
+        os.close(fd)
+    return _where(item, 0.002)
+
+
 @pytest.mark.skipif(not can_fork(), reason="needs fork")
 @pytest.mark.parametrize("jobs", [2, 3])
-def test_a_shared_map_does_each_item_once_in_order_here_and_in_the_workers(jobs: int) -> None:
+def test_a_shared_map_does_each_item_once_in_order_here_and_in_the_workers(
+    jobs: int, tmp_path: Path
+) -> None:
     """fork_map(share=True): this process takes batches from the end while the workers take
     them from the start; each batch is done once, and the results come in the items' order."""
     from amwgen.parallel import fork_map
 
     items = list(range(300))
-    results = fork_map(_where, items, 0.002, jobs, 1, share=True)
+    log = tmp_path / "calls"
+    results = fork_map(_noted, items, str(log), jobs, 1, share=True)
     assert [item for item, _ in results] == items
+    assert sorted(int(line) for line in log.read_text().split()) == items  # once each
     pids = [pid for _, pid in results]
     # The last batch is this process's: a worker reaches it only after all the others.
     assert pids[-1] == os.getpid()
