@@ -730,13 +730,18 @@ def _orders(
     newest (index.newest; the same digest for a term that holds no more)."""
     orders, heads = {}, {}
     for name, term in zip(names, terms, strict=True):
-        held = [keys[e.rank] for e in term.entries]
-        orders[name] = digest = hash_bytes(b"".join(held))
-        head = len(newest(term))
-        if head < len(held):
-            digest = hash_bytes(b"".join(held[:head]))
+        orders[name] = digest = hash_bytes(_spelt(keys, term.entries))
+        head = newest(term)
+        if len(head) < len(term.entries):
+            digest = hash_bytes(_spelt(keys, head))
         heads[name] = digest
     return orders, heads
+
+
+def _spelt(keys: list[bytes], entries: Sequence[Entry]) -> bytes:
+    """Entries in their order, each as _order_keys spells it: what the digests of a term's
+    order and newest, and of a group's window, are made from."""
+    return b"".join([keys[e.rank] for e in entries])
 
 
 def plan_units(
@@ -867,7 +872,7 @@ def _base(
     hasher = prefix.copy()
     for term in group.follows:
         hasher.update(newest.get(term.url, b""))
-    hasher.update(b"\x1d" + b"".join([keys[e.rank] for e in window]))
+    hasher.update(b"\x1d" + _spelt(keys, window))
     for entry in group.reads:
         hasher.update(prints.of(entry))
     return hasher.digest()
@@ -916,7 +921,7 @@ def _arrivals(
         if id(term) not in changed.newest:
             continue
         older = newest_before(term, fresh)
-        if hash_bytes(b"".join([keys[e.rank] for e in older])) != then.newest.get(term.url, none):
+        if hash_bytes(_spelt(keys, older)) != then.newest.get(term.url, none):
             return None
         held = {id(e) for e in newest(term)}
         left.update(e.article.url for e in older if id(e) not in held)
