@@ -304,11 +304,11 @@ def what_moved(
 
 def topic_counts(entries: Iterable[Entry]) -> tuple[tuple[TermLink, int], ...]:
     """How many of entries are on each topic, by the topic's URL."""
-    counts = _counts(tuple(entries), "topics")
+    counts = _counts(entries, "topics")
     return tuple(sorted(counts.items(), key=lambda item: item[0].url))
 
 
-def _counts(entries: tuple[Entry, ...], taxonomy: str) -> Counter[TermLink]:
+def _counts(entries: Iterable[Entry], taxonomy: str) -> Counter[TermLink]:
     # Counted by URL: a term's URL names it, and a string hashes much faster than a link.
     links = [link for e in entries for link in e.terms(taxonomy)]
     urls = list(map(_URL, links))
