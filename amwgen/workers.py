@@ -174,7 +174,8 @@ def cards_ahead(
     finally:
         _WORKER = None
     live = sum(end - start for start, _, end in (known[d] for d in digests if d in known))
-    if old is not None and known and _worth_keeping(old, live):
+    kept = old is not None and bool(known) and _worth_keeping(old, live)
+    if kept and old is not None:
         text, segments = old.text, old.segments  # its cards stay where they are
     else:
         text, segments = b"", ()
@@ -184,7 +185,7 @@ def cards_ahead(
     store: dict[bytes, tuple[int, int, int]] = {}
     for entry, digest in zip(entries, digests, strict=True):
         span = known.get(digest)
-        if span is not None and segments:
+        if span is not None and kept:
             start, middle, end = span
         else:
             if span is not None and old is not None:
