@@ -15,6 +15,7 @@ import argparse
 import os
 import random
 import re
+import resource
 import shutil
 import subprocess
 import sys
@@ -143,6 +144,8 @@ class Run:
     seconds: float
     peak_mb: float
     files: int
+    cpu: float = 0.0  # user and system CPU seconds of the whole process tree
+    system: float = 0.0  # of which in the kernel: creating files and folders, mostly
 
 
 def tree_memory_mb(pid: int) -> float:
@@ -187,6 +190,7 @@ def measure(cmd: list[str], cwd: Path | None = None) -> Run:
             time.sleep(0.05)
 
     sampler = threading.Thread(target=sample, daemon=True)
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
     sampler.start()
     out, err = proc.communicate()
     seconds = time.perf_counter() - started
@@ -194,7 +198,11 @@ def measure(cmd: list[str], cwd: Path | None = None) -> Run:
     sampler.join()
     if proc.returncode != 0:
         raise SystemExit(f"{' '.join(cmd)} failed ({proc.returncode}):\n{err.decode()[-2000:]}")
-    return Run(seconds, peak, 0)
+    # The command and every process it waited for (its workers; not the background `rm`
+    # of a replaced output, which no one waits for).
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    system = after.ru_stime - before.ru_stime
+    return Run(seconds, peak, 0, after.ru_utime - before.ru_utime + system, system)
 
 
 def count_files(root: Path) -> int:
@@ -243,6 +251,8 @@ def bench_size(count: int, work: Path, jobs: int, hugo_bin: str | None) -> dict[
         "pages": f"{pages:,}",
         "cold s": f"{cold.seconds:.2f}",
         "pages/s": f"{pages / cold.seconds:,.0f}",
+        "cold CPU s": f"{cold.cpu:.1f}",
+        "cold sys s": f"{cold.system:.1f}",
         "peak MB": f"{cold.peak_mb:.0f}",
         "no-change s": f"{nochange.seconds:.2f}",
         "edit s": f"{edit.seconds:.2f}",
@@ -251,6 +261,7 @@ def bench_size(count: int, work: Path, jobs: int, hugo_bin: str | None) -> dict[
         "add s": f"{add.seconds:.2f}",
         "template s": f"{template.seconds:.2f}",
         "bare s": f"{bare.seconds:.2f}",
+        "bare sys s": f"{bare.system:.1f}",
         "cold/bare": f"{cold.seconds / bare.seconds:.2f}",
         "ms/article": f"{cold.seconds * 1000 / count:.2f}",
     }
@@ -259,6 +270,7 @@ def bench_size(count: int, work: Path, jobs: int, hugo_bin: str | None) -> dict[
         write_hugo_site(site, hugo_site)
         hugo = measure([hugo_bin, "--quiet", "-s", str(hugo_site), "-d", str(hugo_site / "public")])
         row["hugo s"] = f"{hugo.seconds:.2f}"
+        row["hugo sys s"] = f"{hugo.system:.1f}"
         row["hugo MB"] = f"{hugo.peak_mb:.0f}"
         row["cold/hugo"] = f"{cold.seconds / hugo.seconds:.2f}"
     shutil.rmtree(site / "public", ignore_errors=True)

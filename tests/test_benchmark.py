@@ -34,6 +34,22 @@ def test_benchmark_runs_and_writes_results(tmp_path: Path) -> None:
     )  # fmt: skip
     assert proc.returncode == 0, proc.stderr
     table = results.read_text()
-    for column in ("cold s", "pages/s", "peak MB", "no-change s", "edit s", "edit again s", "scores s", "add s", "template s", "--repeat 2"):
+    for column in ("cold s", "pages/s", "cold CPU s", "cold sys s", "bare sys s", "peak MB", "no-change s", "edit s", "edit again s", "scores s", "add s", "template s", "--repeat 2"):
         assert column in table
     assert "| 30 |" in table
+
+
+def test_the_file_system_script_times_three_trees_and_leaves_nothing(tmp_path: Path) -> None:
+    proc = subprocess.run(
+        [sys.executable, str(REPO / "benchmarks" / "files.py"), str(tmp_path), "--count", "250"],
+        capture_output=True, text=True, timeout=120,
+    )  # fmt: skip
+    assert proc.returncode == 0, proc.stderr
+    lines = proc.stdout.splitlines()
+    assert [line.split(":")[0].strip() for line in lines] == [
+        "first tree",
+        "second tree",
+        "after deleting both",
+    ]
+    assert all(" s, system " in line for line in lines)
+    assert list(tmp_path.iterdir()) == []
