@@ -6,6 +6,8 @@ import gc
 import os
 import random
 import shutil
+import stat
+import threading
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -17,7 +19,7 @@ from amwgen.build import Options, differing_files
 from amwgen.config import load_config
 from amwgen.fingerprint import code_digest
 from amwgen.render import make_env
-from amwgen.write import Listing, clone_tree
+from amwgen.write import Listing, clone_tree, write_file
 
 Edit = Callable[[Path, random.Random], None]
 
@@ -332,6 +334,76 @@ def test_a_clone_left_by_a_killed_build_is_removed(run, site: Path, tmp_path: Pa
     while list(tmp_path.glob(".out.gone-*")) and time.monotonic() < deadline:
         time.sleep(0.05)
     assert not list(tmp_path.glob(".out.gone-*"))
+
+
+def test_a_page_that_changes_build_after_build_is_written_over_in_the_spare_never_through_the_live_output(run, site: Path, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    """Issue 8: the spare's copy of a page that changed in the last build is its own, and is
+    written over where it is; a copy it shares with the live output (a hard link) is
+    replaced by a new file, and the live one keeps its bytes."""
+    out, spare = tmp_path / "out", tmp_path / ".out.spare"
+    alpha = site / "content" / "2026" / "alpha.md"
+    beta = site / "content" / "2026" / "beta.md"
+    page = "news/alpha/index.html"
+    other = "news/beta/index.html"
+    assert run("build", site, "-o", out).code == 0
+    alpha.write_text(alpha.read_text() + "\nA first added line.\n")
+    assert run("build", site, "-o", out).code == 0
+    # alpha's page changed: the spare's copy is its own. beta's did not: the two share it.
+    own = (spare / page).stat()
+    assert own.st_nlink == 1 and own.st_ino != (out / page).stat().st_ino
+    shared = (out / other).stat()
+    assert shared.st_nlink == 2 and (spare / other).stat().st_ino == shared.st_ino
+    live = (out / other).read_bytes()
+    alpha.write_text(alpha.read_text() + "\nA second added line.\n")
+    beta.write_text(beta.read_text() + "\nAn added line.\n")
+    with (spare / page).open("rb") as held:  # a removed file would keep no name (nlink 0)
+        result = run("build", site, "-o", out, "--verify")
+        assert result.code == 0, result.err
+        assert os.fstat(held.fileno()).st_nlink == 1  # written over, where it was
+        assert b"A second added line." in held.read()
+    assert (out / page).stat().st_ino == own.st_ino
+    assert (out / other).stat().st_ino != shared.st_ino  # a new file
+    assert b"An added line." in (out / other).read_bytes()
+    assert (spare / other).stat().st_ino == shared.st_ino  # the live file of the last build
+    assert (spare / other).read_bytes() == live
+
+
+def test_a_file_of_the_spare_is_written_over_only_when_it_is_a_page_of_its_own(tmp_path: Path) -> None:
+    """write_file over what a tree started from the spare may hold at a page's path."""
+    root, live = tmp_path / "tree", tmp_path / "live.html"
+    live.write_bytes(b"the live page")
+    for name in ("own", "shared", "mode", "symlink", "fifo", "folder"):
+        (root / name).mkdir(parents=True)
+    own = root / "own" / "index.html"
+    own.write_bytes(b"x" * 100)
+    os.link(live, root / "shared" / "index.html")
+    (root / "mode" / "index.html").write_bytes(b"old")
+    (root / "mode" / "index.html").chmod(0o600)
+    (root / "symlink" / "index.html").symlink_to(live)
+    os.mkfifo(root / "fifo" / "index.html")
+    (root / "folder" / "index.html").mkdir()
+    (root / "folder" / "index.html" / "stray").write_text("x")
+    with own.open("rb") as held:
+        write_file(root, "own/index.html", b"new")
+        assert os.fstat(held.fileno()).st_nlink == 1  # the same file, cut to its new length
+    assert own.read_bytes() == b"new"
+    done = threading.Event()
+
+    def others() -> None:  # a FIFO opened for writing waits for a reader, unless told not to
+        for name in ("shared", "mode", "symlink", "fifo", "folder"):
+            write_file(root, f"{name}/index.html", b"new")
+        done.set()
+
+    threading.Thread(target=others, daemon=True).start()
+    assert done.wait(10)
+    assert live.read_bytes() == b"the live page"
+    assert os.stat(live).st_nlink == 1
+    umask = os.umask(0)
+    os.umask(umask)
+    for name in ("shared", "mode", "symlink", "fifo", "folder"):
+        path = root / name / "index.html"
+        assert not path.is_symlink() and path.read_bytes() == b"new", name
+        assert path.stat().st_nlink == 1 and stat.S_IMODE(path.stat().st_mode) == 0o666 & ~umask
 
 
 def test_a_file_put_into_the_output_does_not_survive_through_the_spare(run, site: Path, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
