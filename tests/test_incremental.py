@@ -17,7 +17,7 @@ from conftest import FIXTURES, article, tree, write_site
 
 from amwgen.build import Options, differing_files
 from amwgen.config import load_config
-from amwgen.fingerprint import code_digest
+from amwgen.fingerprint import RENDERING_PACKAGES, code_digest, installed_versions
 from amwgen.render import make_env
 from amwgen.write import Listing, clone_tree, write_file
 
@@ -1167,3 +1167,28 @@ def test_a_published_story_makes_again_only_the_articles_it_changes(run, tmp_pat
     clean = tmp_path / "clean"
     assert run("build", site, "-o", clean, "--clean").code == 0
     assert differing_files(out, clean) == []
+
+
+def test_the_versions_in_the_code_digest_are_those_importlib_metadata_gives(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The code digest reads the rendering libraries' versions from the names of their
+    .dist-info folders (importlib.metadata takes a while to import): the first along
+    sys.path, as importlib.metadata's; one installed otherwise is asked of importlib.metadata."""
+    from importlib import metadata
+
+    found = installed_versions(RENDERING_PACKAGES)
+    for package in RENDERING_PACKAGES:
+        try:
+            assert found[package] == metadata.version(package), package
+        except metadata.PackageNotFoundError:
+            assert package not in found
+    first, second, eggs = tmp_path / "first", tmp_path / "second", tmp_path / "eggs"
+    for folder, version in ((first / "Some_Lib-2.0.dist-info", "2.0"), (second / "some_lib-1.0.dist-info", "1.0")):
+        folder.mkdir(parents=True)
+        (folder / "METADATA").write_text(f"Metadata-Version: 2.1\nName: some-lib\nVersion: {version}\n")
+    (eggs / "Egg.Lib-3.1-py3.11.egg-info").mkdir(parents=True)
+    (eggs / "Egg.Lib-3.1-py3.11.egg-info" / "PKG-INFO").write_text("Metadata-Version: 2.1\nName: Egg.Lib\nVersion: 3.1\n")
+    monkeypatch.syspath_prepend(str(second))
+    monkeypatch.syspath_prepend(str(eggs))
+    monkeypatch.syspath_prepend(str(first))
+    assert installed_versions(("some-lib", "egg-lib", "no-such-lib")) == {"some-lib": "2.0", "egg-lib": "3.1"}
+    assert metadata.version("some-lib") == "2.0" and metadata.version("egg-lib") == "3.1"
