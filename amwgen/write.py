@@ -14,7 +14,6 @@ from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from functools import partial
 from pathlib import Path
-from stat import S_IMODE, S_ISREG
 from typing import TypeVar
 
 from amwgen import faults
@@ -259,48 +258,9 @@ def write_file(root: Path, rel: str, data: bytes) -> None:
     faults.reach("render", target)
     try:
         _create(target, data)
-    except FileExistsError:  # a tree started from the spare
-        if not _rewrite(target, data):
-            clear(target)
-            _create(target, data)
-
-
-# What a file made by _create has: a file of the spare that does not is made anew.
-_UMASK = os.umask(0)
-os.umask(_UMASK)
-_MODE = 0o666 & ~_UMASK
-
-
-def _rewrite(path: str, data: bytes) -> bool:
-    """Write data over the file at path when the spare alone holds it; False, with nothing
-    written, when it is anything else (a link shared with the live output, which must never
-    be written through, a folder, a symlink, a file of another mode or owner).
-
-    Issue 8: a page that changed in the last build changes again in this one (each article
-    added shifts the home pages): the spare's file is its own, not the live one. Removing it
-    and making a new one cost 0.55-0.66 ms a file on the test machine (the file system frees
-    and allocates an inode and its blocks), writing over it 0.02 ms.
-    """
-    try:
-        fd = os.open(path, os.O_WRONLY | os.O_NOFOLLOW | os.O_NONBLOCK)
-    except OSError:
-        return False
-    try:
-        st = os.fstat(fd)
-        if not (
-            S_ISREG(st.st_mode)
-            and st.st_nlink == 1
-            and S_IMODE(st.st_mode) == _MODE
-            and st.st_uid == os.geteuid()
-        ):
-            return False
-        view = memoryview(data)
-        while view:
-            view = view[os.write(fd, view) :]
-        os.ftruncate(fd, len(data))
-        return True
-    finally:
-        os.close(fd)
+    except FileExistsError:  # a tree started from the spare: cleared first
+        clear(target)
+        _create(target, data)
 
 
 def _create(path: str, data: bytes) -> None:
