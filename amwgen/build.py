@@ -93,6 +93,7 @@ from amwgen.write import (
     prune,
     spare_path,
     static_files,
+    unlink_links,
     walk_files,
     write_site,
 )
@@ -317,6 +318,7 @@ def _build(site_dir: Path, options: Options, clones: list[_Clone | _SpareListing
             here = replace(job, target=target)
             if start is not None:
                 shutil.rmtree(target / BUNDLE, ignore_errors=True)  # Pagefind writes it anew
+                unlink_links(target, listed)  # never a page through a link out of the tree
 
             def ahead() -> Cards:
                 # Many pages to render: every card made once, ahead, for all to share; for a

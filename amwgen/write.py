@@ -89,8 +89,23 @@ def clone_path(out: Path) -> Path:
 
 
 # What a tree holds: each file (posix path relative to the tree) with its inode, size and
-# mtime, and the empty folders.
+# mtime, and the empty folders. A symbolic link is listed with its inode negated:
+# amwgen makes none, so one in the tree a build starts from was put into an output by
+# something else, and goes before any page is written (unlinked), lest a page's folder be
+# a link that leads out of the tree.
 Listing = tuple[dict[str, tuple[int, int, int]], list[str]]
+
+
+def _listing_entry(stat: os.stat_result, link: bool) -> tuple[int, int, int]:
+    return (-stat.st_ino if link else stat.st_ino, stat.st_size, stat.st_mtime_ns)
+
+
+def unlink_links(root: Path, files: dict[str, tuple[int, int, int]]) -> None:
+    """Remove the symbolic links a listing of root names (Listing)."""
+    for rel, (inode, _, _) in files.items():
+        if inode < 0:
+            with contextlib.suppress(FileNotFoundError):
+                os.unlink(os.path.join(root, rel))
 
 
 # Threads that clone_tree copies the folders below the output with: each link and folder it
@@ -143,7 +158,8 @@ def _clone_file(
     entry: os.DirEntry[str], target: str, name: str, found: dict[str, tuple[int, int, int]]
 ) -> None:
     try:
-        if entry.is_symlink():
+        link = entry.is_symlink()
+        if link:
             os.symlink(os.readlink(entry.path), target)
             stat = os.lstat(target)
         else:
@@ -151,7 +167,7 @@ def _clone_file(
             stat = entry.stat(follow_symlinks=False)  # the link's: the same inode
     except OSError:
         return
-    found[name] = (stat.st_ino, stat.st_size, stat.st_mtime_ns)
+    found[name] = _listing_entry(stat, link)
 
 
 def files_below(root: Path) -> Listing:
@@ -161,8 +177,7 @@ def files_below(root: Path) -> Listing:
     empty: list[str] = []
     for name, entry in _entries(root, empty):
         if not entry.is_dir(follow_symlinks=False):
-            stat = entry.stat(follow_symlinks=False)
-            found[name] = (stat.st_ino, stat.st_size, stat.st_mtime_ns)
+            found[name] = _listing_entry(entry.stat(follow_symlinks=False), entry.is_symlink())
     return found, empty
 
 

@@ -423,6 +423,26 @@ def test_a_file_put_into_the_output_does_not_survive_through_the_spare(run, site
     assert not (out / "news" / "stray").exists()
 
 
+def test_a_folder_of_the_output_replaced_by_a_link_leads_no_page_out_of_the_output(run, site: Path, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    """A deploy step replaces news/ in the output with a link to a folder elsewhere. The
+    next builds start from a clone of that output, then from it as the spare: the link goes
+    before any page is written, so no page is written through it (review of the tenth
+    session)."""
+    out, elsewhere = tmp_path / "out", tmp_path / "elsewhere"
+    alpha = site / "content" / "2026" / "alpha.md"
+    assert run("build", site, "-o", out).code == 0
+    shutil.copytree(out / "news", elsewhere)
+    shutil.rmtree(out / "news")
+    (out / "news").symlink_to(elsewhere, target_is_directory=True)
+    before = {p: p.read_bytes() for p in elsewhere.rglob("*") if p.is_file()}
+    for i in range(3):
+        alpha.write_text(alpha.read_text() + f"\nEdit {i}.\n")
+        result = run("build", site, "-o", out, "--verify")
+        assert result.code == 0, result.err
+        assert not (out / "news").is_symlink()
+        assert {p: p.read_bytes() for p in elsewhere.rglob("*") if p.is_file()} == before
+
+
 def test_a_file_of_the_spare_where_a_folder_of_pages_now_goes(run, site: Path, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
     """The spare, listed before the pages are written, holds a file where this build makes
     a folder of pages: the stale listing must not trip the removal of files no page wrote."""
