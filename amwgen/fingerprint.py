@@ -164,7 +164,7 @@ def installed_versions(packages: tuple[str, ...]) -> dict[str, str]:
     it: the first found along sys.path.
 
     Issue 8: every build, even one with nothing to do, digests amwgen's code. Importing
-    importlib.metadata and asking it for thirteen versions took 20-25 ms of a 0.3 s build;
+    importlib.metadata took 13 ms of a 0.3 s build (`python -X importtime`);
     the names of the `.dist-info` folders (`name-version.dist-info`) are read from the
     folders of sys.path instead, and importlib.metadata asked only for a package not found
     that way (installed otherwise, as an egg, or not at all).
