@@ -164,30 +164,41 @@ def installed_versions(packages: tuple[str, ...]) -> dict[str, str]:
     it: the first found along sys.path.
 
     Issue 8: every build, even one with nothing to do, digests amwgen's code. Importing
-    importlib.metadata took 13 ms of a 0.3 s build (`python -X importtime`);
-    the names of the `.dist-info` folders (`name-version.dist-info`) are read from the
-    folders of sys.path instead, and importlib.metadata asked only for a package not found
-    that way (installed otherwise, as an egg, or not at all).
+    importlib.metadata took 13 ms of a 0.3 s build (`python -X importtime`); the names of
+    the `.dist-info` folders (`name-version.dist-info`) are read from the folders of sys.path
+    instead. importlib.metadata is asked for a package not found so, and for one that an
+    entry before its `.dist-info` may hold otherwise: an `.egg-info` or `.egg` of it, or a
+    zip file on sys.path.
     """
     wanted = {_normal(name): name for name in packages}
     found: dict[str, str] = {}
+    ask: set[str] = set()  # for importlib.metadata
     for folder in sys.path:
         try:
             entries = os.scandir(folder or ".")
-        except OSError:  # a zip file, or gone
+        except NotADirectoryError:  # a zip file: any package not found yet may be in it
+            ask.update(name for name in packages if name not in found)
+            continue
+        except OSError:  # gone
             continue
         with entries:
             for entry in entries:
                 if entry.name.endswith(".dist-info"):
                     name, _, version = entry.name[: -len(".dist-info")].partition("-")
                     package = wanted.get(_normal(name))
-                    if package is not None and version and package not in found:
+                    known = package in found or package in ask
+                    if package is not None and version and not known:
                         found[package] = version
-    missing = [name for name in packages if name not in found]
-    if missing:
+                elif entry.name.endswith((".egg-info", ".egg")):
+                    stem = entry.name.removesuffix(".egg-info").removesuffix(".egg")
+                    package = wanted.get(_normal(stem.split("-")[0]))
+                    if package is not None and package not in found:
+                        ask.add(package)
+    ask.update(name for name in packages if name not in found)
+    if ask:
         from importlib import metadata  # takes a while to import: only when needed
 
-        for name in missing:
+        for name in ask:
             with contextlib.suppress(metadata.PackageNotFoundError):
                 found[name] = metadata.version(name)
     return found
@@ -202,12 +213,16 @@ def _normal(name: str) -> str:
 RENDERING_PACKAGES = (
     "markdown-it-py",
     "mdit-py-plugins",
+    "mdurl",  # markdown-it-py's link normalising
     "Jinja2",
     "MarkupSafe",
     "PyYAML",
     "python-frontmatter",
     "python-slugify",
+    "text-unidecode",  # python-slugify's transliteration
     "feedgen",
+    "lxml",  # feedgen's XML
+    "python-dateutil",  # feedgen's dates
     "Babel",
     "css-inline",
     "pagefind",

@@ -371,11 +371,12 @@ class TemplateDigests:
 
 
 def records_intact(out: Path, records: dict[str, Record]) -> bool:
-    """True when every recorded output file still has its recorded size and mtime."""
+    """True when every recorded output file still has its recorded size and mtime (the file
+    itself: a symbolic link put in its place is not it, whatever it leads to)."""
     base = str(out)
     for name, record in records.items():
         try:
-            stat = os.stat(f"{base}/{name}")
+            stat = os.stat(f"{base}/{name}", follow_symlinks=False)
         except OSError:
             return False
         if stat.st_size != record.size or stat.st_mtime_ns != record.mtime_ns:

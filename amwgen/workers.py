@@ -458,9 +458,10 @@ def _take(file: str, record: Record, previous: Previous, target: Path) -> bool:
 
 
 def _intact(path: str, record: Record) -> bool:
-    """The file at path is the one record describes: same inode, size and mtime."""
+    """The file at path is the one record describes: same inode, size and mtime (the file
+    itself: a symbolic link put there, even to that very file, is not it)."""
     try:
-        stat = os.stat(path)
+        stat = os.stat(path, follow_symlinks=False)
     except OSError:
         return False
     return (

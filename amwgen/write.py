@@ -104,7 +104,8 @@ def unlink_links(root: Path, files: dict[str, tuple[int, int, int]]) -> None:
     """Remove the symbolic links a listing of root names (Listing)."""
     for rel, (inode, _, _) in files.items():
         if inode < 0:
-            with contextlib.suppress(FileNotFoundError):
+            # A listing older than the tree: gone, or a folder now (which prune leaves).
+            with contextlib.suppress(FileNotFoundError, IsADirectoryError, NotADirectoryError):
                 os.unlink(os.path.join(root, rel))
 
 

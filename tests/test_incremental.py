@@ -9,6 +9,7 @@ import shutil
 import stat
 import threading
 import time
+import zipfile
 from collections.abc import Callable
 from pathlib import Path
 
@@ -423,24 +424,36 @@ def test_a_file_put_into_the_output_does_not_survive_through_the_spare(run, site
     assert not (out / "news" / "stray").exists()
 
 
-def test_a_folder_of_the_output_replaced_by_a_link_leads_no_page_out_of_the_output(run, site: Path, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
-    """A deploy step replaces news/ in the output with a link to a folder elsewhere. The
-    next builds start from a clone of that output, then from it as the spare: the link goes
-    before any page is written, so no page is written through it (review of the tenth
-    session)."""
+@pytest.mark.parametrize(
+    ("linked", "moved", "jobs"),
+    [("news", False, "1"), ("news", True, "2"), ("news/alpha", True, "1"), ("news/beta/index.html", True, "2"), ("assets", False, "1")],
+)
+def test_a_part_of_the_output_replaced_by_a_link_leads_no_page_out_of_the_output(run, site: Path, tmp_path: Path, linked: str, moved: bool, jobs: str) -> None:  # type: ignore[no-untyped-def]
+    """A deploy step replaces a folder or a page of the output with a link to a copy of it
+    elsewhere, or moves it there and leaves a link. The next builds start from a clone of
+    that output, then from it as the spare: no page is written through the link, the link
+    does not stay, and nothing outside changes (review of the tenth session)."""
     out, elsewhere = tmp_path / "out", tmp_path / "elsewhere"
     alpha = site / "content" / "2026" / "alpha.md"
-    assert run("build", site, "-o", out).code == 0
-    shutil.copytree(out / "news", elsewhere)
-    shutil.rmtree(out / "news")
-    (out / "news").symlink_to(elsewhere, target_is_directory=True)
-    before = {p: p.read_bytes() for p in elsewhere.rglob("*") if p.is_file()}
+    assert run("build", site, "-o", out, "-j", jobs).code == 0
+    if moved:
+        shutil.move(out / linked, elsewhere)
+    elif (out / linked).is_dir():
+        shutil.copytree(out / linked, elsewhere)
+        shutil.rmtree(out / linked)
+    (out / linked).symlink_to(elsewhere)
+
+    def outside() -> dict[Path, tuple[int, bytes]]:
+        files = [elsewhere] if elsewhere.is_file() else [p for p in elsewhere.rglob("*") if p.is_file()]
+        return {p: (p.stat().st_ino, p.read_bytes()) for p in files}
+
+    before = outside()
     for i in range(3):
         alpha.write_text(alpha.read_text() + f"\nEdit {i}.\n")
-        result = run("build", site, "-o", out, "--verify")
+        result = run("build", site, "-o", out, "-j", jobs, "--verify")
         assert result.code == 0, result.err
-        assert not (out / "news").is_symlink()
-        assert {p: p.read_bytes() for p in elsewhere.rglob("*") if p.is_file()} == before
+        assert [p for p in out.rglob("*") if p.is_symlink()] == []
+        assert outside() == before
 
 
 def test_a_file_of_the_spare_where_a_folder_of_pages_now_goes(run, site: Path, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
@@ -1198,14 +1211,23 @@ def test_the_versions_in_the_code_digest_are_those_importlib_metadata_gives(tmp_
             assert found[package] == metadata.version(package), package
         except metadata.PackageNotFoundError:
             assert package not in found
-    first, second, eggs = tmp_path / "first", tmp_path / "second", tmp_path / "eggs"
-    for folder, version in ((first / "Some_Lib-2.0.dist-info", "2.0"), (second / "some_lib-1.0.dist-info", "1.0")):
+    first, second, eggs, later = (tmp_path / name for name in ("first", "second", "eggs", "later"))
+    for folder, name, version in (
+        (first / "Some_Lib-2.0.dist-info", "some-lib", "2.0"),
+        (second / "some_lib-1.0.dist-info", "some-lib", "1.0"),
+        (later / "egg_lib-9.0.dist-info", "egg-lib", "9.0"),
+        (later / "zip_lib-6.0.dist-info", "zip-lib", "6.0"),
+    ):
         folder.mkdir(parents=True)
-        (folder / "METADATA").write_text(f"Metadata-Version: 2.1\nName: some-lib\nVersion: {version}\n")
+        (folder / "METADATA").write_text(f"Metadata-Version: 2.1\nName: {name}\nVersion: {version}\n")
     (eggs / "Egg.Lib-3.1-py3.11.egg-info").mkdir(parents=True)
     (eggs / "Egg.Lib-3.1-py3.11.egg-info" / "PKG-INFO").write_text("Metadata-Version: 2.1\nName: Egg.Lib\nVersion: 3.1\n")
-    monkeypatch.syspath_prepend(str(second))
-    monkeypatch.syspath_prepend(str(eggs))
-    monkeypatch.syspath_prepend(str(first))
-    assert installed_versions(("some-lib", "egg-lib", "no-such-lib")) == {"some-lib": "2.0", "egg-lib": "3.1"}
-    assert metadata.version("some-lib") == "2.0" and metadata.version("egg-lib") == "3.1"
+    bundle = tmp_path / "bundle.zip"
+    with zipfile.ZipFile(bundle, "w") as z:
+        z.writestr("zip_lib-5.0.dist-info/METADATA", "Metadata-Version: 2.1\nName: zip-lib\nVersion: 5.0\n")
+    for folder in (later, second, bundle, eggs, first):  # first, eggs, bundle, second, later
+        monkeypatch.syspath_prepend(str(folder))
+    # An egg or a zip before a .dist-info holds the version imported: importlib.metadata's.
+    names = ("some-lib", "egg-lib", "zip-lib", "no-such-lib")
+    assert installed_versions(names) == {"some-lib": "2.0", "egg-lib": "3.1", "zip-lib": "5.0"}
+    assert [metadata.version(name) for name in names[:3]] == ["2.0", "3.1", "5.0"]
