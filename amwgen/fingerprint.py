@@ -14,6 +14,7 @@ import hashlib
 import os
 import re
 import sys
+import zoneinfo
 from datetime import date, datetime
 from functools import cache
 from pathlib import Path, PurePath
@@ -156,7 +157,23 @@ def code_digest() -> bytes:
     versions = installed_versions(RENDERING_PACKAGES)
     for package in RENDERING_PACKAGES:
         h.update(f"{package}={versions.get(package, '-')}".encode())
+    h.update(time_zone_data().encode())
     return h.digest()
+
+
+def time_zone_data() -> str:
+    """The system's time-zone database, which zoneinfo reads before the tzdata package: the
+    size and mtime of its `tzdata.zi` (which names its version) in each folder of
+    zoneinfo.TZPATH. An upgrade may move the dates of pages in the zones it changes."""
+    parts = []
+    for folder in zoneinfo.TZPATH:
+        try:
+            st = os.stat(os.path.join(folder, "tzdata.zi"))
+        except OSError:
+            parts.append(f"{folder}=-")
+            continue
+        parts.append(f"{folder}={st.st_size}:{st.st_mtime_ns}")
+    return ";".join(parts)
 
 
 def installed_versions(packages: tuple[str, ...]) -> dict[str, str]:

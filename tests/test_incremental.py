@@ -18,7 +18,7 @@ from conftest import FIXTURES, article, tree, write_site
 
 from amwgen.build import Options, differing_files
 from amwgen.config import load_config
-from amwgen.fingerprint import RENDERING_PACKAGES, code_digest, installed_versions
+from amwgen.fingerprint import RENDERING_PACKAGES, code_digest, installed_versions, time_zone_data
 from amwgen.render import make_env
 from amwgen.write import Listing, clone_tree, write_file
 
@@ -1231,3 +1231,18 @@ def test_the_versions_in_the_code_digest_are_those_importlib_metadata_gives(tmp_
     names = ("some-lib", "egg-lib", "zip-lib", "no-such-lib")
     assert installed_versions(names) == {"some-lib": "2.0", "egg-lib": "3.1", "zip-lib": "5.0"}
     assert [metadata.version(name) for name in names[:3]] == ["2.0", "3.1", "5.0"]
+
+
+def test_the_code_digest_sees_the_system_time_zone_database_change(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """zoneinfo reads the system's time-zone database before the tzdata package: an upgrade
+    of it (its tzdata.zi rewritten) changes what the code digest is made from."""
+    import zoneinfo
+
+    system, missing = tmp_path / "zoneinfo", tmp_path / "none"
+    system.mkdir()
+    (system / "tzdata.zi").write_text("# version 2025a\n")
+    monkeypatch.setattr(zoneinfo, "TZPATH", (str(system), str(missing)))
+    before = time_zone_data()
+    assert before == time_zone_data() and f"{missing}=-" in before
+    (system / "tzdata.zi").write_text("# version 2025bb\n")
+    assert time_zone_data() != before
