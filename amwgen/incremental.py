@@ -19,9 +19,10 @@ import pickle
 import stat
 import time
 import zlib
+from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from pathlib import Path, PosixPath
-from typing import Any
+from typing import Any, BinaryIO
 
 import jinja2
 import jinja2.meta
@@ -200,13 +201,7 @@ def save_cards(folder: Path, version: str, cards: CardStore) -> None:
     if saved < len(cards.text) or not segments:
         name = f"cards-{os.urandom(8).hex()}.txt"
         tail = cards.text[saved:]
-        tmp = folder / f"{name}.{os.getpid()}"
-        try:
-            tmp.write_bytes(tail)
-            os.replace(tmp, folder / name)
-        except BaseException:
-            tmp.unlink(missing_ok=True)
-            raise
+        _write_whole(folder / name, lambda f: f.write(tail))
         segments.append((name, len(tail), zlib.crc32(tail)))
     _dump(folder / CARDS_FILE, (version, cards.key, tuple(segments), cards.spans))
     named = {name for name, _, _ in segments}
@@ -287,10 +282,16 @@ def make_cache_folder(site_dir: Path) -> Path:
 
 
 def _dump(path: Path, value: Any) -> None:
+    _write_whole(path, lambda f: _Pickler(f, protocol=pickle.HIGHEST_PROTOCOL).dump(value))
+
+
+def _write_whole(path: Path, write: Callable[[BinaryIO], object]) -> None:
+    """Write path whole or not at all: into a file beside it (its name and this process's
+    id), renamed over it; the temporary file goes when writing fails."""
     tmp = path.with_name(f"{path.name}.{os.getpid()}")
     try:
         with tmp.open("wb") as f:
-            _Pickler(f, protocol=pickle.HIGHEST_PROTOCOL).dump(value)
+            write(f)
         os.replace(tmp, path)
     except BaseException:
         tmp.unlink(missing_ok=True)
@@ -469,10 +470,7 @@ def save_quick(site_dir: Path, quick: Quick | None) -> None:
             path.unlink(missing_ok=True)
             return
         path.parent.mkdir(exist_ok=True)
-        tmp = path.with_name(f"{QUICK_FILE}.{os.getpid()}")
-        with tmp.open("wb") as f:
-            pickle.dump(quick, f, protocol=pickle.HIGHEST_PROTOCOL)
-        os.replace(tmp, path)
+        _write_whole(path, lambda f: pickle.dump(quick, f, protocol=pickle.HIGHEST_PROTOCOL))
     except OSError:
         pass
 
