@@ -29,6 +29,7 @@ from amwgen.incremental import (
     Quick,
     Record,
     State,
+    cache_folder,
     input_stamp,
     load_cards,
     load_quick,
@@ -109,6 +110,7 @@ class Options:
     clean: bool = False  # ignore the cache (it is still written afterwards)
     jobs: int = 1
     save_cache: bool = True  # False: leave .amwgen-cache/ as it is (verify's clean build)
+    cache: str = ""  # a subfolder of .amwgen-cache/ to keep the cache in (serve's: SERVE_CACHE)
     wait: float = DEFAULT_WAIT  # seconds to wait for another build of the same output
     # The process ends right after this build (cli.run): what the build made is left for the
     # exit to drop with the process's memory, not freed object by object (_LEFT).
@@ -242,13 +244,14 @@ def _build(site_dir: Path, options: Options, clones: list[_Clone | _SpareListing
     # makes the next one look again.
     stats: dict[str, os.stat_result] = {}
     stamp = input_stamp(site_dir, _stamp_extra(options, out), stats)
-    quick = None if options.clean else load_quick(site_dir)
+    folder = cache_folder(site_dir, options.cache)
+    quick = None if options.clean else load_quick(folder)
     if quick is not None and quick_holds(quick, stamp, options.now.timestamp(), out):
         # Not one input file, and nothing that "now" decides, changed: the output stands.
         summary = quick.summary
         assert isinstance(summary, Result)
         return replace(summary, seconds=time.perf_counter() - started, rendered=0)
-    clone = _Clone.wanted(site_dir, out, options)  # before the cache is read: it takes seconds
+    clone = _Clone.wanted(folder, out, options)  # before the cache is read: it takes seconds
     if clone is not None:
         clones.append(clone)
     spare = _SpareListing.wanted(out, options)
@@ -257,7 +260,7 @@ def _build(site_dir: Path, options: Options, clones: list[_Clone | _SpareListing
     # --clean reads nothing from the cache (it writes it afterwards), and verify's clean
     # build neither reads nor writes it.
     use_cache = options.save_cache and not options.clean
-    state = load_state(site_dir) if use_cache else State()
+    state = load_state(folder) if use_cache else State()
     checked = check(site_dir, options, state.docs, state.seen, stats)
     if checked.index is None:
         return Result(checked.problems, checked.warnings)
@@ -285,7 +288,7 @@ def _build(site_dir: Path, options: Options, clones: list[_Clone | _SpareListing
         if intact and key == state.input_key and records_intact(out, state.records):
             # Issue 8: nothing that any page is made from has changed; the output stands.
             result = _result(checked, out, started, state.records, 0)
-            _save_quick(site_dir, options, out, stamp, checked, state.records, result)
+            _save_quick(folder, options, out, stamp, checked, state.records, result)
             if options.exiting:
                 _LEFT.append(locals())
             return result
@@ -323,7 +326,7 @@ def _build(site_dir: Path, options: Options, clones: list[_Clone | _SpareListing
             def ahead() -> Cards:
                 # Many pages to render: every card made once, ahead, for all to share; for a
                 # few, the pages make the cards they show (and the cached ones stay as they are).
-                before = None if options.clean else load_cards(site_dir)
+                before = None if options.clean else load_cards(folder)
                 cards, store = cards_ahead(brief.entries, here, options.jobs, render_key, before)
                 made_cards.append(store)
                 return cards
@@ -375,9 +378,9 @@ def _build(site_dir: Path, options: Options, clones: list[_Clone | _SpareListing
                 spare_inode=kept.output_inode,
                 template_refs=refs,
             )
-            save_state(site_dir, now, state)
+            save_state(folder, now, state)
         result = _result(checked, out, started, records, sum(o.rendered for o in outcomes))
-        _save_quick(site_dir, options, out, stamp, checked, records, result)
+        _save_quick(folder, options, out, stamp, checked, records, result)
     if options.exiting:
         _LEFT.append(locals())
     return result
@@ -395,13 +398,13 @@ class _Clone:
         self._job = Background(_clone_behind, out.absolute(), self.path)
 
     @staticmethod
-    def wanted(site_dir: Path, out: Path, options: Options) -> _Clone | None:
+    def wanted(cache: Path, out: Path, options: Options) -> _Clone | None:
         """A clone for an incremental build of an output that has no spare, else None (the
-        build uses it only if the cache describes the output, section 8 of architecture.md;
-        without a cache there is nothing to reuse, and so no clone)."""
+        build uses it only if the cache, in the folder cache, describes the output, section 8
+        of architecture.md; without a cache there is nothing to reuse, and so no clone)."""
         if options.clean or not options.save_cache or not can_fork() or not out.is_dir():
             return None
-        if os.path.lexists(spare_path(out)) or not state_saved(site_dir):
+        if os.path.lexists(spare_path(out)) or not state_saved(cache):
             return None
         return _Clone(out)
 
@@ -493,7 +496,7 @@ def _compiled(site_dir: Path, options: Options) -> Path | None:
         return None
     version = code_digest().hex()
     try:
-        root = make_cache_folder(site_dir) / "templates"
+        root = make_cache_folder(cache_folder(site_dir, options.cache)) / "templates"
         root.mkdir(exist_ok=True)
         for other in root.iterdir():
             if other.name != version or options.clean:
@@ -514,7 +517,7 @@ def _stamp_extra(options: Options, out: Path) -> str:
 
 
 def _save_quick(
-    site_dir: Path,
+    folder: Path,
     options: Options,
     out: Path,
     stamp: str,
@@ -534,7 +537,7 @@ def _save_quick(
         files=files,
         summary=result,
     )
-    save_quick(site_dir, quick)
+    save_quick(folder, quick)
 
 
 def input_key(

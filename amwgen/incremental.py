@@ -30,6 +30,9 @@ import jinja2.meta
 from amwgen.fingerprint import code_digest, combine, hash_bytes
 
 CACHE_DIR = ".amwgen-cache"
+# amwgen serve builds with its own base URL into a folder of its own: with the build's cache,
+# each would find the other's and start from nothing (every file parsed, every page made).
+SERVE_CACHE = "serve"
 STATE_FILE = "state.pickle"
 CARDS_FILE = "cards.pickle"
 # Templates reached through Python globals rather than {% extends/include/import %}.
@@ -123,9 +126,9 @@ def _name_shard(name: str) -> int:
     return zlib.crc32(name.encode("utf-8", "surrogatepass")) % SHARDS
 
 
-def load_state(site_dir: Path) -> State:
-    """The cached state, or an empty one when there is none or it cannot be used."""
-    folder = site_dir / CACHE_DIR
+def load_state(folder: Path) -> State:
+    """The state cached in folder (a cache folder: cache_folder), or an empty one when there
+    is none or it cannot be used."""
     state = _load(folder / STATE_FILE)
     if not isinstance(state, State) or state.version != code_digest().hex():
         return State()
@@ -165,14 +168,13 @@ def _without_output(state: State) -> State:
     )
 
 
-def state_saved(site_dir: Path) -> bool:
+def state_saved(folder: Path) -> bool:
     """Whether a build saved its state (load_state may still find it unusable)."""
-    return (site_dir / CACHE_DIR / STATE_FILE).is_file()
+    return (folder / STATE_FILE).is_file()
 
 
-def load_cards(site_dir: Path) -> CardStore | None:
+def load_cards(folder: Path) -> CardStore | None:
     """The cards the cache holds, or None."""
-    folder = site_dir / CACHE_DIR
     found = _load(folder / CARDS_FILE)
     if not (isinstance(found, tuple) and len(found) == 4 and found[0] == code_digest().hex()):
         return None
@@ -228,7 +230,7 @@ def _load(path: Path) -> Any:
         return None
 
 
-def save_state(site_dir: Path, state: State, loaded: State | None = None) -> None:
+def save_state(folder: Path, state: State, loaded: State | None = None) -> None:
     """Write the state atomically, with the shards of documents that changed since loaded
     was read; a cache that cannot be written only costs speed."""
     parts: dict[int, dict[str, Any]] = {number: {} for number in range(SHARDS)}
@@ -239,7 +241,7 @@ def save_state(site_dir: Path, state: State, loaded: State | None = None) -> Non
     mark = f"{state.version}-{os.urandom(8).hex()}"  # this save's shard files
     marks: dict[str, dict[int, str]] = {}
     try:
-        folder = make_cache_folder(site_dir)
+        make_cache_folder(folder)
         for number, part in parts.items():
             if _changed(part, before.parts.get(number)):
                 _dump(folder / _shard_file(number), (state.version, part))
@@ -270,11 +272,16 @@ def _changed(part: dict[str, Any], old: dict[str, Any] | None) -> bool:
     return old is None or old.keys() != part.keys() or any(part[k] is not old[k] for k in part)
 
 
-def make_cache_folder(site_dir: Path) -> Path:
-    """The cache folder, made if need be, with the .gitignore that keeps it out of git;
-    OSError if it cannot be."""
-    folder = site_dir / CACHE_DIR
-    folder.mkdir(exist_ok=True)
+def cache_folder(site_dir: Path, name: str = "") -> Path:
+    """The cache folder of a site: CACHE_DIR beside site.yaml, or its subfolder name, for
+    builds that keep a cache of their own (serve's, SERVE_CACHE)."""
+    return site_dir / CACHE_DIR / name if name else site_dir / CACHE_DIR
+
+
+def make_cache_folder(folder: Path) -> Path:
+    """folder (a cache folder), made if need be, with the .gitignore that keeps it out of
+    git; OSError if it cannot be."""
+    folder.mkdir(parents=True, exist_ok=True)
     ignore = folder / ".gitignore"
     if not ignore.exists():
         ignore.write_text("*\n", encoding="utf-8")
@@ -453,23 +460,23 @@ def _fields(st: os.stat_result) -> str:
     return f"{st.st_dev}:{st.st_ino}:{st.st_size}:{st.st_mtime_ns}:{st.st_ctime_ns}:{st.st_mode}"
 
 
-def load_quick(site_dir: Path) -> Quick | None:
+def load_quick(folder: Path) -> Quick | None:
     try:
-        with (site_dir / CACHE_DIR / QUICK_FILE).open("rb") as f:
+        with (folder / QUICK_FILE).open("rb") as f:
             quick = pickle.load(f)
     except Exception:  # missing, or written by other code: only the shortcut is lost
         return None
     return quick if isinstance(quick, Quick) else None
 
 
-def save_quick(site_dir: Path, quick: Quick | None) -> None:
+def save_quick(folder: Path, quick: Quick | None) -> None:
     """Write (or, with None, remove) the shortcut's record."""
-    path = site_dir / CACHE_DIR / QUICK_FILE
+    path = folder / QUICK_FILE
     try:
         if quick is None:
             path.unlink(missing_ok=True)
             return
-        path.parent.mkdir(exist_ok=True)
+        make_cache_folder(folder)
         _write_whole(path, lambda f: pickle.dump(quick, f, protocol=pickle.HIGHEST_PROTOCOL))
     except OSError:
         pass

@@ -35,6 +35,7 @@ from watchfiles import Change, DefaultFilter, watch
 
 from amwgen.build import Options, build
 from amwgen.config import ConfigError, load_config
+from amwgen.incremental import SERVE_CACHE
 from amwgen.report import as_text
 
 EVENTS_PATH = "/__amwgen/events"
@@ -109,7 +110,8 @@ def serve(
             return 2
         url = f"http://{_url_host(bind)}:{server.server_address[1]}/"
         # Pages link to the server itself; -j 1: a rebuild must not fork workers per save.
-        options = replace(options, output=out, base_url=url, jobs=1)
+        # A cache of its own: the build's, made for another base URL and output, stays whole.
+        options = replace(options, output=out, base_url=url, jobs=1, cache=SERVE_CACHE)
         with server, _sigterm_as_interrupt():
             _run(site_dir, options, clock, server, hub, url, debug)
     return 0

@@ -635,15 +635,15 @@ def test_a_score_edit_leaves_the_record_of_a_group_whose_key_holds_as_it_was(
     from datetime import UTC, datetime
 
     from amwgen.build import Options, build
-    from amwgen.incremental import load_state
+    from amwgen.incremental import CACHE_DIR, load_state
 
     options = Options(now=datetime(2026, 11, 26, tzinfo=UTC), output=tmp_path / "out")
     build(site, options)
-    before = load_state(site).groups
+    before = load_state(site / CACHE_DIR).groups
     delta = site / "content" / "2026" / "delta.md"
     delta.write_text(delta.read_text().replace("novelty: 3", "novelty: 1"))
     assert build(site, options).rendered > 0
-    after = load_state(site).groups
+    after = load_state(site / CACHE_DIR).groups
     kept = {
         name
         for name, record in after.items()
@@ -818,7 +818,7 @@ def test_cards_a_build_adds_are_saved_apart_and_the_others_not_written_again(
         assert len(now) == step + 2
         # Each later file holds the one card that build made (the site has four articles).
         assert all(size < first[1][1] / 2 for name, (_, size) in now.items() if name != first[0])
-    store = load_cards(site)
+    store = load_cards(cache)
     assert store is not None and store.segments[0][0] == first[0]
     assert {segment[0] for segment in store.segments} == files().keys()
     retitle(99)
@@ -858,7 +858,7 @@ def test_cards_a_build_adds_are_saved_apart_and_the_others_not_written_again(
             path.write_bytes(path.read_bytes()[:-1])
         else:
             path.write_bytes(bytes(path.stat().st_size))
-        assert load_cards(site) is None
+        assert load_cards(cache) is None
         retitle(len(damage))
         build(site, options)
         assert equals_a_clean_build(), damage

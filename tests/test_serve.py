@@ -301,6 +301,34 @@ def test_serve_rebuilds_reloads_shows_errors_and_stops_on_ctrl_c(
     server.next_line("^stopped")
 
 
+def test_serve_keeps_its_cache_apart_so_the_next_build_has_nothing_to_redo(
+    run, tmp_path: Path  # type: ignore[no-untyped-def]
+) -> None:
+    """serve builds for its own base URL into a folder of its own: were its cache the
+    build's, a build after it would parse every file and render every page again."""
+    from amwgen.build import Options, build
+    from amwgen.cli import build_now
+    from amwgen.incremental import CACHE_DIR, SERVE_CACHE
+
+    site = write_site(
+        tmp_path / "site",
+        {"content/2026/11/story.md": article("A story", "2026-11-20", "Body text one.")},
+    )
+    assert run("build", site).code == 0
+    cache = site / CACHE_DIR
+    before = {p.name: p.read_bytes() for p in cache.iterdir() if p.is_file()}
+    server = Server(site)
+    try:
+        server.page("/news/story/", "Body text one.")
+    finally:
+        server.proc.send_signal(signal.SIGINT)
+        assert server.proc.wait(timeout=DEADLINE) == 0
+    assert (cache / SERVE_CACHE / "state.pickle").is_file()
+    assert {p.name: p.read_bytes() for p in cache.iterdir() if p.is_file()} == before
+    again = build(site, Options(now=build_now(os.environ)))
+    assert again.ok and again.rendered == 0
+
+
 # --- issue 7, point 6: the dev server is not a way in ----------------------------------------
 
 
