@@ -14,8 +14,6 @@ import os
 import pickle
 import signal
 from collections.abc import Callable, Sequence
-from concurrent.futures import ProcessPoolExecutor
-from concurrent.futures.process import BrokenProcessPool
 from typing import Any, Generic, TypeVar
 
 T = TypeVar("T")
@@ -23,7 +21,6 @@ C = TypeVar("C")
 R = TypeVar("R")
 BATCH = 64
 
-_INTERRUPTS = {signal.SIGINT, signal.SIGTERM}
 _WORK: tuple[Callable[[Any, Any], Any], Sequence[Any], Any, Any] | None = None
 
 
@@ -53,46 +50,22 @@ def fork_map(
     claimed = forking.Array("b", len(tasks)) if share else None
     mine: dict[int, list[R]] = {}
     _WORK = (fn, items, context, claimed)
-    others = set(multiprocessing.active_children())
-    pool = ProcessPoolExecutor(
-        jobs - 1 if share else jobs,
-        mp_context=forking,
-        initializer=_collect_own,
-        initargs=(os.getpid(),),
-    )
-    done = False
     try:
-        # With fork, the executor starts all its workers at the first submit, from here;
-        # interrupts wait until they have their own way with them (_collect_own).
-        mask = signal.pthread_sigmask(signal.SIG_BLOCK, _INTERRUPTS)
-        try:
-            pending = [pool.submit(_run, task) for task in enumerate(tasks)]
-        finally:
-            signal.pthread_sigmask(signal.SIG_SETMASK, mask)
-        if claimed is not None:
-            for number in reversed(range(len(tasks))):
-                if not _claim(claimed, number):
-                    break  # the workers have come this far: the rest is theirs
-                start, end = tasks[number]
-                mine[number] = [fn(item, context) for item in items[start:end]]
-        theirs = [future.result() for future in pending]  # None for each batch taken here
-        done = True
-    except BrokenProcessPool as err:
-        raise WorkerLost("a worker process ended before its work was done") from err
+        with forking.Pool(
+            jobs - 1 if share else jobs, initializer=_collect_own, initargs=(os.getpid(),)
+        ) as pool:
+            pending = pool.map_async(_run, list(enumerate(tasks)), chunksize=1)
+            if claimed is not None:
+                for number in reversed(range(len(tasks))):
+                    if not _claim(claimed, number):
+                        break  # the workers have come this far: the rest is theirs
+                    start, end = tasks[number]
+                    mine[number] = [fn(item, context) for item in items[start:end]]
+            theirs = pending.get()  # None for each batch this process took
     finally:
         _WORK = None
-        if not done:
-            # An error, an interrupt or a lost worker: the others stop now, not after
-            # the batches they hold (the executor would wait for those).
-            for worker in set(multiprocessing.active_children()) - others:
-                worker.terminate()
-        pool.shutdown(wait=True, cancel_futures=True)
     batches = (mine[n] if batch is None else batch for n, batch in enumerate(theirs))
     return [result for batch in batches for result in batch]
-
-
-class WorkerLost(Exception):
-    """A worker of fork_map ended before its work was done: killed, or out of memory."""
 
 
 def _claim(claimed: Any, number: int) -> bool:
@@ -118,7 +91,6 @@ def _collect_own(parent: int) -> None:
     """In a worker: what it inherited stays out of the cycle collector's sight (the build
     paused it in the parent), and the garbage the worker makes is collected as usual."""
     _leave_interrupts(parent)
-    signal.pthread_sigmask(signal.SIG_UNBLOCK, _INTERRUPTS)
     gc.freeze()
     gc.enable()
 
@@ -167,7 +139,7 @@ class Background(Generic[R]):
         # Interrupts wait until the helper has its own way with them (_leave_interrupts): a
         # SIGTERM from close() that reached it with this process's handlers (serve's) could
         # be lost, and close() would wait for a helper that goes on to the end.
-        mask = signal.pthread_sigmask(signal.SIG_BLOCK, _INTERRUPTS)
+        mask = signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT, signal.SIGTERM})
         try:
             pid = os.fork()
         except OSError as err:  # no process to be had: the build goes on without its help

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import os
-import shutil
 import signal
 import subprocess
 import sys
@@ -182,81 +181,3 @@ def test_a_shared_map_raises_the_error_of_an_item_wherever_it_was_done(bad: int)
     items[bad] = -1
     with pytest.raises(ValueError, match="item -1"):
         fork_map(_where, items, 0.001, 2, 1, share=True)
-
-
-KILLS_A_WORKER = f"""
-import multiprocessing, os, signal, sys, time
-sys.path.insert(0, {str(ROOT)!r})
-from amwgen.parallel import WorkerLost, fork_map
-
-here = os.getpid()
-
-def work(item, victim):
-    if item == victim and os.getpid() != here:
-        os.kill(os.getpid(), signal.SIGKILL)  # as the kernel's out-of-memory killer does
-    time.sleep(0.002)
-    return item
-
-try:
-    fork_map(work, list(range(300)), 100, 2, 1, share=sys.argv[1] == "share")
-except WorkerLost as err:
-    print("lost:", err)
-print("children left:", len(multiprocessing.active_children()))
-"""
-
-
-@pytest.mark.skipif(not can_fork(), reason="needs fork")
-@pytest.mark.parametrize("share", ["share", "workers-only"])
-def test_a_worker_killed_outright_fails_the_map_rather_than_leaving_it_waiting(share: str) -> None:
-    """The batch a killed worker held is never done: the map says so (WorkerLost) rather
-    than waiting for it for ever, and stops its other workers."""
-    done = subprocess.run(
-        [sys.executable, "-c", KILLS_A_WORKER, share], capture_output=True, text=True, timeout=60
-    )
-    assert done.stdout.splitlines() == [
-        "lost: a worker process ended before its work was done",
-        "children left: 0",
-    ], done.stderr[-2000:]
-
-
-BUILDS_WITH_A_WORKER_KILLED = f"""
-import os, signal, sys
-sys.path.insert(0, {str(ROOT)!r})
-from amwgen import workers
-from amwgen.cli import main
-
-here, make = os.getpid(), workers._unit
-
-def killed(unit, job):
-    if os.getpid() != here:
-        os.kill(os.getpid(), signal.SIGKILL)
-    return make(unit, job)
-
-workers.DIGEST_FIRST = 0  # every group made by forked workers
-workers._unit = killed
-sys.exit(main(sys.argv[1:]))
-"""
-
-
-@pytest.mark.skipif(not can_fork(), reason="needs fork")
-def test_a_build_whose_worker_is_killed_fails_in_one_line_and_keeps_the_output(run, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
-    from conftest import FIXTURES, tree
-
-    site = tmp_path / "site"
-    leftovers = shutil.ignore_patterns(".amwgen-cache", "public", ".public.*")
-    shutil.copytree(FIXTURES / "golden", site, ignore=leftovers)
-    out = tmp_path / "out"
-    assert run("build", site, "-o", out, "-j", "2").code == 0
-    before = tree(out)
-    command = [sys.executable, "-c", BUILDS_WITH_A_WORKER_KILLED]
-    args = ["build", str(site), "-o", str(out), "-j", "2", "--clean", "-q"]
-    failed = subprocess.run([*command, *args], capture_output=True, text=True, timeout=120)
-    assert failed.returncode == 1
-    assert failed.stderr.splitlines() == [
-        "amwgen: a worker process ended before its work was done (killed? out of memory?);"
-        " the previous output is untouched"
-    ]
-    assert tree(out) == before
-    assert sorted(p.name for p in tmp_path.iterdir()) == ["out", "site"]
-    assert run("build", site, "-o", out, "-j", "2").code == 0
-    assert tree(out) == before
