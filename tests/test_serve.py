@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import IO
 
 import pytest
-from conftest import EPOCH, REPO, article, write_site
+from conftest import EPOCH, REPO, article, tree, write_site
 
 from amwgen.serve import EVENTS_PATH, Hub, inject, locate, reload_script, url_path
 
@@ -305,28 +305,53 @@ def test_serve_keeps_its_cache_apart_so_the_next_build_has_nothing_to_redo(
     run, tmp_path: Path  # type: ignore[no-untyped-def]
 ) -> None:
     """serve builds for its own base URL into a folder of its own: were its cache the
-    build's, a build after it would parse every file and render every page again."""
+    build's, a build after it would parse every file and render every page again, and
+    serve's own rebuilds, reading the build's cache, would too."""
     from amwgen.build import Options, build
     from amwgen.cli import build_now
     from amwgen.incremental import CACHE_DIR, SERVE_CACHE
 
-    site = write_site(
-        tmp_path / "site",
-        {"content/2026/11/story.md": article("A story", "2026-11-20", "Body text one.")},
-    )
+    stories = {
+        f"content/2026/11/story-{n}.md": article(f"Story {n}", f"2026-11-{n + 1:02}", f"Body {n}.")
+        for n in range(12)
+    }
+    site = write_site(tmp_path / "site", stories)
     assert run("build", site).code == 0
     cache = site / CACHE_DIR
-    before = {p.name: p.read_bytes() for p in cache.iterdir() if p.is_file()}
+
+    def files(folder: Path) -> dict[str, bytes]:
+        return {p.name: p.read_bytes() for p in folder.iterdir() if p.is_file()}
+
+    def written(folder: Path) -> dict[str, tuple[int, int]]:
+        """The document shards, each as the file a save wrote (a save replaces it whole)."""
+        return {p.name: (p.stat().st_ino, p.stat().st_mtime_ns) for p in folder.glob("docs-*")}
+
+    before = files(cache)
     server = Server(site)
     try:
-        server.page("/news/story/", "Body text one.")
+        server.page("/news/story-0/", "Body 0.")
+        documents = written(cache / SERVE_CACHE)
+        story = site / "content" / "2026" / "11" / "story-0.md"
+        _edit(story, article("Story 0", "2026-11-01", "Body zero, edited."))
+        server.next_line("^changed: ")
+        server.next_line("^built ")  # printed once the rebuild has saved its cache
+        server.page("/news/story-0/", "Body zero, edited.")
+        # Its rebuild read its own cache: only the edited article's documents were saved
+        # again (its old and new key's shards), not every article's shard.
+        after = written(cache / SERVE_CACHE)
+        assert len(documents) >= 8
+        assert 1 <= sum(after.get(name) != data for name, data in documents.items()) <= 2
     finally:
         server.proc.send_signal(signal.SIGINT)
         assert server.proc.wait(timeout=DEADLINE) == 0
-    assert (cache / SERVE_CACHE / "state.pickle").is_file()
-    assert {p.name: p.read_bytes() for p in cache.iterdir() if p.is_file()} == before
-    again = build(site, Options(now=build_now(os.environ)))
-    assert again.ok and again.rendered == 0
+    assert files(cache) == before  # the build's cache, byte for byte
+    now = build_now(os.environ)
+    again = build(site, Options(now=now))
+    # The pages that show the edited article (13 of 41), the files of the others as they were.
+    assert again.ok and 0 < again.rendered < again.files / 2
+    clean = Options(now=now, output=tmp_path / "clean", clean=True, save_cache=False)
+    assert build(site, clean).ok
+    assert tree(site / "public") == tree(tmp_path / "clean")
 
 
 # --- issue 7, point 6: the dev server is not a way in ----------------------------------------
