@@ -277,7 +277,7 @@ def _build(site_dir: Path, options: Options, clones: list[_Clone | _SpareListing
         css_digest(css.read_bytes()),
         nav,
         table,
-        _compiled(site_dir, options),
+        _compiled(folder, options),
     )
     templates = tree_digest(_template_dirs(site_dir), contents=True)
     key = input_key(options, out, checked, spec, templates, statics)
@@ -398,13 +398,13 @@ class _Clone:
         self._job = Background(_clone_behind, out.absolute(), self.path)
 
     @staticmethod
-    def wanted(cache: Path, out: Path, options: Options) -> _Clone | None:
+    def wanted(folder: Path, out: Path, options: Options) -> _Clone | None:
         """A clone for an incremental build of an output that has no spare, else None (the
-        build uses it only if the cache, in the folder cache, describes the output, section 8
-        of architecture.md; without a cache there is nothing to reuse, and so no clone)."""
+        build uses it only if the cache in folder describes the output, section 8 of
+        architecture.md; without a cache there is nothing to reuse, and so no clone)."""
         if options.clean or not options.save_cache or not can_fork() or not out.is_dir():
             return None
-        if os.path.lexists(spare_path(out)) or not state_saved(cache):
+        if os.path.lexists(spare_path(out)) or not state_saved(folder):
             return None
         return _Clone(out)
 
@@ -487,7 +487,7 @@ def _identity(out: Path) -> tuple[int, int, int, int] | None:
     return now.st_ino, now.st_ctime_ns, spare.st_ino, spare.st_ctime_ns
 
 
-def _compiled(site_dir: Path, options: Options) -> Path | None:
+def _compiled(cache: Path, options: Options) -> Path | None:
     """Where compiled templates are kept: in the cache folder, one folder per version of
     amwgen's code (Jinja checks a template's source, not the code that compiles it); None
     for a build that leaves the cache as it is (verify's clean build), or when the folder
@@ -496,7 +496,7 @@ def _compiled(site_dir: Path, options: Options) -> Path | None:
         return None
     version = code_digest().hex()
     try:
-        root = make_cache_folder(cache_folder(site_dir, options.cache)) / "templates"
+        root = make_cache_folder(cache) / "templates"
         root.mkdir(exist_ok=True)
         for other in root.iterdir():
             if other.name != version or options.clean:
