@@ -487,7 +487,7 @@ def _identity(out: Path) -> tuple[int, int, int, int] | None:
     return now.st_ino, now.st_ctime_ns, spare.st_ino, spare.st_ctime_ns
 
 
-def _compiled(cache: Path, options: Options) -> Path | None:
+def _compiled(folder: Path, options: Options) -> Path | None:
     """Where compiled templates are kept: in the cache folder, one folder per version of
     amwgen's code (Jinja checks a template's source, not the code that compiles it); None
     for a build that leaves the cache as it is (verify's clean build), or when the folder
@@ -496,7 +496,7 @@ def _compiled(cache: Path, options: Options) -> Path | None:
         return None
     version = code_digest().hex()
     try:
-        root = make_cache_folder(cache) / "templates"
+        root = make_cache_folder(folder) / "templates"
         root.mkdir(exist_ok=True)
         for other in root.iterdir():
             if other.name != version or options.clean:
