@@ -20,6 +20,7 @@ from amwgen.config import ConfigError
 from amwgen.linkcheck import DEFAULT_TIMEOUT, articles_of, check_sources
 from amwgen.lock import DEFAULT_WAIT, Busy
 from amwgen.model import Problem
+from amwgen.parallel import WorkerLost
 from amwgen.report import (
     FORMATS,
     as_text,
@@ -239,6 +240,13 @@ def main(argv: Sequence[str] | None = None, exiting: bool = False) -> int:
         return 130
     except Busy as err:
         print(f"amwgen: {err}", file=sys.stderr)
+        return EXIT_CONTENT
+    except WorkerLost as err:
+        # Killed from outside, most often by the kernel when memory runs out (-j 1 needs less).
+        print(
+            f"amwgen: {err} (killed? out of memory?); the previous output is untouched",
+            file=sys.stderr,
+        )
         return EXIT_CONTENT
     except OSError as err:
         if debug:

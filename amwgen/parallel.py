@@ -12,8 +12,9 @@ import gc
 import multiprocessing
 import os
 import pickle
+import selectors
 import signal
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from typing import Any, Generic, TypeVar
 
 T = TypeVar("T")
@@ -21,7 +22,15 @@ C = TypeVar("C")
 R = TypeVar("R")
 BATCH = 64
 
-_WORK: tuple[Callable[[Any, Any], Any], Sequence[Any], Any, Any] | None = None
+_WORK: tuple[Callable[[Any, Any], Any], Sequence[Any], Any, list[tuple[int, int]]] | None = None
+
+
+class WorkerLost(Exception):
+    """A worker process ended before its work was done: killed from outside, most often by
+    the kernel when memory ran out."""
+
+    def __init__(self) -> None:
+        super().__init__("a worker process ended before its work was done")
 
 
 def fork_map(
@@ -34,11 +43,15 @@ def fork_map(
 ) -> list[R]:
     """[fn(item, context) for item in items], in `jobs` forked workers when there are many.
 
+    Each worker has a pipe of its own each way: this process hands it the next batch when it
+    sends a result, and a worker that dies (the kernel's out-of-memory killer) closes its
+    end, so the map raises WorkerLost rather than waiting for it for ever.
+
     share: this process works too, in place of one worker. It takes batches from the end
-    while the workers take them from the start, each batch claimed by whoever comes first
-    (a flag per batch in memory the workers share), so that all finish together. For work
-    that is done in a few tenths of a second, where forking the last worker costs more
-    than it brings; fn then runs here too, and must leave nothing behind that matters.
+    while the workers are handed them from the start, so that all finish together, and
+    looks to the workers between its items. For work that is done in a few tenths of a
+    second, where forking the last worker costs more than it brings; fn then runs here too,
+    and must leave nothing behind that matters.
     """
     global _WORK
     if jobs <= 1 or len(items) < min_items or not can_fork():
@@ -46,53 +59,217 @@ def fork_map(
     # Batches small enough that each worker gets several, so that they finish together.
     size = max(1, min(BATCH, len(items) // (jobs * 4)))
     tasks = [(i, min(i + size, len(items))) for i in range(0, len(items), size)]
-    forking = multiprocessing.get_context("fork")
-    claimed = forking.Array("b", len(tasks)) if share else None
-    mine: dict[int, list[R]] = {}
-    _WORK = (fn, items, context, claimed)
+    done: list[list[R] | None] = [None] * len(tasks)
+    _WORK = (fn, items, context, tasks)
     try:
-        with forking.Pool(
-            jobs - 1 if share else jobs, initializer=_collect_own, initargs=(os.getpid(),)
-        ) as pool:
-            pending = pool.map_async(_run, list(enumerate(tasks)), chunksize=1)
-            if claimed is not None:
-                for number in reversed(range(len(tasks))):
-                    if not _claim(claimed, number):
-                        break  # the workers have come this far: the rest is theirs
-                    start, end = tasks[number]
-                    mine[number] = [fn(item, context) for item in items[start:end]]
-            theirs = pending.get()  # None for each batch this process took
+        with _Crew(jobs - 1 if share else jobs) as crew:
+            front, back = 0, len(tasks)  # the batches not yet handed out or taken
+            for worker in crew.workers:
+                if front < back:
+                    crew.hand(worker, front)
+                    front += 1
+            while crew.busy() or (share and front < back):
+                if share and front < back:
+                    back -= 1
+                    start, end = tasks[back]
+                    mine: list[R] = []
+                    for item in items[start:end]:
+                        mine.append(fn(item, context))
+                        front = _collect(crew, done, front, back, wait=False)
+                    done[back] = mine
+                else:
+                    front = _collect(crew, done, front, back, wait=True)
     finally:
         _WORK = None
-    batches = (mine[n] if batch is None else batch for n, batch in enumerate(theirs))
-    return [result for batch in batches for result in batch]
+    return [result for batch in done for result in batch]  # type: ignore[union-attr]
 
 
-def _claim(claimed: Any, number: int) -> bool:
-    """Whether batch number is the caller's: the first to ask gets it."""
-    with claimed.get_lock():
-        if claimed[number]:
-            return False
-        claimed[number] = 1
-        return True
+def _collect(crew: _Crew, done: list[Any], front: int, back: int, wait: bool) -> int:
+    """The results the workers sent (waiting for one if wait), each worker handed the next
+    batch from the front; returns the new front."""
+    for worker, number, result in crew.results(wait):
+        done[number] = result
+        if front < back:
+            crew.hand(worker, front)
+            front += 1
+    return front
 
 
-def _run(task: tuple[int, tuple[int, int]]) -> list[Any] | None:
-    """A worker's batch; None when fork_map's own process took it (share)."""
-    assert _WORK is not None, "fork_map sets the work before the pool starts"
-    fn, items, context, claimed = _WORK
-    number, (start, end) = task
-    if claimed is not None and not _claim(claimed, number):
-        return None
-    return [fn(item, context) for item in items[start:end]]
+class _Worker:
+    """A forked worker as this process sees it: its pid, the pipe it is handed batches on,
+    the pipe its results come back on, and what it was handed and has not sent back."""
+
+    def __init__(self, pid: int, tasks: int, results: int) -> None:
+        self.pid, self.tasks, self.results = pid, tasks, results
+        self.buffer = bytearray()
+        self.pending = 0
+
+    def frames(self) -> Iterator[bytes]:
+        """The whole results in the buffer, taken out of it."""
+        while len(self.buffer) >= 8:
+            size = int.from_bytes(self.buffer[:8], "little")
+            if len(self.buffer) < 8 + size:
+                return
+            frame = bytes(self.buffer[8 : 8 + size])
+            del self.buffer[: 8 + size]
+            yield frame
 
 
-def _collect_own(parent: int) -> None:
-    """In a worker: what it inherited stays out of the cycle collector's sight (the build
-    paused it in the parent), and the garbage the worker makes is collected as usual."""
-    _leave_interrupts(parent)
-    gc.freeze()
-    gc.enable()
+class _Crew:
+    """The workers of one fork_map: forked on entry, stopped and reaped on exit."""
+
+    def __init__(self, count: int) -> None:
+        self.count = count
+        self.workers: list[_Worker] = []
+        self.selector = selectors.DefaultSelector()
+
+    def __enter__(self) -> _Crew:
+        try:
+            with _interrupts_held() as mask:
+                for _ in range(self.count):
+                    self._fork(mask)
+        except BaseException:
+            self.__exit__(None, None, None)
+            raise
+        return self
+
+    def _fork(self, mask: set[int | signal.Signals]) -> None:
+        tasks_read, tasks_write = os.pipe()
+        results_read, results_write = os.pipe()
+        with contextlib.suppress(OSError, AttributeError):  # fewer wake-ups for big results
+            import fcntl
+
+            fcntl.fcntl(results_write, fcntl.F_SETPIPE_SZ, 1 << 20)
+        parent = os.getpid()
+        try:
+            pid = os.fork()
+        except OSError:
+            for fd in (tasks_read, tasks_write, results_read, results_write):
+                os.close(fd)
+            raise
+        if pid == 0:
+            try:
+                # Only its own ends stay open here: another worker's task pipe held open by
+                # this one would never tell that worker to stop.
+                for worker in self.workers:
+                    os.close(worker.tasks)
+                    os.close(worker.results)
+                os.close(tasks_write)
+                os.close(results_read)
+                _leave_interrupts(parent)
+                signal.pthread_sigmask(signal.SIG_SETMASK, mask)
+                # What it inherited stays out of the cycle collector's sight (the build
+                # paused it in the parent); the garbage the worker makes is collected.
+                gc.freeze()
+                gc.enable()
+                _serve(tasks_read, results_write)
+            finally:
+                os._exit(0)
+        os.close(tasks_read)
+        os.close(results_write)
+        os.set_blocking(results_read, False)
+        worker = _Worker(pid, tasks_write, results_read)
+        self.workers.append(worker)
+        self.selector.register(results_read, selectors.EVENT_READ, worker)
+
+    def hand(self, worker: _Worker, number: int) -> None:
+        """Batch number to worker."""
+        try:
+            os.write(worker.tasks, number.to_bytes(4, "little"))
+        except BrokenPipeError:  # it is gone: its end of the pipe closed with it
+            raise WorkerLost() from None
+        worker.pending += 1
+
+    def busy(self) -> bool:
+        return any(worker.pending for worker in self.workers)
+
+    def results(self, wait: bool) -> Iterator[tuple[_Worker, int, Any]]:
+        """(worker, batch number, results) for each batch the workers sent back; the error
+        a batch raised is raised here; WorkerLost for a worker that ended before its work."""
+        for key, _ in self.selector.select(None if wait else 0):
+            worker: _Worker = key.data
+            while True:
+                try:
+                    data = os.read(worker.results, 1 << 20)
+                except BlockingIOError:
+                    break
+                if not data:
+                    raise WorkerLost()  # it ends only when told to, which is below
+                worker.buffer += data
+            for frame in worker.frames():
+                number, ok, value = pickle.loads(frame)
+                worker.pending -= 1
+                if not ok:
+                    raise value
+                yield worker, number, value
+
+    def __exit__(self, *exc: object) -> None:
+        """Every worker told to stop (the end of its task pipe), and reaped; stopped at once
+        when the map did not finish (an error, an interrupt, a worker lost)."""
+        finished = exc[0] is None and not self.busy()
+        for worker in self.workers:
+            self.selector.unregister(worker.results)
+            os.close(worker.tasks)
+            os.close(worker.results)
+            if not finished:
+                with contextlib.suppress(ProcessLookupError):
+                    os.kill(worker.pid, signal.SIGTERM)
+        self.selector.close()
+        for worker in self.workers:
+            # ChildProcessError: SIGCHLD ignored by whoever started this process, and so the
+            # kernel reaped the worker itself.
+            with contextlib.suppress(ChildProcessError):
+                os.waitpid(worker.pid, 0)
+        self.workers = []
+
+
+def _serve(tasks: int, results: int) -> None:
+    """A worker: each batch number it is handed, done, its results (or the error it raised)
+    sent back, until this process closes the pipe."""
+    assert _WORK is not None, "fork_map sets the work before it forks"
+    fn, items, context, spans = _WORK
+    with os.fdopen(tasks, "rb") as handed, os.fdopen(results, "wb") as back:
+        while True:
+            head = handed.read(4)
+            if len(head) < 4:
+                return  # told to stop
+            number = int.from_bytes(head, "little")
+            start, end = spans[number]
+            try:
+                frame = pickle.dumps(
+                    (number, True, [fn(item, context) for item in items[start:end]]),
+                    pickle.HIGHEST_PROTOCOL,
+                )
+            except Exception as err:  # noqa: BLE001 - raised again in the parent
+                frame = _error_frame(number, err)
+            back.write(len(frame).to_bytes(8, "little"))
+            back.write(frame)
+            back.flush()
+
+
+def _error_frame(number: int, err: Exception) -> bytes:
+    """The error a batch raised, for the parent to raise; one that does not pickle as a
+    RuntimeError that names it."""
+    try:
+        return pickle.dumps((number, False, err), pickle.HIGHEST_PROTOCOL)
+    except Exception:  # noqa: BLE001
+        stand_in = RuntimeError(f"{type(err).__name__}: {err}")
+        return pickle.dumps((number, False, stand_in), pickle.HIGHEST_PROTOCOL)
+
+
+@contextlib.contextmanager
+def _interrupts_held() -> Iterator[set[int | signal.Signals]]:
+    """SIGINT and SIGTERM held back in this thread while helpers are forked, until each has
+    its own way with them (_leave_interrupts): a SIGTERM from its parent that reached it
+    with this process's handlers (serve's) could be lost. Yields the mask to restore in the
+    helper. The mask is read before it is changed, so a handler that raises as the signals
+    are blocked (a Ctrl-C just then) leaves it restored."""
+    mask = signal.pthread_sigmask(signal.SIG_BLOCK, ())
+    try:
+        signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT, signal.SIGTERM})
+        yield mask
+    finally:
+        signal.pthread_sigmask(signal.SIG_SETMASK, mask)
 
 
 def _leave_interrupts(parent: int) -> None:
@@ -136,36 +313,29 @@ class Background(Generic[R]):
             return
         read, write = os.pipe()
         parent = os.getpid()
-        # Interrupts wait until the helper has its own way with them (_leave_interrupts): a
-        # SIGTERM from close() that reached it with this process's handlers (serve's) could
-        # be lost, and close() would wait for a helper that goes on to the end.
-        mask = signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT, signal.SIGTERM})
-        try:
-            pid = os.fork()
-        except OSError as err:  # no process to be had: the build goes on without its help
-            signal.pthread_sigmask(signal.SIG_SETMASK, mask)
-            os.close(read)
-            os.close(write)
-            self._outcome = (False, err)
-            return
-        if pid == 0:  # the helper: its result, or why it has none, into the pipe; then gone
+        with _interrupts_held() as mask:
             try:
+                pid = os.fork()
+            except OSError as err:  # no process to be had: the build goes on without its help
                 os.close(read)
-                _leave_interrupts(parent)
-                signal.pthread_sigmask(signal.SIG_SETMASK, mask)
+                os.close(write)
+                self._outcome = (False, err)
+                return
+            if pid == 0:  # the helper: its result, or why it has none, into the pipe; then gone
                 try:
-                    data = pickle.dumps((True, fn(*args)), pickle.HIGHEST_PROTOCOL)
-                except Exception as err:  # handed to result(), which raises it
-                    data = pickle.dumps((False, err), pickle.HIGHEST_PROTOCOL)
-                with os.fdopen(write, "wb") as pipe:
-                    pipe.write(data)
-            finally:
-                os._exit(0)  # nothing in the pipe (killed, or no pickle): result() says so
-        try:
+                    os.close(read)
+                    _leave_interrupts(parent)
+                    signal.pthread_sigmask(signal.SIG_SETMASK, mask)
+                    try:
+                        data = pickle.dumps((True, fn(*args)), pickle.HIGHEST_PROTOCOL)
+                    except Exception as err:  # handed to result(), which raises it
+                        data = pickle.dumps((False, err), pickle.HIGHEST_PROTOCOL)
+                    with os.fdopen(write, "wb") as pipe:
+                        pipe.write(data)
+                finally:
+                    os._exit(0)  # nothing in the pipe (killed, or no pickle): result() says so
             os.close(write)
             self._pid, self._pipe = pid, os.fdopen(read, "rb")
-        finally:
-            signal.pthread_sigmask(signal.SIG_SETMASK, mask)
 
     @property
     def pid(self) -> int:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import shutil
 import signal
 import subprocess
 import sys
@@ -181,3 +182,177 @@ def test_a_shared_map_raises_the_error_of_an_item_wherever_it_was_done(bad: int)
     items[bad] = -1
     with pytest.raises(ValueError, match="item -1"):
         fork_map(_where, items, 0.001, 2, 1, share=True)
+
+
+# A worker dies in the ways the kernel or a user can end it; the map must neither wait for
+# ever nor leave a process behind. "children left" asks the kernel, not multiprocessing.
+KILLS_A_WORKER = f"""
+import os, signal, sys, threading, time
+sys.path.insert(0, {str(ROOT)!r})
+from amwgen.parallel import WorkerLost, fork_map
+
+here = os.getpid()
+how, share = sys.argv[1], sys.argv[2] == "share"
+real_fdopen = os.fdopen
+
+
+class DiesMidSend:
+    # A worker's end of its results pipe that dies half-way through a large result.
+    def __init__(self, f):
+        self.f = f
+    def __enter__(self):
+        return self
+    def __exit__(self, *exc):
+        self.f.close()
+    def write(self, data):
+        if len(data) > 100_000:
+            self.f.write(data[: len(data) // 2])
+            self.f.flush()
+            os.kill(os.getpid(), signal.SIGKILL)
+        return self.f.write(data)
+    def flush(self):
+        self.f.flush()
+
+
+def fdopen(fd, mode="r", *args, **kwargs):
+    f = real_fdopen(fd, mode, *args, **kwargs)
+    return DiesMidSend(f) if how == "mid-send" and mode == "wb" and os.getpid() != here else f
+
+
+os.fdopen = fdopen
+
+
+def work(item, victim):
+    if item == victim and os.getpid() != here:
+        if how == "killed":
+            os.kill(os.getpid(), signal.SIGKILL)  # as the kernel's out-of-memory killer does
+        if how == "exits":
+            os._exit(3)
+    time.sleep(0.002)
+    return bytes(5000) if how == "mid-send" else item  # batches of 25: 125 KB
+
+
+def children_left():
+    try:
+        os.waitpid(-1, os.WNOHANG)
+    except ChildProcessError:
+        return 0
+    return "some"
+
+
+try:
+    fork_map(work, list(range(300)), 100, 3, 1, share=share)
+except WorkerLost as err:
+    print("lost:", err)
+print("children left:", children_left())
+"""
+
+
+@pytest.mark.skipif(not can_fork(), reason="needs fork")
+@pytest.mark.parametrize("share", ["share", "workers-only"])
+@pytest.mark.parametrize("how", ["killed", "exits", "mid-send"])
+def test_a_worker_that_dies_fails_the_map_rather_than_leaving_it_waiting(how: str, share: str) -> None:
+    """The batch a dead worker held is never done: the map says so (WorkerLost) rather than
+    waiting for it for ever, and stops and reaps its other workers. mid-send: the worker
+    dies with half of a result written, which the map must not wait for the rest of."""
+    done = subprocess.run(
+        [sys.executable, "-c", KILLS_A_WORKER, how, share], capture_output=True, text=True, timeout=60
+    )
+    assert done.stdout.splitlines() == [
+        "lost: a worker process ended before its work was done",
+        "children left: 0",
+    ], done.stderr[-2000:]
+
+
+INTERRUPTS_MAPS = f"""
+import os, signal, sys, threading, time
+sys.path.insert(0, {str(ROOT)!r})
+from amwgen.parallel import fork_map
+
+here = os.getpid()
+
+
+def work(item, context):
+    time.sleep(0.001)
+    return bytes(3000)  # batches of results larger than a pipe holds
+
+
+def children_left():
+    try:
+        os.waitpid(-1, os.WNOHANG)
+    except ChildProcessError:
+        return 0
+    return "some"
+
+
+interrupted = 0
+for attempt in range(30):
+    # Ctrl-C at a different moment of each map: forking, working, sending, reaping.
+    timer = threading.Timer(0.003 * attempt, os.kill, (here, signal.SIGINT))
+    try:
+        try:
+            timer.start()
+            fork_map(work, list(range(400)), None, 3, 1, share=attempt % 2 == 0)
+        finally:
+            timer.join()
+            time.sleep(0.01)  # a Ctrl-C that came after the map: taken here, not in the next
+    except KeyboardInterrupt:
+        interrupted += 1
+    left = children_left()
+    if left:
+        print("children left after attempt", attempt)
+print("interrupted", "some" if interrupted else "none", flush=True)
+"""
+
+
+@pytest.mark.skipif(not can_fork(), reason="needs fork")
+def test_an_interrupted_map_ends_at_once_and_leaves_no_worker() -> None:
+    """Ctrl-C anywhere in a map (as the build takes it: KeyboardInterrupt here, ignored by
+    the workers) stops and reaps every worker, whatever each was doing, and never hangs."""
+    done = subprocess.run(
+        [sys.executable, "-c", INTERRUPTS_MAPS], capture_output=True, text=True, timeout=120
+    )
+    assert done.stdout.splitlines() == ["interrupted some"], (done.stdout, done.stderr[-2000:])
+
+
+BUILDS_WITH_A_WORKER_KILLED = f"""
+import os, signal, sys
+sys.path.insert(0, {str(ROOT)!r})
+from amwgen import workers
+from amwgen.cli import main
+
+here, make = os.getpid(), workers._unit
+
+def killed(unit, job):
+    if os.getpid() != here:
+        os.kill(os.getpid(), signal.SIGKILL)
+    return make(unit, job)
+
+workers.DIGEST_FIRST = 0  # every group made by forked workers
+workers._unit = killed
+sys.exit(main(sys.argv[1:]))
+"""
+
+
+@pytest.mark.skipif(not can_fork(), reason="needs fork")
+def test_a_build_whose_worker_is_killed_fails_in_one_line_and_keeps_the_output(run, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    from conftest import FIXTURES, tree
+
+    site = tmp_path / "site"
+    leftovers = shutil.ignore_patterns(".amwgen-cache", "public", ".public.*")
+    shutil.copytree(FIXTURES / "golden", site, ignore=leftovers)
+    out = tmp_path / "out"
+    assert run("build", site, "-o", out, "-j", "2").code == 0
+    before = tree(out)
+    command = [sys.executable, "-c", BUILDS_WITH_A_WORKER_KILLED]
+    args = ["build", str(site), "-o", str(out), "-j", "2", "--clean", "-q"]
+    failed = subprocess.run([*command, *args], capture_output=True, text=True, timeout=120)
+    assert failed.returncode == 1
+    assert failed.stderr.splitlines() == [
+        "amwgen: a worker process ended before its work was done (killed? out of memory?);"
+        " the previous output is untouched"
+    ]
+    assert tree(out) == before
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["out", "site"]
+    assert run("build", site, "-o", out, "-j", "2").code == 0
+    assert tree(out) == before
