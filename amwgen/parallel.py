@@ -14,6 +14,8 @@ import os
 import pickle
 import selectors
 import signal
+import threading
+import traceback
 from collections.abc import Callable, Iterator, Sequence
 from typing import Any, Generic, TypeVar
 
@@ -45,13 +47,15 @@ def fork_map(
 
     Each worker has a pipe of its own each way: this process hands it the next batch when it
     sends a result, and a worker that dies (the kernel's out-of-memory killer) closes its
-    end, so the map raises WorkerLost rather than waiting for it for ever.
+    end, so the map raises WorkerLost rather than waiting for it for ever. An error fn
+    raised in a worker is raised here, with the worker's traceback as its cause.
 
     share: this process works too, in place of one worker. It takes batches from the end
     while the workers are handed them from the start, so that all finish together, and
     looks to the workers between its items. For work that is done in a few tenths of a
     second, where forking the last worker costs more than it brings; fn then runs here too,
-    and must leave nothing behind that matters.
+    and must leave nothing behind that matters. (It works alone when no worker could be
+    forked.)
     """
     global _WORK
     if jobs <= 1 or len(items) < min_items or not can_fork():
@@ -61,26 +65,29 @@ def fork_map(
     tasks = [(i, min(i + size, len(items))) for i in range(0, len(items), size)]
     done: list[list[R] | None] = [None] * len(tasks)
     _WORK = (fn, items, context, tasks)
+    crew = _Crew()
     try:
-        with _Crew(jobs - 1 if share else jobs) as crew:
-            front, back = 0, len(tasks)  # the batches not yet handed out or taken
-            for worker in crew.workers:
-                if front < back:
-                    crew.hand(worker, front)
-                    front += 1
-            while crew.busy() or (share and front < back):
-                if share and front < back:
-                    back -= 1
-                    start, end = tasks[back]
-                    mine: list[R] = []
-                    for item in items[start:end]:
-                        mine.append(fn(item, context))
-                        front = _collect(crew, done, front, back, wait=False)
-                    done[back] = mine
-                else:
-                    front = _collect(crew, done, front, back, wait=True)
+        crew.start(jobs - 1 if share else jobs)
+        here = share or not crew.workers
+        front, back = 0, len(tasks)  # the batches not yet handed out or taken
+        for worker in crew.workers:
+            if front < back:
+                crew.hand(worker, front)
+                front += 1
+        while crew.busy() or (here and front < back):
+            if here and front < back:
+                back -= 1
+                start, end = tasks[back]
+                mine: list[R] = []
+                for item in items[start:end]:
+                    mine.append(fn(item, context))
+                    front = _collect(crew, done, front, back, wait=False)
+                done[back] = mine
+            else:
+                front = _collect(crew, done, front, back, wait=True)
     finally:
         _WORK = None
+        crew.close()
     return [result for batch in done for result in batch]  # type: ignore[union-attr]
 
 
@@ -95,6 +102,18 @@ def _collect(crew: _Crew, done: list[Any], front: int, back: int, wait: bool) ->
     return front
 
 
+class RemoteTraceback(Exception):
+    """The traceback of an error raised in a worker, as text: the cause of the error raised
+    here (build.template_problem finds the template's file and line in it)."""
+
+    def __init__(self, text: str) -> None:
+        super().__init__(text)
+        self.text = text
+
+    def __str__(self) -> str:
+        return self.text
+
+
 class _Worker:
     """A forked worker as this process sees it: its pid, the pipe it is handed batches on,
     the pipe its results come back on, and what it was handed and has not sent back."""
@@ -103,6 +122,7 @@ class _Worker:
         self.pid, self.tasks, self.results = pid, tasks, results
         self.buffer = bytearray()
         self.pending = 0
+        self.open = True  # its pipes, until close()
 
     def frames(self) -> Iterator[bytes]:
         """The whole results in the buffer, taken out of it."""
@@ -116,22 +136,21 @@ class _Worker:
 
 
 class _Crew:
-    """The workers of one fork_map: forked on entry, stopped and reaped on exit."""
+    """The workers of one fork_map: forked by start(), stopped and reaped by close()."""
 
-    def __init__(self, count: int) -> None:
-        self.count = count
+    def __init__(self) -> None:
         self.workers: list[_Worker] = []
         self.selector = selectors.DefaultSelector()
+        self.aborted = False
 
-    def __enter__(self) -> _Crew:
-        try:
-            with _interrupts_held() as mask:
-                for _ in range(self.count):
+    def start(self, count: int) -> None:
+        """Up to count workers: as many as the system gives (none: fork_map works alone)."""
+        with _interrupts_held() as mask:
+            for _ in range(count):
+                try:
                     self._fork(mask)
-        except BaseException:
-            self.__exit__(None, None, None)
-            raise
-        return self
+                except OSError:  # no process to be had (EAGAIN): the map goes on with fewer
+                    return
 
     def _fork(self, mask: set[int | signal.Signals]) -> None:
         tasks_read, tasks_write = os.pipe()
@@ -149,8 +168,8 @@ class _Crew:
             raise
         if pid == 0:
             try:
-                # Only its own ends stay open here: another worker's task pipe held open by
-                # this one would never tell that worker to stop.
+                # Only its own ends stay open here: pipes of the workers forked before it
+                # are theirs and this process's.
                 for worker in self.workers:
                     os.close(worker.tasks)
                     os.close(worker.results)
@@ -165,12 +184,11 @@ class _Crew:
                 _serve(tasks_read, results_write)
             finally:
                 os._exit(0)
+        self.workers.append(_Worker(pid, tasks_write, results_read))
         os.close(tasks_read)
         os.close(results_write)
         os.set_blocking(results_read, False)
-        worker = _Worker(pid, tasks_write, results_read)
-        self.workers.append(worker)
-        self.selector.register(results_read, selectors.EVENT_READ, worker)
+        self.selector.register(results_read, selectors.EVENT_READ, self.workers[-1])
 
     def hand(self, worker: _Worker, number: int) -> None:
         """Batch number to worker."""
@@ -194,33 +212,49 @@ class _Crew:
                 except BlockingIOError:
                     break
                 if not data:
-                    raise WorkerLost()  # it ends only when told to, which is below
+                    raise WorkerLost()  # it ends only when told to, which is close()
                 worker.buffer += data
             for frame in worker.frames():
                 number, ok, value = pickle.loads(frame)
                 worker.pending -= 1
                 if not ok:
-                    raise value
+                    raise _error(value)
                 yield worker, number, value
 
-    def __exit__(self, *exc: object) -> None:
-        """Every worker told to stop (the end of its task pipe), and reaped; stopped at once
-        when the map did not finish (an error, an interrupt, a worker lost)."""
-        finished = exc[0] is None and not self.busy()
-        for worker in self.workers:
-            self.selector.unregister(worker.results)
-            os.close(worker.tasks)
-            os.close(worker.results)
-            if not finished:
-                with contextlib.suppress(ProcessLookupError):
-                    os.kill(worker.pid, signal.SIGTERM)
+    def close(self) -> None:
+        """Every worker told to stop (the end of its task pipe) and reaped; stopped at once
+        (SIGTERM) when it still had work, the map having failed. Ctrl-C meanwhile waits until
+        this is done, and is raised after it."""
+        interrupted: KeyboardInterrupt | None = None
+        while self.workers:
+            try:
+                with _interrupts_held():
+                    self._stop()
+            except KeyboardInterrupt as err:
+                interrupted = err
         self.selector.close()
+        if interrupted is not None:
+            raise interrupted
+
+    def _stop(self) -> None:
+        """close(), but for its interrupts: each step done once, however often it is called."""
+        self.aborted = self.aborted or self.busy()
         for worker in self.workers:
+            if worker.open:
+                with contextlib.suppress(KeyError):
+                    self.selector.unregister(worker.results)
+                os.close(worker.tasks)
+                os.close(worker.results)
+                worker.open = False
+                if self.aborted:
+                    with contextlib.suppress(ProcessLookupError):
+                        os.kill(worker.pid, signal.SIGTERM)
+        while self.workers:
             # ChildProcessError: SIGCHLD ignored by whoever started this process, and so the
             # kernel reaped the worker itself.
             with contextlib.suppress(ChildProcessError):
-                os.waitpid(worker.pid, 0)
-        self.workers = []
+                os.waitpid(self.workers[-1].pid, 0)
+            self.workers.pop()
 
 
 def _serve(tasks: int, results: int) -> None:
@@ -240,36 +274,70 @@ def _serve(tasks: int, results: int) -> None:
                     (number, True, [fn(item, context) for item in items[start:end]]),
                     pickle.HIGHEST_PROTOCOL,
                 )
-            except Exception as err:  # noqa: BLE001 - raised again in the parent
+            except BaseException as err:  # raised again in the parent, SystemExit too
                 frame = _error_frame(number, err)
             back.write(len(frame).to_bytes(8, "little"))
             back.write(frame)
             back.flush()
 
 
-def _error_frame(number: int, err: Exception) -> bytes:
-    """The error a batch raised, for the parent to raise; one that does not pickle as a
-    RuntimeError that names it."""
-    try:
-        return pickle.dumps((number, False, err), pickle.HIGHEST_PROTOCOL)
-    except Exception:  # noqa: BLE001
-        stand_in = RuntimeError(f"{type(err).__name__}: {err}")
-        return pickle.dumps((number, False, stand_in), pickle.HIGHEST_PROTOCOL)
+def _error_frame(number: int, err: BaseException) -> bytes:
+    """The error a batch raised, and its traceback as text, for the parent to raise. Only
+    an Exception is raised as itself, and only when it survives the way there and back
+    (pickled, then made again: an error whose __init__ takes other arguments than it gives
+    its base does not); else a RuntimeError that names it."""
+    text = "".join(traceback.format_exception(err))
+    if isinstance(err, Exception):
+        try:
+            data = pickle.dumps(err, pickle.HIGHEST_PROTOCOL)
+            pickle.loads(data)
+            return pickle.dumps((number, False, (data, text)), pickle.HIGHEST_PROTOCOL)
+        except Exception:  # noqa: BLE001 - the stand-in below
+            pass
+    stand_in = pickle.dumps(RuntimeError(f"{type(err).__name__}: {err}"), pickle.HIGHEST_PROTOCOL)
+    return pickle.dumps((number, False, (stand_in, text)), pickle.HIGHEST_PROTOCOL)
+
+
+def _error(value: tuple[bytes, str]) -> BaseException:
+    """The error a worker sent (_error_frame), its traceback as its cause."""
+    data, text = value
+    err: BaseException = pickle.loads(data)
+    err.__cause__ = RemoteTraceback(f'\n"""\n{text}"""')
+    return err
 
 
 @contextlib.contextmanager
 def _interrupts_held() -> Iterator[set[int | signal.Signals]]:
-    """SIGINT and SIGTERM held back in this thread while helpers are forked, until each has
-    its own way with them (_leave_interrupts): a SIGTERM from its parent that reached it
-    with this process's handlers (serve's) could be lost. Yields the mask to restore in the
-    helper. The mask is read before it is changed, so a handler that raises as the signals
-    are blocked (a Ctrl-C just then) leaves it restored."""
+    """SIGINT and SIGTERM held back while helpers are forked or stopped; yields the mask to
+    restore in a forked helper, until it has its own way with them (_leave_interrupts: a
+    SIGTERM from its parent that reached it with this process's handlers, serve's, could be
+    lost).
+
+    Blocking them in this thread is not enough when another thread is alive (the progress
+    line's, serve's): the kernel hands the signal to that one, and Python still runs the
+    handler here, between any two steps. So in the main thread, where Python runs handlers,
+    they are set aside too, and the first signal that came meanwhile is handed to them at
+    the end. The mask is read before it is changed, so a handler that raises just then
+    leaves it as it was."""
     mask = signal.pthread_sigmask(signal.SIG_BLOCK, ())
+    caught: list[tuple[int, Any]] = []
+    previous: dict[int, Callable[[int, Any], Any]] = {}
     try:
+        if threading.current_thread() is threading.main_thread():
+            for held in (signal.SIGINT, signal.SIGTERM):
+                handler = signal.getsignal(held)
+                if callable(handler):
+                    previous[held] = handler
+                    signal.signal(held, lambda *sig: caught.append(sig))
         signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT, signal.SIGTERM})
         yield mask
     finally:
         signal.pthread_sigmask(signal.SIG_SETMASK, mask)
+        for signum, handler in previous.items():
+            signal.signal(signum, handler)
+        if caught:
+            first, frame = caught[0]
+            previous[first](first, frame)
 
 
 def _leave_interrupts(parent: int) -> None:

@@ -200,12 +200,19 @@ def test_console_script_runs_as_module(site: Path) -> None:
         ("{% extends 'base.html' %}\n{% block main %}\n\n{{ nope.missing }}\n{% endblock %}\n", 4, "'nope' is undefined"),
     ],
 )
-def test_broken_layout_is_a_located_error_and_keeps_the_output(run, site: Path, template: str, line: int, needle: str) -> None:  # type: ignore[no-untyped-def]
+@pytest.mark.parametrize("where", ["here", "in-workers"])
+def test_broken_layout_is_a_located_error_and_keeps_the_output(run, site: Path, template: str, line: int, needle: str, where: str, monkeypatch: pytest.MonkeyPatch) -> None:  # type: ignore[no-untyped-def]
+    if where == "in-workers":
+        # Every group made by forked workers: the error, and its traceback with the
+        # template's line, come back from a worker (parallel.RemoteTraceback).
+        from amwgen import workers
+
+        monkeypatch.setattr(workers, "DIGEST_FIRST", 0)
     assert run("build", site).code == 0
     before = tree(site / "public")
     (site / "layouts").mkdir()
     (site / "layouts" / "page.html").write_text(template)
-    result = run("build", site)
+    result = run("build", site, "-j", "2")
     assert result.code == 1
     assert "Traceback" not in result.err
     first = result.err.strip().splitlines()[0]

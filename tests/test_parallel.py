@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import ctypes
+import gc
 import os
 import shutil
 import signal
@@ -356,3 +358,195 @@ def test_a_build_whose_worker_is_killed_fails_in_one_line_and_keeps_the_output(r
     assert sorted(p.name for p in tmp_path.iterdir()) == ["out", "site"]
     assert run("build", site, "-o", out, "-j", "2").code == 0
     assert tree(out) == before
+
+
+CTRL_C_AT = f"""
+import os, signal, sys, threading, time
+sys.path.insert(0, {str(ROOT)!r})
+from amwgen.parallel import fork_map
+
+where, share = sys.argv[1], sys.argv[2] == "share"
+here = os.getpid()
+# A thread alive, as the progress line's is on a terminal: the kernel may hand it the
+# signal, and Python then raises KeyboardInterrupt in the main thread at its next step.
+threading.Thread(target=time.sleep, args=(60,), daemon=True).start()
+real_fork, real_waitpid = os.fork, os.waitpid
+calls = {{"fork": 0, "waitpid": 0}}
+
+
+def fork():
+    pid = real_fork()
+    if pid and where == "fork":
+        calls["fork"] += 1
+        os.kill(here, signal.SIGINT)  # Ctrl-C just as a worker was forked
+    return pid
+
+
+def waitpid(pid, options):
+    calls["waitpid"] += 1
+    if where == "waitpid" and calls["waitpid"] == 1:
+        os.kill(here, signal.SIGINT)  # Ctrl-C while the map stops its workers
+    return real_waitpid(pid, options)
+
+
+os.fork, os.waitpid = fork, waitpid
+fds = len(os.listdir("/proc/self/fd"))
+try:
+    fork_map(lambda item, _: time.sleep(0.001) or item, list(range(200)), None, 3, 1, share=share)
+    print("finished")
+except KeyboardInterrupt:
+    print("interrupted")
+os.waitpid = real_waitpid
+try:
+    os.waitpid(-1, os.WNOHANG)
+    print("children left")
+except ChildProcessError:
+    print("no child left")
+print("fds left", len(os.listdir("/proc/self/fd")) - fds)
+"""
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux") or not can_fork(), reason="Linux only")
+@pytest.mark.parametrize("share", ["share", "workers-only"])
+@pytest.mark.parametrize("where", ["fork", "waitpid"])
+def test_ctrl_c_while_workers_are_forked_or_stopped_leaves_none_behind(where: str, share: str) -> None:
+    """A Ctrl-C as a worker is forked (with another thread alive, which the signal may reach)
+    or while the map stops its workers is raised once they are all tracked, stopped and
+    reaped: no worker or pipe is left behind."""
+    done = subprocess.run(
+        [sys.executable, "-c", CTRL_C_AT, where, share], capture_output=True, text=True, timeout=60
+    )
+    assert done.stdout.splitlines() == ["interrupted", "no child left", "fds left 0"], done.stderr[-2000:]
+
+
+def _state(item: int, parent: int) -> tuple[object, ...]:
+    """How a worker (not fork_map's own process) stands towards signals and the collector."""
+    if os.getpid() == parent:
+        return ()
+    blocked = signal.pthread_sigmask(signal.SIG_BLOCK, ())
+    death = ctypes.c_int(0)
+    ctypes.CDLL(None).prctl(2, ctypes.byref(death))  # PR_GET_PDEATHSIG
+    return (
+        signal.getsignal(signal.SIGINT) is signal.SIG_IGN,
+        signal.getsignal(signal.SIGTERM) is signal.SIG_DFL,
+        signal.SIGINT in blocked or signal.SIGTERM in blocked,
+        death.value == signal.SIGTERM,
+        gc.isenabled(),
+        gc.get_freeze_count() > 0,
+    )
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux") or not can_fork(), reason="Linux only")
+@pytest.mark.parametrize("share", [True, False])
+def test_workers_leave_ctrl_c_to_the_build_end_on_sigterm_and_with_it(share: bool) -> None:
+    """Each worker ignores Ctrl-C (the build's to handle), ends at SIGTERM (nothing blocks
+    it), gets SIGTERM from the kernel when the build dies, and collects its own garbage
+    without walking what it inherited."""
+    from amwgen.parallel import fork_map
+
+    was = gc.isenabled()
+    gc.disable()  # as the build has it
+    try:
+        states = {s for s in fork_map(_state, list(range(100)), os.getpid(), 3, 1, share) if s}
+    finally:
+        if was:
+            gc.enable()
+    assert states == {(True, True, False, True, True, True)}
+
+
+def _fails_oddly(item: int, kind: str) -> int:
+    if item == 7 and kind == "unpicklable":
+        raise _TwoArguments("a", "b")
+    if item == 7 and kind == "exit":
+        sys.exit(4)
+    if item == 7:
+        raise ValueError("item 7")
+    return item
+
+
+class _TwoArguments(Exception):
+    def __init__(self, first: str, second: str) -> None:
+        super().__init__(f"{first} and {second}")  # pickles, but cannot be made again so
+
+
+@pytest.mark.skipif(not can_fork(), reason="needs fork")
+def test_a_workers_error_comes_back_with_its_traceback_or_as_a_stand_in() -> None:
+    """Raised here with the worker's traceback as its cause (where a template's line is
+    found); an error that cannot be made again here, or one that is no Exception (exit),
+    as a RuntimeError that names it, rather than a confusing error or a lost worker."""
+    from amwgen.parallel import RemoteTraceback, fork_map
+
+    with pytest.raises(ValueError, match="item 7") as plain:
+        fork_map(_fails_oddly, list(range(100)), "plain", 2, 1)
+    assert isinstance(plain.value.__cause__, RemoteTraceback)
+    assert "_fails_oddly" in str(plain.value.__cause__)
+    with pytest.raises(RuntimeError, match="_TwoArguments: a and b"):
+        fork_map(_fails_oddly, list(range(100)), "unpicklable", 2, 1)
+    with pytest.raises(RuntimeError, match="SystemExit: 4"):
+        fork_map(_fails_oddly, list(range(100)), "exit", 2, 1)
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux") or not can_fork(), reason="Linux only")
+@pytest.mark.parametrize("forks", [0, 1])
+def test_a_map_goes_on_with_the_workers_it_could_fork_and_leaks_nothing(forks: int, monkeypatch: pytest.MonkeyPatch) -> None:
+    """No more processes to be had (EAGAIN) after `forks` workers: the map goes on with
+    those, or alone; and no map, whole or failed, leaves a pipe open or a worker unreaped."""
+    from amwgen.parallel import fork_map
+
+    fds = len(os.listdir("/proc/self/fd"))
+    real_fork, made = os.fork, []
+
+    def fork() -> int:
+        if len(made) == forks:
+            raise BlockingIOError(11, "Resource temporarily unavailable")
+        made.append(1)
+        return real_fork()
+
+    with monkeypatch.context() as patch:
+        patch.setattr(os, "fork", fork)
+        results = fork_map(_where, list(range(300)), 0.0, 3, 1)
+    assert [item for item, _ in results] == list(range(300))
+    assert len({pid for _, pid in results}) == max(forks, 1)
+    with pytest.raises(ValueError, match="item -1"):
+        fork_map(_where, [*range(150), -1, *range(150)], 0.001, 3, 1)
+    assert len(os.listdir("/proc/self/fd")) == fds
+    with pytest.raises(ChildProcessError):
+        os.waitpid(-1, os.WNOHANG)
+
+
+@pytest.mark.skipif(not can_fork(), reason="needs fork")
+def test_every_worker_takes_a_share_of_the_batches() -> None:
+    """Batches go to whichever worker is free: with three, each does some."""
+    from amwgen.parallel import fork_map
+
+    pids = [pid for _, pid in fork_map(_where, list(range(600)), 0.001, 3, 1)]
+    assert os.getpid() not in pids
+    counts = sorted(pids.count(pid) for pid in set(pids))
+    assert len(counts) == 3 and counts[0] >= 2 * 600 // 12, counts  # batches of 50: two each
+
+
+STOPS_BUSY_WORKERS = f"""
+import os, sys, time
+sys.path.insert(0, {str(ROOT)!r})
+from amwgen.parallel import fork_map
+
+def work(item, _):
+    if item == 0:
+        raise ValueError("item 0")
+    time.sleep(600)  # the other workers' batches: far longer than the test waits
+
+try:
+    fork_map(work, list(range(30)), None, 3, 1)
+except ValueError as err:
+    print("raised", err)
+"""
+
+
+@pytest.mark.skipif(not can_fork(), reason="needs fork")
+def test_a_failed_map_stops_its_busy_workers_rather_than_waiting_for_them() -> None:
+    """An error in one batch ends the map at once: workers still busy with theirs are
+    stopped (SIGTERM), not waited for."""
+    done = subprocess.run(
+        [sys.executable, "-c", STOPS_BUSY_WORKERS], capture_output=True, text=True, timeout=60
+    )
+    assert done.stdout == "raised item 0\n", done.stderr[-2000:]
