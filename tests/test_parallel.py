@@ -186,8 +186,19 @@ def test_a_shared_map_raises_the_error_of_an_item_wherever_it_was_done(bad: int)
         fork_map(_where, items, 0.001, 2, 1, share=True)
 
 
+# For the scripts below: whether this process has a child left (asks the kernel, not
+# multiprocessing, which knows only the processes it started).
+CHILDREN_LEFT = """
+def children_left():
+    try:
+        os.waitpid(-1, os.WNOHANG)
+    except ChildProcessError:
+        return 0
+    return "some"
+"""
+
 # A worker dies in the ways the kernel or a user can end it; the map must neither wait for
-# ever nor leave a process behind. "children left" asks the kernel, not multiprocessing.
+# ever nor leave a process behind.
 KILLS_A_WORKER = f"""
 import os, signal, sys, threading, time
 sys.path.insert(0, {str(ROOT)!r})
@@ -233,14 +244,7 @@ def work(item, victim):
     time.sleep(0.002)
     return bytes(5000) if how == "mid-send" else item  # batches of 25: 125 KB
 
-
-def children_left():
-    try:
-        os.waitpid(-1, os.WNOHANG)
-    except ChildProcessError:
-        return 0
-    return "some"
-
+{CHILDREN_LEFT}
 
 try:
     fork_map(work, list(range(300)), 100, 3, 1, share=share)
@@ -278,14 +282,7 @@ def work(item, context):
     time.sleep(0.001)
     return bytes(3000)  # batches of results larger than a pipe holds
 
-
-def children_left():
-    try:
-        os.waitpid(-1, os.WNOHANG)
-    except ChildProcessError:
-        return 0
-    return "some"
-
+{CHILDREN_LEFT}
 
 interrupted = 0
 for attempt in range(30):
