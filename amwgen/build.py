@@ -395,7 +395,11 @@ class _Clone:
 
     def __init__(self, out: Path) -> None:
         self.path = clone_path(out.absolute())
-        self._job = Background(_clone_behind, out.absolute(), self.path)
+        try:
+            self._job = Background(_clone_behind, out.absolute(), self.path)
+        except BaseException:  # a Ctrl-C as it was forked: the helper is stopped, its tree goes
+            shutil.rmtree(self.path, ignore_errors=True)
+            raise
 
     @staticmethod
     def wanted(folder: Path, out: Path, options: Options) -> _Clone | None:

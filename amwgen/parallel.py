@@ -17,6 +17,7 @@ import signal
 import threading
 import traceback
 from collections.abc import Callable, Iterator, Sequence
+from functools import partial
 from typing import Any, Generic, TypeVar
 
 T = TypeVar("T")
@@ -67,7 +68,9 @@ def fork_map(
     _WORK = (fn, items, context, tasks)
     crew = _Crew()
     try:
-        crew.start(jobs - 1 if share else jobs)
+        # No more workers than batches for them: a worker with none is a copy of this
+        # process for nothing.
+        crew.start(min(jobs - 1 if share else jobs, len(tasks) - 1 if share else len(tasks)))
         here = share or not crew.workers
         front, back = 0, len(tasks)  # the batches not yet handed out or taken
         for worker in crew.workers:
@@ -148,47 +151,37 @@ class _Crew:
         with _interrupts_held() as mask:
             for _ in range(count):
                 try:
-                    self._fork(mask)
-                except OSError:  # no process to be had (EAGAIN): the map goes on with fewer
+                    tasks_read, tasks_write = os.pipe()
+                except OSError:  # no file to be had: the map goes on with fewer workers
                     return
+                try:
+                    results_read, results_write = os.pipe()
+                except OSError:
+                    os.close(tasks_read)
+                    os.close(tasks_write)
+                    return
+                with contextlib.suppress(OSError, AttributeError):  # fewer wake-ups
+                    import fcntl
 
-    def _fork(self, mask: set[int | signal.Signals]) -> None:
-        tasks_read, tasks_write = os.pipe()
-        results_read, results_write = os.pipe()
-        with contextlib.suppress(OSError, AttributeError):  # fewer wake-ups for big results
-            import fcntl
-
-            fcntl.fcntl(results_write, fcntl.F_SETPIPE_SZ, 1 << 20)
-        parent = os.getpid()
-        try:
-            pid = os.fork()
-        except OSError:
-            for fd in (tasks_read, tasks_write, results_read, results_write):
-                os.close(fd)
-            raise
-        if pid == 0:
-            try:
-                # Only its own ends stay open here: pipes of the workers forked before it
-                # are theirs and this process's.
-                for worker in self.workers:
-                    os.close(worker.tasks)
-                    os.close(worker.results)
-                os.close(tasks_write)
-                os.close(results_read)
-                _leave_interrupts(parent)
-                signal.pthread_sigmask(signal.SIG_SETMASK, mask)
-                # What it inherited stays out of the cycle collector's sight (the build
-                # paused it in the parent); the garbage the worker makes is collected.
-                gc.freeze()
-                gc.enable()
-                _serve(tasks_read, results_write)
-            finally:
-                os._exit(0)
-        self.workers.append(_Worker(pid, tasks_write, results_read))
-        os.close(tasks_read)
-        os.close(results_write)
-        os.set_blocking(results_read, False)
-        self.selector.register(results_read, selectors.EVENT_READ, self.workers[-1])
+                    fcntl.fcntl(results_write, fcntl.F_SETPIPE_SZ, 1 << 20)
+                # Only its own ends stay open in the worker: the pipes of those forked
+                # before it are theirs and this process's.
+                theirs = [fd for w in self.workers for fd in (w.tasks, w.results)]
+                try:
+                    pid = _spawn(
+                        mask,
+                        [*theirs, tasks_write, results_read],
+                        partial(_work, tasks_read, results_write),
+                    )
+                except OSError:  # no process to be had (EAGAIN): the map goes on with fewer
+                    for fd in (tasks_read, tasks_write, results_read, results_write):
+                        os.close(fd)
+                    return
+                self.workers.append(_Worker(pid, tasks_write, results_read))
+                os.close(tasks_read)
+                os.close(results_write)
+                os.set_blocking(results_read, False)
+                self.selector.register(results_read, selectors.EVENT_READ, self.workers[-1])
 
     def hand(self, worker: _Worker, number: int) -> None:
         """Batch number to worker."""
@@ -225,19 +218,13 @@ class _Crew:
         """Every worker told to stop (the end of its task pipe) and reaped; stopped at once
         (SIGTERM) when it still had work, the map having failed. Ctrl-C meanwhile waits until
         this is done, and is raised after it."""
-        interrupted: KeyboardInterrupt | None = None
-        while self.workers:
-            try:
-                with _interrupts_held():
-                    self._stop()
-            except KeyboardInterrupt as err:
-                interrupted = err
-        self.selector.close()
-        if interrupted is not None:
-            raise interrupted
+        try:
+            _until_done(self._stop)
+        finally:
+            self.selector.close()
 
-    def _stop(self) -> None:
-        """close(), but for its interrupts: each step done once, however often it is called."""
+    def _stop(self) -> bool:
+        """close(), each step done once however often it is called (_until_done)."""
         self.aborted = self.aborted or self.busy()
         for worker in self.workers:
             if worker.open:
@@ -246,21 +233,20 @@ class _Crew:
                 os.close(worker.tasks)
                 os.close(worker.results)
                 worker.open = False
-                if self.aborted:
-                    with contextlib.suppress(ProcessLookupError):
-                        os.kill(worker.pid, signal.SIGTERM)
         while self.workers:
-            # ChildProcessError: SIGCHLD ignored by whoever started this process, and so the
-            # kernel reaped the worker itself.
-            with contextlib.suppress(ChildProcessError):
-                os.waitpid(self.workers[-1].pid, 0)
+            _end(self.workers[-1].pid, self.aborted)
             self.workers.pop()
+        return True
 
 
-def _serve(tasks: int, results: int) -> None:
+def _work(tasks: int, results: int) -> None:
     """A worker: each batch number it is handed, done, its results (or the error it raised)
-    sent back, until this process closes the pipe."""
+    sent back, until this process closes the pipe. What it inherited stays out of the cycle
+    collector's sight (the build paused it in the parent); the garbage it makes is
+    collected."""
     assert _WORK is not None, "fork_map sets the work before it forks"
+    gc.freeze()
+    gc.enable()
     fn, items, context, spans = _WORK
     with os.fdopen(tasks, "rb") as handed, os.fdopen(results, "wb") as back:
         while True:
@@ -306,6 +292,51 @@ def _error(value: tuple[bytes, str]) -> BaseException:
     return err
 
 
+def _spawn(mask: set[int | signal.Signals], close: list[int], body: Callable[[], None]) -> int:
+    """A forked helper that closes the file descriptors close, leaves interrupts to this
+    process (with mask, what _interrupts_held gave, as its own), runs body and ends; its
+    pid. Call with interrupts held."""
+    parent = os.getpid()
+    pid = os.fork()
+    if pid == 0:
+        try:
+            for fd in close:
+                os.close(fd)
+            _leave_interrupts(parent)
+            signal.pthread_sigmask(signal.SIG_SETMASK, mask)
+            body()
+        finally:
+            os._exit(0)  # never back into the caller's code, whatever body did
+    return pid
+
+
+def _end(pid: int, kill: bool) -> None:
+    """A helper stopped (SIGTERM) if kill, and reaped."""
+    if kill:
+        with contextlib.suppress(ProcessLookupError):
+            os.kill(pid, signal.SIGTERM)
+    # ChildProcessError: SIGCHLD ignored by whoever started this process, and so the kernel
+    # reaped the helper itself.
+    with contextlib.suppress(ChildProcessError):
+        os.waitpid(pid, 0)
+
+
+def _until_done(step: Callable[[], bool]) -> None:
+    """step() with interrupts held, again until it returns True, however often a Ctrl-C
+    cuts it short (so step must do each of its parts once); the first Ctrl-C is raised
+    after."""
+    interrupted: KeyboardInterrupt | None = None
+    done = False
+    while not done:
+        try:
+            with _interrupts_held():
+                done = step()
+        except KeyboardInterrupt as err:
+            interrupted = interrupted or err
+    if interrupted is not None:
+        raise interrupted
+
+
 @contextlib.contextmanager
 def _interrupts_held() -> Iterator[set[int | signal.Signals]]:
     """SIGINT and SIGTERM held back while helpers are forked or stopped; yields the mask to
@@ -320,24 +351,32 @@ def _interrupts_held() -> Iterator[set[int | signal.Signals]]:
     the end. The mask is read before it is changed, so a handler that raises just then
     leaves it as it was."""
     mask = signal.pthread_sigmask(signal.SIG_BLOCK, ())
-    caught: list[tuple[int, Any]] = []
+    caught: dict[int, Any] = {}  # signal -> frame, in the order they came
     previous: dict[int, Callable[[int, Any], Any]] = {}
+    releasing = False
+
+    def hold(signum: int, frame: Any) -> None:
+        if releasing:  # the handlers are being put back: this one acts as its own
+            previous[signum](signum, frame)
+        else:
+            caught.setdefault(signum, frame)
+
     try:
         if threading.current_thread() is threading.main_thread():
             for held in (signal.SIGINT, signal.SIGTERM):
                 handler = signal.getsignal(held)
                 if callable(handler):
                     previous[held] = handler
-                    signal.signal(held, lambda *sig: caught.append(sig))
+                    signal.signal(held, hold)
         signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT, signal.SIGTERM})
         yield mask
     finally:
+        releasing = True
         signal.pthread_sigmask(signal.SIG_SETMASK, mask)
         for signum, handler in previous.items():
             signal.signal(signum, handler)
-        if caught:
-            first, frame = caught[0]
-            previous[first](first, frame)
+        for signum, frame in caught.items():
+            previous[signum](signum, frame)
 
 
 def _leave_interrupts(parent: int) -> None:
@@ -380,30 +419,23 @@ class Background(Generic[R]):
             self._outcome = (True, fn(*args))
             return
         read, write = os.pipe()
-        parent = os.getpid()
-        with _interrupts_held() as mask:
-            try:
-                pid = os.fork()
-            except OSError as err:  # no process to be had: the build goes on without its help
-                os.close(read)
-                os.close(write)
-                self._outcome = (False, err)
-                return
-            if pid == 0:  # the helper: its result, or why it has none, into the pipe; then gone
+        unused = [read, write]  # the ends this process still has to close
+        try:
+            with _interrupts_held() as mask:
                 try:
-                    os.close(read)
-                    _leave_interrupts(parent)
-                    signal.pthread_sigmask(signal.SIG_SETMASK, mask)
-                    try:
-                        data = pickle.dumps((True, fn(*args)), pickle.HIGHEST_PROTOCOL)
-                    except Exception as err:  # handed to result(), which raises it
-                        data = pickle.dumps((False, err), pickle.HIGHEST_PROTOCOL)
-                    with os.fdopen(write, "wb") as pipe:
-                        pipe.write(data)
-                finally:
-                    os._exit(0)  # nothing in the pipe (killed, or no pickle): result() says so
-            os.close(write)
-            self._pid, self._pipe = pid, os.fdopen(read, "rb")
+                    pid = _spawn(mask, [read], partial(_send, write, fn, args))
+                except OSError as err:  # no process to be had: the build goes on without it
+                    self._outcome = (False, err)
+                    return
+                unused.remove(write)
+                os.close(write)
+                self._pid, self._pipe = pid, os.fdopen(unused.pop(), "rb")
+        except BaseException:  # a Ctrl-C held back while it was forked: no helper left
+            self.close()
+            raise
+        finally:
+            for fd in unused:
+                os.close(fd)
 
     @property
     def pid(self) -> int:
@@ -432,14 +464,23 @@ class Background(Generic[R]):
         return outcome
 
     def close(self) -> None:
-        """Stop the process, whether or not its result was taken."""
-        if self._pid == 0:
-            return
-        pid, self._pid = self._pid, 0
-        self._pipe.close()  # a helper still writing its result gets EPIPE, and ends
-        with contextlib.suppress(ProcessLookupError):
-            os.kill(pid, signal.SIGTERM)
-        # ChildProcessError: SIGCHLD ignored by whoever started this process, and so the
-        # kernel reaped the helper itself.
-        with contextlib.suppress(ChildProcessError):
-            os.waitpid(pid, 0)
+        """Stop the process, whether or not its result was taken (a Ctrl-C meanwhile is
+        raised once it is stopped and reaped)."""
+        _until_done(self._stop)
+
+    def _stop(self) -> bool:
+        if self._pid:
+            self._pipe.close()  # a helper still writing its result gets EPIPE, and ends
+            _end(self._pid, kill=True)
+            self._pid = 0
+        return True
+
+
+def _send(write: int, fn: Callable[..., Any], args: tuple[Any, ...]) -> None:
+    """In a Background helper: fn's result, or the error it raised, into the pipe."""
+    try:
+        data = pickle.dumps((True, fn(*args)), pickle.HIGHEST_PROTOCOL)
+    except Exception as err:  # handed to result(), which raises it
+        data = pickle.dumps((False, err), pickle.HIGHEST_PROTOCOL)
+    with os.fdopen(write, "wb") as pipe:
+        pipe.write(data)

@@ -360,7 +360,7 @@ def test_a_build_whose_worker_is_killed_fails_in_one_line_and_keeps_the_output(r
 CTRL_C_AT = f"""
 import os, signal, sys, threading, time
 sys.path.insert(0, {str(ROOT)!r})
-from amwgen.parallel import fork_map
+from amwgen.parallel import Background, fork_map
 
 where, share = sys.argv[1], sys.argv[2] == "share"
 here = os.getpid()
@@ -376,6 +376,7 @@ def fork():
     if pid and where == "fork":
         calls["fork"] += 1
         os.kill(here, signal.SIGINT)  # Ctrl-C just as a worker was forked
+        time.sleep(0.05)  # time for the other thread to take it, and Python to act on it
     return pid
 
 
@@ -389,7 +390,10 @@ def waitpid(pid, options):
 os.fork, os.waitpid = fork, waitpid
 fds = len(os.listdir("/proc/self/fd"))
 try:
-    fork_map(lambda item, _: time.sleep(0.001) or item, list(range(200)), None, 3, 1, share=share)
+    if sys.argv[2] == "background":
+        Background(time.sleep, 30).close()
+    else:
+        fork_map(lambda item, _: time.sleep(0.001) or item, list(range(200)), None, 3, 1, share=share)
     print("finished")
 except KeyboardInterrupt:
     print("interrupted")
@@ -404,12 +408,12 @@ print("fds left", len(os.listdir("/proc/self/fd")) - fds)
 
 
 @pytest.mark.skipif(not sys.platform.startswith("linux") or not can_fork(), reason="Linux only")
-@pytest.mark.parametrize("share", ["share", "workers-only"])
+@pytest.mark.parametrize("share", ["share", "workers-only", "background"])
 @pytest.mark.parametrize("where", ["fork", "waitpid"])
 def test_ctrl_c_while_workers_are_forked_or_stopped_leaves_none_behind(where: str, share: str) -> None:
-    """A Ctrl-C as a worker is forked (with another thread alive, which the signal may reach)
-    or while the map stops its workers is raised once they are all tracked, stopped and
-    reaped: no worker or pipe is left behind."""
+    """A Ctrl-C as a worker (or a Background helper) is forked, with another thread alive
+    which the signal may reach, or while they are stopped, is raised once they are all
+    tracked, stopped and reaped: no process or pipe is left behind."""
     done = subprocess.run(
         [sys.executable, "-c", CTRL_C_AT, where, share], capture_output=True, text=True, timeout=60
     )
