@@ -71,14 +71,15 @@ def fork_map(
         # No more workers than batches for them: a worker with none is a copy of this
         # process for nothing.
         crew.start(min(jobs - 1 if share else jobs, len(tasks) - 1 if share else len(tasks)))
-        here = share or not crew.workers
         front, back = 0, len(tasks)  # the batches not yet handed out or taken
         for worker in crew.workers:
             if front < back:
                 crew.hand(worker, front)
                 front += 1
-        while crew.busy() or (here and front < back):
-            if here and front < back:
+        while crew.busy() or front < back:
+            # This process works when it shares, or when no worker is left to (none could
+            # be forked, or those that were died idle).
+            if (share or not crew.live()) and front < back:
                 back -= 1
                 start, end = tasks[back]
                 mine: list[R] = []
@@ -99,7 +100,7 @@ def _collect(crew: _Crew, done: list[Any], front: int, back: int, wait: bool) ->
     batch from the front; returns the new front."""
     for worker, number, result in crew.results(wait):
         done[number] = result
-        if front < back:
+        if front < back and not worker.ended:
             crew.hand(worker, front)
             front += 1
     return front
@@ -126,6 +127,7 @@ class _Worker:
         self.buffer = bytearray()
         self.pending = 0
         self.open = True  # its pipes, until close()
+        self.ended = False  # it closed its end of the results pipe: it died
 
     def frames(self) -> Iterator[bytes]:
         """The whole results in the buffer, taken out of it."""
@@ -194,9 +196,14 @@ class _Crew:
     def busy(self) -> bool:
         return any(worker.pending for worker in self.workers)
 
+    def live(self) -> bool:
+        return any(not worker.ended for worker in self.workers)
+
     def results(self, wait: bool) -> Iterator[tuple[_Worker, int, Any]]:
         """(worker, batch number, results) for each batch the workers sent back; the error
-        a batch raised is raised here; WorkerLost for a worker that ended before its work."""
+        a batch raised is raised here. A worker ends only when told to (close()): one that
+        ended before it sent back all it was handed is WorkerLost; one that died idle, its
+        results all in, is only no longer handed any."""
         for key, _ in self.selector.select(None if wait else 0):
             worker: _Worker = key.data
             while True:
@@ -205,7 +212,9 @@ class _Crew:
                 except BlockingIOError:
                     break
                 if not data:
-                    raise WorkerLost()  # it ends only when told to, which is close()
+                    worker.ended = True
+                    self.selector.unregister(worker.results)
+                    break
                 worker.buffer += data
             for frame in worker.frames():
                 number, ok, value = pickle.loads(frame)
@@ -213,6 +222,8 @@ class _Crew:
                 if not ok:
                     raise _error(value)
                 yield worker, number, value
+            if worker.ended and (worker.pending or worker.buffer):
+                raise WorkerLost()
 
     def close(self) -> None:
         """Every worker told to stop (the end of its task pipe) and reaped; stopped at once

@@ -551,3 +551,32 @@ def test_a_failed_map_stops_its_busy_workers_rather_than_waiting_for_them() -> N
         [sys.executable, "-c", STOPS_BUSY_WORKERS], capture_output=True, text=True, timeout=60
     )
     assert done.stdout == "raised item 0\n", done.stderr[-2000:]
+
+
+DIES_IDLE = f"""
+import os, signal, sys, threading, time
+sys.path.insert(0, {str(ROOT)!r})
+from amwgen.parallel import fork_map
+
+here = os.getpid()
+
+def work(item, _):
+    if item == 0 and os.getpid() != here:
+        # Killed once its only batch is sent back: idle, with nothing more to be handed.
+        threading.Timer(0.05, os.kill, (os.getpid(), signal.SIGKILL)).start()
+    else:
+        time.sleep(0.5)  # the map is still running when it dies
+    return item
+
+print(fork_map(work, [0, 1, 2], None, 3, 1))  # three workers, a batch each
+{CHILDREN_LEFT}
+print("children left:", children_left())
+"""
+
+
+@pytest.mark.skipif(not can_fork(), reason="needs fork")
+def test_a_worker_that_dies_idle_with_its_results_all_in_costs_the_map_nothing() -> None:
+    """Killed after it sent back everything it was handed (the out-of-memory killer picks
+    the largest process, busy or not): the map has all it needs from it, and finishes."""
+    done = subprocess.run([sys.executable, "-c", DIES_IDLE], capture_output=True, text=True, timeout=60)
+    assert done.stdout.splitlines() == ["[0, 1, 2]", "children left: 0"], done.stderr[-2000:]
