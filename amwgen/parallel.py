@@ -358,9 +358,9 @@ def _interrupts_held() -> Iterator[set[int | signal.Signals]]:
     Blocking them in this thread is not enough when another thread is alive (the progress
     line's, serve's): the kernel hands the signal to that one, and Python still runs the
     handler here, between any two steps. So in the main thread, where Python runs handlers,
-    they are set aside too, and the first signal that came meanwhile is handed to them at
-    the end. The mask is read before it is changed, so a handler that raises just then
-    leaves it as it was."""
+    they are set aside too, and each signal that came meanwhile is handed to them at the end
+    (while they are put back, the stand-in hands a signal on at once). The mask is read
+    before it is changed, so a handler that raises just then leaves it as it was."""
     mask = signal.pthread_sigmask(signal.SIG_BLOCK, ())
     caught: dict[int, Any] = {}  # signal -> frame, in the order they came
     previous: dict[int, Callable[[int, Any], Any]] = {}
