@@ -258,31 +258,46 @@ def test_a_spare_listing_taken_before_another_build_swapped_is_not_used(site: Pa
     twice.close(failed=False)
 
 
-@pytest.mark.parametrize("put_back", ["state", "shard"])
+@pytest.mark.parametrize("put_back", ["state", "shard", "journal"])
 def test_a_save_cut_short_leaves_no_record_trusted(site: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, put_back: str) -> None:
-    """The output's records are kept in shards, each rewritten only when it changed, and
-    state.pickle last: a save cut short between the two leaves shards that state.pickle does
-    not name, and the next build then trusts none of the records (documents, keyed by their
-    bytes, are still used). put_back: the state.pickle before them (a save cut short), or
-    one shard as it was (a shard from another save)."""
+    """The output's records are kept in shards, each rewritten only when it changed, or in a
+    journal of what changed since; state.pickle is written last: a save cut short between
+    them leaves files that state.pickle does not name, and the next build then trusts none
+    of the records (documents, keyed by their bytes, are still used). put_back: the
+    state.pickle before them (a save cut short), or one shard or journal as it was (a file
+    from another save). For the shards, every save writes them (no journal)."""
     from datetime import UTC, datetime
 
-    from amwgen import sources
+    from amwgen import incremental, sources
     from amwgen.build import build
 
+    if put_back == "shard":
+        monkeypatch.setattr(incremental, "JOURNAL_SHARE", 0)
     options = Options(now=datetime(2026, 11, 26, tzinfo=UTC), output=tmp_path / "out")
     cache = site / ".amwgen-cache"
-    build(site, options)
-    state = (cache / "state.pickle").read_bytes()
-    first = {p.name: p.read_bytes() for p in cache.glob("*-[0-9][0-9].pickle") if not p.name.startswith("docs")}
-    assert {name.split("-")[0] for name in first} == {"records", "groups"}
     delta = site / "content" / "2026" / "delta.md"
+
+    def tables() -> dict[str, bytes]:
+        files = [*cache.glob("*-[0-9][0-9].pickle"), *cache.glob("*-journal.pickle")]
+        return {p.name: p.read_bytes() for p in files if not p.name.startswith("docs")}
+
+    build(site, options)
+    if put_back == "journal":  # a first journal, to put back after the next save
+        delta.write_text(delta.read_text() + "\nA first paragraph.\n")
+        build(site, options)
+    state = (cache / "state.pickle").read_bytes()
+    first = tables()
+    assert {name.split("-")[0] for name in first} == {"records", "groups"}
     delta.write_text(delta.read_text() + "\nA new paragraph.\n")
     assert 0 < build(site, options).rendered < 10
-    rewritten = [name for name, data in first.items() if (cache / name).read_bytes() != data]
-    assert 0 < len(rewritten) < len(first)  # a few shards, not all of them
+    now = tables()
+    rewritten = [name for name, data in now.items() if first.get(name) != data]
+    if put_back == "shard":
+        assert 0 < len(rewritten) < len(first)  # a few shards, not all of them
+    else:  # the journals alone
+        assert sorted(rewritten) == ["groups-journal.pickle", "records-journal.pickle"]
     if put_back == "state":
-        (cache / "state.pickle").write_bytes(state)  # the new shards under the state before them
+        (cache / "state.pickle").write_bytes(state)  # the new files under the state before them
     else:
         (cache / rewritten[0]).write_bytes(first[rewritten[0]])
     delta.write_text(delta.read_text() + "\nAnother paragraph.\n")
@@ -295,6 +310,45 @@ def test_a_save_cut_short_leaves_no_record_trusted(site: Path, tmp_path: Path, m
     monkeypatch.undo()
     clean = build(site, Options(now=options.now, output=tmp_path / "clean", clean=True, save_cache=False))
     assert tree(tmp_path / "out") == tree(tmp_path / "clean") and clean.files == third.files
+
+
+def test_records_go_into_a_journal_until_it_holds_a_share_of_them(site: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Small changes go into the journal, not the shards; once the journal holds more than
+    JOURNAL_SHARE of a table, the shards that differ are written again and it is named no
+    more. Each build trusts what the last one saved: it renders only what its edit changed."""
+    from datetime import UTC, datetime
+
+    from amwgen import incremental
+    from amwgen.build import build
+    from amwgen.incremental import JOURNAL, cache_folder, load_state
+
+    options = Options(now=datetime(2026, 11, 26, tzinfo=UTC), output=tmp_path / "out")
+    folder = cache_folder(site)
+    build(site, options)
+    monkeypatch.setattr(incremental, "JOURNAL_SHARE", 12 / len(load_state(folder).records))
+
+    def shards() -> dict[str, bytes]:
+        return {p.name: p.read_bytes() for p in folder.glob("records-[0-9][0-9].pickle")}
+
+    before = shards()
+    sizes = []
+    shown = [site / "content" / "2026" / f"{name}.md" for name in ("alpha", "beta", "delta", "gamma")]
+    for path in shown * 2:  # another article each time: the journal grows
+        path.write_text(path.read_text() + "\nOne more paragraph.\n")
+        made = build(site, options)
+        assert 0 < made.rendered < 12
+        state = load_state(folder)
+        assert len(state.records) == made.files
+        if JOURNAL in state.marks["records"]:
+            changed, gone = state.journals["records"]
+            sizes.append(len(changed) + len(gone))
+            assert shards() == before  # the shards untouched
+        else:
+            sizes.append(0)
+            before = shards()
+    assert 0 in sizes and max(sizes) > 0 and sizes != sorted(sizes), sizes  # grew, folded in
+    clean = build(site, Options(now=options.now, output=tmp_path / "clean", clean=True, save_cache=False))
+    assert tree(tmp_path / "out") == tree(tmp_path / "clean") and clean.files == made.files
 
 
 def test_a_clone_lists_what_it_copied(tmp_path: Path) -> None:
