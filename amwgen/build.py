@@ -191,8 +191,11 @@ def check(
 def output_dir(site_dir: Path, config: SiteConfig, options: Options) -> Path:
     """Where the site goes; ConfigError if that folder would hold the site's own sources."""
     out = options.output if options.output is not None else site_dir / config.output
-    if out.is_symlink():
-        # The swap replaces a folder; through a link, it is the folder pointed to.
+    if out.is_symlink() or ".." in out.parts:
+        # The swap replaces a folder; through a link, it is the folder pointed to. And
+        # `-o ../public`, `output: ../public`: where ".." leads (the file system's answer,
+        # as a linked folder before it may lead elsewhere than its parent), as each page's
+        # path is checked against the output's spelt without it (write.write_file).
         out = out.resolve()
     resolved, site = out.resolve(), site_dir.resolve()
     owned = [site / name for name in ("content", "layouts", "static")]

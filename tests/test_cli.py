@@ -56,6 +56,27 @@ def test_output_flag_is_relative_to_working_folder(
     assert not (site / "public").exists()
 
 
+@pytest.mark.parametrize("how", ["flag", "site.yaml", "linked"])
+def test_an_output_beyond_dot_dot_is_built(run, site: Path, tmp_path: Path, how: str, monkeypatch: pytest.MonkeyPatch) -> None:  # type: ignore[no-untyped-def]
+    """`-o ../public` from inside the site, `output: ../public` in site.yaml: ".." leads where
+    the file system says, through a linked folder too (no traceback, as there once was)."""
+    monkeypatch.chdir(site)
+    if how == "flag":
+        args, out = ("-o", "../public"), tmp_path / "public"
+    elif how == "site.yaml":
+        (site / "site.yaml").write_text((site / "site.yaml").read_text() + "output: ../public\n")
+        args, out = (), tmp_path / "public"
+    else:
+        (tmp_path / "deep" / "er").mkdir(parents=True)
+        (site / "link").symlink_to(tmp_path / "deep" / "er")
+        args, out = ("-o", "link/../public"), tmp_path / "deep" / "public"
+    for _ in range(2):  # clean, then incremental
+        result = run("build", ".", *args)
+        assert result.code == 0, result.err
+        assert (out / "news" / "one" / "index.html").is_file()
+    assert not (site / "public").exists()
+
+
 def test_site_defaults_to_working_folder(run, site: Path, monkeypatch: pytest.MonkeyPatch) -> None:  # type: ignore[no-untyped-def]
     monkeypatch.chdir(site)
     assert run("build").code == 0
