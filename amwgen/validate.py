@@ -45,10 +45,11 @@ ARTICLE_KEYS = (
 REQUIRED_KEYS = ("title", "date", "novelty", "significance")
 PROFILE_KEYS = {"players": ("title", "url", "kind", "aliases"), "topics": ("title", "aliases")}
 PAGE_KEYS = ("title", "slug", "summary")
-# SPEC 4: top-level paths the generator owns; a plain page may not take them.
+# SPEC 4: top-level paths the generator owns; a plain page may not take them (pagefind: the
+# search index's folder, which each build with search writes anew).
 RESERVED_SLUGS = frozenset(
     ("news", "tags", "topics", "players", "categories", "regions")
-    + ("scores", "editions", "page", "assets", "search")
+    + ("scores", "editions", "page", "assets", "search", "pagefind")
 )
 # SPEC 3: a date, or a datetime with or without offset; nothing looser (no ISO weeks, no 20261121).
 DATE_RE = re.compile(r"\d{4}-\d{2}-\d{2}")

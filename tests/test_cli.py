@@ -77,6 +77,19 @@ def test_an_output_beyond_dot_dot_is_built(run, site: Path, tmp_path: Path, how:
     assert not (site / "public").exists()
 
 
+def test_a_plain_page_may_not_take_a_path_amwgen_uses(run, site: Path) -> None:  # type: ignore[no-untyped-def]
+    """pagefind: the search index's folder, which a build writes anew (a page there once
+    vanished from incremental builds)."""
+    pages = site / "content" / "pages"
+    (pages / "pagefind.md").write_text("---\ntitle: Search help\n---\nHow to search.\n")
+    (pages / "finding.md").write_text("---\ntitle: Finding\nslug: search\n---\nFind.\n")
+    result = run("build", site)
+    assert result.code == 1
+    assert f"{pages / 'finding.md'}:3: slug: 'search' is a path amwgen uses" in result.err
+    assert f"{pages / 'pagefind.md'}:1: 'pagefind' is a path amwgen uses" in result.err
+    assert not (site / "public").exists()
+
+
 def test_site_defaults_to_working_folder(run, site: Path, monkeypatch: pytest.MonkeyPatch) -> None:  # type: ignore[no-untyped-def]
     monkeypatch.chdir(site)
     assert run("build").code == 0
