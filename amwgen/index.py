@@ -544,7 +544,8 @@ def now_signature(index: Index) -> tuple[object, ...]:
 
 
 def valid_until(articles: Iterable[Article], now: datetime, timezone: str) -> float:
-    """The first moment after now at which the passing of time changes a page (a timestamp).
+    """The moment from which the passing of time changes a page (a timestamp): the first
+    after now, or now itself when a story's window ends at this very moment.
 
     An article appears at its date and leaves the 48-hour and 30-day windows after it; the
     running edition finishes at the end of the current week and month.
@@ -561,7 +562,11 @@ def valid_until(articles: Iterable[Article], now: datetime, timezone: str) -> fl
         # In UTC: a window is absolute time (recent() subtracts it from "now"), and adding
         # hours to a local time across a change of daylight saving time would not be.
         date = article.date.astimezone(UTC)
-        for moment in (date, date + NEWS_WINDOW, date + SCORES_WINDOW):
-            if moment > now:
-                points.append(moment)
+        if date > now:
+            points.append(date)
+        for end in (date + NEWS_WINDOW, date + SCORES_WINDOW):
+            # In the window up to its end and gone the moment after (recent()): a build at
+            # the very end holds for no later moment.
+            if end >= now:
+                points.append(end)
     return min(points).timestamp()

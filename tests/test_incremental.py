@@ -1028,6 +1028,22 @@ def test_unchanged_site_is_rebuilt_when_time_publishes_a_story(run, site: Path, 
     assert differing_files(out, clean) == []
 
 
+@pytest.mark.parametrize(("span", "page"), [(48 * 3600, "news-sitemap.xml"), (30 * 86400, "scores/index.html")])
+def test_a_story_leaves_a_window_the_second_after_a_build_at_its_very_end(run, site: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, span: int, page: str) -> None:  # type: ignore[no-untyped-def]
+    """A story is in the news sitemap's (scores page's) window up to its end, and gone the
+    second after: a build at that very second does not let the next skip its work."""
+    out, clean = tmp_path / "out", tmp_path / "clean"
+    alpha = 1795134600  # alpha.md: 2026-11-20T09:30:00 in Seoul
+    monkeypatch.setenv("SOURCE_DATE_EPOCH", str(alpha + span))
+    assert run("build", site, "-o", out).code == 0
+    before = (out / page).read_bytes()
+    monkeypatch.setenv("SOURCE_DATE_EPOCH", str(alpha + span + 1))
+    assert run("build", site, "-o", out).code == 0
+    assert (out / page).read_bytes() != before
+    assert run("build", site, "-o", clean, "--clean").code == 0
+    assert differing_files(out, clean) == []
+
+
 def test_touching_a_file_without_changing_it_renders_nothing(site: Path, tmp_path: Path) -> None:
     from datetime import UTC, datetime
 
