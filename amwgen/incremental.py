@@ -120,12 +120,13 @@ def _shard(key: str) -> int:
 TABLES = ("records", "groups")
 
 
-# A build that changed a few hundred of the 35,000 records (an article added: 1,270 pages)
-# would still rewrite every shard (its changes fall in all of them): 64 files, 0.15 s.
+# A build that changed a few of the 35,000 output records (an article added: 1,270) would
+# still rewrite nearly every shard (its changes fall in all of them): 64 files, 0.20-0.26 s.
 # Its changes since the shards were last written go into one file per table instead, the
 # journal, until they are more than a JOURNAL_SHARE of the table: then the shards that
-# differ are written again and the journal goes. The journal is marked, and state.pickle
-# names its mark under the number JOURNAL, as it names each shard's.
+# differ are written again and the journal is named no more (its file stays, unread). The
+# journal is marked, and state.pickle names its mark under the number JOURNAL, as it names
+# each shard's.
 JOURNAL = -1
 JOURNAL_SHARE = 0.25
 Journal = tuple[dict[str, Any], frozenset[str]]  # entries changed or new, names gone
@@ -305,7 +306,7 @@ def _save_table(
             if not (new or left):  # the journal, if any, stands as it is
                 if JOURNAL in old_marks:
                     marks[JOURNAL] = old_marks[JOURNAL]
-            elif changed or gone:
+            else:  # new or left: changed or gone holds them
                 _dump(folder / _table_file(table, JOURNAL), (mark, (changed, gone)))
                 marks[JOURNAL] = mark
             return marks
@@ -461,7 +462,7 @@ class Quick:
 
     stamp: str  # digest of every input file's path, inode, size, mtime and ctime
     valid_from: float  # the build's "now" (a timestamp): time may move on, not back
-    valid_until: float  # the first moment at which "now" changes a page (timestamp)
+    valid_until: float  # from when "now" changes a page (timestamp; index.valid_until)
     output: str
     output_inode: int
     files: tuple[tuple[str, int, int], ...]  # output file, size, mtime_ns

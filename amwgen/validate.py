@@ -46,7 +46,7 @@ REQUIRED_KEYS = ("title", "date", "novelty", "significance")
 PROFILE_KEYS = {"players": ("title", "url", "kind", "aliases"), "topics": ("title", "aliases")}
 PAGE_KEYS = ("title", "slug", "summary")
 # SPEC 4: top-level paths the generator owns; a plain page may not take them (pagefind: the
-# search index's folder, which each build with search writes anew).
+# search index's folder, which every incremental build clears for Pagefind to write anew).
 RESERVED_SLUGS = frozenset(
     ("news", "tags", "topics", "players", "categories", "regions")
     + ("scores", "editions", "page", "assets", "search", "pagefind")

@@ -351,6 +351,71 @@ def test_records_go_into_a_journal_until_it_holds_a_share_of_them(site: Path, tm
     assert tree(tmp_path / "out") == tree(tmp_path / "clean") and clean.files == made.files
 
 
+def test_a_page_gone_and_back_and_a_build_that_changes_no_record_keep_the_journal_true(site: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """While journaled: a page that goes is gone from the records read back (else the next
+    build would find the output not as recorded), one that comes back is there again, and a
+    build that changes no record (a static file) keeps the journal as it is."""
+    from datetime import UTC, datetime
+
+    from amwgen import incremental
+    from amwgen.build import build
+    from amwgen.incremental import JOURNAL, cache_folder, load_state, records_intact
+
+    monkeypatch.setattr(incremental, "JOURNAL_SHARE", 0.9)
+    options = Options(now=datetime(2026, 11, 26, tzinfo=UTC), output=tmp_path / "out")
+    folder = cache_folder(site)
+    build(site, options)
+    articles = site / "content" / "2026"
+    delta = (articles / "delta.md").read_text()
+
+    def step(change: Callable[[], object]) -> incremental.State:
+        change()
+        made = build(site, options)
+        state = load_state(folder)
+        assert JOURNAL in state.marks["records"]
+        assert len(state.records) == made.files and records_intact(tmp_path / "out", state.records)
+        return state
+
+    state = step(lambda: (articles / "delta.md").write_text(delta + "\nMore.\n"))
+    assert "news/delta/index.html" in state.journals["records"][0]
+    state = step((articles / "delta.md").unlink)  # journaled, then gone
+    assert "news/delta/index.html" in state.journals["records"][1]
+    state = step(lambda: (articles / "delta.md").write_text(delta))
+    assert "news/delta/index.html" in state.journals["records"][0]
+    mark = state.marks["records"][JOURNAL]
+    state = step(lambda: (site / "static" / "hello.txt").write_text("hello again\n"))
+    assert state.marks["records"][JOURNAL] == mark  # no record changed: the journal stands
+    (articles / "beta.md").write_text((articles / "beta.md").read_text() + "\nMore.\n")
+    assert 0 < build(site, options).rendered < 12  # the records read back are trusted
+    clean = build(site, Options(now=options.now, output=tmp_path / "clean", clean=True, save_cache=False))
+    assert tree(tmp_path / "out") == tree(tmp_path / "clean") and clean.files == len(load_state(folder).records)
+
+
+def test_a_journal_holds_up_to_its_share_of_a_table_and_is_folded_past_it(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from dataclasses import replace
+
+    from amwgen import incremental
+    from amwgen.incremental import JOURNAL, Record, State, load_state, save_state
+
+    monkeypatch.setattr(incremental, "JOURNAL_SHARE", 0.25)
+
+    def record(n: int) -> Record:
+        return Record(f"in{n}", f"out{n}", n, n, n)
+
+    save_state(tmp_path, State(records={f"f{i}": record(i) for i in range(100)}))
+    state = load_state(tmp_path)
+    records = dict(state.records) | {f"f{i}": record(1000 + i) for i in range(23)}
+    records["g0"] = record(3000)
+    del records["f99"]  # 23 changed, one new and one gone: a quarter of the 100, just
+    save_state(tmp_path, replace(state, records=records), state)
+    state = load_state(tmp_path)
+    assert JOURNAL in state.marks["records"] and state.records == records
+    records = dict(state.records) | {"f50": record(2000)}  # one more: past a quarter
+    save_state(tmp_path, replace(state, records=records), state)
+    state = load_state(tmp_path)
+    assert JOURNAL not in state.marks["records"] and state.records == records
+
+
 def test_a_clone_lists_what_it_copied(tmp_path: Path) -> None:
     """clone_tree copies the folders below a tree in threads: its listing is the copy's, with
     the empty folders, and every file in it is the source's own (the same inode)."""
