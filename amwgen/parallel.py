@@ -68,14 +68,13 @@ def fork_map(
     _WORK = (fn, items, context, tasks)
     crew = _Crew()
     try:
-        # No more workers than batches for them: a worker with none is a copy of this
-        # process for nothing.
-        crew.start(min(jobs - 1 if share else jobs, len(tasks) - 1 if share else len(tasks)))
+        # No more workers than batches for them (with share, this process takes one): a
+        # worker with none is a copy of this process for nothing. So each has one at once.
+        crew.start(min(jobs, len(tasks)) - (1 if share else 0))
         front, back = 0, len(tasks)  # the batches not yet handed out or taken
         for worker in crew.workers:
-            if front < back:
-                crew.hand(worker, front)
-                front += 1
+            crew.hand(worker, front)
+            front += 1
         while crew.busy() or front < back:
             # This process works when it shares, or when no worker is left to (none could
             # be forked, or those that were died idle).
