@@ -23,7 +23,7 @@ import jinja2
 from amwgen.config import ConfigError, load_config, with_base_url
 from amwgen.editions import EditionNote, unused_notes, validate_notes
 from amwgen.fingerprint import Fingerprints, code_digest, combine, hash_bytes
-from amwgen.i18n import load_table
+from amwgen.i18n import Table, load_table
 from amwgen.incremental import (
     CardStore,
     Quick,
@@ -68,6 +68,7 @@ from amwgen.render import (
     Group,
     article_shows,
     css_digest,
+    make_env,
     plan_groups,
     sitemap_page,
 )
@@ -143,6 +144,7 @@ class Checked:
     sources: dict[str, DocResult] = field(default_factory=dict)  # per-file results, to cache
     valid_until: float = float("inf")  # when the passing of time next changes a page
     seen: Seen = field(default_factory=dict)  # per-file stats and digests, to cache
+    translations: Table = ()  # the theme's strings (i18n.load_table)
 
 
 def check(
@@ -161,6 +163,7 @@ def check(
     config = load_config(site_dir)
     if options.base_url:
         config = with_base_url(config, options.base_url)
+    table = load_table(site_dir, config.language)  # issue 6: site i18n/ overrides; ConfigError
     found = cache if cache is not None else {}
     gathered = gather(site_dir, config, found, options.jobs, seen, stats)
     content, problems = gathered.content, list(gathered.problems)
@@ -185,7 +188,31 @@ def check(
         gathered.results,
         until,
         gathered.seen,
+        table,
     )
+
+
+def layout_problems(site_dir: Path, checked: Checked) -> list[Problem]:
+    """Every template in the site's layouts/ compiled (SPEC 5: check validates everything):
+    a syntax error, or a filter or test that does not exist, at its file and line, whether a
+    page uses the template or not. (What fails only when rendered, build reports.)"""
+    layouts = site_dir / "layouts"
+    if not layouts.is_dir():
+        return []
+    env = make_env(site_dir, checked.config, "", translations=checked.translations)
+    problems = []
+    for name, path in walk_files(layouts):  # linked folders followed, as Jinja's loader does
+        if path.suffix not in TEMPLATE_SUFFIXES:
+            continue
+        try:
+            env.get_template(name)
+        except jinja2.TemplateError as err:
+            problem = template_problem(err, site_dir)
+            assert problem is not None  # a TemplateError always is one
+            problems.append(problem)
+        except UnicodeDecodeError as err:
+            problems.append(Problem(path, 1, "template", f"is not UTF-8 text: {err.reason}"))
+    return problems
 
 
 def output_dir(site_dir: Path, config: SiteConfig, options: Options) -> Path:
@@ -273,13 +300,12 @@ def _build(site_dir: Path, options: Options, clones: list[_Clone | _SpareListing
     site_css = site_dir / "static" / "assets" / "amwgen.css"
     css = site_css if site_css.is_file() else theme_static / "assets" / "amwgen.css"
     nav = tuple((p.title, p.url) for p in index.pages)
-    table = load_table(site_dir, checked.config.language)  # issue 6: site i18n/ overrides
     spec = EnvSpec(
         site_dir,
         checked.config,
         css_digest(css.read_bytes()),
         nav,
-        table,
+        checked.translations,
         _compiled(folder, options),
     )
     templates = tree_digest(_template_dirs(site_dir), contents=True)
@@ -1011,6 +1037,7 @@ def _files(root: Path) -> dict[str, Path]:
     return dict(walk_files(root))
 
 
+TEMPLATE_SUFFIXES = (".html", ".xml", ".txt")  # the templates' file names end so
 _TEMPLATE_FRAME = re.compile(r'File "([^"]+\.(?:html|xml|txt))", line (\d+)')
 
 

@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import NoReturn
 
 from amwgen import __version__
-from amwgen.build import Options, build, check, verify
+from amwgen.build import Options, build, check, layout_problems, verify
 from amwgen.config import ConfigError
 from amwgen.linkcheck import DEFAULT_TIMEOUT, articles_of, check_sources
 from amwgen.lock import DEFAULT_WAIT, Busy
@@ -276,6 +276,10 @@ def _run(args: argparse.Namespace, exiting: bool = False) -> int:
         return serve(args.site, options, args.bind, args.port, clock, args.debug)
     if args.command == "check":
         checked = check(args.site, options)
+        layouts = layout_problems(args.site, checked)  # build finds these only when rendering
+        if layouts:
+            problems = sorted((*checked.problems, *layouts), key=Problem.sort_key)
+            checked = replace(checked, problems=tuple(problems))
         if args.sources:
             # Issue 7: dead or moved sources are warnings; the exit code stays as it was.
             found = check_sources(articles_of(checked.sources), args.sources_timeout)

@@ -82,7 +82,7 @@ def parse_config(path: Path, mapping: yamlfm.Mapping) -> tuple[SiteConfig | None
 
     def report(key: str, message: str, at: str | None = None) -> None:
         # SPEC 2: each problem at its key's line, or at the line of the nested key `at`.
-        problems.append(_problem(path, _key_line(lines, at or key), key, message))
+        problems.append(_problem(path, key_line(lines, at or key), key, message))
 
     for key, line0 in mapping.duplicates:
         problems.append(_problem(path, line0, key, "key given twice"))
@@ -131,7 +131,7 @@ class Report(Protocol):
     def __call__(self, key: str, message: str, at: str | None = None) -> None: ...
 
 
-def _key_line(lines: dict[str, int], key: str) -> int:
+def key_line(lines: dict[str, int], key: str) -> int:
     """The 0-based line of key, else of its nearest parent that has one, else 0."""
     while key:
         if key in lines:

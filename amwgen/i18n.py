@@ -9,12 +9,13 @@ from __future__ import annotations
 import re
 from datetime import date, datetime
 from pathlib import Path
+from typing import Any
 
-import yaml
 from babel import Locale, UnknownLocaleError
 from babel.dates import format_skeleton
 
-from amwgen.config import ConfigError
+from amwgen import yamlfm
+from amwgen.config import ConfigError, key_line
 from amwgen.model import Problem
 
 TRANSLATIONS = Path(__file__).parent / "translations"
@@ -30,7 +31,7 @@ def load_table(site_dir: Path, language: str) -> Table:
     layers = [TRANSLATIONS / f"{code}.yaml" for code in _codes(language)]
     layers += [site_dir / "i18n" / f"{code}.yaml" for code in _codes(language)]
     for layer in layers:
-        _overlay(merged, _read(layer, site_dir))
+        _overlay(merged, _read(layer))
     return tuple(sorted(merged.items()))
 
 
@@ -51,42 +52,46 @@ def _codes(language: str) -> list[str]:
     return list(dict.fromkeys(codes))
 
 
-def _read(path: Path, site_dir: Path) -> dict[str, str]:
-    """A flat {key: text} from a YAML mapping; nested mappings become dotted keys."""
+def _read(path: Path) -> dict[str, str]:
+    """A flat {key: text} from a YAML mapping; nested mappings become dotted keys.
+    ConfigError with every problem at its line (SPEC 6), as for site.yaml."""
     if not path.is_file():
         return {}
-    shown = path.relative_to(site_dir) if path.is_relative_to(site_dir) else path
     try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8"))
-    except (yaml.YAMLError, UnicodeDecodeError) as err:
-        raise ConfigError([Problem(shown, 1, None, f"not a valid YAML file: {err}")]) from err
-    if data is None:
-        return {}
-    if not isinstance(data, dict):
-        raise ConfigError([Problem(shown, 1, None, "must be a mapping of key: text")])
+        text = path.read_bytes().removeprefix(b"\xef\xbb\xbf").decode("utf-8")
+        mapping = yamlfm.load_mapping(text.replace("\r\n", "\n").replace("\r", "\n"))
+    except UnicodeDecodeError as err:
+        raise ConfigError([Problem(path, 1, None, f"is not UTF-8 text: {err.reason}")]) from None
+    except OSError as err:
+        message = f"cannot read: {err.strerror or err}"
+        raise ConfigError([Problem(path, 1, None, message)]) from None
+    except yamlfm.YamlError as err:
+        message = f"not valid YAML: {err.message}" if err.syntax else err.message
+        raise ConfigError([Problem(path, err.line + 1, None, message)]) from None
     flat: dict[str, str] = {}
-    problems: list[Problem] = []
-    _flatten(data, "", flat, problems, shown)
+    problems = [Problem(path, n + 1, key, "key given twice") for key, n in mapping.duplicates]
+    _flatten(mapping.data, "", flat, problems, path, mapping.key_lines)
     if problems:
-        raise ConfigError(problems)
+        raise ConfigError(sorted(problems, key=Problem.sort_key))
     return flat
 
 
 def _flatten(
-    data: dict[object, object],
+    data: dict[str, Any],
     prefix: str,
     flat: dict[str, str],
     problems: list[Problem],
     path: Path,
+    lines: dict[str, int],
 ) -> None:
     for key, value in data.items():
         name = f"{prefix}{key}"
         if isinstance(value, dict):
-            _flatten(value, f"{name}.", flat, problems, path)
+            _flatten(value, f"{name}.", flat, problems, path, lines)
         elif isinstance(value, str | int | float) and not isinstance(value, bool):
             flat[name] = str(value)
         else:
-            problems.append(Problem(path, 1, name, "must be text"))
+            problems.append(Problem(path, key_line(lines, name) + 1, name, "must be text"))
 
 
 class Translator:

@@ -227,6 +227,30 @@ def test_console_script_runs_as_module(site: Path) -> None:
     assert proc.returncode == 0, proc.stderr
 
 
+def test_check_compiles_every_layout_used_or_not(run, site: Path) -> None:  # type: ignore[no-untyped-def]
+    # SPEC 5: check validates everything. A build finds a broken template only when a page
+    # renders it; check compiles each one in layouts/ and reports it at its line.
+    (site / "layouts/partials").mkdir(parents=True)
+    (site / "layouts/page.html").write_text("{% extends 'base.html' %}\n{% block main %}\n{% if %}\n{% endblock %}\n")
+    (site / "layouts/partials/unused.html").write_text("<p>\n{{ title | no_such_filter }}</p>\n")
+    (site / "layouts/feed-note.xml").write_bytes(b"<x>\xff</x>\n")
+    (site / "layouts/notes.md").write_text("{% if %} not a template: left alone\n")
+    result = run("check", site)
+    assert result.code == 1
+    assert "Traceback" not in result.err
+    lines = result.err.strip().splitlines()
+    assert lines == [
+        f"{site}/layouts/feed-note.xml:1: template: is not UTF-8 text: invalid start byte",
+        f"{site}/layouts/page.html:3: template: Expected an expression, got 'end of statement block'",
+        f"{site}/layouts/partials/unused.html:2: template: No filter named 'no_such_filter'.",
+        "3 error(s)",
+    ], result.err
+    assert not (site / "public").exists()
+    for path in ("page.html", "partials/unused.html", "feed-note.xml"):
+        (site / "layouts" / path).write_text("{{ site.title }}\n")
+    assert run("check", site).code == 0
+
+
 @pytest.mark.parametrize(
     ("template", "line", "needle"),
     [

@@ -25,7 +25,7 @@ OTHER = article("Earlier", date="2026-11-10", topics="[Robotics]", tags="[Chips]
 
 def _flat(path: Path) -> set[str]:
     table: dict[str, str] = {}
-    i18n._flatten(yaml.safe_load(path.read_text()), "", table, [], path)
+    i18n._flatten(yaml.safe_load(path.read_text()), "", table, [], path, {})
     return set(table)
 
 
@@ -117,3 +117,26 @@ def test_a_bad_translation_file_is_a_located_error(run, tmp_path: Path) -> None:
     assert result.code == 2
     assert "i18n/en.yaml:1: read_original: must be text" in result.err
     assert not (site / "public").exists()
+
+
+def test_check_reports_a_bad_translation_file_at_its_lines(run, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    # check reads the strings as build does (SPEC 5: it validates everything), each problem
+    # at its own line: not valid YAML, a key given twice, a value that is not text.
+    site = write_site(tmp_path / "s", {"content/a.md": STORY})
+    (site / "i18n").mkdir()
+    (site / "i18n/en.yaml").write_text("read_original: Source\nnav_news: [oops\n")
+    result = run("check", site)
+    assert result.code == 2
+    assert result.err.splitlines()[0].startswith(f"{site}/i18n/en.yaml:3: not valid YAML: ")
+    (site / "i18n/en.yaml").write_text(
+        "read_original: Source\nstories:\n  one: [a list]\n  other: '{n} stories'\n"
+        "read_original: Again\n"
+    )
+    result = run("check", site)
+    assert result.code == 2
+    assert result.err.splitlines() == [
+        f"{site}/i18n/en.yaml:3: stories.one: must be text",
+        f"{site}/i18n/en.yaml:5: read_original: key given twice",
+    ]
+    (site / "i18n/en.yaml").write_text("read_original: Source\n")
+    assert run("check", site).code == 0
