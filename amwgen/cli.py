@@ -34,6 +34,7 @@ from amwgen.scaffold import BadTitle, NewTerms, Refused, init_site, new_article
 from amwgen.schema import schema_json
 
 EXIT_OK, EXIT_CONTENT, EXIT_USAGE = 0, 1, 2
+EXIT_BROKEN_PIPE = 128 + 13  # SIGPIPE's number: what a shell shows for a tool it ended
 DEFAULT_PORT = 8000
 
 
@@ -248,6 +249,10 @@ def main(argv: Sequence[str] | None = None, exiting: bool = False) -> int:
             file=sys.stderr,
         )
         return EXIT_CONTENT
+    except BrokenPipeError:
+        # What reads our output went away (`amwgen schema | head`): nothing more is said, as
+        # for a tool that SIGPIPE ends, and with its exit code (run's flush fails quietly).
+        return EXIT_BROKEN_PIPE
     except OSError as err:
         if debug:
             traceback.print_exc()

@@ -215,6 +215,26 @@ def test_unwritable_output_is_one_line_exit_1(run, site: Path, tmp_path: Path) -
     assert "Traceback" not in result.err
 
 
+@pytest.mark.parametrize("command", [["schema"], ["check"]])
+def test_output_to_a_closed_pipe_ends_quietly_with_sigpipes_code(site: Path, command: list[str]) -> None:
+    # `amwgen schema | head`: the reader has gone before amwgen writes. Not "cannot write",
+    # no traceback: what a tool that SIGPIPE ends says, nothing, with its code (128 + 13).
+    read, write = os.pipe()
+    os.close(read)
+    try:
+        proc = subprocess.run(
+            [sys.executable, "-m", "amwgen", *command, str(site)],
+            stdout=write,
+            stderr=subprocess.PIPE,
+            text=True,
+            cwd=REPO,
+            env={**os.environ, "SOURCE_DATE_EPOCH": "1795651200"},
+        )
+    finally:
+        os.close(write)
+    assert (proc.returncode, proc.stderr) == (141, "")
+
+
 def test_console_script_runs_as_module(site: Path) -> None:
     env = {**os.environ, "SOURCE_DATE_EPOCH": "1795651200"}
     proc = subprocess.run(
