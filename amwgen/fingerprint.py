@@ -21,7 +21,7 @@ from pathlib import Path, PurePath
 from typing import Any, cast
 
 from amwgen import __version__
-from amwgen.editions import Edition
+from amwgen.editions import Edition, Period
 from amwgen.feeds import SitemapData
 from amwgen.index import Entry, Posting, Taxonomy, Term, TermLink
 from amwgen.model import Article, PlainPage, Profile, SiteConfig
@@ -30,12 +30,15 @@ from amwgen.model import Article, PlainPage, Profile, SiteConfig
 # dataclasses; their repr is their digest input.
 # (Related and Connection are walked instead: they hold entries that many pages share, and
 # the memo then serialises each entry once.)
-# (SitemapData: fifteen thousand rows of a path and a date.)
-FLAT = frozenset({Article, Profile, PlainPage, SiteConfig, Entry, TermLink, Taxonomy, SitemapData})
+# (SitemapData: fifteen thousand rows of a path and a date. Period: an edition's week or
+# month, two of them in each edition's digest.)
+FLAT = frozenset(
+    {Article, Profile, PlainPage, SiteConfig, Entry, TermLink, Taxonomy, SitemapData, Period}
+)
 # Values that many pages or groups share: digested once per build, kept by identity (an
 # edition is in its own pages, the editions index and the editions feed; a taxonomy is in
-# each of its thousands of terms).
-SHARED = frozenset({Article, Entry, Posting, Term, Edition, Taxonomy})
+# each of its thousands of terms; a term's link, one per term, in every edition's topics).
+SHARED = frozenset({Article, Entry, Posting, Term, TermLink, Edition, Taxonomy})
 
 
 class Fingerprints:
