@@ -373,6 +373,20 @@ def test_region_must_be_a_code() -> None:
     ]
 
 
+@pytest.mark.parametrize("code", ["KO", "UK", "XX", "zz", "QO"])
+def test_region_of_two_letters_must_be_a_code_iso_assigns(code: str) -> None:
+    # SPEC 3: "ISO 3166-1 alpha-2". KO (for Korea) and UK (for GB) are the usual slips; ZZ,
+    # QO and XA-XZ are ISO's private use.
+    assert errors(front(region=code)) == [
+        f"content/x.md:6: region: '{code}' is not an ISO 3166-1 alpha-2 code such as KR or US"
+    ]
+
+
+@pytest.mark.parametrize("code", ["KR", "us", "GB", "TW", "EU", "UN", "XK"])
+def test_region_takes_assigned_codes_and_those_newsrooms_use(code: str) -> None:
+    assert ok(front(region=code)).region == code.upper()
+
+
 # --- 11: terms --------------------------------------------------------------------------------
 
 
