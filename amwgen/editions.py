@@ -37,8 +37,10 @@ MOVED_TOPICS = 8  # topics shown in "what moved"
 MOVED_PLAYERS = 5  # most active players shown
 FEED_SIZE = 20  # finished editions in /editions/feed.xml
 FEED_PATH = "/editions/feed.xml"
-# A relative href or src as css-inline writes them (double-quoted, no scheme).
-LINK_ATTR = re.compile(r'\b(href|src)="(?![a-zA-Z][a-zA-Z0-9+.-]*:)([^"]*)"')
+# A relative href or src attribute as Jinja and markdown-it write them: after a space in a
+# tag, double-quoted, no scheme. Only in their output: every " of text and of a value is
+# escaped there, so no text can look like one (css-inline writes a text's " as it is).
+LINK_ATTR = re.compile(r'(?<=\s)(href|src)="(?![a-zA-Z][a-zA-Z0-9+.-]*:)([^"]*)"')
 MARKDOWN_LINK = re.compile(r"\]\((?![a-zA-Z][a-zA-Z0-9+.-]*:)([^)\s]*)")
 MONTHS = ("January", "February", "March", "April", "May", "June") + (
     "July",
@@ -516,7 +518,9 @@ def email_html(data: EditionPage, env: jinja2.Environment, meta: Page) -> bytes:
     html = env.get_template("edition-email.html").render(page=data, meta=meta)
     config = env.globals["site"]
     assert isinstance(config, SiteConfig)
-    return absolute_links(inline_css(html), config.absolute_url(meta.path)).encode("utf-8")
+    # The links first: in what css-inline writes, an editor's note with `href="` in its
+    # text and `<` in an image's alt would read as an attribute and then as markup.
+    return inline_css(absolute_links(html, config.absolute_url(meta.path))).encode("utf-8")
 
 
 def inline_css(html: str) -> str:

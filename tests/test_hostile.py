@@ -73,6 +73,18 @@ def test_no_page_carries_script_handlers_or_bad_urls(built: Path) -> None:
         assert_inert(page)
 
 
+def test_an_editors_note_cannot_break_out_of_its_attributes_in_the_email(built: Path) -> None:
+    # The email's links are made absolute before css-inline writes the page: in what it
+    # writes, `href="` in a note's text and a `<` in an image's alt read as markup (a review
+    # found an alert() running in email.html). assert_inert checks every page, this one too.
+    email = built / "editions" / "2026-w47" / "email.html"
+    images = [el for el in _elements(email) if el.tag == "img"]
+    assert [el.get("alt") for el in images] == ["<img src=x onerror=alert(document.domain)>"]
+    assert images[0].get("src") == "https://hostile.example.org/editions/2026-w47/chart.png"
+    titles = [el.get("title") for el in _elements(email) if el.tag == "a" and el.get("title")]
+    assert titles == ["<svg onload=alert(2)>"]
+
+
 def test_title_with_closing_tag_is_text(built: Path) -> None:
     page = built / "news" / "tmp-escaped" / "index.html"
     titles = [el for el in _elements(page) if el.tag == "title"]
