@@ -46,6 +46,9 @@ def load_config(site_dir: Path) -> SiteConfig:
         message = f"not valid YAML: {err.message}" if err.syntax else err.message
         raise ConfigError([_problem(path, err.line, None, message)]) from None
     config, problems = parse_config(path, mapping)
+    for key, code in yamlfm.uncarried_values(mapping.data):
+        line0 = key_line(mapping.key_lines, key)
+        problems.append(_problem(path, line0, key, yamlfm.uncarried_message(code)))
     if problems or config is None:
         raise ConfigError(sorted(problems, key=Problem.sort_key))
     return config

@@ -70,6 +70,9 @@ def _read(path: Path) -> dict[str, str]:
         raise ConfigError([Problem(path, err.line + 1, None, message)]) from None
     flat: dict[str, str] = {}
     problems = [Problem(path, n + 1, key, "key given twice") for key, n in mapping.duplicates]
+    for key, code in yamlfm.uncarried_values(mapping.data):
+        line = key_line(mapping.key_lines, key) + 1
+        problems.append(Problem(path, line, key, yamlfm.uncarried_message(code)))
     _flatten(mapping.data, "", flat, problems, path, mapping.key_lines)
     if problems:
         raise ConfigError(sorted(problems, key=Problem.sort_key))

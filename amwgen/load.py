@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from amwgen import faults, yamlfm
+from amwgen.config import key_line
 from amwgen.model import Problem, RawDoc
 
 # SPEC 1: folders directly below content/ that hold something other than articles.
@@ -172,6 +173,12 @@ def parse_doc(path: Path, rel: str, data: bytes, problems: list[Problem]) -> Raw
     for key, line in mapping.duplicates:
         problems.append(Problem(path, split.yaml_line + line + 1, key, "key given twice"))
     key_lines = {k: split.yaml_line + v + 1 for k, v in mapping.key_lines.items()}
+    bad = yamlfm.uncarried_values(mapping.data)
+    for key, code in bad:
+        line = key_line(key_lines, key) or 1
+        problems.append(Problem(path, line, key, yamlfm.uncarried_message(code)))
+    if bad:
+        return None
     return RawDoc(path, rel, mapping.data, key_lines, split.body, split.body_line + 1)
 
 
@@ -189,10 +196,14 @@ def _decode(path: Path, data: bytes, problems: list[Problem]) -> str | None:
         return None
     # CRLF (Windows) and lone CR (old Mac) both end a line, as in YAML and CommonMark.
     text = text.replace("\r\n", "\n").replace("\r", "\n")
-    if "\x00" in text:
-        line = text.count("\n", 0, text.index("\x00")) + 1
-        problems.append(
-            Problem(path, line, None, "contains a NUL character (is it a binary file?)")
-        )
+    found = yamlfm.uncarried(text)
+    if found is not None:
+        at, code = found
+        line = text.count("\n", 0, at) + 1
+        if code == "U+0000":
+            message = "contains a NUL character (is it a binary file?)"
+        else:
+            message = yamlfm.uncarried_message(code)
+        problems.append(Problem(path, line, None, message))
         return None
     return text

@@ -175,6 +175,40 @@ def _yaml_message(err: yaml.MarkedYAMLError) -> str:
     return str(problem).strip()
 
 
+# What no XML document (a feed, the sitemap) can hold, nor HTML show: C0 controls but tab and
+# line feed (a carriage return is a line end by then), the non-characters U+FFFE and U+FFFF,
+# and lone surrogates (a YAML escape can make one; no UTF-8 file can).
+_UNCARRIED = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
+
+
+def uncarried(text: str) -> tuple[int, str] | None:
+    """The position and U+ code of the first character of text that no page or feed can
+    carry (_UNCARRIED), or None."""
+    found = _UNCARRIED.search(text)
+    return (found.start(), f"U+{ord(found[0]):04X}") if found else None
+
+
+def uncarried_values(data: dict[str, Any], prefix: str = "") -> list[tuple[str, str]]:
+    """(dotted key, U+ code) of each text value in data, nested or in a list, that holds a
+    character no page or feed can carry: a YAML escape such as "\\x01" makes one."""
+    found = []
+    for key, value in data.items():
+        name = f"{prefix}{key}"
+        if isinstance(value, dict):
+            found += uncarried_values(value, f"{name}.")
+            continue
+        for item in value if isinstance(value, list) else [value]:
+            bad = uncarried(item) if isinstance(item, str) else None
+            if bad is not None:
+                found.append((name, bad[1]))
+                break
+    return found
+
+
+def uncarried_message(code: str) -> str:
+    return f"contains the character {code}, which no page or feed can carry; remove it"
+
+
 def show(value: Any) -> str:
     """value as YAML spells it, for messages: true, 'text', 3, [a list]."""
     if isinstance(value, bool):

@@ -247,6 +247,28 @@ def test_console_script_runs_as_module(site: Path) -> None:
     assert proc.returncode == 0, proc.stderr
 
 
+@pytest.mark.parametrize(
+    ("rel", "text", "expected"),
+    [
+        ("content/2026/11/one.md", article('"Bell \\x07"', "2026-11-20"), "content/2026/11/one.md:2: title: "),
+        ("content/2026/11/one.md", article("One", "2026-11-20", body="Ring\x01"), "content/2026/11/one.md:7: "),
+        ("content/pages/about.md", "---\ntitle: About\n---\nA \x1b[31m red\n", "content/pages/about.md:4: "),
+    ],
+)
+def test_a_character_no_feed_can_carry_is_a_located_error(run, site: Path, rel: str, text: str, expected: str) -> None:  # type: ignore[no-untyped-def]
+    # A review found that a control character in a title (a YAML escape) or a body ended
+    # the build in lxml's traceback: feeds are XML, and XML cannot carry it.
+    assert run("build", site).code == 0
+    before = tree(site / "public")
+    (site / rel).write_text(text)
+    result = run("build", site)
+    assert result.code == 1
+    assert "Traceback" not in result.err
+    first = result.err.splitlines()[0]
+    assert first.startswith(f"{site}/{expected}contains the character U+00"), result.err
+    assert tree(site / "public") == before
+
+
 def test_check_compiles_every_layout_used_or_not(run, site: Path) -> None:  # type: ignore[no-untyped-def]
     # SPEC 5: check validates everything. A build finds a broken template only when a page
     # renders it; check compiles each one in layouts/ and reports it at its line.

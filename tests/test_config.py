@@ -193,6 +193,10 @@ def test_bad_yaml_is_located(tmp_path: Path) -> None:
         (b"title: T\xe9\n", "site.yaml:1: is not UTF-8 text (byte 0xe9 at offset 8)"),
         (b"title: T\nbase_url: \x00\n", "site.yaml:2: contains a NUL character"),
         (
+            'title: "T \\x07"\nbase_url: https://t.example/\n',
+            "site.yaml:1: title: contains the character U+0007, which no page or feed can carry",
+        ),
+        (
             "title: !!python/object/apply:os.system [ls]\n",
             "site.yaml:1: not valid YAML: could not determine a constructor",
         ),

@@ -138,5 +138,9 @@ def test_check_reports_a_bad_translation_file_at_its_lines(run, tmp_path: Path) 
         f"{site}/i18n/en.yaml:3: stories.one: must be text",
         f"{site}/i18n/en.yaml:5: read_original: key given twice",
     ]
+    (site / "i18n/en.yaml").write_text('read_original: "So\\x01urce"\n')
+    result = run("check", site)
+    assert result.code == 2
+    assert "en.yaml:1: read_original: contains the character U+0001" in result.err
     (site / "i18n/en.yaml").write_text("read_original: Source\n")
     assert run("check", site).code == 0

@@ -179,6 +179,13 @@ def test_duplicate_key_is_a_problem_at_the_second_line() -> None:
         (b"---\ntitle: !!python/object/apply:os.system [ls]\n---\n", 2, "not valid YAML"),
         (b"---\ntitle: a\ntags: [x, \x00]\n---\n", 3, "NUL"),
         (b"---\ntitle: a\n---\nbody\x00\n", 4, "NUL"),
+        # What no feed or XML can carry (lxml refused it with a traceback): the character's
+        # code, at its line, in the body or in a value a YAML escape makes.
+        (b"---\ntitle: a\n---\nbody\n\nline \x01 and \x0b\n", 6, "the character U+0001"),
+        (b"---\ntitle: a\n---\nform\x0cfeed\n", 4, "the character U+000C"),
+        (b'---\ntitle: "bell \\x07"\n---\n', 2, "contains the character U+0007"),
+        (b'---\nread:\n  novelty: "\\uFFFE"\n---\n', 3, "the character U+FFFE"),
+        (b'---\ntitle: a\ntags: [b, "\\ud800"]\n---\n', 3, "invalid Unicode character escape"),
         (b"---\ntitle: " + b"[" * 5000 + b"]" * 5000 + b"\n---\n", 2, "not valid YAML"),
         (b"---\ntitle: a\ndate: \xff\xfe\n---\n", 3, "not UTF-8"),
         (b"\xef\xbb\xbf---\n\xc3\n---\n", 2, "not UTF-8"),
