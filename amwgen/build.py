@@ -67,7 +67,7 @@ from amwgen.render import (
     Cards,
     Group,
     article_shows,
-    css_digest,
+    asset_digest,
     make_env,
     plan_groups,
     sitemap_page,
@@ -297,13 +297,14 @@ def _build(site_dir: Path, options: Options, clones: list[_Clone | _SpareListing
     index = checked.index
     theme_static = THEME_DIR / "static"
     statics = _static_dirs(site_dir, theme_static)
-    site_css = site_dir / "static" / "assets" / "amwgen.css"
-    css = site_css if site_css.is_file() else theme_static / "assets" / "amwgen.css"
+    # A site's static/assets/ file replaces the theme's; its digest goes into its links.
+    css, js = (_asset(site_dir, theme_static, name) for name in ("amwgen.css", "amwgen.js"))
     nav = tuple((p.title, p.url) for p in index.pages)
     spec = EnvSpec(
         site_dir,
         checked.config,
-        css_digest(css.read_bytes()),
+        asset_digest(css),
+        asset_digest(js),
         nav,
         checked.translations,
         _compiled(folder, options),
@@ -605,6 +606,12 @@ def _spare_intact(state: State, out: Path) -> bool:
         return state.spare_inode != 0 and os.lstat(spare_path(out)).st_ino == state.spare_inode
     except OSError:
         return False
+
+
+def _asset(site_dir: Path, theme_static: Path, name: str) -> bytes:
+    """The bytes of assets/<name>: the site's static/ copy, else the theme's."""
+    site = site_dir / "static" / "assets" / name
+    return (site if site.is_file() else theme_static / "assets" / name).read_bytes()
 
 
 def _template_dirs(site_dir: Path) -> list[Path]:

@@ -486,9 +486,12 @@ def make_env(
     nav: tuple[tuple[str, str], ...] = (),
     translations: i18n.Table | None = None,
     compiled: Path | None = None,
+    js_digest: str = "",
 ) -> jinja2.Environment:
     """The Jinja environment: site layouts/ first, then the built-in theme.
 
+    css_digest, js_digest: asset_digest of the stylesheet and the script, for their links
+    (the script's link has none when js_digest is empty).
     translations: the theme's strings (i18n.load_table); None reads them for site_dir.
     compiled: a folder to keep compiled templates in, if any.
     """
@@ -528,7 +531,7 @@ def make_env(
         date_text=translator.date_text,
         month_text=translator.month_text,
         period_title=lambda period: period_title(translator, period),
-        js_url=site_url(config, "/assets/amwgen.js"),
+        js_url=site_url(config, "/assets/amwgen.js") + (f"?v={js_digest}" if js_digest else ""),
     )
     env.globals.update(_fragments(env, translator))
     env.globals["card_html"] = CardCache(env)
@@ -732,5 +735,7 @@ def _template_names(page: Page) -> tuple[str, ...]:
     return (page.template,)
 
 
-def css_digest(css: bytes) -> str:
-    return hashlib.sha256(css).hexdigest()[:10]
+def asset_digest(data: bytes) -> str:
+    """The ?v= of an asset's link (the stylesheet, the script): it changes with the bytes,
+    so a browser or CDN that keeps the old file fetches the new one."""
+    return hashlib.sha256(data).hexdigest()[:10]

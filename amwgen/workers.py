@@ -52,6 +52,7 @@ class EnvSpec:
     site_dir: Path
     config: SiteConfig
     css_digest: str
+    js_digest: str
     nav: tuple[tuple[str, str], ...]
     translations: tuple[tuple[str, str], ...]  # issue 6: i18n.load_table, (key, text) pairs
     # Where compiled templates are kept (render.make_env): no page depends on it, so it is
@@ -60,7 +61,13 @@ class EnvSpec:
 
     def make(self) -> jinja2.Environment:
         return make_env(
-            self.site_dir, self.config, self.css_digest, self.nav, self.translations, self.compiled
+            self.site_dir,
+            self.config,
+            self.css_digest,
+            self.nav,
+            self.translations,
+            self.compiled,
+            self.js_digest,
         )
 
 
@@ -398,6 +405,7 @@ def _worker(job: Job) -> _Worker:
         env_digest = combine(
             prints.of(spec.config),
             spec.css_digest,
+            spec.js_digest,
             prints.of(spec.nav),
             prints.of(spec.translations),
         )

@@ -142,6 +142,32 @@ def test_static_folder_is_copied_and_can_replace_theme_assets(run, site: Path) -
     assert (site / "public" / "assets" / "amwgen.css").read_text() == "body{color:red}"
 
 
+def test_the_stylesheet_and_script_links_change_with_their_bytes(run, site: Path, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    # Their names are fixed; the ?v= of each link is a digest of the file, so a browser or a
+    # CDN that keeps the old one fetches the new (docs/deploy.md). An incremental build
+    # re-renders every page that links it, and equals a clean build.
+    page = site / "public" / "news" / "one" / "index.html"
+
+    def links() -> tuple[str, str]:
+        html = page.read_text()
+        css = html.split('href="/assets/amwgen.css?v=')[1].split('"')[0]
+        js = html.split('<script src="/assets/amwgen.js?v=')[1].split('"')[0]
+        return css, js
+
+    assert run("build", site).code == 0
+    css, js = links()
+    assert len(css) == len(js) == 10 and css != js
+    (site / "static" / "assets").mkdir(parents=True)
+    (site / "static" / "assets" / "amwgen.js").write_text("console.log(1)")
+    assert run("build", site).code == 0
+    assert links()[0] == css and links()[1] not in (js, "")
+    (site / "static" / "assets" / "amwgen.css").write_text("body{color:red}")
+    assert run("build", site).code == 0
+    assert links()[0] != css
+    assert run("build", site, "-o", tmp_path / "clean", "--clean").code == 0
+    assert tree(site / "public") == tree(tmp_path / "clean")
+
+
 def test_layouts_override_builtin_templates(run, site: Path) -> None:  # type: ignore[no-untyped-def]
     (site / "layouts").mkdir()
     (site / "layouts" / "404.html").write_text("custom {{ site.title }}\n")

@@ -28,7 +28,7 @@ def _allowed_script(el) -> bool:  # type: ignore[no-untyped-def]
     attrs = dict(el.attrib)
     body = el.text or ""
     if set(attrs) == {"src", "defer"}:
-        return attrs["src"] in THEME_SCRIPTS and not body.strip()
+        return attrs["src"].split("?v=")[0] in THEME_SCRIPTS and not body.strip()
     if attrs != {"type": "application/ld+json"} or len(el) or "<" in body or ">" in body:
         return False
     data = json.loads(body)
