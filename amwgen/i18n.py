@@ -23,6 +23,7 @@ FALLBACK = "en"
 Table = tuple[tuple[str, str], ...]
 _PLACEHOLDER = re.compile(r"\{(\w+)\}")
 PLURAL_FORMS = ("zero", "one", "two", "few", "many")
+KEY_LEVELS = 4  # "taxonomy.tags", "stories.one": a key's parts at most
 
 
 def load_table(site_dir: Path, language: str) -> Table:
@@ -89,7 +90,11 @@ def _flatten(
 ) -> None:
     for key, value in data.items():
         name = f"{prefix}{key}"
-        if isinstance(value, dict):
+        if isinstance(value, dict) and name.count(".") >= KEY_LEVELS - 1:
+            # Also what ends a mapping that YAML's anchors nest in itself (`a: &r {b: *r}`).
+            message = f"is nested too deeply (keys have at most {KEY_LEVELS} parts)"
+            problems.append(Problem(path, key_line(lines, name) + 1, name, message))
+        elif isinstance(value, dict):
             _flatten(value, f"{name}.", flat, problems, path, lines)
         elif isinstance(value, str | int | float) and not isinstance(value, bool):
             flat[name] = str(value)

@@ -188,21 +188,26 @@ def uncarried(text: str) -> tuple[int, str] | None:
     return (found.start(), f"U+{ord(found[0]):04X}") if found else None
 
 
-def uncarried_values(data: dict[str, Any], prefix: str = "") -> list[tuple[str, str]]:
-    """(dotted key, U+ code) of each text value in data, nested or in a list, that holds a
-    character no page or feed can carry: a YAML escape such as "\\x01" makes one."""
-    found = []
-    for key, value in data.items():
-        name = f"{prefix}{key}"
-        if isinstance(value, dict):
-            found += uncarried_values(value, f"{name}.")
-            continue
-        for item in value if isinstance(value, list) else [value]:
-            bad = uncarried(item) if isinstance(item, str) else None
-            if bad is not None:
-                found.append((name, bad[1]))
-                break
-    return found
+def uncarried_values(data: dict[str, Any]) -> list[tuple[str, str]]:
+    """(dotted key, U+ code) of each value in data, text nested at any depth in mappings and
+    lists, that holds a character no page or feed can carry: a YAML escape such as "\\x01"
+    makes one. Without recursion, and each mapping or list once: YAML's anchors can nest
+    a value in itself (`read: &r {novelty: *r}`)."""
+    found: dict[str, str] = {}
+    seen: set[int] = set()
+    stack: list[tuple[str, Any]] = [(str(k), v) for k, v in reversed(data.items())]
+    while stack:
+        name, value = stack.pop()
+        if isinstance(value, str):
+            bad = uncarried(value)
+            if bad is not None and name not in found:
+                found[name] = bad[1]
+        elif isinstance(value, dict | list) and id(value) not in seen:
+            seen.add(id(value))
+            items = value.items() if isinstance(value, dict) else ((None, v) for v in value)
+            children = [(name if k is None else f"{name}.{k}", v) for k, v in items]
+            stack += reversed(children)
+    return list(found.items())
 
 
 def uncarried_message(code: str) -> str:

@@ -138,6 +138,12 @@ def test_check_reports_a_bad_translation_file_at_its_lines(run, tmp_path: Path) 
         f"{site}/i18n/en.yaml:3: stories.one: must be text",
         f"{site}/i18n/en.yaml:5: read_original: key given twice",
     ]
+    (site / "i18n/en.yaml").write_text("a: &r {b: *r}\n")  # a mapping nested in itself
+    result = run("check", site)
+    assert (result.code, result.err) == (
+        2,
+        f"{site}/i18n/en.yaml:1: a.b.b.b: is nested too deeply (keys have at most 4 parts)\n",
+    )
     (site / "i18n/en.yaml").write_text('read_original: "So\\x01urce"\n')
     result = run("check", site)
     assert result.code == 2
