@@ -225,9 +225,13 @@ def output_dir(site_dir: Path, config: SiteConfig, options: Options) -> Path:
         # path is checked against the output's spelt without it (write.write_file).
         out = out.resolve()
     resolved, site = out.resolve(), site_dir.resolve()
-    owned = [site / name for name in ("content", "layouts", "static")]
+    owned = [site / name for name in ("content", "layouts", "static", "i18n", "site.yaml")]
     if site.is_relative_to(resolved) or any(resolved.is_relative_to(o) for o in owned):
         message = f"output folder '{out}' would replace the site's own files; choose another"
+        raise ConfigError([Problem(Path("site.yaml"), 1, "output", message)])
+    if resolved.exists() and not resolved.is_dir():
+        # The swap puts the new output where it is: a file of the user's would be gone.
+        message = f"'{out}' is a file, not a folder; choose another output"
         raise ConfigError([Problem(Path("site.yaml"), 1, "output", message)])
     return out
 

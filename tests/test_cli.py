@@ -227,6 +227,22 @@ def test_output_may_not_replace_the_site(run, site: Path) -> None:  # type: igno
     assert result.code == 2
 
 
+@pytest.mark.parametrize("output", ["site.yaml", "notes.txt", "i18n/out"])
+def test_output_may_not_replace_a_file_or_the_sites_settings(run, site: Path, output: str) -> None:  # type: ignore[no-untyped-def]
+    # A crash hunt found `output: site.yaml` (or any file) replaced by the output folder,
+    # exit 0: the site's settings gone.
+    (site / "notes.txt").write_text("mine\n")
+    (site / "i18n").mkdir()
+    settings = (site / "site.yaml").read_text()
+    (site / "site.yaml").write_text(settings + f"output: {output}\n")
+    result = run("build", site)
+    assert result.code == 2
+    assert result.err.startswith("site.yaml:1: output: "), result.err
+    assert (site / "site.yaml").read_text() == settings + f"output: {output}\n"
+    assert (site / "notes.txt").read_text() == "mine\n"
+    assert run("build", site, "-o", site / output).code == 2
+
+
 def test_unwritable_output_is_one_line_exit_1(run, site: Path, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
     if os.geteuid() == 0:
         blocker = tmp_path / "file"
