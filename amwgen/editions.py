@@ -540,7 +540,7 @@ def absolute_links(html: str, base: str) -> str:
     """Issue 9: a mail has no base URL, so relative href/src (an editor's note) are resolved."""
 
     def resolve(match: re.Match[str]) -> str:
-        return f'{match[1]}="{escape(urljoin(base, unescape(match[2])))}"'
+        return f'{match[1]}="{escape(_joined(base, unescape(match[2])))}"'
 
     return LINK_ATTR.sub(resolve, html)
 
@@ -549,9 +549,18 @@ def absolute_markdown(text: str, base: str) -> str:
     """Markdown with inline link and image targets made absolute, for a plain-text mail."""
 
     def resolve(match: re.Match[str]) -> str:
-        return f"]({urljoin(base, match[1])}"
+        return f"]({_joined(base, match[1])}"
 
     return MARKDOWN_LINK.sub(resolve, text)
+
+
+def _joined(base: str, url: str) -> str:
+    """url made absolute against base; as written when it cannot be (`//[a`, a host that
+    is no URL's)."""
+    try:
+        return urljoin(base, url)
+    except ValueError:
+        return url
 
 
 def atom(data: EditionsFeed, config: SiteConfig) -> bytes:

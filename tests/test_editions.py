@@ -325,6 +325,24 @@ def test_editors_note_on_page_and_in_both_emails(tmp_path: Path, run) -> None:  
     assert "A busy week" not in (tmp_path / "out/editions/2026-w46/index.html").read_text()
 
 
+@pytest.mark.parametrize("unsafe", [False, True])
+def test_a_note_link_that_no_url_can_join_stays_as_written(tmp_path: Path, run, unsafe: bool) -> None:  # type: ignore[no-untyped-def]
+    # `//[a` is a host no URL has: making it absolute for the emails raised ValueError, a
+    # traceback from check and build (a crash hunt); it is left as written.
+    body = '<a href="//[a">raw</a>' if unsafe else "See [mirror](//[a)."
+    files = {**TIES, "content/editions/2026-w47.md": f"---\ntitle: N\n---\n{body}\n"}
+    yaml = SITE_YAML + ("markdown: {unsafe_html: true}\n" if unsafe else "")
+    site = write_site(tmp_path / "site", files, yaml)
+    assert run("check", site).code == 0
+    result = run("build", site, "-o", tmp_path / "out")
+    assert result.code == 0, result.err
+    out = tmp_path / "out/editions/2026-w47"
+    if unsafe:
+        assert 'href="//[a"' in (out / "email.html").read_text()
+    else:
+        assert "[mirror](//[a)" in (out / "email.txt").read_text()
+
+
 def test_note_with_an_unknown_key_is_a_located_error(tmp_path: Path, run) -> None:  # type: ignore[no-untyped-def]
     note = "---\ntitle: ok\ntitel: typo\n---\nBody.\n"
     files = {**TIES, "content/editions/2026-w47.md": note}
