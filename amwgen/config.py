@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import difflib
+import re
 from dataclasses import replace
 from pathlib import Path
 from typing import Any, Protocol
@@ -115,7 +116,7 @@ def parse_config(path: Path, mapping: yamlfm.Mapping) -> tuple[SiteConfig | None
     config = SiteConfig(
         title=title,
         base_url=base_url,
-        language=_string(data, "language", "en", report),
+        language=_language(data, report),
         timezone=timezone,
         description=_string(data, "description", "", report),
         output=_string(data, "output", "public", report) or "public",
@@ -168,6 +169,19 @@ def _string(data: dict[str, Any], key: str, default: str, report: Report) -> str
         report(key, f"must be text, not {yamlfm.show(value)}")
         return default
     return str(value)
+
+
+# A language tag's shape (BCP 47: en, ko, pt-BR, zh-Hant-TW), up to 32 characters: the
+# translation tables are files named after it, and Pagefind fails on longer ones.
+_LANGUAGE = re.compile(r"[A-Za-z]{2,8}(?:[-_][A-Za-z0-9]{1,8})*")
+
+
+def _language(data: dict[str, Any], report: Report) -> str:
+    language = _string(data, "language", "en", report)
+    if len(language) > 32 or not _LANGUAGE.fullmatch(language):
+        report("language", f"'{language}' is not a language tag such as en, ko or pt-BR")
+        return "en"
+    return language
 
 
 def _timezone(data: dict[str, Any], report: Report) -> str:

@@ -161,6 +161,24 @@ def test_bad_timezone(tmp_path: Path, zone: str) -> None:
 
 
 @pytest.mark.parametrize(
+    "language",
+    ["../../../../tmp/x/evil", "en US", "e", "en-US-x-privateuse-abcdefghij-klmnop", "ko-"],
+)
+def test_language_must_be_shaped_as_a_tag(tmp_path: Path, language: str) -> None:
+    # A crash hunt: `language` names the translation files (a path leading anywhere was read
+    # as one, a long one failed to open), and Pagefind panicked on 35 characters.
+    assert config_problems(tmp_path, MINIMAL + f"language: {language}\n") == [
+        f"site.yaml:3: language: '{language}' is not a language tag such as en, ko or pt-BR"
+    ]
+
+
+@pytest.mark.parametrize("language", ["en", "ko", "pt-BR", "zh-Hant-TW", "en_GB", "zz"])
+def test_language_tags_of_any_shape_pass(tmp_path: Path, language: str) -> None:
+    write_site(tmp_path, {}, MINIMAL + f"language: {language}\n")
+    assert load_config(tmp_path).language == language
+
+
+@pytest.mark.parametrize(
     ("value", "shown"),
     [("0", "0"), ("-3", "-3"), ("ten", "'ten'"), ("2.5", "2.5"), ("true", "true")],
 )
