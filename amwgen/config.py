@@ -205,10 +205,17 @@ def _base_url(value: Any, report: Report) -> str:
     if parts is None or parts.scheme not in ("http", "https") or not parts.hostname:
         report("base_url", f"'{value}' is not an absolute http(s) URL")
         return "http://localhost/"
-    if parts.query or parts.fragment:
+    if parts.query or parts.fragment or "?" in value or "#" in value:
+        # An empty one too (`https://example.org/#`): every link would follow it.
         report("base_url", f"'{value}' must not have a query or fragment")
         return "http://localhost/"
+    if any(c in _NOT_IN_URLS for c in value):
+        report("base_url", f"'{value}' holds a character a URL cannot: one of {_NOT_IN_URLS}")
+        return "http://localhost/"
     return value if value.endswith("/") else value + "/"
+
+
+_NOT_IN_URLS = '"<>\\^`{|}'  # RFC 3986 has no place for these, even escaped in HTML
 
 
 def split_url(value: str) -> SplitResult | None:
@@ -319,7 +326,12 @@ def _promo(data: dict[str, Any], report: Report) -> Promo | None:
         report("promo", "needs a url")
         return None
     parts = split_url(values["url"])
-    if parts is None or parts.scheme not in ("http", "https", ""):
+    if (
+        parts is None
+        or parts.scheme not in ("http", "https", "")
+        or (parts.netloc and not parts.scheme)
+    ):
+        # `//host/x` is neither: a site path that the base path would be put before.
         report("promo.url", f"'{values['url']}' must be an http(s) URL or a site path")
         return None
     return Promo(values["title"], values["text"], values["url"], values["label"] or "Learn more")

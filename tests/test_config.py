@@ -144,6 +144,12 @@ def test_missing_or_empty_required_keys(tmp_path: Path, text: str, expected: lis
         "'http://[::1'",
         "'https://a b/'",
         "[x]",
+        # A crash hunt: an empty fragment or query passed, and every link then followed it;
+        # characters no URL holds went into every page's links.
+        "'https://t.example/#'",
+        "'https://t.example/?'",
+        "'https://t.example/a\"b/'",
+        "'https://t.example/<x>/'",
     ],
 )
 def test_bad_base_url(tmp_path: Path, url: str) -> None:
@@ -297,6 +303,14 @@ def test_yaml_12_in_site_yaml(tmp_path: Path) -> None:
     write_site(tmp_path, {}, MINIMAL + "language: no\nsearch: false\n")
     config = load_config(tmp_path)
     assert (config.language, config.search) == ("no", False)
+
+
+@pytest.mark.parametrize("url", ["//evil.example/x", "ftp://x.example/"])
+def test_promo_url_that_is_neither_http_nor_a_site_path(tmp_path: Path, url: str) -> None:
+    # `//host/x` was taken as a site path and shown as `/host/x` (a crash hunt).
+    assert config_problems(tmp_path, MINIMAL + f"promo: {{title: P, text: T, url: '{url}'}}\n") == [
+        f"site.yaml:3: promo.url: '{url}' must be an http(s) URL or a site path"
+    ]
 
 
 def test_with_base_url(tmp_path: Path) -> None:
