@@ -253,6 +253,8 @@ def _resolver(
     for profile in profiles:
         for name in (profile.slug, profile.title, *profile.aliases):
             alias = slugify(name)
+            if not alias:  # a title such as "🤖" names no term (validate reports such aliases)
+                continue
             other = owner.get(alias)
             if other is not None and other.slug != profile.slug:
                 message = f"'{name}' also names the {taxonomy.singular} of {other.path}"

@@ -244,7 +244,9 @@ def _assemble(
         if result.value is not None:
             by_kind[source.kind].append(result.value)
     articles, pages = by_kind["articles"], by_kind["pages"]
-    for docs in (articles, pages):
+    # Two profiles of one term (topics/robotics.md, topics/sub/Robotics.md) too: one title
+    # would win, in silence.
+    for docs in (articles, pages, *(by_kind[taxonomy] for taxonomy in PROFILE_KEYS)):
         keys = [(doc.slug, doc.path) for doc in docs]
         twice = {slug for slug, n in Counter(slug for slug, _ in keys).items() if n > 1}
         lines = {path: line_of.get(str(path), 1) for slug, path in keys if slug in twice}

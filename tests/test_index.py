@@ -127,6 +127,36 @@ def test_alias_claimed_by_two_profiles_is_an_error(run, tmp_path: Path) -> None:
     )
 
 
+def test_profiles_whose_titles_name_no_term_do_not_clash(run, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    # Emoji titles both slugify to "": they were reported as naming each other (a crash hunt).
+    files = {
+        "content/topics/robots.md": "---\ntitle: 🤖\n---\n",
+        "content/topics/brains.md": "---\ntitle: 🧠\n---\n",
+        "content/a.md": article("A", topics="[robots]"),
+    }
+    site = write_site(tmp_path, files)
+    assert run("build", site).code == 0
+    assert "🤖" in (site / "public/topics/robots/index.html").read_text()
+
+
+def test_two_profiles_of_one_term_are_an_error_in_each(run, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    # topics/robotics.md and topics/sub/Robotics.md were merged in silence, one title winning.
+    files = {
+        "content/topics/robotics.md": "---\ntitle: Robotics\n---\n",
+        "content/topics/sub/Robotics.md": "---\ntitle: Robots\n---\n",
+        "content/a.md": article("A"),
+    }
+    site = write_site(tmp_path, files)
+    result = run("check", site)
+    assert result.code == 1
+    assert result.err.replace(str(site) + "/", "").splitlines()[:2] == [
+        "content/topics/robotics.md:1: slug: 'robotics' is also the slug of "
+        "content/topics/sub/Robotics.md",
+        "content/topics/sub/Robotics.md:1: slug: 'robotics' is also the slug of "
+        "content/topics/robotics.md",
+    ]
+
+
 @pytest.mark.parametrize(("count", "pages"), [(0, 1), (1, 1), (2, 1), (3, 2), (4, 2), (5, 3)])
 def test_pagination_edges(run, tmp_path: Path, count: int, pages: int) -> None:  # type: ignore[no-untyped-def]
     files = {
