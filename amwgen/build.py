@@ -1056,6 +1056,15 @@ def template_problem(err: BaseException, site_dir: Path) -> Problem | None:
     """An error raised while rendering a template, as a located problem at the template's
     file and line; None when no template is involved (a bug of ours)."""
     path, line = "", 1
+    if isinstance(err, UnicodeDecodeError):
+        # Jinja read a template that is not UTF-8, and does not say which: the first such
+        # file of layouts/ (the theme's are UTF-8).
+        for _, found in walk_files(site_dir / "layouts"):
+            try:
+                found.read_bytes().decode("utf-8")
+            except UnicodeDecodeError as bad:
+                return Problem(found, 1, "template", f"is not UTF-8 text: {bad.reason}")
+        return None
     if isinstance(err, jinja2.TemplateSyntaxError):
         path, line = err.filename or err.name or "", err.lineno
     else:

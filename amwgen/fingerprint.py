@@ -255,7 +255,8 @@ def combine(*parts: bytes | str) -> str:
     """A hex digest of several digests or strings, with amwgen's code digest in it."""
     h = hashlib.blake2b(code_digest(), digest_size=16)
     for part in parts:
-        data = part.encode() if isinstance(part, str) else part
+        # A file name that is not UTF-8 holds surrogates (input_stamp's lines): still a key.
+        data = part.encode("utf-8", "surrogatepass") if isinstance(part, str) else part
         h.update(len(data).to_bytes(8, "little"))
         h.update(data)
     return h.hexdigest()

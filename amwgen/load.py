@@ -91,6 +91,11 @@ def _walk(
             # The common case costs no system call: the listing says it is a regular file.
             plain = entry.is_file(follow_symlinks=False)
             problem = None if plain else _odd_file(Path(entry.path), root)
+            if problem is None and not _utf8(f"{rel}{entry.name}"):
+                # Its URL and every message would carry bytes that are no text.
+                # Shown with its odd bytes as \xNN: a message that can be printed anywhere.
+                shown = os.fsencode(entry.path).decode("utf-8", "backslashreplace")
+                problem = _at(Path(shown), "its name is not UTF-8 text; rename the file")
             if problem is None:
                 found.append(f"{rel}{entry.name}")
             else:
@@ -130,6 +135,15 @@ def _odd_file(path: Path, root: Path) -> Problem | None:
     if not stat.S_ISREG(mode):
         return _at(path, "is not a regular file")
     return None
+
+
+def _utf8(name: str) -> bool:
+    """Whether a name the system gave is text (Python keeps other bytes as surrogates)."""
+    try:
+        name.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
 
 
 def _at(path: Path, message: str, severity: str = "error") -> Problem:

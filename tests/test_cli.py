@@ -311,6 +311,37 @@ def test_a_character_no_feed_can_carry_is_a_located_error(run, site: Path, rel: 
     assert tree(site / "public") == before
 
 
+def test_a_content_file_whose_name_is_not_utf8_is_a_located_error(run, site: Path) -> None:  # type: ignore[no-untyped-def]
+    # Such a name reached the cache's digests as surrogates: a traceback (a crash hunt).
+    os.makedirs(os.fsencode(site / "content"), exist_ok=True)
+    with open(os.fsencode(site / "content") + b"/caf\xe9.md", "wb") as f:
+        f.write(article("Cafe").encode())
+    for command in ("check", "build"):
+        result = run(command, site)
+        assert result.code == 1 and "Traceback" not in result.err
+        assert result.err.splitlines()[0] == (
+            f"{site}/content/caf\\xe9.md:1: its name is not UTF-8 text; rename the file"
+        )
+
+
+@pytest.mark.parametrize("name", ["base.html", "part.jinja"])
+def test_a_layout_that_is_not_utf8_is_a_located_error(run, site: Path, name: str) -> None:  # type: ignore[no-untyped-def]
+    # Jinja's UnicodeDecodeError names no file: it ended the build in a traceback (a crash
+    # hunt). part.jinja is included, and no check compiles a file of that name.
+    assert run("build", site).code == 0
+    before = tree(site / "public")
+    (site / "layouts").mkdir()
+    (site / "layouts" / name).write_bytes(b"<p>caf\xe9</p>\n")
+    if name == "part.jinja":
+        (site / "layouts" / "page.html").write_text('{% include "part.jinja" %}\n')
+    result = run("build", site, "-j", "2")
+    assert (result.code, result.err.splitlines()[0]) == (
+        1,
+        f"{site}/layouts/{name}:1: template: is not UTF-8 text: invalid continuation byte",
+    )
+    assert tree(site / "public") == before
+
+
 def test_check_compiles_every_layout_used_or_not(run, site: Path) -> None:  # type: ignore[no-untyped-def]
     # SPEC 5: check validates everything. A build finds a broken template only when a page
     # renders it; check compiles each one in layouts/ and reports it at its line.
