@@ -230,6 +230,9 @@ def split_url(value: str) -> SplitResult | None:
     return parts
 
 
+SCALE_STEPS, SCALE_BOUND = 20, 1000  # an editorial scale: 0..3, 1..5, 0..10, -2..2
+
+
 def _scales(data: dict[str, Any], report: Report) -> tuple[Scale, Scale]:
     """SPEC 2: `scores:` sets the novelty and significance scales (default 0..3)."""
     scores = data.get("scores")
@@ -258,6 +261,14 @@ def _scale(scores: dict[str, Any], name: str, report: Report) -> Scale:
     if any(isinstance(v, bool) or not isinstance(v, int) for v in (low, high)) or low >= high:
         shown = f"{yamlfm.show(low)}..{yamlfm.show(high)}"
         report(key, f"min and max must be whole numbers with min < max, not {shown}")
+        return Scale(0, 3)
+    if high - low > SCALE_STEPS or max(abs(low), abs(high)) > SCALE_BOUND:
+        # /scores/ has a row or a column for each value, and player maps scale by them.
+        message = (
+            f"a scale has at most {SCALE_STEPS + 1} values, "
+            f"within ±{SCALE_BOUND}, not {low}..{high}"
+        )
+        report(key, message)
         return Scale(0, 3)
     return Scale(low, high)
 
