@@ -46,6 +46,7 @@ ARTICLE_KEYS = (
     "draft",
 )
 REQUIRED_KEYS = ("title", "date", "novelty", "significance")
+MAX_TERMS = 100  # names in one of a story's topics, players, tags (or a profile's aliases)
 PROFILE_KEYS = {"players": ("title", "url", "kind", "aliases"), "topics": ("title", "aliases")}
 PAGE_KEYS = ("title", "slug", "summary")
 # SPEC 4: top-level paths the generator owns; a plain page may not take them (pagefind: the
@@ -111,6 +112,11 @@ class Checker:
         if value is None:
             return ()
         items = value if isinstance(value, list) else [value]
+        if len(items) > MAX_TERMS:
+            # Each term's feed lists every term of its stories: a story on thousands of
+            # tags makes feeds that grow with their square (1,000 tags: 84 MB).
+            self.report(key, f"names {len(items)} terms; at most {MAX_TERMS} may be given")
+            return ()
         names: list[str] = []
         seen: set[str] = set()
         for item in items:

@@ -373,6 +373,16 @@ def test_region_must_be_a_code() -> None:
     ]
 
 
+@pytest.mark.parametrize("field", ["tags", "topics", "players"])
+def test_a_story_names_at_most_a_hundred_terms_in_a_field(field: str) -> None:
+    # A crash hunt: 10,000 tags on one story did not build in 5 minutes (every tag's feed
+    # lists every tag of its stories).
+    assert ok(front(**{field: "[" + ", ".join(f"t{i}" for i in range(100)) + "]"}))
+    names = "[" + ", ".join(f"t{i}" for i in range(101)) + "]"
+    (problem,) = errors(front(**{field: names}))
+    assert problem.endswith(f"{field}: names 101 terms; at most 100 may be given")
+
+
 @pytest.mark.parametrize("code", ["KO", "UK", "XX", "zz", "QO"])
 def test_region_of_two_letters_must_be_a_code_iso_assigns(code: str) -> None:
     # SPEC 3: "ISO 3166-1 alpha-2". KO (for Korea) and UK (for GB) are the usual slips; ZZ,
