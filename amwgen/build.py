@@ -88,6 +88,7 @@ from amwgen.workers import (
 )
 from amwgen.write import (
     Listing,
+    StaticClash,
     clone_path,
     clone_tree,
     discard,
@@ -387,6 +388,8 @@ def _build(site_dir: Path, options: Options, clones: list[_Clone | _SpareListing
             # bringing it up to date would replace every file, where a clone of the new
             # output (_Clone) replaces none.
             done = write_site(out, fill, statics, start, keep_spare=intact)
+        except StaticClash as err:
+            return Result((err.problem,), checked.warnings)
         except Exception as err:
             # A broken layout is the site's error, not ours: located, exit 1, output kept.
             problem = template_problem(err, site_dir)

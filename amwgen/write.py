@@ -17,12 +17,22 @@ from pathlib import Path
 from typing import TypeVar
 
 from amwgen import faults
+from amwgen.model import Problem
 
 T = TypeVar("T")
 
 
 class UnsafePath(Exception):
     """A page path that would land outside the output folder: a bug, never content."""
+
+
+class StaticClash(Exception):
+    """A file of static/ that cannot go into the output: a file where the build made a
+    folder or the other way round, a link to nothing. The site's error, located."""
+
+    def __init__(self, problem: Problem) -> None:
+        super().__init__(str(problem))
+        self.problem = problem
 
 
 def write_site(
@@ -63,9 +73,7 @@ def write_site(
             result = fill(tmp)
             for static in static_dirs:
                 if static.is_dir():
-                    shutil.copytree(
-                        static, tmp, dirs_exist_ok=True, symlinks=False, copy_function=_copy_new
-                    )
+                    _copy_static(static, tmp)
             faults.reach("swap", out)
             swap_in(tmp, out, spare if keep_spare else None)
         except BaseException:
@@ -76,6 +84,28 @@ def write_site(
             if tree is not None:
                 discard(tree)
     return result
+
+
+def _copy_static(static: Path, tmp: Path) -> None:
+    try:
+        # A link to nothing is left out, as walk_files (the input key) leaves it out.
+        shutil.copytree(
+            static,
+            tmp,
+            dirs_exist_ok=True,
+            symlinks=False,
+            ignore_dangling_symlinks=True,
+            copy_function=_copy_new,
+        )
+    except shutil.Error as err:
+        source, target, why = err.args[0][0]
+        rel = os.path.relpath(target, tmp)
+        if os.path.isdir(target) and not os.path.isdir(source):
+            why = f"the build makes a folder at /{rel}/"
+        elif os.path.lexists(target) and os.path.isdir(source):
+            why = f"the build makes a file at /{rel}"
+        problem = Problem(Path(source), 1, None, f"cannot go into the output: {why}")
+        raise StaticClash(problem) from None
 
 
 def spare_path(out: Path) -> Path:

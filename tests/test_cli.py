@@ -168,6 +168,45 @@ def test_the_stylesheet_and_script_links_change_with_their_bytes(run, site: Path
     assert tree(site / "public") == tree(tmp_path / "clean")
 
 
+@pytest.mark.parametrize(
+    ("make", "expected"),
+    [
+        ("file tags", "static/tags:1: cannot go into the output: the build makes a folder at /tags/"),
+        ("folder feed.xml", "static/feed.xml:1: cannot go into the output: the build makes a file at /feed.xml"),
+    ],
+)
+def test_a_static_file_that_cannot_go_into_the_output_is_a_located_error(run, site: Path, make: str, expected: str) -> None:  # type: ignore[no-untyped-def]
+    # It was one line listing copytree's tuples, with the temporary folder's paths in it.
+    assert run("build", site).code == 0
+    before = tree(site / "public")
+    kind, name = make.split()
+    static = site / "static"
+    static.mkdir()
+    if kind == "file":
+        (static / name).write_text("x")
+    else:
+        (static / name).mkdir()
+        (static / name / "x.txt").write_text("y")
+    result = run("build", site)
+    assert result.code == 1
+    assert result.err.splitlines()[0].startswith(f"{site}/{expected}"), result.err
+    assert tree(site / "public") == before
+
+
+def test_a_link_to_nothing_in_static_is_left_out_by_every_build(run, site: Path, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    # A clean build failed on it (copytree), while an incremental one, whose input key leaves
+    # such a link out, kept the output: the two differed (a crash hunt).
+    assert run("build", site).code == 0
+    (site / "static").mkdir()
+    (site / "static" / "dead.txt").symlink_to(site / "nowhere")
+    (site / "static" / "real.txt").write_text("r")
+    assert run("build", site).code == 0
+    assert run("build", site, "-o", tmp_path / "clean", "--clean").code == 0
+    assert tree(site / "public") == tree(tmp_path / "clean")
+    assert (tmp_path / "clean" / "real.txt").exists()
+    assert not os.path.lexists(tmp_path / "clean" / "dead.txt")
+
+
 def test_layouts_override_builtin_templates(run, site: Path) -> None:  # type: ignore[no-untyped-def]
     (site / "layouts").mkdir()
     (site / "layouts" / "404.html").write_text("custom {{ site.title }}\n")
