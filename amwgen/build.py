@@ -63,9 +63,11 @@ from amwgen.lock import DEFAULT_WAIT, output_lock
 from amwgen.model import Problem, SiteConfig
 from amwgen.parallel import Background, can_fork
 from amwgen.render import (
+    COMPILE_FAULTS,
     THEME_DIR,
     Cards,
     Group,
+    TemplateFault,
     article_shows,
     asset_digest,
     make_env,
@@ -211,6 +213,8 @@ def layout_problems(site_dir: Path, checked: Checked) -> list[Problem]:
             problem = template_problem(err, site_dir)
             assert problem is not None  # a TemplateError always is one
             problems.append(problem)
+        except COMPILE_FAULTS as err:
+            problems.append(Problem(path, 1, "template", f"cannot be compiled: {err}"))
         except UnicodeDecodeError as err:
             problems.append(Problem(path, 1, "template", f"is not UTF-8 text: {err.reason}"))
     return problems
@@ -1055,6 +1059,12 @@ TEMPLATE_SUFFIXES = (".html", ".xml", ".txt")  # the templates' file names end s
 _TEMPLATE_FRAME = re.compile(r'File "([^"]+\.(?:html|xml|txt))", line (\d+)')
 
 
+def _layout_path(site_dir: Path, name: str) -> str:
+    """The file a template name is read from: the site's layout, else the theme's."""
+    site = site_dir / "layouts" / name
+    return str(site if site.is_file() else THEME_DIR / "templates" / name)
+
+
 def template_problem(err: BaseException, site_dir: Path) -> Problem | None:
     """An error raised while rendering a template, as a located problem at the template's
     file and line; None when no template is involved (a bug of ours)."""
@@ -1070,6 +1080,8 @@ def template_problem(err: BaseException, site_dir: Path) -> Problem | None:
         return None
     if isinstance(err, jinja2.TemplateSyntaxError):
         path, line = err.filename or err.name or "", err.lineno
+    elif isinstance(err, TemplateFault):
+        path = err.filename or _layout_path(site_dir, err.name)
     else:
         # Jinja rewrites tracebacks to template lines; from a worker they come back as text.
         text = "".join(traceback.format_tb(err.__traceback__)) + str(err.__cause__ or "")

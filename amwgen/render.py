@@ -704,7 +704,31 @@ def render_page(page: Page, env: jinja2.Environment) -> bytes:
     if special is not None:
         return special(page, env)
     template = _select(env, _template_names(page))
-    return template.render(page=page.data, meta=page).encode("utf-8")
+    html = template.render(page=page.data, meta=page)
+    try:
+        return html.encode("utf-8")
+    except UnicodeEncodeError as err:  # a layout's "\ud800": no text, no page
+        code = f"U+{ord(html[err.start]):04X}"
+        message = f"the page holds {code}, which is no text"
+        raise TemplateFault(message, template.filename, template.name or "") from None
+
+
+# What Jinja's compiler raises, besides TemplateError, on a template it cannot compile.
+COMPILE_FAULTS = (ValueError, OverflowError, RecursionError)
+
+
+class TemplateFault(jinja2.TemplateError):
+    """A layout's error that Jinja raises as another kind (a page it made that is no text, a
+    constant it cannot write): located at the template's file (build.template_problem)."""
+
+    def __init__(self, message: str, filename: str | None, name: str) -> None:
+        super().__init__(message)
+        self.filename = filename
+        self.name = name
+
+    def __reduce__(self) -> tuple[type[TemplateFault], tuple[str, str | None, str]]:
+        # From a worker to the build, pickled: with all it knows.
+        return (TemplateFault, (str(self), self.filename, self.name))
 
 
 def _select(env: jinja2.Environment, names: tuple[str, ...]) -> jinja2.Template:
@@ -713,7 +737,12 @@ def _select(env: jinja2.Environment, names: tuple[str, ...]) -> jinja2.Template:
         return env.select_template(names)
     template = env.chosen.get(names)
     if template is None:
-        template = env.chosen[names] = env.select_template(names)
+        try:
+            template = env.chosen[names] = env.select_template(names)
+        except COMPILE_FAULTS as err:
+            # Jinja's compiler on `{{ 10 ** 100000 }}`: it writes constants out.
+            name = next(n for n in names if n in env.list_templates())
+            raise TemplateFault(f"cannot be compiled: {err}", None, name) from None
     return template
 
 

@@ -405,11 +405,22 @@ def test_check_compiles_every_layout_used_or_not(run, site: Path) -> None:  # ty
     assert run("check", site).code == 0
 
 
+def test_check_reports_a_layout_jinjas_compiler_cannot_write_out(run, site: Path) -> None:  # type: ignore[no-untyped-def]
+    (site / "layouts").mkdir()
+    (site / "layouts" / "unused.html").write_text("<p>\n{{ 10 ** 100000 }}\n")
+    result = run("check", site)
+    assert result.code == 1 and "Traceback" not in result.err
+    assert result.err.startswith(f"{site}/layouts/unused.html:1: template: cannot be compiled: ")
+
+
 @pytest.mark.parametrize(
     ("template", "line", "needle"),
     [
         ("{% extends 'base.html' %}\n{% block main %}\n{% if %}\n{% endblock %}\n", 3, "Expected an expression"),
         ("{% extends 'base.html' %}\n{% block main %}\n\n{{ nope.missing }}\n{% endblock %}\n", 4, "'nope' is undefined"),
+        # A crash hunt: a page that is no text, a constant Jinja's compiler cannot write out.
+        ('{{ "\\ud800" }}\n', 1, "the page holds U+D800, which is no text"),
+        ("{{ 10 ** 100000 }}\n", 1, "cannot be compiled: Exceeds the limit (4300 digits)"),
     ],
 )
 @pytest.mark.parametrize("where", ["here", "in-workers"])
