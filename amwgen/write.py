@@ -88,13 +88,14 @@ def write_site(
 
 def _copy_static(static: Path, tmp: Path) -> None:
     try:
-        # A link to nothing is left out, as walk_files (the input key) leaves it out.
+        # A link to nothing is left out, as walk_files (the input key) leaves it out. (Not
+        # by ignore_dangling_symlinks: it looks for a relative link's target from here.)
         shutil.copytree(
             static,
             tmp,
             dirs_exist_ok=True,
             symlinks=False,
-            ignore_dangling_symlinks=True,
+            ignore=_links_to_nothing,
             copy_function=_copy_new,
         )
     except shutil.Error as err:
@@ -106,6 +107,11 @@ def _copy_static(static: Path, tmp: Path) -> None:
             why = f"the build makes a file at /{rel}"
         problem = Problem(Path(source), 1, None, f"cannot go into the output: {why}")
         raise StaticClash(problem) from None
+
+
+def _links_to_nothing(folder: str, names: list[str]) -> list[str]:
+    paths = ((name, os.path.join(folder, name)) for name in names)
+    return [name for name, path in paths if os.path.islink(path) and not os.path.exists(path)]
 
 
 def spare_path(out: Path) -> Path:
