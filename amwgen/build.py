@@ -213,10 +213,10 @@ def layout_problems(site_dir: Path, checked: Checked) -> list[Problem]:
             problem = template_problem(err, site_dir)
             assert problem is not None  # a TemplateError always is one
             problems.append(problem)
+        except UnicodeDecodeError as err:  # before COMPILE_FAULTS: it is a ValueError
+            problems.append(Problem(path, 1, "template", f"is not UTF-8 text: {err.reason}"))
         except COMPILE_FAULTS as err:
             problems.append(Problem(path, 1, "template", f"cannot be compiled: {err}"))
-        except UnicodeDecodeError as err:
-            problems.append(Problem(path, 1, "template", f"is not UTF-8 text: {err.reason}"))
     return problems
 
 

@@ -739,6 +739,8 @@ def _select(env: jinja2.Environment, names: tuple[str, ...]) -> jinja2.Template:
     if template is None:
         try:
             template = env.chosen[names] = env.select_template(names)
+        except UnicodeDecodeError:
+            raise  # a layout that is not UTF-8 (build.template_problem finds which)
         except COMPILE_FAULTS as err:
             # Jinja's compiler on `{{ 10 ** 100000 }}`: it writes constants out.
             name = next(n for n in names if n in env.list_templates())
