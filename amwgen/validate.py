@@ -46,7 +46,7 @@ ARTICLE_KEYS = (
     "draft",
 )
 REQUIRED_KEYS = ("title", "date", "novelty", "significance")
-MAX_TERMS = 100  # names in one of a story's topics, players, tags (or a profile's aliases)
+MAX_TERMS = 1000  # names in one of a story's topics, players, tags (or a profile's aliases)
 PROFILE_KEYS = {"players": ("title", "url", "kind", "aliases"), "topics": ("title", "aliases")}
 PAGE_KEYS = ("title", "slug", "summary")
 # SPEC 4: top-level paths the generator owns; a plain page may not take them (pagefind: the
