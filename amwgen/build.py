@@ -61,13 +61,12 @@ from amwgen.index import (
 )
 from amwgen.lock import DEFAULT_WAIT, output_lock
 from amwgen.model import Problem, SiteConfig
+from amwgen.page import TemplateFault
 from amwgen.parallel import Background, can_fork
 from amwgen.render import (
-    COMPILE_FAULTS,
     THEME_DIR,
     Cards,
     Group,
-    TemplateFault,
     article_shows,
     asset_digest,
     make_env,
@@ -205,18 +204,14 @@ def layout_problems(site_dir: Path, checked: Checked) -> list[Problem]:
     env = make_env(site_dir, checked.config, "", translations=checked.translations)
     problems = []
     for name, path in walk_files(layouts):  # linked folders followed, as Jinja's loader does
-        if path.suffix not in TEMPLATE_SUFFIXES:
-            continue
+        if path.suffix not in TEMPLATE_SUFFIXES or "/." in f"/{name}":
+            continue  # not a template, or hidden (an editor's ._page.html, say)
         try:
             env.get_template(name)
         except jinja2.TemplateError as err:
             problem = template_problem(err, site_dir)
             assert problem is not None  # a TemplateError always is one
             problems.append(problem)
-        except UnicodeDecodeError as err:  # before COMPILE_FAULTS: it is a ValueError
-            problems.append(Problem(path, 1, "template", f"is not UTF-8 text: {err.reason}"))
-        except COMPILE_FAULTS as err:
-            problems.append(Problem(path, 1, "template", f"cannot be compiled: {err}"))
     return problems
 
 
@@ -1069,15 +1064,6 @@ def template_problem(err: BaseException, site_dir: Path) -> Problem | None:
     """An error raised while rendering a template, as a located problem at the template's
     file and line; None when no template is involved (a bug of ours)."""
     path, line = "", 1
-    if isinstance(err, UnicodeDecodeError):
-        # Jinja read a template that is not UTF-8, and does not say which: the first such
-        # file of layouts/ (the theme's are UTF-8).
-        for _, found in walk_files(site_dir / "layouts"):
-            try:
-                found.read_bytes().decode("utf-8")
-            except UnicodeDecodeError as bad:
-                return Problem(found, 1, "template", f"is not UTF-8 text: {bad.reason}")
-        return None
     if isinstance(err, jinja2.TemplateSyntaxError):
         path, line = err.filename or err.name or "", err.lineno
     elif isinstance(err, TemplateFault):

@@ -25,7 +25,7 @@ from amwgen.feeds import new_feed
 from amwgen.index import Entry, Index, TermLink, site_updated
 from amwgen.markdown import render_markdown
 from amwgen.model import Problem, RawDoc, SiteConfig
-from amwgen.page import Page
+from amwgen.page import Page, page_bytes
 from amwgen.validate import YEARS, Checker
 
 KINDS = ("weekly", "monthly")
@@ -515,12 +515,13 @@ def unused_notes(index: Index, notes: tuple[EditionNote, ...]) -> list[Problem]:
 
 def email_html(data: EditionPage, env: jinja2.Environment, meta: Page) -> bytes:
     """The email version: the template's <style> inlined into style attributes, then dropped."""
-    html = env.get_template("edition-email.html").render(page=data, meta=meta)
+    template = env.get_template("edition-email.html")
+    html = template.render(page=data, meta=meta)
     config = env.globals["site"]
     assert isinstance(config, SiteConfig)
     # The links first: in what css-inline writes, an editor's note with `href="` in its
     # text and `<` in an image's alt would read as an attribute and then as markup.
-    return inline_css(absolute_links(html, config.absolute_url(meta.path))).encode("utf-8")
+    return page_bytes(inline_css(absolute_links(html, config.absolute_url(meta.path))), template)
 
 
 def inline_css(html: str) -> str:

@@ -16,9 +16,11 @@ from urllib.parse import quote
 
 import jinja2
 import jinja2.bccache
+import jinja2.ext
+import jinja2.lexer
 from markupsafe import Markup, escape
 
-from amwgen import editions, feeds, i18n
+from amwgen import editions, feeds, i18n, yamlfm
 from amwgen.index import (
     SCORES_WINDOW,
     TAXONOMIES,
@@ -46,7 +48,7 @@ from amwgen.index import (
     window_of,
 )
 from amwgen.model import Article, PlainPage, Scale, SiteConfig
-from amwgen.page import Page
+from amwgen.page import Page, page_bytes
 
 THEME_DIR = Path(__file__).parent
 SCORES_TOP = 10
@@ -441,6 +443,44 @@ class _Environment(jinja2.Environment):
     def make_globals(self, d: MutableMapping[str, Any] | None) -> MutableMapping[str, Any]:
         return {**self.globals, **(d or {})}
 
+    def compile(self, source: Any, name: Any = None, filename: Any = None, *args: Any) -> Any:
+        """Jinja's, with what its compiler raises as another error (ValueError on a constant
+        it cannot write out, `{{ 10 ** 100000 }}`) made a syntax error at the template."""
+        try:
+            return super().compile(source, name, filename, *args)
+        except (ValueError, OverflowError, RecursionError) as err:
+            message = f"cannot be compiled: {err}"
+            raise jinja2.TemplateSyntaxError(message, 1, name, filename) from None
+
+
+class _Layouts(jinja2.FileSystemLoader):
+    """The site's layouts/: a template that is not UTF-8 is a syntax error at its file (Jinja's
+    UnicodeDecodeError names none)."""
+
+    def get_source(
+        self, environment: jinja2.Environment, template: str
+    ) -> tuple[str, str, Callable[[], bool]]:
+        try:
+            return super().get_source(environment, template)
+        except UnicodeDecodeError as err:
+            path = Path(self.searchpath[0], *template.split("/"))
+            message = f"is not UTF-8 text: {err.reason}"
+            raise jinja2.TemplateSyntaxError(message, 1, template, str(path)) from None
+
+
+class _TextOnly(jinja2.ext.Extension):
+    """A string in a template that is no text (`"\\ud800"`, which Jinja's escapes make) is a
+    syntax error at its line, rather than a page that cannot be written."""
+
+    def filter_stream(self, stream: jinja2.lexer.TokenStream) -> Iterator[jinja2.lexer.Token]:
+        for token in stream:
+            if token.type == "string" and yamlfm.uncarried(token.value) is not None:
+                message = "a string that is no text (a lone surrogate or a control character)"
+                raise jinja2.TemplateSyntaxError(
+                    message, token.lineno, stream.name, stream.filename
+                )
+            yield token
+
 
 class _Context(jinja2.runtime.Context):
     """Jinja's context, calling plain functions straight away.
@@ -498,7 +538,7 @@ def make_env(
     env = _Environment(
         loader=jinja2.ChoiceLoader(
             [
-                jinja2.FileSystemLoader(site_dir / "layouts"),
+                _Layouts(site_dir / "layouts"),
                 jinja2.PackageLoader("amwgen", "templates"),
             ]
         ),
@@ -510,6 +550,7 @@ def make_env(
         # One environment serves one build: templates are not looked at again on each use.
         auto_reload=False,
         bytecode_cache=_CompiledTemplates(str(compiled)) if compiled is not None else None,
+        extensions=[_TextOnly],
     )
     env.context_class = _Context
     env.globals.update(
@@ -704,31 +745,7 @@ def render_page(page: Page, env: jinja2.Environment) -> bytes:
     if special is not None:
         return special(page, env)
     template = _select(env, _template_names(page))
-    html = template.render(page=page.data, meta=page)
-    try:
-        return html.encode("utf-8")
-    except UnicodeEncodeError as err:  # a layout's "\ud800": no text, no page
-        code = f"U+{ord(html[err.start]):04X}"
-        message = f"the page holds {code}, which is no text"
-        raise TemplateFault(message, template.filename, template.name or "") from None
-
-
-# What Jinja's compiler raises, besides TemplateError, on a template it cannot compile.
-COMPILE_FAULTS = (ValueError, OverflowError, RecursionError)
-
-
-class TemplateFault(jinja2.TemplateError):
-    """A layout's error that Jinja raises as another kind (a page it made that is no text, a
-    constant it cannot write): located at the template's file (build.template_problem)."""
-
-    def __init__(self, message: str, filename: str | None, name: str) -> None:
-        super().__init__(message)
-        self.filename = filename
-        self.name = name
-
-    def __reduce__(self) -> tuple[type[TemplateFault], tuple[str, str | None, str]]:
-        # From a worker to the build, pickled: with all it knows.
-        return (TemplateFault, (str(self), self.filename, self.name))
+    return page_bytes(template.render(page=page.data, meta=page), template)
 
 
 def _select(env: jinja2.Environment, names: tuple[str, ...]) -> jinja2.Template:
@@ -737,14 +754,7 @@ def _select(env: jinja2.Environment, names: tuple[str, ...]) -> jinja2.Template:
         return env.select_template(names)
     template = env.chosen.get(names)
     if template is None:
-        try:
-            template = env.chosen[names] = env.select_template(names)
-        except UnicodeDecodeError:
-            raise  # a layout that is not UTF-8 (build.template_problem finds which)
-        except COMPILE_FAULTS as err:
-            # Jinja's compiler on `{{ 10 ** 100000 }}`: it writes constants out.
-            name = next(n for n in names if n in env.list_templates())
-            raise TemplateFault(f"cannot be compiled: {err}", None, name) from None
+        template = env.chosen[names] = env.select_template(names)
     return template
 
 
