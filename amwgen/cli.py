@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import NoReturn
 
 from amwgen import __version__
-from amwgen.build import Options, build, check, layout_problems, verify
+from amwgen.build import Options, build, check, layout_problems, output_dir, verify
 from amwgen.config import ConfigError
 from amwgen.linkcheck import DEFAULT_TIMEOUT, articles_of, check_sources
 from amwgen.lock import DEFAULT_WAIT, Busy
@@ -215,7 +215,10 @@ def run() -> NoReturn:
     interpreter's exit; the system frees the process's memory whole. Nothing is left to do
     by then: pools are closed, files written, the lock released. For the same reason a
     build leaves what it made to the exit (Options.exiting)."""
-    code = main(exiting=True)
+    try:
+        code = main(exiting=True)
+    except BrokenPipeError:  # while a handler in main printed an error: as main's own
+        code = EXIT_BROKEN_PIPE
     for stream in (sys.stdout, sys.stderr):
         with contextlib.suppress(Exception):  # a closed pipe: nothing more can be said
             stream.flush()
@@ -281,6 +284,7 @@ def _run(args: argparse.Namespace, exiting: bool = False) -> int:
         return serve(args.site, options, args.bind, args.port, clock, args.debug)
     if args.command == "check":
         checked = check(args.site, options)
+        output_dir(args.site, checked.config, options)  # ConfigError, as for build
         layouts = layout_problems(args.site, checked)  # build finds these only when rendering
         if layouts:
             problems = sorted((*checked.problems, *layouts), key=Problem.sort_key)
