@@ -388,7 +388,7 @@ def _build(site_dir: Path, options: Options, clones: list[_Clone | _SpareListing
             # output (_Clone) replaces none.
             done = write_site(out, fill, statics, start, keep_spare=intact)
         except StaticClash as err:
-            return Result((err.problem,), checked.warnings)
+            return Result(err.problems, checked.warnings)
         except Exception as err:
             # A broken layout is the site's error, not ours: located, exit 1, output kept.
             problem = template_problem(err, site_dir)

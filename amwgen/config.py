@@ -177,6 +177,7 @@ _LANGUAGE = re.compile(r"[A-Za-z]{2,8}(?:[-_][A-Za-z0-9]{1,8})*")
 
 
 def _language(data: dict[str, Any], report: Report) -> str:
+    """SPEC 2's `language`, shaped as a tag (_LANGUAGE); English when it is not."""
     language = _string(data, "language", "en", report)
     if len(language) > 32 or not _LANGUAGE.fullmatch(language):
         report("language", f"'{language}' is not a language tag such as en, ko or pt-BR")
@@ -230,7 +231,7 @@ def split_url(value: str) -> SplitResult | None:
     return parts
 
 
-SCALE_STEPS, SCALE_BOUND = 20, 1000  # an editorial scale: 0..3, 1..5, 0..10, -2..2
+SCALE_STEPS, SCALE_BOUND = 100, 1000  # an editorial scale: 0..3, 1..5, 0..10, 0..100
 
 
 def _scales(data: dict[str, Any], report: Report) -> tuple[Scale, Scale]:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import re
 from datetime import date, datetime
+from functools import cache
 from pathlib import Path
 from typing import Any
 
@@ -146,6 +147,22 @@ class Translator:
         if text is None:
             text = self._formatted[key] = format_skeleton(skeleton, day, locale=self.locale)
         return text
+
+
+# Codes CLDR lists as regions that ISO leaves for private use: not a place.
+_PRIVATE_USE = frozenset({"QO", "XA", "XB", "ZZ"})
+# Not in CLDR's list, reserved by ISO for the United Kingdom, and what newsrooms write.
+_RESERVED = frozenset({"UK"})
+
+
+@cache
+def region_codes() -> frozenset[str]:
+    """SPEC 3's ISO 3166-1 alpha-2 codes, as CLDR knows them: the assigned ones, and those ISO
+    reserves that newsrooms use (EU, UN, UK, XK for Kosovo). Loaded when an article first
+    names a region."""
+    codes = {str(code) for code in Locale(FALLBACK).territories}
+    alpha2 = frozenset(c for c in codes if len(c) == 2 and c.isalpha())
+    return (alpha2 - _PRIVATE_USE) | _RESERVED
 
 
 def locale_for(language: str) -> Locale:

@@ -6,14 +6,11 @@ import difflib
 import posixpath
 import re
 from datetime import date, datetime, time
-from functools import cache
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from babel import Locale
-
-from amwgen import yamlfm
+from amwgen import i18n, yamlfm
 from amwgen.config import split_url
 from amwgen.markdown import Rendered, render_markdown, with_links
 from amwgen.model import (
@@ -326,23 +323,10 @@ def _region(check: Checker) -> str | None:
     region = check.text("region")
     if region is None:
         return None
-    if region.upper() not in region_codes():
+    if region.upper() not in i18n.region_codes():
         check.report("region", f"'{region}' is not an ISO 3166-1 alpha-2 code such as KR or US")
         return None
     return region.upper()
-
-
-# Codes CLDR lists as regions that ISO leaves for private use: not a place.
-_PRIVATE_USE = frozenset({"QO", "XA", "XB", "ZZ"})
-
-
-@cache
-def region_codes() -> frozenset[str]:
-    """SPEC 3's ISO 3166-1 alpha-2 codes, as CLDR (Babel) knows them: the assigned ones, and
-    those ISO reserves and newsrooms use (EU, UN, XK for Kosovo, ...). Loaded when an
-    article first names a region."""
-    codes = {str(code) for code in Locale("en").territories}
-    return frozenset(c for c in codes if len(c) == 2 and c.isalpha()) - _PRIVATE_USE
 
 
 def _source(check: Checker) -> Source | None:

@@ -30,9 +30,9 @@ class StaticClash(Exception):
     """A file of static/ that cannot go into the output: a file where the build made a
     folder or the other way round, a link to nothing. The site's error, located."""
 
-    def __init__(self, problem: Problem) -> None:
-        super().__init__(str(problem))
-        self.problem = problem
+    def __init__(self, problems: tuple[Problem, ...]) -> None:
+        super().__init__("\n".join(map(str, problems)))
+        self.problems = problems
 
 
 def write_site(
@@ -87,6 +87,8 @@ def write_site(
 
 
 def _copy_static(static: Path, tmp: Path) -> None:
+    """static/ copied into tmp over what the build wrote; StaticClash with every file that
+    cannot go there."""
     try:
         # A link to nothing is left out, as walk_files (the input key) leaves it out. (Not
         # by ignore_dangling_symlinks: it looks for a relative link's target from here.)
@@ -99,14 +101,15 @@ def _copy_static(static: Path, tmp: Path) -> None:
             copy_function=_copy_new,
         )
     except shutil.Error as err:
-        source, target, why = err.args[0][0]
-        rel = os.path.relpath(target, tmp)
-        if os.path.isdir(target) and not os.path.isdir(source):
-            why = f"the build makes a folder at /{rel}/"
-        elif os.path.lexists(target) and os.path.isdir(source):
-            why = f"the build makes a file at /{rel}"
-        problem = Problem(Path(source), 1, None, f"cannot go into the output: {why}")
-        raise StaticClash(problem) from None
+        problems = []
+        for source, target, why in err.args[0]:
+            rel = os.path.relpath(target, tmp)
+            if os.path.isdir(target) and not os.path.isdir(source):
+                why = f"the build makes a folder at /{rel}/"
+            elif os.path.lexists(target) and os.path.isdir(source):
+                why = f"the build makes a file at /{rel}"
+            problems.append(Problem(Path(source), 1, None, f"cannot go into the output: {why}"))
+        raise StaticClash(tuple(problems)) from None
 
 
 def _links_to_nothing(folder: str, names: list[str]) -> list[str]:

@@ -211,6 +211,7 @@ def uncarried_values(data: dict[str, Any]) -> list[tuple[str, str]]:
 
 
 def uncarried_message(code: str) -> str:
+    """The message for a character of uncarried's (its U+ code), wherever it is found."""
     return f"contains the character {code}, which no page or feed can carry; remove it"
 
 
