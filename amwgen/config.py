@@ -171,15 +171,16 @@ def _string(data: dict[str, Any], key: str, default: str, report: Report) -> str
     return str(value)
 
 
+LANGUAGE_PATTERN, LANGUAGE_LENGTH = r"[A-Za-z]{2,8}(?:[-_][A-Za-z0-9]{1,8})*", 32
 # A language tag's shape (BCP 47: en, ko, pt-BR, zh-Hant-TW), up to 32 characters: the
 # translation tables are files named after it, and Pagefind fails on longer ones.
-_LANGUAGE = re.compile(r"[A-Za-z]{2,8}(?:[-_][A-Za-z0-9]{1,8})*")
+_LANGUAGE = re.compile(LANGUAGE_PATTERN)
 
 
 def _language(data: dict[str, Any], report: Report) -> str:
     """SPEC 2's `language`, shaped as a tag (_LANGUAGE); English when it is not."""
     language = _string(data, "language", "en", report)
-    if len(language) > 32 or not _LANGUAGE.fullmatch(language):
+    if len(language) > LANGUAGE_LENGTH or not _LANGUAGE.fullmatch(language):
         report("language", f"'{language}' is not a language tag such as en, ko or pt-BR")
         return "en"
     return language

@@ -12,9 +12,23 @@ from dataclasses import fields
 from pathlib import Path
 from typing import Any
 
-from amwgen.config import KNOWN_KEYS, load_config
+from amwgen.config import (
+    KNOWN_KEYS,
+    LANGUAGE_LENGTH,
+    LANGUAGE_PATTERN,
+    SCALE_BOUND,
+    load_config,
+)
+from amwgen.i18n import region_codes
 from amwgen.model import Editions, Promo, Scale, SiteConfig
-from amwgen.validate import ARTICLE_KEYS, DATE_FORMS, DATE_RE, DATETIME_RE, REQUIRED_KEYS
+from amwgen.validate import (
+    ARTICLE_KEYS,
+    DATE_FORMS,
+    DATE_RE,
+    DATETIME_RE,
+    MAX_TERMS,
+    REQUIRED_KEYS,
+)
 
 DRAFT = "https://json-schema.org/draft/2020-12/schema"
 Schema = dict[str, Any]
@@ -28,7 +42,14 @@ DATE: Schema = {
     "pattern": rf"^\s*(?:{DATE_RE.pattern}|{DATETIME_RE.pattern})\s*$",
     "description": DATE_FORMS,
 }
-TERMS: Schema = {"anyOf": [TEXT, {"type": "array", "items": TEXT}]}
+TERMS: Schema = {"anyOf": [TEXT, {"type": "array", "items": TEXT, "maxItems": MAX_TERMS}]}
+
+
+def _region_pattern() -> str:
+    """The region codes the validator takes (i18n.region_codes), in either case: JSON
+    Schema's patterns have no flag for case."""
+    codes = "|".join("".join(f"[{c}{c.lower()}]" for c in code) for code in sorted(region_codes()))
+    return rf"^\s*(?:{codes})\s*$"
 
 
 def _optional(schema: Schema) -> Schema:
@@ -54,8 +75,8 @@ def _article_keys(config: SiteConfig) -> dict[str, Schema]:
         "region": _optional(
             {
                 "type": "string",
-                "pattern": r"^\s*[A-Za-z]{2}\s*$",
-                "description": "ISO 3166-1 alpha-2",
+                "pattern": _region_pattern(),
+                "description": "ISO 3166-1 alpha-2, in either case",
             }
         ),
         "source": _optional(
@@ -119,12 +140,18 @@ def _site_keys() -> dict[str, Schema]:
     defaults = SiteConfig(title="", base_url="/")
     integer: Schema = {"type": "integer"}
     boolean: Schema = {"type": "boolean"}
-    scale = _object(Scale, {"min": integer, "max": integer})
+    bounded = {**integer, "minimum": -SCALE_BOUND, "maximum": SCALE_BOUND}
+    scale = _object(Scale, {"min": bounded, "max": bounded})
     promo_types = {f.name: {"type": "string"} for f in fields(Promo)}
     return {
         "title": {"type": "string", "pattern": r"\S", "description": "required: the site's name"},
         "base_url": {**HTTP_URL, "description": "required: absolute URL the site lives at"},
-        "language": {"type": "string", "default": defaults.language},
+        "language": {
+            "type": "string",
+            "pattern": rf"^{LANGUAGE_PATTERN}$",
+            "maxLength": LANGUAGE_LENGTH,
+            "default": defaults.language,
+        },
         "timezone": {
             "type": "string",
             "default": defaults.timezone,
