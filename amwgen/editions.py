@@ -13,7 +13,8 @@ from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
-from html import escape, unescape
+from html import escape
+from html.parser import HTMLParser
 from operator import attrgetter
 from pathlib import Path
 from urllib.parse import urljoin
@@ -37,10 +38,8 @@ MOVED_TOPICS = 8  # topics shown in "what moved"
 MOVED_PLAYERS = 5  # most active players shown
 FEED_SIZE = 20  # finished editions in /editions/feed.xml
 FEED_PATH = "/editions/feed.xml"
-# A relative href or src attribute as Jinja and markdown-it write them: after a space in a
-# tag, double-quoted, no scheme. Only in their output: every " of text and of a value is
-# escaped there, so no text can look like one (css-inline writes a text's " as it is).
-LINK_ATTR = re.compile(r'(?<=\s)(href|src)="(?![a-zA-Z][a-zA-Z0-9+.-]*:)([^"]*)"')
+# A URL with a scheme (https:, mailto:): not relative.
+LINK_SCHEME = re.compile(r"[a-zA-Z][a-zA-Z0-9+.-]*:")
 MARKDOWN_LINK = re.compile(r"\]\((?![a-zA-Z][a-zA-Z0-9+.-]*:)([^)\s]*)")
 MONTHS = ("January", "February", "March", "April", "May", "June") + (
     "July",
@@ -538,12 +537,53 @@ def inline_css(html: str) -> str:
 
 
 def absolute_links(html: str, base: str) -> str:
-    """Issue 9: a mail has no base URL, so relative href/src (an editor's note) are resolved."""
+    """Issue 9: a mail has no base URL, so relative href/src (an editor's note) are resolved.
 
-    def resolve(match: re.Match[str]) -> str:
-        return f'{match[1]}="{escape(_joined(base, unescape(match[2])))}"'
+    Tag by tag as the standard library's HTML parser reads them (raw HTML of a note, with
+    `unsafe_html`, may quote an attribute otherwise, or not at all): only a start tag that
+    holds such a link is written again, its values escaped; no text is touched."""
+    tags = _LinkTags()
+    tags.feed(html)
+    tags.close()
+    starts = [0]
+    starts += [i + 1 for i, c in enumerate(html) if c == "\n"]
+    parts, at = [], 0
+    for (line, column), text, tag, attrs in tags.found:
+        offset = starts[line - 1] + column
+        if not html.startswith(text, offset):  # never, as the parser reads: left as it is
+            continue
+        written = "".join(
+            f" {name}" if value is None else f' {name}="{escape(_resolved(name, value, base))}"'
+            for name, value in attrs
+        )
+        parts += [html[at:offset], f"<{tag}{written}{'/' if text.endswith('/>') else ''}>"]
+        at = offset + len(text)
+    return "".join([*parts, html[at:]])
 
-    return LINK_ATTR.sub(resolve, html)
+
+def _resolved(name: str, value: str, base: str) -> str:
+    return _joined(base, value) if _relative(name, value) else value
+
+
+def _relative(name: str, value: str | None) -> bool:
+    """Whether an attribute is an href or src with no scheme (a link to resolve)."""
+    return name in ("href", "src") and value is not None and not LINK_SCHEME.match(value)
+
+
+class _LinkTags(HTMLParser):
+    """The start tags with a relative href or src: position, text, name and attributes."""
+
+    def __init__(self) -> None:
+        super().__init__(convert_charrefs=True)
+        self.found: list[tuple[tuple[int, int], str, str, list[tuple[str, str | None]]]] = []
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        if any(_relative(name, value) for name, value in attrs):
+            text = self.get_starttag_text()
+            if text is not None:
+                self.found.append((self.getpos(), text, tag, attrs))
+
+    handle_startendtag = handle_starttag
 
 
 def absolute_markdown(text: str, base: str) -> str:
