@@ -40,6 +40,10 @@ FEED_SIZE = 20  # finished editions in /editions/feed.xml
 FEED_PATH = "/editions/feed.xml"
 # A URL with a scheme (https:, mailto:): not relative.
 LINK_SCHEME = re.compile(r"[a-zA-Z][a-zA-Z0-9+.-]*:")
+# What might be a relative href or src, in any case and quoting (text too: only a hint).
+MAYBE_RELATIVE = re.compile(
+    r"(?i)\b(?:href|src)\s*=\s*(?:[\"'](?![a-z][a-z0-9+.-]*:)|(?![\"'a-z][a-z0-9+.-]*:))"
+)
 MARKDOWN_LINK = re.compile(r"\]\((?![a-zA-Z][a-zA-Z0-9+.-]*:)([^)\s]*)")
 MONTHS = ("January", "February", "March", "April", "May", "June") + (
     "July",
@@ -542,6 +546,8 @@ def absolute_links(html: str, base: str) -> str:
     Tag by tag as the standard library's HTML parser reads them (raw HTML of a note, with
     `unsafe_html`, may quote an attribute otherwise, or not at all): only a start tag that
     holds such a link is written again, its values escaped; no text is touched."""
+    if not MAYBE_RELATIVE.search(html):
+        return html  # the theme's links are absolute: most mails hold none to resolve (7 ms)
     tags = _LinkTags()
     tags.feed(html)
     tags.close()
