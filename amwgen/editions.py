@@ -44,6 +44,11 @@ LINK_SCHEME = re.compile(r"[a-zA-Z][a-zA-Z0-9+.-]*:")
 MAYBE_RELATIVE = re.compile(
     r"(?i)\b(?:href|src)\s*=\s*(?:[\"'](?![a-z][a-z0-9+.-]*:)|(?![\"'a-z][a-z0-9+.-]*:))"
 )
+# An attribute in a start tag's text, as HTML reads it: its value quoted either way or not.
+TAG_ATTR = re.compile(
+    r"(?P<name>[^\s/>\"'=]+)(?P<equals>\s*=\s*)"
+    r"(?:(?P<quote>[\"'])(?P<value>.*?)(?P=quote)|(?P<bare>[^\s>\"'=<`]+))"
+)
 MARKDOWN_LINK = re.compile(r"\]\((?![a-zA-Z][a-zA-Z0-9+.-]*:)([^)\s]*)")
 MONTHS = ("January", "February", "March", "April", "May", "June") + (
     "July",
@@ -543,9 +548,10 @@ def inline_css(html: str) -> str:
 def absolute_links(html: str, base: str) -> str:
     """Issue 9: a mail has no base URL, so relative href/src (an editor's note) are resolved.
 
-    Tag by tag as the standard library's HTML parser reads them (raw HTML of a note, with
-    `unsafe_html`, may quote an attribute otherwise, or not at all): only a start tag that
-    holds such a link is written again, its values escaped; no text is touched."""
+    The start tags are found by the standard library's HTML parser (raw HTML of a note, with
+    `unsafe_html`, may quote an attribute otherwise, or not at all, or write it in capitals);
+    in each that holds such a link, only that value is written again, as it was written
+    (its entities as they were) after the base, in its own quotes; no text is touched."""
     if not MAYBE_RELATIVE.search(html):
         return html  # the theme's links are absolute: most mails hold none to resolve (7 ms)
     tags = _LinkTags()
@@ -554,42 +560,51 @@ def absolute_links(html: str, base: str) -> str:
     starts = [0]
     starts += [i + 1 for i, c in enumerate(html) if c == "\n"]
     parts, at = [], 0
-    for (line, column), text, tag, attrs in tags.found:
+    for line, column, text in tags.found:
         offset = starts[line - 1] + column
         if not html.startswith(text, offset):  # never, as the parser reads: left as it is
             continue
-        written = "".join(
-            f" {name}" if value is None else f' {name}="{escape(_resolved(name, value, base))}"'
-            for name, value in attrs
-        )
-        parts += [html[at:offset], f"<{tag}{written}{'/' if text.endswith('/>') else ''}>"]
+        parts += [html[at:offset], _tag_resolved(text, base)]
         at = offset + len(text)
     return "".join([*parts, html[at:]])
 
 
-def _resolved(name: str, value: str, base: str) -> str:
-    return _joined(base, value) if _relative(name, value) else value
+def _tag_resolved(text: str, base: str) -> str:
+    """A start tag's text with each relative href or src value resolved against base."""
 
+    def value(match: re.Match[str]) -> str:
+        quote = match["quote"]
+        raw = match["value"] if quote else match["bare"]
+        if match["name"].lower() not in ("href", "src") or LINK_SCHEME.match(raw):
+            return match[0]
+        quote = quote or '"'
+        joined = _joined(base, raw).replace(quote, "&quot;" if quote == '"' else "&#39;")
+        return f"{match['name']}{match['equals']}{quote}{joined}{quote}"
 
-def _relative(name: str, value: str | None) -> bool:
-    """Whether an attribute is an href or src with no scheme (a link to resolve)."""
-    return name in ("href", "src") and value is not None and not LINK_SCHEME.match(value)
+    name_end = re.match(r"<[^\s/>]+", text)
+    cut = name_end.end() if name_end else 0
+    return text[:cut] + TAG_ATTR.sub(value, text[cut:])
 
 
 class _LinkTags(HTMLParser):
-    """The start tags with a relative href or src: position, text, name and attributes."""
+    """Where the start tags with a relative href or src are: line, column and text."""
 
     def __init__(self) -> None:
         super().__init__(convert_charrefs=True)
-        self.found: list[tuple[tuple[int, int], str, str, list[tuple[str, str | None]]]] = []
+        self.found: list[tuple[int, int, str]] = []
 
     def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
         if any(_relative(name, value) for name, value in attrs):
             text = self.get_starttag_text()
             if text is not None:
-                self.found.append((self.getpos(), text, tag, attrs))
+                self.found.append((*self.getpos(), text))
 
     handle_startendtag = handle_starttag
+
+
+def _relative(name: str, value: str | None) -> bool:
+    """Whether an attribute is an href or src with no scheme (a link to resolve)."""
+    return name in ("href", "src") and value is not None and not LINK_SCHEME.match(value)
 
 
 def absolute_markdown(text: str, base: str) -> str:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import json
+import re
 from collections.abc import Callable, Iterator, MutableMapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
@@ -20,7 +21,7 @@ import jinja2.ext
 import jinja2.lexer
 from markupsafe import Markup, escape
 
-from amwgen import editions, feeds, i18n, yamlfm
+from amwgen import editions, feeds, i18n
 from amwgen.index import (
     SCORES_WINDOW,
     TAXONOMIES,
@@ -468,14 +469,18 @@ class _Layouts(jinja2.FileSystemLoader):
             raise jinja2.TemplateSyntaxError(message, 1, template, str(path)) from None
 
 
+_SURROGATE = re.compile("[\ud800-\udfff]")  # no UTF-8 can hold one; a page with one is none
+
+
 class _TextOnly(jinja2.ext.Extension):
     """A string in a template that is no text (`"\\ud800"`, which Jinja's escapes make) is a
-    syntax error at its line, rather than a page that cannot be written."""
+    syntax error at its line, rather than a page that cannot be written. (A control
+    character is text: `replace("\\x0c", " ")` cleans one up.)"""
 
     def filter_stream(self, stream: jinja2.lexer.TokenStream) -> Iterator[jinja2.lexer.Token]:
         for token in stream:
-            if token.type == "string" and yamlfm.uncarried(token.value) is not None:
-                message = "a string that is no text (a lone surrogate or a control character)"
+            if token.type == "string" and _SURROGATE.search(token.value):
+                message = "a string that is no text (a lone surrogate)"
                 raise jinja2.TemplateSyntaxError(
                     message, token.lineno, stream.name, stream.filename
                 )

@@ -427,6 +427,14 @@ def test_a_layout_that_others_extend_or_include_is_blamed_itself(run, site: Path
         assert result.err.startswith(f"{site}/layouts/{name}:{line}: template: {needle}"), result.err
 
 
+def test_a_control_character_in_a_layouts_string_is_text(run, site: Path) -> None:  # type: ignore[no-untyped-def]
+    # Only a lone surrogate is refused in a literal (a review: clean-up code was refused).
+    (site / "layouts").mkdir()
+    (site / "layouts" / "404.html").write_text('{{ site.title | replace("\\x0c", " ") }}\n')
+    assert run("check", site).code == 0
+    assert run("build", site).code == 0
+
+
 def test_check_reports_a_layout_jinjas_compiler_cannot_write_out(run, site: Path) -> None:  # type: ignore[no-untyped-def]
     (site / "layouts").mkdir()
     (site / "layouts" / "unused.html").write_text("<p>\n{{ 10 ** 100000 }}\n")
@@ -442,6 +450,7 @@ def test_check_reports_a_layout_jinjas_compiler_cannot_write_out(run, site: Path
         ("{% extends 'base.html' %}\n{% block main %}\n\n{{ nope.missing }}\n{% endblock %}\n", 4, "'nope' is undefined"),
         # A crash hunt: a page that is no text, a constant Jinja's compiler cannot write out.
         ('{{ "\\ud800" }}\n', 1, "a string that is no text"),
+        # A control character in a literal is text, not refused: replace("\x0c", " ") cleans.
         ('\n{{ "%c" | format(55296) }}\n', 1, "the page holds U+D800, which is no text"),
         ("{{ 10 ** 100000 }}\n", 1, "cannot be compiled: Exceeds the limit (4300 digits)"),
     ],
