@@ -40,12 +40,7 @@ class ConfigError(Exception):
 def load_config(site_dir: Path) -> SiteConfig:
     """Read and validate site_dir/site.yaml; raise ConfigError listing every problem."""
     path = site_dir / "site.yaml"
-    text = _read(path)
-    try:
-        mapping = yamlfm.load_mapping(text)
-    except yamlfm.YamlError as err:
-        message = f"not valid YAML: {err.message}" if err.syntax else err.message
-        raise ConfigError([_problem(path, err.line, None, message)]) from None
+    mapping = read_mapping(path)
     config, problems = parse_config(path, mapping)
     for key, code in yamlfm.uncarried_values(mapping.data):
         line0 = key_line(mapping.key_lines, key)
@@ -55,15 +50,25 @@ def load_config(site_dir: Path) -> SiteConfig:
     return config
 
 
+def read_mapping(path: Path) -> yamlfm.Mapping:
+    """A settings file (site.yaml, i18n/<language>.yaml) as a YAML mapping with its key
+    lines; ConfigError with one located line when it cannot be read as one."""
+    try:
+        return yamlfm.load_mapping(_read(path))
+    except yamlfm.YamlError as err:
+        message = f"not valid YAML: {err.message}" if err.syntax else err.message
+        raise ConfigError([_problem(path, err.line, None, message)]) from None
+
+
 def _read(path: Path) -> str:
-    """site.yaml as text; ConfigError with one located line when it cannot be read."""
+    """A settings file as text; ConfigError with one located line when it cannot be read."""
     try:
         data = path.read_bytes()
     except FileNotFoundError:
-        message = "no site.yaml here; run 'amwgen init DIR' to start a site"
+        message = f"no {path.name} here; run 'amwgen init DIR' to start a site"
         raise ConfigError([_problem(path, 0, None, message)]) from None
     except OSError as err:
-        message = f"cannot read site.yaml: {err.strerror or err}"
+        message = f"cannot read {path.name}: {err.strerror or err}"
         raise ConfigError([_problem(path, 0, None, message)]) from None
     data = data.removeprefix(b"\xef\xbb\xbf")
     try:

@@ -16,7 +16,7 @@ from babel import Locale, UnknownLocaleError
 from babel.dates import format_skeleton
 
 from amwgen import yamlfm
-from amwgen.config import ConfigError, key_line
+from amwgen.config import ConfigError, key_line, read_mapping
 from amwgen.model import Problem
 
 TRANSLATIONS = Path(__file__).parent / "translations"
@@ -59,17 +59,7 @@ def _read(path: Path) -> dict[str, str]:
     ConfigError with every problem at its line (SPEC 6), as for site.yaml."""
     if not path.is_file():
         return {}
-    try:
-        text = path.read_bytes().removeprefix(b"\xef\xbb\xbf").decode("utf-8")
-        mapping = yamlfm.load_mapping(text.replace("\r\n", "\n").replace("\r", "\n"))
-    except UnicodeDecodeError as err:
-        raise ConfigError([Problem(path, 1, None, f"is not UTF-8 text: {err.reason}")]) from None
-    except OSError as err:
-        message = f"cannot read: {err.strerror or err}"
-        raise ConfigError([Problem(path, 1, None, message)]) from None
-    except yamlfm.YamlError as err:
-        message = f"not valid YAML: {err.message}" if err.syntax else err.message
-        raise ConfigError([Problem(path, err.line + 1, None, message)]) from None
+    mapping = read_mapping(path)  # as site.yaml is read
     flat: dict[str, str] = {}
     problems = [Problem(path, n + 1, key, "key given twice") for key, n in mapping.duplicates]
     for key, code in yamlfm.uncarried_values(mapping.data):
