@@ -1054,12 +1054,6 @@ TEMPLATE_SUFFIXES = (".html", ".xml", ".txt")  # the templates' file names end s
 _TEMPLATE_FRAME = re.compile(r'File "([^"]+\.(?:html|xml|txt))", line (\d+)')
 
 
-def _layout_path(site_dir: Path, name: str) -> str:
-    """The file a template name is read from: the site's layout, else the theme's."""
-    site = site_dir / "layouts" / name
-    return str(site if site.is_file() else THEME_DIR / "templates" / name)
-
-
 def template_problem(err: BaseException, site_dir: Path) -> Problem | None:
     """An error raised while rendering a template, as a located problem at the template's
     file and line; None when no template is involved (a bug of ours)."""
@@ -1067,7 +1061,7 @@ def template_problem(err: BaseException, site_dir: Path) -> Problem | None:
     if isinstance(err, jinja2.TemplateSyntaxError):
         path, line = err.filename or err.name or "", err.lineno
     elif isinstance(err, TemplateFault):
-        path = err.filename or _layout_path(site_dir, err.name)
+        path = err.filename or err.name
     else:
         # Jinja rewrites tracebacks to template lines; from a worker they come back as text.
         text = "".join(traceback.format_tb(err.__traceback__)) + str(err.__cause__ or "")

@@ -575,7 +575,7 @@ def _tag_resolved(text: str, base: str) -> str:
     def value(match: re.Match[str]) -> str:
         quote = match["quote"]
         raw = match["value"] if quote else match["bare"]
-        if match["name"].lower() not in ("href", "src") or LINK_SCHEME.match(raw):
+        if not _relative(match["name"].lower(), raw):
             return match[0]
         quote = quote or '"'
         joined = _joined(base, raw).replace(quote, "&quot;" if quote == '"' else "&#39;")
