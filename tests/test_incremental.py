@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import gc
+import io
 import os
+import pickle
 import random
 import shutil
 import stat
@@ -1381,3 +1383,20 @@ def test_the_code_digest_sees_the_system_time_zone_database_change(tmp_path: Pat
     assert before == time_zone_data() and f"{missing}=-" in before
     (system / "tzdata.zi").write_text("# version 2025bb\n")
     assert time_zone_data() != before
+
+
+@pytest.mark.parametrize(
+    "text", ["/tmp/site/content/2026/a.md", "content/x.md", ".", "/", "//host/x", "/tmp/ü 한/x y.md", "a/../b"]
+)
+def test_a_path_comes_out_of_the_cache_as_the_path_that_went_in(text: str) -> None:
+    from amwgen.incremental import _path_of, _Pickler
+
+    path = Path(text)
+    buffer = io.BytesIO()
+    _Pickler(buffer, protocol=pickle.HIGHEST_PROTOCOL).dump((path, path.parent))
+    loaded, parent = pickle.loads(buffer.getvalue())
+    assert type(loaded) is type(path)
+    assert (loaded, str(loaded), loaded.parts, hash(loaded)) == (path, str(path), path.parts, hash(path))
+    assert (loaded.parent, loaded.name, loaded / "x", parent) == (path.parent, path.name, path / "x", path.parent)
+    # A cache another Python version wrote has the text alone.
+    assert _path_of(text) == path
