@@ -639,8 +639,10 @@ def seeded_prints(
     known: dict[int, bytes] = {}
     for key, result in checked.sources.items():
         if result.kind == "articles" and result.value is not None:
-            # Strings and tuples of strings: their repr is unambiguous, and quick to make.
-            digest = _digest_of(repr((key, result.needs)))
+            # The key is a digest already; with link targets consulted, their reprs (strings
+            # and tuples of strings: unambiguous, and quick to make) go in with it.
+            needs = result.needs
+            digest = bytes.fromhex(key) if not needs else _digest_of(repr((key, needs)))
             prints.seed(result.value, digest)
             known[id(result.value)] = digest
     spelled: dict[int, str] = {}  # a term's link, shared by its entries, spelled once
