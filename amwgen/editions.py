@@ -23,6 +23,7 @@ from zoneinfo import ZoneInfo
 import jinja2
 
 from amwgen.feeds import new_feed
+from amwgen.i18n import Translator
 from amwgen.index import Entry, Index, TermLink, site_updated
 from amwgen.markdown import render_markdown
 from amwgen.model import Problem, RawDoc, SiteConfig
@@ -625,43 +626,55 @@ def _joined(base: str, url: str) -> str:
         return url
 
 
-def atom(data: EditionsFeed, config: SiteConfig) -> bytes:
-    """Issue 9: one Atom entry per finished edition, its content the edition's stories."""
-    fg = new_feed(config, f"{config.title}: editions", data.path, data.page, data.updated)
+def atom(data: EditionsFeed, config: SiteConfig, t: Translator) -> bytes:
+    """Issue 9: one Atom entry per finished edition, its content the edition's stories, in
+    the site's language (t)."""
+    title = f"{config.title}: {t('editions_title')}"
+    fg = new_feed(config, title, data.path, data.page, data.updated)
     for edition in data.editions:
         fe = fg.add_entry(order="append")
         fe.id(config.absolute_url(edition.url))
-        fe.title(f"{config.title}: {edition.period.title}")
+        fe.title(f"{config.title}: {period_title(t, edition.period)}")
         fe.link(href=config.absolute_url(edition.url), rel="alternate")
         fe.published(edition.period.end)
         fe.updated(edition.updated)
-        count = len(edition.entries)
-        fe.summary(f"{count} {'story' if count == 1 else 'stories'}, ranked by significance.")
-        fe.content(feed_content(edition, config), type="html")
+        fe.summary(t("edition_summary", stories=t.plural("stories", len(edition.entries))))
+        fe.content(feed_content(edition, config, t), type="html")
     return fg.atom_str(pretty=True)  # type: ignore[no-any-return]
 
 
-def feed_content(edition: Edition, config: SiteConfig) -> str:
+def period_title(t: Translator, period: Period) -> str:
+    """An edition's title in the site's language: "Week 47, 2026", "November 2026"."""
+    if period.kind == "weekly":
+        year, week, _ = period.start.isocalendar()
+        return t("week_title", week=week, year=year)
+    return t.month_text(period.start)
+
+
+def feed_content(edition: Edition, config: SiteConfig, t: Translator) -> str:
     """The stories of an edition as HTML for a feed reader: groups, then the rest."""
     parts: list[str] = []
     if edition.note:
         parts.append(f"<h2>{escape(edition.note.title)}</h2>{edition.note.body_html}")
     for group in edition.groups:
-        name = group.topic.name if group.topic else "Other stories"
-        items = "".join(_feed_item(e, config) for e in group.entries)
+        name = group.topic.name if group.topic else t("other_stories")
+        items = "".join(_feed_item(e, config, t) for e in group.entries)
         parts.append(f"<h2>{escape(name)}</h2><ul>{items}</ul>")
     if edition.rest:
-        items = "".join(_feed_item(e, config) for e in edition.rest)
-        parts.append(f"<h2>Also this {edition.period.noun}</h2><ul>{items}</ul>")
+        items = "".join(_feed_item(e, config, t) for e in edition.rest)
+        parts.append(f"<h2>{escape(t('also_this.' + edition.period.noun))}</h2><ul>{items}</ul>")
     return "\n".join(parts)
 
 
-def _feed_item(entry: Entry, config: SiteConfig) -> str:
+def _feed_item(entry: Entry, config: SiteConfig, t: Translator) -> str:
     a = entry.article
-    scores = (
-        f"significance {a.significance}/{config.significance.max}, "
-        f"novelty {a.novelty}/{config.novelty.max}"
+    scores = t(
+        "significance_novelty",
+        s=a.significance,
+        smax=config.significance.max,
+        n=a.novelty,
+        nmax=config.novelty.max,
     )
     summary = f" {escape(a.summary)}" if a.summary else ""
     link = f'<a href="{escape(config.absolute_url(a.url))}">{escape(a.title)}</a>'
-    return f"<li>{link} ({scores}).{summary}</li>"
+    return f"<li>{link} ({escape(scores)}).{summary}</li>"

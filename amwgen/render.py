@@ -576,7 +576,7 @@ def make_env(
         tn=translator.plural,
         date_text=translator.date_text,
         month_text=translator.month_text,
-        period_title=lambda period: period_title(translator, period),
+        period_title=lambda period: editions.period_title(translator, period),
         js_url=site_url(config, "/assets/amwgen.js") + (f"?v={js_digest}" if js_digest else ""),
     )
     env.globals.update(_fragments(env, translator))
@@ -705,14 +705,6 @@ def absolute_url(config: SiteConfig, path: str) -> str:
     return config.absolute_url(path)
 
 
-def period_title(translator: i18n.Translator, period: editions.Period) -> str:
-    """An edition's title in the site's language: "Week 47, 2026", "November 2026"."""
-    if period.kind == "weekly":
-        year, week, _ = period.start.isocalendar()
-        return translator("week_title", week=week, year=year)
-    return translator.month_text(period.start)
-
-
 def json_ld(data: object) -> Markup:
     """JSON for a <script type="application/ld+json">: < > & escaped so no text closes it."""
     text = json.dumps(data, ensure_ascii=False, sort_keys=False, separators=(",", ":"))
@@ -732,6 +724,12 @@ def _site(env: jinja2.Environment) -> SiteConfig:
     return config
 
 
+def _translator(env: jinja2.Environment) -> i18n.Translator:
+    translator = env.globals["t"]
+    assert isinstance(translator, i18n.Translator)
+    return translator
+
+
 Renderer = Callable[[Page, jinja2.Environment], bytes]
 
 # Pages whose template names one of these are not Jinja templates but code.
@@ -740,7 +738,7 @@ RENDERERS: dict[str, Renderer] = {
     "jsonfeed": lambda page, env: feeds.json_feed(page.data, _site(env)),
     # Issue 9: an edition's email.html (template, then CSS inlined) and /editions/feed.xml.
     "edition-email": lambda page, env: editions.email_html(page.data, env, page),
-    "editions-atom": lambda page, env: editions.atom(page.data, _site(env)),
+    "editions-atom": lambda page, env: editions.atom(page.data, _site(env), _translator(env)),
 }
 
 

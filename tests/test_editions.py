@@ -437,7 +437,7 @@ def test_atom_feed_has_finished_editions_only(tmp_path: Path, run) -> None:  # t
     assert run("build", site, "-o", tmp_path / "out").code == 0
     feed = feedparser.parse((tmp_path / "out/editions/feed.xml").read_bytes())
     assert not feed.bozo, feed.bozo_exception
-    assert feed.feed.title == "Test Digest: editions"
+    assert feed.feed.title == "Test Digest: Editions"
     ids = [e.id for e in feed.entries]
     base = "https://test.example.org/editions/"
     # Week 48 and November are still running; the most recently finished first.

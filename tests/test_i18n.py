@@ -150,3 +150,17 @@ def test_check_reports_a_bad_translation_file_at_its_lines(run, tmp_path: Path) 
     assert "en.yaml:1: read_original: contains the character U+0001" in result.err
     (site / "i18n/en.yaml").write_text("read_original: Source\n")
     assert run("check", site).code == 0
+
+
+def test_a_korean_sites_editions_describe_themselves_in_korean(run, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    yaml_text = SITE_YAML + "language: ko\neditions: {weekly: true, monthly: false, top: 1}\n"
+    site = write_site(tmp_path / "s", {"content/a.md": STORY, "content/b.md": OTHER}, yaml_text)
+    assert run("build", site).code == 0
+    week = (site / "public/editions/2026-w47/index.html").read_text()
+    assert '<meta name="description" content="Test Digest: 기사 1건, 중요도순.">' in week
+    assert 'title="Test Digest: 에디션"' in week
+    feed = (site / "public/editions/feed.xml").read_text()
+    for text in ("Test Digest: 에디션", "Test Digest: 2026년 47주차", "기사 1건을 중요도순으로 정리했습니다.", "중요도 "):
+        assert text in feed, text
+    for english in ("ranked", "1 story", " stories", "Week 4", "Other stories", "Also this", "significance 2/3"):
+        assert english not in feed and english not in week, english
