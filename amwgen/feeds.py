@@ -15,12 +15,17 @@ from amwgen.page import Page
 if TYPE_CHECKING:
     from feedgen.feed import FeedGenerator
 
+    from amwgen.i18n import Translator
+
 FEED_SIZE = 20
 
 
 @dataclass(frozen=True, slots=True)
 class FeedData:
     title: str
+    # A string of the translation table that follows the title (SPEC 4's most significant
+    # feed: "Digest: most significant"), in the site's language; "" for none.
+    suffix: str
     path: str  # the feed's own path
     page: str  # the HTML page it follows
     entries: tuple[Entry, ...]  # newest first, at most FEED_SIZE
@@ -46,13 +51,7 @@ def plan_feeds(index: Index) -> list[Page]:
     return [
         _feed(config.title, "/feed.xml", "/", index.entries, fallback),
         _feed(config.title, "/feed.json", "/", index.entries, fallback, "jsonfeed"),
-        _feed(
-            f"{config.title}: most significant",
-            "/significant.xml",
-            "/scores/",
-            significant,
-            fallback,
-        ),
+        _feed(config.title, "/significant.xml", "/scores/", significant, fallback, "atom", SUFFIX),
     ]
 
 
@@ -72,16 +71,25 @@ def _feed(
     entries: tuple[Entry, ...],
     fallback: datetime,
     kind: str = "atom",
+    suffix: str = "",
 ) -> Page:
     newest = entries[:FEED_SIZE]
     updated = max((e.article.lastmod for e in newest), default=fallback)
-    return Page(path, kind, FeedData(title, path, page, newest, updated))
+    return Page(path, kind, FeedData(title, suffix, path, page, newest, updated))
 
 
-def _scores_text(entry: Entry, config: SiteConfig) -> str:
+SUFFIX = "significant_feed_title"
+
+
+def feed_title(data: FeedData, t: Translator) -> str:
+    """The feed's title in the site's language."""
+    return f"{data.title}: {t(data.suffix)}" if data.suffix else data.title
+
+
+def _scores_text(entry: Entry, config: SiteConfig, t: Translator) -> str:
     a = entry.article
-    novelty = f"{a.novelty}/{config.novelty.max}"
-    return f"Novelty {novelty}, significance {a.significance}/{config.significance.max}"
+    smax, nmax = config.significance.max, config.novelty.max
+    return t("feed_scores", n=a.novelty, nmax=nmax, s=a.significance, smax=smax)
 
 
 def new_feed(
@@ -104,9 +112,10 @@ def new_feed(
     return fg
 
 
-def atom(data: FeedData, config: SiteConfig) -> bytes:
-    """An Atom 1.0 feed; ids are the articles' absolute URLs, stable across builds."""
-    fg = new_feed(config, data.title, data.path, data.page, data.updated)
+def atom(data: FeedData, config: SiteConfig, t: Translator) -> bytes:
+    """An Atom 1.0 feed; ids are the articles' absolute URLs, stable across builds. Its few
+    words of its own (the scores in each summary) are in the site's language (t)."""
+    fg = new_feed(config, feed_title(data, t), data.path, data.page, data.updated)
     if config.description:
         fg.subtitle(config.description)
     for entry in data.entries:
@@ -117,7 +126,7 @@ def atom(data: FeedData, config: SiteConfig) -> bytes:
         fe.link(href=config.absolute_url(a.url), rel="alternate")
         fe.published(a.date)
         fe.updated(a.lastmod)
-        fe.summary(f"{a.summary} ({_scores_text(entry, config)})")
+        fe.summary(f"{a.summary} ({_scores_text(entry, config, t)})")
         fe.content(a.body_html, type="html")
         categories = [
             {"term": link.name, "scheme": config.absolute_url(f"/{name}/"), "label": link.name}
@@ -130,7 +139,7 @@ def atom(data: FeedData, config: SiteConfig) -> bytes:
     return fg.atom_str(pretty=True)  # type: ignore[no-any-return]
 
 
-def json_feed(data: FeedData, config: SiteConfig) -> bytes:
+def json_feed(data: FeedData, config: SiteConfig, t: Translator) -> bytes:
     """A JSON Feed 1.1; scores travel in the `_amwgen` extension object of each item."""
     items = []
     for entry in data.entries:
@@ -157,7 +166,7 @@ def json_feed(data: FeedData, config: SiteConfig) -> bytes:
         items.append(item)
     feed = {
         "version": "https://jsonfeed.org/version/1.1",
-        "title": data.title,
+        "title": feed_title(data, t),
         "home_page_url": config.absolute_url(data.page),
         "feed_url": config.absolute_url(data.path),
         "language": config.language,

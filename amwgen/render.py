@@ -734,8 +734,8 @@ Renderer = Callable[[Page, jinja2.Environment], bytes]
 
 # Pages whose template names one of these are not Jinja templates but code.
 RENDERERS: dict[str, Renderer] = {
-    "atom": lambda page, env: feeds.atom(page.data, _site(env)),
-    "jsonfeed": lambda page, env: feeds.json_feed(page.data, _site(env)),
+    "atom": lambda page, env: feeds.atom(page.data, _site(env), _translator(env)),
+    "jsonfeed": lambda page, env: feeds.json_feed(page.data, _site(env), _translator(env)),
     # Issue 9: an edition's email.html (template, then CSS inlined) and /editions/feed.xml.
     "edition-email": lambda page, env: editions.email_html(page.data, env, page),
     "editions-atom": lambda page, env: editions.atom(page.data, _site(env), _translator(env)),

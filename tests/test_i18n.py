@@ -164,3 +164,14 @@ def test_a_korean_sites_editions_describe_themselves_in_korean(run, tmp_path: Pa
         assert text in feed, text
     for english in ("ranked", "1 story", " stories", "Week 4", "Other stories", "Also this", "significance 2/3"):
         assert english not in feed and english not in week, english
+
+
+def test_a_korean_sites_feeds_carry_korean_words(run, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    site = write_site(tmp_path / "s", {"content/a.md": STORY}, SITE_YAML + "language: ko\n")
+    assert run("build", site).code == 0
+    feeds = {name: (site / "public" / name).read_text() for name in ("feed.xml", "significant.xml", "feed.json", "tags/chips/feed.xml")}
+    assert "새로움 " in feeds["feed.xml"] and "중요도 " in feeds["tags/chips/feed.xml"]
+    assert "<title>Test Digest: 주요 뉴스</title>" in feeds["significant.xml"]
+    for name, text in feeds.items():
+        for english in ("Novelty ", "significance ", "most significant"):
+            assert english not in text, (name, english)
