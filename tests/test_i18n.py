@@ -158,7 +158,7 @@ def test_a_korean_sites_editions_describe_themselves_in_korean(run, tmp_path: Pa
     assert run("build", site).code == 0
     week = (site / "public/editions/2026-w47/index.html").read_text()
     assert '<meta name="description" content="Test Digest: 기사 1건, 중요도순.">' in week
-    assert 'title="Test Digest: 에디션"' in week
+    assert 'title="Test Digest: 에디션"' in week and 'aria-label="에디션"' in week
     feed = (site / "public/editions/feed.xml").read_text()
     for text in ("Test Digest: 에디션", "Test Digest: 2026년 47주차", "기사 1건을 중요도순으로 정리했습니다.", "중요도 "):
         assert text in feed, text
