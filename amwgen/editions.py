@@ -529,8 +529,11 @@ def email_html(data: EditionPage, env: jinja2.Environment, meta: Page) -> bytes:
     config = env.globals["site"]
     assert isinstance(config, SiteConfig)
     # The links first: in what css-inline writes, an editor's note with `href="` in its
-    # text and `<` in an image's alt would read as an attribute and then as markup.
-    return page_bytes(inline_css(absolute_links(html, config.absolute_url(meta.path))), template)
+    # text and `<` in an image's alt would read as an attribute and then as markup. They
+    # are resolved as the note's own page, the edition's, reads them (as in email.txt): a
+    # link to `?page=2` or `#fn1` is the edition's, not email.html's.
+    base = config.absolute_url(data.edition.url)
+    return page_bytes(inline_css(absolute_links(html, base)), template)
 
 
 def inline_css(html: str) -> str:

@@ -305,7 +305,8 @@ NOTE = """\
 ---
 title: A busy week for robots
 ---
-Robots everywhere. See [our method](/about/) and ![a chart](chart.png).
+Robots everywhere. See [our method](/about/) and ![a chart](chart.png), [page two](?page=2),
+[a footnote](#fn1).
 """
 
 
@@ -322,6 +323,10 @@ def test_editors_note_on_page_and_in_both_emails(tmp_path: Path, run) -> None:  
     text = (out / "email.txt").read_text()
     assert "A BUSY WEEK FOR ROBOTS" in text
     assert "[our method](https://test.example.org/about/)" in text
+    # Both emails resolve a link as the edition's page reads it, not as email.html does.
+    for link in ("?page=2", "#fn1"):
+        assert f'href="https://test.example.org/editions/2026-w47/{link}"' in mail, link
+        assert f"(https://test.example.org/editions/2026-w47/{link})" in text, link
     assert "A busy week" not in (tmp_path / "out/editions/2026-w46/index.html").read_text()
 
 
