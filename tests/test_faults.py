@@ -109,10 +109,13 @@ def test_output_below_a_regular_file(run, site: Path, tmp_path: Path) -> None:  
     assert blocker.read_text() == "x"
 
 
-def test_file_vanishing_between_walk_and_read(site: Path, built, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+@pytest.mark.parametrize("clean", [False, True])
+def test_file_vanishing_between_walk_and_read(site: Path, built, tmp_path: Path, clean: bool) -> None:  # type: ignore[no-untyped-def]
+    # --clean: with nothing cached, the file is read by the worker that validates it.
     out, before = built
     release = tmp_path / "release"
-    proc = Build(site, out, AMWGEN_TEST_PAUSE_AT="walk", AMWGEN_TEST_RELEASE=str(release))
+    args = ("--clean",) if clean else ()
+    proc = Build(site, out, *args, AMWGEN_TEST_PAUSE_AT="walk", AMWGEN_TEST_RELEASE=str(release))
     proc.wait_for("paused at walk")
     gone = site / "content" / "s1.md"
     gone.unlink()
