@@ -83,6 +83,7 @@ from amwgen.workers import (
     Previous,
     Unit,
     cards_ahead,
+    group_key,
     outline_key,
     render_groups,
     render_one,
@@ -347,7 +348,7 @@ def _build(site_dir: Path, options: Options, clones: list[_Clone | _SpareListing
         listed = found[0] if found is not None else {}
         previous = Previous(out.absolute(), state.records, listed) if intact else Previous()
         refs = dict(state.template_refs)  # filled in by this process's renders
-        job = Job(spec, Path(), previous, prints, replaced, refs)
+        job = Job(spec, Path(), previous, prints, replaced, refs, render_key)
 
         made_cards: list[CardStore] = []
 
@@ -846,6 +847,10 @@ def plan_units(
             continue
         make = f"{group.make.__module__}.{group.make.__qualname__}"
         size = len(before.files) if before else 1
+        # A group the last build did not make has no key to hold to: the key goes in its
+        # record only, and is made by the process that makes the group (workers.group_key),
+        # beside the others, rather than here one by one (a clean build's fourteen thousand).
+        key = ""
         if group.near is None:
             # Only a group that shows a window of what it follows (an article's topic) can
             # keep its outline key when looked at again: its topic's order changed, but not
@@ -865,7 +870,8 @@ def plan_units(
                 # the newest of its terms, none of which makes its Related News.
                 units.append(Unit(group, before.key, before, size))
                 continue
-            key = combine(render_key, make, prints.of(group.arguments()))
+            if before is not None:
+                key = group_key(render_key, group, prints)
             same = before if before and before.key == key else None
             units.append(Unit(group, key, same, size))
             continue
@@ -891,7 +897,8 @@ def plan_units(
             # and its Related News stays: its page is the last build's (index.related_stays).
             units.append(Unit(group, before.key, before, size, rough, base))
             continue
-        key = combine(render_key, make, prints.of(group.arguments()))
+        if before is not None:
+            key = group_key(render_key, group, prints)
         same = before if before and before.key == key else None
         units.append(Unit(group, key, same, size, rough, base))
     return units, now

@@ -136,6 +136,7 @@ class Job:
     # What the templates name (TemplateDigests.refs), kept across builds: this process's
     # renders add to it, for the cache (forked workers' additions are lost).
     refs: TemplateRefs = field(default_factory=dict)
+    render_key: str = ""  # the templates and settings, in every group's key (group_key)
 
 
 @dataclass
@@ -287,7 +288,7 @@ def _digest_first(
         by_file = {o.file: o for o in outcomes}
         by_file.update((page.file, next(rendered)) for page, _ in left)
         final = tuple(by_file[p.file] for p in pages if p.file not in job.replaced)
-        fresh.append(_finish(unit, pages, final, worker))
+        fresh.append(_finish(unit, pages, final, worker, job.render_key))
     return fresh
 
 
@@ -330,7 +331,7 @@ def _unit(unit: Unit, job: Job) -> GroupOutcome:
         for page in pages
         if page.file not in job.replaced
     )
-    return _finish(unit, pages, outcomes, worker)
+    return _finish(unit, pages, outcomes, worker, job.render_key)
 
 
 Pending = tuple[Page, str]  # a page to render, with its input digest
@@ -361,9 +362,14 @@ def _rendered(pending: Pending, job: Job) -> Outcome:
 
 
 def _finish(
-    unit: Unit, pages: tuple[Page, ...], outcomes: tuple[Outcome, ...], worker: _Worker
+    unit: Unit,
+    pages: tuple[Page, ...],
+    outcomes: tuple[Outcome, ...],
+    worker: _Worker,
+    render_key: str,
 ) -> GroupOutcome:
-    """The group's outcome: its pages' files and the record the next build reads."""
+    """The group's outcome: its pages' files and the record the next build reads (with the
+    group's key, made here when planning left it to the process that makes the group)."""
     group = unit.group
     outline = unit.outline
     shows: tuple[str, ...] = ()
@@ -374,8 +380,15 @@ def _finish(
         outline = outline_key(unit.base, worker.prints, shown) if unit.base else ""
         shows = tuple(entry.article.url for entry in shown)
     files = tuple(p.file for p in pages)
-    record = GroupRecord(unit.key, files, sitemap_rows(pages), outline, shows)
+    key = unit.key or group_key(render_key, group, worker.prints)
+    record = GroupRecord(key, files, sitemap_rows(pages), outline, shows)
     return GroupOutcome(group.name, record, outcomes)
+
+
+def group_key(render_key: str, group: Group, prints: Fingerprints) -> str:
+    """A group's key: its function and arguments, and the templates and settings (render_key)."""
+    make = f"{group.make.__module__}.{group.make.__qualname__}"
+    return combine(render_key, make, prints.of(group.arguments()))
 
 
 def outline_key(base: bytes, prints: Fingerprints, shown: Sequence[Entry | None]) -> str:
