@@ -100,7 +100,7 @@ class EditionNote:
 
     path: Path
     slug: str
-    title: str
+    title: str  # "" when not given: the theme shows its translation table's editors_note
     body_html: str
     body_text: str  # the Markdown source with absolute link targets, for email.txt
 
@@ -503,7 +503,7 @@ def _note(
         return None, check.problems
     body = render_markdown(doc.body, config.unsafe_html).html
     text = absolute_markdown(doc.body.strip(), config.absolute_url(period.url))
-    note = EditionNote(doc.path, slug, title or "Editor's note", body, text)
+    note = EditionNote(doc.path, slug, title or "", body, text)
     return note, check.problems
 
 
@@ -658,7 +658,10 @@ def feed_content(edition: Edition, config: SiteConfig, t: Translator) -> str:
     """The stories of an edition as HTML for a feed reader: groups, then the rest."""
     parts: list[str] = []
     if edition.note:
-        parts.append(f"<h2>{escape(edition.note.title)}</h2>{edition.note.body_html}")
+        # Its relative links as its page reads them (as in the emails), not the feed's.
+        body = absolute_links(edition.note.body_html, config.absolute_url(edition.url))
+        title = edition.note.title or t("editors_note")
+        parts.append(f"<h2>{escape(title)}</h2>{body}")
     for group in edition.groups:
         name = group.topic.name if group.topic else t("other_stories")
         items = "".join(_feed_item(e, config, t) for e in group.entries)

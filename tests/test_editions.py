@@ -515,3 +515,28 @@ def test_every_day_lies_in_the_period_its_slug_names(day: date, kind: str) -> No
     assert period.start <= start < period.end
     assert parse_slug(period.slug, SEOUL) == period
     assert previous_period(period, SEOUL).end == period.start
+
+
+def test_a_notes_links_in_the_editions_feed_are_its_pages(tmp_path: Path, run) -> None:  # type: ignore[no-untyped-def]
+    # A feed reader resolves a relative link against the feed's own address: the note's
+    # links are made absolute as the edition's page reads them, as in the emails (a review).
+    files = {**TIES, "content/editions/2026-w47.md": NOTE}
+    site = write_site(tmp_path / "site", files)
+    assert run("build", site, "-o", tmp_path / "out").code == 0
+    feed = feedparser.parse((tmp_path / "out/editions/feed.xml").read_bytes())
+    (entry,) = [e for e in feed.entries if e.link.endswith("/2026-w47/")]
+    content = entry.content[0].value
+    base = "https://test.example.org/editions/2026-w47/"
+    for link in ('href="https://test.example.org/about/"', f'src="{base}chart.png"', f'href="{base}?page=2"', f'href="{base}#fn1"'):
+        assert link in content, link
+
+
+def test_a_note_without_a_title_is_headed_in_the_sites_language(tmp_path: Path, run) -> None:  # type: ignore[no-untyped-def]
+    files = {**TIES, "content/editions/2026-w47.md": "---\n---\nBody of the note.\n"}
+    site = write_site(tmp_path / "site", files, SITE_YAML + "language: ko\n")
+    assert run("build", site, "-o", tmp_path / "out").code == 0
+    out = tmp_path / "out/editions"
+    for name in ("2026-w47/index.html", "2026-w47/email.html", "2026-w47/email.txt", "feed.xml"):
+        text = (out / name).read_text()
+        assert "편집자 노트" in text and "Body of the note." in text, name
+        assert "Editor's note" not in text and "EDITOR'S NOTE" not in text and "Editor&#39;s note" not in text, name
