@@ -67,8 +67,7 @@ class _Source:
     kind: str
     data: bytes | None  # None: known unchanged by its stat, read only if it must be parsed
     key: str
-    digest: str  # of its bytes; "" not read yet (_read_by_workers)
-    stat: Stat | None = None  # when its digest may be kept for the next build (not racy)
+    digest: str  # of its bytes
 
     @property
     def path(self) -> Path:
@@ -96,19 +95,13 @@ def gather(
     before, now_seen = seen or {}, Seen()
     racy = time.time() - RACY_SECONDS
     content = str(site_dir / "content")
-    # Issue 8: with nothing cached (a clean build, a first one) every file is parsed, so
-    # each is read and hashed by the worker that validates it, not here first, one by one.
-    lazy = not cache
-    found = [
-        _read(content, rel, settings, problems, (before, now_seen, racy), stats or {}, lazy)
+    sources = [
+        _read(content, rel, settings, problems, (before, now_seen, racy), stats or {})
         for rel in find_sources(site_dir, warnings, problems)
     ]
-    sources = [s for s in found if s is not None]
-    if lazy:
-        sources, cache = _read_by_workers(sources, config, settings, jobs, problems, now_seen)
     # A file known by its stat is read only if it must be parsed; should its bytes have
     # changed since the stat, it gets the key of what is read (_with_bytes).
-    present = [s if s.key in cache else _with_bytes(s, settings) for s in sources]
+    present = [s if s.key in cache else _with_bytes(s, settings) for s in sources if s is not None]
     # Pass 1: validate new files as if no link led anywhere, noting which links each has.
     fresh = [s for s in present if s.key not in cache]
     validated = fork_map(_validate, fresh, (config, {}), jobs, MIN_PARALLEL)
@@ -130,45 +123,6 @@ def gather(
     results.update(zip((s.key for s in stale), again, strict=True))
     final = {key: result for key, result in results.items() if result is not None}
     return _assemble(present, final, problems, warnings, now_seen)
-
-
-def _read_by_workers(
-    sources: list[_Source],
-    config: SiteConfig,
-    settings: str,
-    jobs: int,
-    problems: list[Problem],
-    seen: Seen,
-) -> tuple[list[_Source], dict[str, DocResult]]:
-    """The sources with every unread one read, hashed and validated (as pass 1 would, with
-    no link leading anywhere) by the workers, and the results by key; an unreadable file
-    is a problem and left out, as _read leaves it."""
-    unread = [s for s in sources if not s.digest]
-    outcomes = fork_map(_read_and_validate, unread, config, jobs, MIN_PARALLEL)
-    done: dict[str, _Source | None] = {}
-    results: dict[str, DocResult] = {}
-    for source, outcome in zip(unread, outcomes, strict=True):
-        if isinstance(outcome, str):
-            problems.append(Problem(source.path, 1, None, f"cannot read: {outcome}"))
-            done[source.name] = None
-            continue
-        digest, result = outcome
-        key = _key(settings, source.kind, source.rel, source.name, digest)
-        if source.stat is not None:
-            seen[source.name] = (source.stat, digest)
-        done[source.name] = replace(source, key=key, digest=digest)
-        results[key] = result
-    read = [done.get(s.name, s) for s in sources]
-    return [s for s in read if s is not None], results
-
-
-def _read_and_validate(source: _Source, config: SiteConfig) -> tuple[str, DocResult] | str:
-    """The digest of the source's bytes and its result (pass 1), or why it cannot be read."""
-    try:
-        data = _bytes_of(source.name)
-    except OSError as err:
-        return str(err.strerror or err)
-    return hash_bytes(data).hex(), _validate(replace(source, data=data), (config, {}))
 
 
 def _with_bytes(source: _Source, settings: str) -> _Source:
@@ -198,10 +152,8 @@ def _read(
     problems: list[Problem],
     seen: tuple[Seen, Seen, float],
     stats: dict[str, os.stat_result],
-    lazy: bool = False,
 ) -> _Source | None:
-    """content: the content folder's path; rel: the file's posix path below it. lazy: a file
-    its stat does not vouch for is left unread (_read_by_workers reads it)."""
+    """content: the content folder's path; rel: the file's posix path below it."""
     before, now_seen, racy = seen
     name = f"{content}/{rel}"
     data: bytes | None = None
@@ -211,21 +163,16 @@ def _read(
         known = before.get(name)
         if known is not None and known[0] == stat:
             digest = known[1]
-        elif lazy:
-            digest = ""
         else:
             data = _bytes_of(name)
             digest = hash_bytes(data).hex()
     except OSError as err:
         problems.append(Problem(Path(name), 1, None, f"cannot read: {err.strerror or err}"))
         return None
-    steady = st.st_ctime_ns / 1e9 < racy and st.st_mtime_ns / 1e9 < racy
-    if steady and digest:
+    if st.st_ctime_ns / 1e9 < racy and st.st_mtime_ns / 1e9 < racy:
         now_seen[name] = (stat, digest)
     top = rel.split("/", 1)[0] if "/" in rel else ""
     kind = top if top in SPECIAL_DIRS else "articles"
-    if not digest:
-        return _Source(rel, name, kind, None, "", "", stat if steady else None)
     return _Source(rel, name, kind, data, _key(settings, kind, rel, name, digest), digest)
 
 

@@ -1400,31 +1400,3 @@ def test_a_path_comes_out_of_the_cache_as_the_path_that_went_in(text: str) -> No
     assert (loaded.parent, loaded.name, loaded / "x", parent) == (path.parent, path.name, path / "x", path.parent)
     # A cache another Python version wrote has the text alone.
     assert _path_of(text) == path
-
-
-def test_a_clean_build_reads_each_file_once_in_a_worker_and_the_next_build_none(run, site: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:  # type: ignore[no-untyped-def]
-    """With nothing cached, each file is read by the worker that validates it, not first by
-    this process as well; the stats taken then vouch for the files in the next build, which
-    reads none of them."""
-    import amwgen.sources
-
-    past = time.time() - 60  # older than a racy stat
-    for path in (site / "content").rglob("*.md"):
-        os.utime(path, (past, past))
-    log = tmp_path / "reads"
-    real = amwgen.sources._bytes_of
-
-    def logged(name: str) -> bytes:
-        with log.open("a") as f:  # workers are forked: each appends its own lines
-            f.write(f"{os.getpid()} {name}\n")
-        return real(name)
-
-    monkeypatch.setattr(amwgen.sources, "_bytes_of", logged)
-    monkeypatch.setattr(amwgen.sources, "MIN_PARALLEL", 1)  # workers for a handful of files
-    assert run("build", site, "--clean", "-j", "2").code == 0
-    reads = [line.split(" ", 1) for line in log.read_text().splitlines()]
-    assert sorted(name for _, name in reads) == sorted(str(p) for p in (site / "content").rglob("*.md"))
-    assert str(os.getpid()) not in {pid for pid, _ in reads}
-    log.unlink()
-    assert run("build", site, "-j", "2").code == 0
-    assert not log.exists()
