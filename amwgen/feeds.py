@@ -83,7 +83,8 @@ SUFFIX = "significant_feed_title"
 
 def feed_title(data: FeedData, t: Translator) -> str:
     """The feed's title in the site's language."""
-    return f"{data.title}: {t(data.suffix)}" if data.suffix else data.title
+    suffix = t(data.suffix) if data.suffix else ""
+    return f"{data.title}: {suffix}" if suffix else data.title
 
 
 def _scores_text(entry: Entry, config: SiteConfig, t: Translator) -> str:

@@ -175,3 +175,10 @@ def test_a_korean_sites_feeds_carry_korean_words(run, tmp_path: Path) -> None:  
     for name, text in feeds.items():
         for english in ("Novelty ", "significance ", "most significant"):
             assert english not in text, (name, english)
+
+
+def test_an_empty_feed_title_suffix_leaves_the_site_title_alone(run, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    files = {"content/a.md": STORY, "i18n/en.yaml": 'significant_feed_title: ""\n'}
+    site = write_site(tmp_path / "s", files)
+    assert run("build", site).code == 0
+    assert "<title>Test Digest</title>" in (site / "public/significant.xml").read_text()
