@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
+from xml.etree import ElementTree
 from zoneinfo import ZoneInfo
 
 import feedparser
@@ -540,3 +541,25 @@ def test_a_note_without_a_title_is_headed_in_the_sites_language(tmp_path: Path, 
         text = (out / name).read_text()
         assert "편집자 노트" in text and "Body of the note." in text, name
         assert "Editor's note" not in text and "EDITOR'S NOTE" not in text and "Editor&#39;s note" not in text, name
+
+
+def test_translated_words_in_the_feeds_are_text_whatever_they_hold(tmp_path: Path, run) -> None:  # type: ignore[no-untyped-def]
+    # A site's translations go into the feeds' text and the editions feed's HTML escaped, as
+    # everywhere else (a review tried markup in each new key).
+    evil = "<script>alert(1)</script> & \\\"q\\\""
+    keys = ("editions_title", "edition_summary", "other_stories", "also_this: {week", "significance_novelty", "feed_scores", "significant_feed_title")
+    lines = [f'{key}: "{evil}"' if ":" not in key else f'also_this: {{week: "{evil}", month: "{evil}"}}' for key in keys]
+    files = {**TIES, "i18n/en.yaml": "\n".join(lines) + "\n"}
+    site = write_site(tmp_path / "site", files, SITE_YAML + "editions: {weekly: true, monthly: true, top: 1}\n")
+    assert run("build", site, "-o", tmp_path / "out").code == 0
+    for name in ("editions/feed.xml", "feed.xml", "significant.xml", "feed.json"):
+        text = (tmp_path / "out" / name).read_text()
+        assert "<script>" not in text, name
+    feed = feedparser.parse((tmp_path / "out/editions/feed.xml").read_bytes())
+    assert not feed.bozo and feed.feed.title_detail.type == "text/plain"  # shown as text
+    assert feed.feed.title == 'Test Digest: <script>alert(1)</script> & "q"'
+    # Each entry's HTML as written (feedparser would clean it): the words are text in it.
+    atom = "{http://www.w3.org/2005/Atom}"
+    root = ElementTree.fromstring((tmp_path / "out/editions/feed.xml").read_bytes())
+    contents = [element.text or "" for element in root.iter(f"{atom}content")]
+    assert contents and all("<script" not in html and "&lt;script&gt;" in html for html in contents)
