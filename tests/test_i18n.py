@@ -68,11 +68,17 @@ def test_plurals_follow_the_language() -> None:
     assert ko("search_results.one", n=1, query="q") == "“q” 검색 결과 1건"
 
 
-def test_a_korean_site_reads_korean(run, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
-    yaml_text = SITE_YAML + "language: ko\n"
+def _korean(run, tmp_path: Path, settings: str = "") -> Path:  # type: ignore[no-untyped-def]
+    """The output of a Korean site of two stories (settings: more of site.yaml)."""
+    yaml_text = SITE_YAML + "language: ko\n" + settings
     site = write_site(tmp_path / "s", {"content/a.md": STORY, "content/b.md": OTHER}, yaml_text)
     assert run("build", site).code == 0
-    html = (site / "public/news/a/index.html").read_text()
+    return site / "public"
+
+
+def test_a_korean_site_reads_korean(run, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    public = _korean(run, tmp_path)
+    html = (public / "news/a/index.html").read_text()
     assert '<html lang="ko">' in html
     for text in (
         "원문 보기",
@@ -85,7 +91,7 @@ def test_a_korean_site_reads_korean(run, tmp_path: Path) -> None:  # type: ignor
         assert text in html, text
     for english in ("Read Original", "How This Connects", "min read", "This article"):
         assert english not in html, english
-    topic = (site / "public/topics/robotics/index.html").read_text()
+    topic = (public / "topics/robotics/index.html").read_text()
     assert "2026년 11월" in topic and "기사 2건" in topic and "플레이어 맵" in topic
 
 
@@ -153,13 +159,11 @@ def test_check_reports_a_bad_translation_file_at_its_lines(run, tmp_path: Path) 
 
 
 def test_a_korean_sites_editions_describe_themselves_in_korean(run, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
-    yaml_text = SITE_YAML + "language: ko\neditions: {weekly: true, monthly: false, top: 1}\n"
-    site = write_site(tmp_path / "s", {"content/a.md": STORY, "content/b.md": OTHER}, yaml_text)
-    assert run("build", site).code == 0
-    week = (site / "public/editions/2026-w47/index.html").read_text()
+    public = _korean(run, tmp_path, "editions: {weekly: true, monthly: false, top: 1}\n")
+    week = (public / "editions/2026-w47/index.html").read_text()
     assert '<meta name="description" content="Test Digest: 기사 1건, 중요도순.">' in week
     assert 'title="Test Digest: 에디션"' in week and 'aria-label="에디션"' in week
-    feed = (site / "public/editions/feed.xml").read_text()
+    feed = (public / "editions/feed.xml").read_text()
     for text in ("Test Digest: 에디션", "Test Digest: 2026년 47주차", "기사 1건을 중요도순으로 정리했습니다.", "중요도 "):
         assert text in feed, text
     for english in ("ranked", "1 story", " stories", "Week 4", "Other stories", "Also this", "significance 2/3"):
@@ -167,9 +171,8 @@ def test_a_korean_sites_editions_describe_themselves_in_korean(run, tmp_path: Pa
 
 
 def test_a_korean_sites_feeds_carry_korean_words(run, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
-    site = write_site(tmp_path / "s", {"content/a.md": STORY}, SITE_YAML + "language: ko\n")
-    assert run("build", site).code == 0
-    feeds = {name: (site / "public" / name).read_text() for name in ("feed.xml", "significant.xml", "feed.json", "tags/chips/feed.xml")}
+    public = _korean(run, tmp_path)
+    feeds = {name: (public / name).read_text() for name in ("feed.xml", "significant.xml", "feed.json", "tags/chips/feed.xml")}
     assert "새로움 " in feeds["feed.xml"] and "중요도 " in feeds["tags/chips/feed.xml"]
     assert "<title>Test Digest: 주요 뉴스</title>" in feeds["significant.xml"]
     for name, text in feeds.items():
