@@ -390,19 +390,22 @@ class EditionsPlan:
     feed: Page  # /editions/feed.xml
 
 
-def edition_urls(index: Index) -> list[str] | None:
+def edition_urls(index: Index, days: list[date] | None = None) -> list[str] | None:
     """The URLs of plan_editions' editions, in its order (kind by kind, newest first),
-    without building them; None when no kind of edition is on."""
+    without building them; None when no kind of edition is on. days: story_days, when the
+    caller has them."""
     kinds = enabled_kinds(index.config)
     if not kinds:
         return None
-    return [period.url for period in story_periods(index, kinds)]
+    return [period.url for period in story_periods(index, kinds, days)]
 
 
-def story_periods(index: Index, kinds: tuple[str, ...]) -> list[Period]:
+def story_periods(
+    index: Index, kinds: tuple[str, ...], days: list[date] | None = None
+) -> list[Period]:
     """The periods of these kinds in which some story is dated: kind by kind, newest first."""
     zone = ZoneInfo(index.config.timezone)
-    days = story_days(index, zone)
+    days = story_days(index, zone) if days is None else days
     found: list[Period] = []
     for kind in kinds:
         periods = {p.slug: p for p in _periods_by_day(days, kind, zone).values()}
@@ -421,13 +424,15 @@ def _periods_by_day(days: Iterable[date], kind: str, zone: ZoneInfo) -> dict[dat
     return {day: period_of(kind, day, zone) for day in set(days)}
 
 
-def plan_editions(index: Index, notes: tuple[EditionNote, ...] = ()) -> EditionsPlan | None:
+def plan_editions(
+    index: Index, notes: tuple[EditionNote, ...] = (), days: list[date] | None = None
+) -> EditionsPlan | None:
     """SPEC 4: /editions/, each edition with email.html and email.txt, /editions/feed.xml;
     None when no kind of edition is on."""
     kinds = enabled_kinds(index.config)
     if not kinds:
         return None
-    days = story_days(index, ZoneInfo(index.config.timezone))
+    days = story_days(index, ZoneInfo(index.config.timezone)) if days is None else days
     built = tuple((kind, build_editions(index, kind, notes, days)) for kind in kinds)
     pages = []
     for _, editions in built:

@@ -14,6 +14,7 @@ from pathlib import Path
 from types import BuiltinFunctionType, FunctionType, MethodType
 from typing import Any
 from urllib.parse import quote
+from zoneinfo import ZoneInfo
 
 import jinja2
 import jinja2.bccache
@@ -237,10 +238,13 @@ def plan_groups(
 def _edition_groups(index: Index, notes: tuple[editions.EditionNote, ...]) -> list[Group]:
     """The editions' groups, named from the periods their stories fall in; the editions are
     built (editions.plan_editions) only when a group's arguments are first needed."""
-    urls = editions.edition_urls(index)
-    if urls is None:
+    if not editions.enabled_kinds(index.config):
         return []
-    plan = cache(partial(editions.plan_editions, index, notes))
+    # Each story's day in the site's calendar, found once for the URLs and the editions.
+    days = editions.story_days(index, ZoneInfo(index.config.timezone))
+    urls = editions.edition_urls(index, days)
+    assert urls is not None
+    plan = cache(partial(editions.plan_editions, index, notes, days))
 
     def page(part: str) -> tuple[Any, ...]:
         made = plan()
