@@ -13,7 +13,7 @@ from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
-from html import escape
+from html import escape, unescape
 from html.parser import HTMLParser
 from operator import attrgetter
 from pathlib import Path
@@ -41,18 +41,20 @@ FEED_SIZE = 20  # finished editions in /editions/feed.xml
 FEED_PATH = "/editions/feed.xml"
 # A URL with a scheme (https:, mailto:): not relative.
 LINK_SCHEME = re.compile(r"[a-zA-Z][a-zA-Z0-9+.-]*:")
-# What might be a relative href or src in a page lowered, in any quoting (text too: only a
-# hint). One pattern a name, which the regex engine finds by its letters: a month's email is
-# scanned in 0.4 ms, where one case-blind pattern for both names took 6 ms (issue 8: every
-# email of a clean build is scanned).
+# What might be a relative href or src in a page's bytes with ASCII lowered, in any quoting
+# (text too: only a hint; str.lower would turn the Kelvin sign into a "k"). One pattern a
+# name, which the regex engine finds by its letters: a month's email is scanned in 0.4 ms,
+# where one case-blind pattern for both names took 6 ms (issue 8: every email of a clean
+# build is scanned).
 MAYBE_RELATIVE = tuple(
-    re.compile(name + r"""\s*=\s*(?:["'](?![a-z][a-z0-9+.-]*:)|(?!["'a-z][a-z0-9+.-]*:))""")
-    for name in ("href", "src")
+    re.compile(name + rb"""\s*=\s*(?:["'](?![a-z][a-z0-9+.-]*:)|(?!["'a-z][a-z0-9+.-]*:))""")
+    for name in (b"href", b"src")
 )
-# An attribute in a start tag's text, as HTML reads it: its value quoted either way or not.
+# An attribute of a start tag, as the HTML standard's tokenizer reads it: a quoted value runs
+# to its closing quote, newlines and all; an unquoted one to whitespace or ">".
 TAG_ATTR = re.compile(
-    r"(?P<name>[^\s/>\"'=]+)(?P<equals>\s*=\s*)"
-    r"(?:(?P<quote>[\"'])(?P<value>.*?)(?P=quote)|(?P<bare>[^\s>\"'=<`]+))"
+    r"""[\s/]*(?P<name>[^\s/>][^\s/=>]*)"""
+    r"""(?:\s*=\s*(?P<value>"[^"]*"|'[^']*'|(?!["'])[^\s>]*))?"""
 )
 MARKDOWN_LINK = re.compile(r"\]\((?![a-zA-Z][a-zA-Z0-9+.-]*:)([^)\s]*)")
 MONTHS = ("January", "February", "March", "April", "May", "June") + (
@@ -565,7 +567,7 @@ def absolute_links(html: str, base: str) -> str:
     `unsafe_html`, may quote an attribute otherwise, or not at all, or write it in capitals);
     in each that holds such a link, only that value is written again, as it was written
     (its entities as they were) after the base, in its own quotes; no text is touched."""
-    lowered = html.lower()
+    lowered = html.encode("utf-8", "surrogatepass").lower()  # ASCII letters only
     if not any(pattern.search(lowered) for pattern in MAYBE_RELATIVE):
         return html  # the theme's links are absolute: most mails hold none to resolve (7 ms)
     tags = _LinkTags()
@@ -574,30 +576,42 @@ def absolute_links(html: str, base: str) -> str:
     starts = [0]
     starts += [i + 1 for i, c in enumerate(html) if c == "\n"]
     parts, at = [], 0
-    for line, column, text in tags.found:
+    for line, column, text, attributes in tags.found:
         offset = starts[line - 1] + column
         if not html.startswith(text, offset):  # never, as the parser reads: left as it is
             continue
-        parts += [html[at:offset], _tag_resolved(text, base)]
+        parts += [html[at:offset], _tag_resolved(text, base, attributes)]
         at = offset + len(text)
     return "".join([*parts, html[at:]])
 
 
-def _tag_resolved(text: str, base: str) -> str:
-    """A start tag's text with each relative href or src value resolved against base."""
-
-    def value(match: re.Match[str]) -> str:
-        quote = match["quote"]
-        raw = match["value"] if quote else match["bare"]
-        if not _relative(match["name"].lower(), raw):
-            return match[0]
-        quote = quote or '"'
-        joined = _joined(base, raw).replace(quote, "&quot;" if quote == '"' else "&#39;")
-        return f"{match['name']}{match['equals']}{quote}{joined}{quote}"
-
+def _tag_resolved(text: str, base: str, attributes: list[tuple[str, str | None]]) -> str:
+    """A start tag's text with each relative href or src value resolved against base, or as
+    it is when its attributes, walked here, are not those the parser found (attributes): a
+    value is only written again where the parser read it (a review: a newline in an alt let
+    the walk take text inside a value for an attribute)."""
     name_end = re.match(r"<[^\s/>]+", text)
-    cut = name_end.end() if name_end else 0
-    return text[:cut] + TAG_ATTR.sub(value, text[cut:])
+    at = name_end.end() if name_end else 0
+    walked: list[tuple[str, str | None]] = []
+    links: list[tuple[int, int, str, str]] = []  # a value's span, its quote and its text
+    while (match := TAG_ATTR.match(text, at)) is not None:
+        name, raw = match["name"].lower(), match["value"]
+        quoted = raw is not None and raw[:1] in ("'", '"')
+        value = raw[1:-1] if quoted and raw is not None else raw
+        walked.append((name, unescape(value) if value else value))
+        if value and _relative(name, value) and _relative(name, unescape(value)):
+            quote = raw[0] if quoted and raw is not None else '"'
+            links.append((match.start("value"), match.end("value"), quote, value))
+        at = match.end()
+    if walked != attributes:
+        return text
+    parts, at = [], 0
+    for start, end, quote, value in links:
+        # The value as written (its entities as they were) after the base, in its quotes.
+        joined = _joined(base, value).replace(quote, "&quot;" if quote == '"' else "&#39;")
+        parts += [text[at:start], f"{quote}{joined}{quote}"]
+        at = end
+    return "".join([*parts, text[at:]])
 
 
 class _LinkTags(HTMLParser):
@@ -605,13 +619,13 @@ class _LinkTags(HTMLParser):
 
     def __init__(self) -> None:
         super().__init__(convert_charrefs=True)
-        self.found: list[tuple[int, int, str]] = []
+        self.found: list[tuple[int, int, str, list[tuple[str, str | None]]]] = []
 
     def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
         if any(_relative(name, value) for name, value in attrs):
             text = self.get_starttag_text()
             if text is not None:
-                self.found.append((*self.getpos(), text))
+                self.found.append((*self.getpos(), text, attrs))
 
     handle_startendtag = handle_starttag
 

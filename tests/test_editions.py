@@ -563,3 +563,21 @@ def test_translated_words_in_the_feeds_are_text_whatever_they_hold(tmp_path: Pat
     root = ElementTree.fromstring((tmp_path / "out/editions/feed.xml").read_bytes())
     contents = [element.text or "" for element in root.iter(f"{atom}content")]
     assert contents and all("<script" not in html and "&lt;script&gt;" in html for html in contents)
+
+
+@pytest.mark.parametrize(
+    ("tag", "made"),
+    [
+        # A value is written again only where the parser reads it, and whole (a review).
+        ('<img src="p.png" alt="A\nsrc=y onerror=z">', '<img src="{b}p.png" alt="A\nsrc=y onerror=z">'),
+        ('<a href=q"r>d</a>', '<a href="{b}q&quot;r">d</a>'),
+        ('<a href="\u212ax:y">k</a>', '<a href="{b}\u212ax:y">k</a>'),  # no scheme: ASCII only
+        ('<a href="&#104;ttps://x.org/">a</a>', '<a href="&#104;ttps://x.org/">a</a>'),  # https
+        ("<a href==x>e</a>", "<a href==x>e</a>"),  # read otherwise by parsers: left as written
+    ],
+)
+def test_a_notes_links_are_resolved_where_the_parser_reads_them(tag: str, made: str) -> None:
+    from amwgen.editions import absolute_links
+
+    base = "https://s.example/editions/2026-w47/"
+    assert absolute_links(tag, base) == made.format(b=base)

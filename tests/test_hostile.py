@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import shutil
 from pathlib import Path
+from xml.etree import ElementTree
 
 import html5lib
 import pytest
@@ -15,7 +16,12 @@ URL_ATTRS = ("href", "src", "action", "formaction", "xlink:href", "poster")
 
 
 def _elements(path: Path):  # type: ignore[no-untyped-def]
-    document = html5lib.parse(path.read_bytes(), treebuilder="etree", namespaceHTMLElements=False)
+    return _fragment(path.read_bytes())
+
+
+def _fragment(html: str | bytes):  # type: ignore[no-untyped-def]
+    """Every element of html, as a browser parses it (html5lib)."""
+    document = html5lib.parse(html, treebuilder="etree", namespaceHTMLElements=False)
     return list(document.iter())
 
 
@@ -77,12 +83,28 @@ def test_an_editors_note_cannot_break_out_of_its_attributes_in_the_email(built: 
     # The email's links are made absolute before css-inline writes the page: in what it
     # writes, `href="` in a note's text and a `<` in an image's alt read as markup (a review
     # found an alert() running in email.html). assert_inert checks every page, this one too.
+    # A newline in an alt or a title let the links' rewrite take text inside the value for an
+    # attribute of its own (a second review): each stays inside its attribute, here and in
+    # the editions feed, whose note's links are made absolute the same way.
     email = built / "editions" / "2026-w47" / "email.html"
-    images = [el for el in _elements(email) if el.tag == "img"]
-    assert [el.get("alt") for el in images] == ["<img src=x onerror=alert(document.domain)>"]
-    assert images[0].get("src") == "https://hostile.example.org/editions/2026-w47/chart.png"
-    titles = [el.get("title") for el in _elements(email) if el.tag == "a" and el.get("title")]
-    assert titles == ["<svg onload=alert(2)>"]
+    feed = ElementTree.fromstring((built / "editions" / "feed.xml").read_bytes())
+    (note,) = [
+        element.text or ""
+        for element in feed.iter("{http://www.w3.org/2005/Atom}content")
+        if "Third" in (element.text or "")
+    ]
+    base = "https://hostile.example.org/editions/2026-w47/"
+    for elements in (_elements(email), _fragment(note)):
+        images = [el for el in elements if el.tag == "img"]
+        assert [el.get("alt") for el in images] == [
+            "<img src=x onerror=alert(document.domain)>",
+            "A chart\nsrc=y onerror=alert(document.domain)//",
+        ]
+        assert [el.get("src") for el in images] == [f"{base}chart.png", f"{base}pic.png"]
+        titles = [el.get("title") for el in elements if el.tag == "a" and el.get("title")]
+        assert titles == ["<svg onload=alert(2)>", "one\nsrc=x onmouseover=alert(3) style=x"]
+        for el in elements:
+            assert not any(name.lower().startswith("on") for name in el.attrib), el.attrib
 
 
 def test_title_with_closing_tag_is_text(built: Path) -> None:
