@@ -51,11 +51,14 @@ MAYBE_RELATIVE = tuple(
     for name in (b"href", b"src")
 )
 # An attribute of a start tag, as the HTML standard's tokenizer reads it: a quoted value runs
-# to its closing quote, newlines and all; an unquoted one to whitespace or ">".
+# to its closing quote, newlines and all; an unquoted one to HTML's whitespace (only these
+# five: not \s, which takes a no-break space for one) or ">".
 TAG_ATTR = re.compile(
-    r"""[\s/]*(?P<name>[^\s/>][^\s/=>]*)"""
-    r"""(?:\s*=\s*(?P<value>"[^"]*"|'[^']*'|(?!["'])[^\s>]*))?"""
+    r"""[\t\n\f\r /]*(?P<name>[^\t\n\f\r />][^\t\n\f\r /=>]*)"""
+    r"""(?:[\t\n\f\r ]*=[\t\n\f\r ]*(?P<value>"[^"]*"|'[^']*'|(?!["'])[^\t\n\f\r >]*))?"""
 )
+# What an unquoted value cannot hold: a resolved link with one of these is left as written.
+UNQUOTED_UNSAFE = re.compile(r"""[\t\n\f\r "'=<>`]""")
 MARKDOWN_LINK = re.compile(r"\]\((?![a-zA-Z][a-zA-Z0-9+.-]*:)([^)\s]*)")
 MONTHS = ("January", "February", "March", "April", "May", "June") + (
     "July",
@@ -600,15 +603,23 @@ def _tag_resolved(text: str, base: str, attributes: list[tuple[str, str | None]]
         value = raw[1:-1] if quoted and raw is not None else raw
         walked.append((name, unescape(value) if value else value))
         if value and _relative(name, value) and _relative(name, unescape(value)):
-            quote = raw[0] if quoted and raw is not None else '"'
+            quote = raw[0] if quoted and raw is not None else ""
             links.append((match.start("value"), match.end("value"), quote, value))
         at = match.end()
     if walked != attributes:
         return text
     parts, at = [], 0
     for start, end, quote, value in links:
-        # The value as written (its entities as they were) after the base, in its quotes.
-        joined = _joined(base, value).replace(quote, "&quot;" if quote == '"' else "&#39;")
+        # The value as written (its entities as they were) after the base, in the quotes it
+        # had, or none: what the standard library's parser takes for a tag may be text to a
+        # browser (in a <textarea>, a comment, another attribute's value), where a quote
+        # added, or a "<" or ">" that urljoin makes by dropping a tab, would end it.
+        joined = _joined(base, value)
+        if not quote and UNQUOTED_UNSAFE.search(joined):
+            return text
+        if quote:
+            joined = joined.replace(quote, "&quot;" if quote == '"' else "&#39;")
+            joined = joined.replace("<", "&lt;").replace(">", "&gt;")
         parts += [text[at:start], f"{quote}{joined}{quote}"]
         at = end
     return "".join([*parts, text[at:]])

@@ -570,7 +570,8 @@ def test_translated_words_in_the_feeds_are_text_whatever_they_hold(tmp_path: Pat
     [
         # A value is written again only where the parser reads it, and whole (a review).
         ('<img src="p.png" alt="A\nsrc=y onerror=z">', '<img src="{b}p.png" alt="A\nsrc=y onerror=z">'),
-        ('<a href=q"r>d</a>', '<a href="{b}q&quot;r">d</a>'),
+        ('<a href=q"r>d</a>', '<a href=q"r>d</a>'),  # unquoted with a quote: left as written
+        ("<img src=logo.png alt=l>", "<img src={b}logo.png alt=l>"),  # unquoted stays unquoted
         ('<a href="\u212ax:y">k</a>', '<a href="{b}\u212ax:y">k</a>'),  # no scheme: ASCII only
         ('<a href="&#104;ttps://x.org/">a</a>', '<a href="&#104;ttps://x.org/">a</a>'),  # https
         ("<a href==x>e</a>", "<a href==x>e</a>"),  # read otherwise by parsers: left as written
@@ -581,3 +582,29 @@ def test_a_notes_links_are_resolved_where_the_parser_reads_them(tag: str, made: 
 
     base = "https://s.example/editions/2026-w47/"
     assert absolute_links(tag, base) == made.format(b=base)
+
+
+def _shape(html: str) -> list[tuple[str, tuple[str, ...]]]:
+    """Each element with its attributes' names, as a browser parses html (html5lib)."""
+    fragment = html5lib.parseFragment(html, treebuilder="etree", namespaceHTMLElements=False)
+    return [(el.tag, tuple(sorted(el.attrib))) for el in fragment.iter() if isinstance(el.tag, str)]
+
+
+@pytest.mark.parametrize(
+    "raw",
+    [
+        # A red team, with unsafe_html: the standard library's parser reads a tag where a
+        # browser reads text, a comment or another attribute's value; a quote the rewrite
+        # added, or a "<" urljoin made by dropping a tab, ended it there.
+        "<div>\n<img src=x\xa0/onerror=alert(1)>\n</div>",
+        "<div>\n<img src=x\u3000/onerror=alert(1)>\n</div>",
+        '<textarea><a href="</text\tarea><img src=2 onerror=alert(2)>"></textarea>',
+        '<!--><img src=x title="--><img src=3 onerror=alert(3)>">',
+        '<![CDATA[ x > <img src=a title="]]><img src=b onerror=alert(1)>">',
+        '<!-- --\t> <a href="--\t><img src=1 onerror=alert(1)>"> -->',
+    ],
+)
+def test_resolving_a_notes_links_makes_no_element_or_attribute(raw: str) -> None:
+    from amwgen.editions import absolute_links
+
+    assert _shape(absolute_links(raw, "https://s.example/editions/2026-w47/")) == _shape(raw)
