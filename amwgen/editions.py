@@ -395,20 +395,11 @@ class EditionsPlan:
     feed: Page  # /editions/feed.xml
 
 
-def edition_urls(index: Index, days: list[date] | None = None) -> list[str] | None:
-    """The URLs of plan_editions' editions, in its order (kind by kind, newest first),
-    without building them; None when no kind of edition is on. days: story_days, when the
-    caller has them."""
-    kinds = enabled_kinds(index.config)
-    if not kinds:
-        return None
-    return [period.url for period in story_periods(index, kinds, days)]
-
-
 def story_periods(
     index: Index, kinds: tuple[str, ...], days: list[date] | None = None
 ) -> list[Period]:
-    """The periods of these kinds in which some story is dated: kind by kind, newest first."""
+    """The periods of these kinds in which some story is dated: kind by kind, newest first,
+    as plan_editions orders the editions (days: story_days, when the caller has them)."""
     zone = ZoneInfo(index.config.timezone)
     days = story_days(index, zone) if days is None else days
     found: list[Period] = []
@@ -599,11 +590,10 @@ def _tag_resolved(text: str, base: str, attributes: list[tuple[str, str | None]]
     links: list[tuple[int, int, str, str]] = []  # a value's span, its quote and its text
     while (match := TAG_ATTR.match(text, at)) is not None:
         name, raw = match["name"].lower(), match["value"]
-        quoted = raw is not None and raw[:1] in ("'", '"')
-        value = raw[1:-1] if quoted and raw is not None else raw
+        quote = raw[0] if raw and raw[0] in ("'", '"') else ""  # "": unquoted, or no value
+        value = raw[1:-1] if quote else raw
         walked.append((name, unescape(value) if value else value))
         if value and _relative(name, value) and _relative(name, unescape(value)):
-            quote = raw[0] if quoted and raw is not None else ""
             links.append((match.start("value"), match.end("value"), quote, value))
         at = match.end()
     if walked != attributes:

@@ -238,12 +238,13 @@ def plan_groups(
 def _edition_groups(index: Index, notes: tuple[editions.EditionNote, ...]) -> list[Group]:
     """The editions' groups, named from the periods their stories fall in; the editions are
     built (editions.plan_editions) only when a group's arguments are first needed."""
-    if not editions.enabled_kinds(index.config):
+    kinds = editions.enabled_kinds(index.config)
+    if not kinds:
         return []
-    # Each story's day in the site's calendar, found once for the URLs and the editions.
+    # Each story's day in the site's calendar, found once for the URLs and the editions;
+    # the URLs in plan_editions' order, without building the editions.
     days = editions.story_days(index, ZoneInfo(index.config.timezone))
-    urls = editions.edition_urls(index, days)
-    assert urls is not None
+    urls = [period.url for period in editions.story_periods(index, kinds, days)]
     plan = cache(partial(editions.plan_editions, index, notes, days))
 
     def page(part: str) -> tuple[Any, ...]:
