@@ -84,6 +84,7 @@ from amwgen.workers import (
     Unit,
     cards_ahead,
     group_key,
+    make_name,
     outline_key,
     render_groups,
     render_one,
@@ -845,7 +846,6 @@ def plan_units(
             # records no outline key, workers._unit).
             units.append(Unit(group, before.key, before, len(before.files), before.outline))
             continue
-        make = f"{group.make.__module__}.{group.make.__qualname__}"
         size = len(before.files) if before else 1
         # A group the last build did not make has no key to hold to: the key goes in its
         # record only, and is made by the process that makes the group (workers.group_key),
@@ -875,7 +875,7 @@ def plan_units(
             same = before if before and before.key == key else None
             units.append(Unit(group, key, same, size))
             continue
-        prefix = _prefix(common, make, group, whole, prints)
+        prefix = _prefix(common, group, whole, prints)
         window = group.near[1]()
         base = _base(prefix, group, now.newest, window, keys, prints)
         # The headlines the last build's pages showed: the same ones, in the same order,
@@ -905,11 +905,11 @@ def plan_units(
 
 
 def _prefix(
-    common: hashlib.blake2b, make: str, group: Group, whole: bytes, prints: Fingerprints
+    common: hashlib.blake2b, group: Group, whole: bytes, prints: Fingerprints
 ) -> hashlib.blake2b:
     """The hasher of a group's outline key, up to the terms it follows (_base)."""
     hasher = common.copy()
-    hasher.update(f"\0{make}\0{group.name}\0".encode())
+    hasher.update(f"\0{make_name(group)}\0{group.name}\0".encode())
     if group.sees is None:
         hasher.update(whole)
     else:

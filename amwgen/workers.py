@@ -387,8 +387,12 @@ def _finish(
 
 def group_key(render_key: str, group: Group, prints: Fingerprints) -> str:
     """A group's key: its function and arguments, and the templates and settings (render_key)."""
-    make = f"{group.make.__module__}.{group.make.__qualname__}"
-    return combine(render_key, make, prints.of(group.arguments()))
+    return combine(render_key, make_name(group), prints.of(group.arguments()))
+
+
+def make_name(group: Group) -> str:
+    """The group's function by its dotted name: part of its key and its outline key."""
+    return f"{group.make.__module__}.{group.make.__qualname__}"
 
 
 def outline_key(base: bytes, prints: Fingerprints, shown: Sequence[Entry | None]) -> str:
