@@ -34,7 +34,21 @@ def test_benchmark_runs_and_writes_results(tmp_path: Path) -> None:
     )  # fmt: skip
     assert proc.returncode == 0, proc.stderr
     table = results.read_text()
-    for column in ("cold s", "pages/s", "cold CPU s", "cold sys s", "bare sys s", "peak MB", "no-change s", "edit s", "edit again s", "scores s", "add s", "template s", "--repeat 2"):
+    for column in (
+        "cold s",
+        "pages/s",
+        "cold CPU s",
+        "cold sys s",
+        "bare sys s",
+        "peak MB",
+        "no-change s",
+        "edit s",
+        "edit again s",
+        "scores s",
+        "add s",
+        "template s",
+        "--repeat 2",
+    ):
         assert column in table
     assert "| 30 |" in table
 

@@ -57,7 +57,9 @@ def test_output_flag_is_relative_to_working_folder(
 
 
 @pytest.mark.parametrize("how", ["flag", "site.yaml", "linked"])
-def test_an_output_beyond_dot_dot_is_built(run, site: Path, tmp_path: Path, how: str, monkeypatch: pytest.MonkeyPatch) -> None:  # type: ignore[no-untyped-def]
+def test_an_output_beyond_dot_dot_is_built(
+    run, site: Path, tmp_path: Path, how: str, monkeypatch: pytest.MonkeyPatch
+) -> None:  # type: ignore[no-untyped-def]
     """`-o ../public` from inside the site, `output: ../public` in site.yaml: ".." leads where
     the file system says, through a linked folder too (no traceback, as there once was)."""
     monkeypatch.chdir(site)
@@ -142,7 +144,9 @@ def test_static_folder_is_copied_and_can_replace_theme_assets(run, site: Path) -
     assert (site / "public" / "assets" / "amwgen.css").read_text() == "body{color:red}"
 
 
-def test_the_stylesheet_and_script_links_change_with_their_bytes(run, site: Path, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+def test_the_stylesheet_and_script_links_change_with_their_bytes(
+    run, site: Path, tmp_path: Path
+) -> None:  # type: ignore[no-untyped-def]
     # Their names are fixed; the ?v= of each link is a digest of the file, so a browser or a
     # CDN that keeps the old one fetches the new (docs/deploy.md). An incremental build
     # re-renders every page that links it, and equals a clean build.
@@ -171,11 +175,19 @@ def test_the_stylesheet_and_script_links_change_with_their_bytes(run, site: Path
 @pytest.mark.parametrize(
     ("make", "expected"),
     [
-        ("file tags", "static/tags:1: cannot go into the output: the build makes a folder at /tags/"),
-        ("folder feed.xml", "static/feed.xml:1: cannot go into the output: the build makes a file at /feed.xml"),
+        (
+            "file tags",
+            "static/tags:1: cannot go into the output: the build makes a folder at /tags/",
+        ),
+        (
+            "folder feed.xml",
+            "static/feed.xml:1: cannot go into the output: the build makes a file at /feed.xml",
+        ),
     ],
 )
-def test_a_static_file_that_cannot_go_into_the_output_is_a_located_error(run, site: Path, make: str, expected: str) -> None:  # type: ignore[no-untyped-def]
+def test_a_static_file_that_cannot_go_into_the_output_is_a_located_error(
+    run, site: Path, make: str, expected: str
+) -> None:  # type: ignore[no-untyped-def]
     # It was one line listing copytree's tuples, with the temporary folder's paths in it.
     assert run("build", site).code == 0
     before = tree(site / "public")
@@ -193,7 +205,9 @@ def test_a_static_file_that_cannot_go_into_the_output_is_a_located_error(run, si
     assert tree(site / "public") == before
 
 
-def test_a_link_to_nothing_in_static_is_left_out_by_every_build(run, site: Path, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+def test_a_link_to_nothing_in_static_is_left_out_by_every_build(
+    run, site: Path, tmp_path: Path
+) -> None:  # type: ignore[no-untyped-def]
     # A clean build failed on it (copytree), while an incremental one, whose input key leaves
     # such a link out, kept the output: the two differed (a crash hunt).
     assert run("build", site).code == 0
@@ -298,7 +312,9 @@ def test_unwritable_output_is_one_line_exit_1(run, site: Path, tmp_path: Path) -
 
 
 @pytest.mark.parametrize("command", [["schema"], ["check"], ["check", "--format", "json"]])
-def test_output_to_a_closed_pipe_ends_quietly_with_sigpipes_code(site: Path, command: list[str]) -> None:
+def test_output_to_a_closed_pipe_ends_quietly_with_sigpipes_code(
+    site: Path, command: list[str]
+) -> None:
     # `amwgen schema | head`: the reader has gone before amwgen writes. Not "cannot write",
     # no traceback: what a tool that SIGPIPE ends says, nothing, with its code (128 + 13).
     if "json" in command:  # a site.yaml error: printed by main's handler of ConfigError
@@ -336,12 +352,26 @@ def test_console_script_runs_as_module(site: Path) -> None:
 @pytest.mark.parametrize(
     ("rel", "text", "expected"),
     [
-        ("content/2026/11/one.md", article('"Bell \\x07"', "2026-11-20"), "content/2026/11/one.md:2: title: "),
-        ("content/2026/11/one.md", article("One", "2026-11-20", body="Ring\x01"), "content/2026/11/one.md:7: "),
-        ("content/pages/about.md", "---\ntitle: About\n---\nA \x1b[31m red\n", "content/pages/about.md:4: "),
+        (
+            "content/2026/11/one.md",
+            article('"Bell \\x07"', "2026-11-20"),
+            "content/2026/11/one.md:2: title: ",
+        ),
+        (
+            "content/2026/11/one.md",
+            article("One", "2026-11-20", body="Ring\x01"),
+            "content/2026/11/one.md:7: ",
+        ),
+        (
+            "content/pages/about.md",
+            "---\ntitle: About\n---\nA \x1b[31m red\n",
+            "content/pages/about.md:4: ",
+        ),
     ],
 )
-def test_a_character_no_feed_can_carry_is_a_located_error(run, site: Path, rel: str, text: str, expected: str) -> None:  # type: ignore[no-untyped-def]
+def test_a_character_no_feed_can_carry_is_a_located_error(
+    run, site: Path, rel: str, text: str, expected: str
+) -> None:  # type: ignore[no-untyped-def]
     # A review found that a control character in a title (a YAML escape) or a body ended
     # the build in lxml's traceback: feeds are XML, and XML cannot carry it.
     assert run("build", site).code == 0
@@ -390,7 +420,9 @@ def test_check_compiles_every_layout_used_or_not(run, site: Path) -> None:  # ty
     # SPEC 5: check validates everything. A build finds a broken template only when a page
     # renders it; check compiles each one in layouts/ and reports it at its line.
     (site / "layouts/partials").mkdir(parents=True)
-    (site / "layouts/page.html").write_text("{% extends 'base.html' %}\n{% block main %}\n{% if %}\n{% endblock %}\n")
+    (site / "layouts/page.html").write_text(
+        "{% extends 'base.html' %}\n{% block main %}\n{% if %}\n{% endblock %}\n"
+    )
     (site / "layouts/partials/unused.html").write_text("<p>\n{{ title | no_such_filter }}</p>\n")
     (site / "layouts/feed-note.xml").write_bytes(b"<x>\xff</x>\n")
     (site / "layouts/notes.md").write_text("{% if %} not a template: left alone\n")
@@ -414,9 +446,14 @@ def test_check_compiles_every_layout_used_or_not(run, site: Path) -> None:  # ty
 @pytest.mark.parametrize(
     ("body", "line", "needle"),
     # The compiler's error has no line: the file's first.
-    [("{{ 10 ** 100000 }}", 1, "cannot be compiled: "), ('{{ "\\ud800" }}', 2, "a string that is no text")],
+    [
+        ("{{ 10 ** 100000 }}", 1, "cannot be compiled: "),
+        ('{{ "\\ud800" }}', 2, "a string that is no text"),
+    ],
 )
-def test_a_layout_that_others_extend_or_include_is_blamed_itself(run, site: Path, name: str, body: str, line: int, needle: str) -> None:  # type: ignore[no-untyped-def]
+def test_a_layout_that_others_extend_or_include_is_blamed_itself(
+    run, site: Path, name: str, body: str, line: int, needle: str
+) -> None:  # type: ignore[no-untyped-def]
     # A review: such an error in base.html or card.html was laid at the theme's list.html,
     # and in edition-email.html it was a traceback; check passed a lone surrogate.
     (site / "layouts").mkdir()
@@ -424,7 +461,9 @@ def test_a_layout_that_others_extend_or_include_is_blamed_itself(run, site: Path
     for command in ("check", "build"):
         result = run(command, site)
         assert result.code == 1 and "Traceback" not in result.err, result.err
-        assert result.err.startswith(f"{site}/layouts/{name}:{line}: template: {needle}"), result.err
+        assert result.err.startswith(f"{site}/layouts/{name}:{line}: template: {needle}"), (
+            result.err
+        )
 
 
 def test_a_control_character_in_a_layouts_string_is_text(run, site: Path) -> None:  # type: ignore[no-untyped-def]
@@ -446,8 +485,16 @@ def test_check_reports_a_layout_jinjas_compiler_cannot_write_out(run, site: Path
 @pytest.mark.parametrize(
     ("template", "line", "needle"),
     [
-        ("{% extends 'base.html' %}\n{% block main %}\n{% if %}\n{% endblock %}\n", 3, "Expected an expression"),
-        ("{% extends 'base.html' %}\n{% block main %}\n\n{{ nope.missing }}\n{% endblock %}\n", 4, "'nope' is undefined"),
+        (
+            "{% extends 'base.html' %}\n{% block main %}\n{% if %}\n{% endblock %}\n",
+            3,
+            "Expected an expression",
+        ),
+        (
+            "{% extends 'base.html' %}\n{% block main %}\n\n{{ nope.missing }}\n{% endblock %}\n",
+            4,
+            "'nope' is undefined",
+        ),
         # A crash hunt: a page that is no text, a constant Jinja's compiler cannot write out.
         ('{{ "\\ud800" }}\n', 1, "a string that is no text"),
         # A control character in a literal is text, not refused: replace("\x0c", " ") cleans.
@@ -456,7 +503,15 @@ def test_check_reports_a_layout_jinjas_compiler_cannot_write_out(run, site: Path
     ],
 )
 @pytest.mark.parametrize("where", ["here", "in-workers"])
-def test_broken_layout_is_a_located_error_and_keeps_the_output(run, site: Path, template: str, line: int, needle: str, where: str, monkeypatch: pytest.MonkeyPatch) -> None:  # type: ignore[no-untyped-def]
+def test_broken_layout_is_a_located_error_and_keeps_the_output(
+    run,
+    site: Path,
+    template: str,
+    line: int,
+    needle: str,
+    where: str,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:  # type: ignore[no-untyped-def]
     if where == "in-workers":
         # Every group made by forked workers: the error, and its traceback with the
         # template's line, come back from a worker (parallel.RemoteTraceback).

@@ -305,7 +305,9 @@ def test_yaml_12_in_site_yaml(tmp_path: Path) -> None:
     assert (config.language, config.search) == ("no", False)
 
 
-@pytest.mark.parametrize("span", ["0, max: 101", "-1001, max: -998", f"{10**309}, max: {10**309 + 3}"])
+@pytest.mark.parametrize(
+    "span", ["0, max: 101", "-1001, max: -998", f"{10**309}, max: {10**309 + 3}"]
+)
 def test_a_scale_has_at_most_101_values_within_a_thousand(tmp_path: Path, span: str) -> None:
     # A crash hunt: 0..300 made a 7 MB /scores/ page (a row or column per value), 0..10**6
     # never ended, and 10**309 overflowed the player map's floats (a traceback).
@@ -316,7 +318,9 @@ def test_a_scale_has_at_most_101_values_within_a_thousand(tmp_path: Path, span: 
 
 
 @pytest.mark.parametrize(("low", "high"), [(0, 100), (-1000, -900), (900, 1000), (1, 5)])
-def test_scales_up_to_101_values_within_a_thousand_pass(tmp_path: Path, low: int, high: int) -> None:
+def test_scales_up_to_101_values_within_a_thousand_pass(
+    tmp_path: Path, low: int, high: int
+) -> None:
     write_site(tmp_path, {}, MINIMAL + f"scores: {{significance: {{min: {low}, max: {high}}}}}\n")
     assert load_config(tmp_path).significance == Scale(low, high)
 

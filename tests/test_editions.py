@@ -332,7 +332,9 @@ def test_editors_note_on_page_and_in_both_emails(tmp_path: Path, run) -> None:  
 
 
 @pytest.mark.parametrize("unsafe", [False, True])
-def test_a_note_link_that_no_url_can_join_stays_as_written(tmp_path: Path, run, unsafe: bool) -> None:  # type: ignore[no-untyped-def]
+def test_a_note_link_that_no_url_can_join_stays_as_written(
+    tmp_path: Path, run, unsafe: bool
+) -> None:  # type: ignore[no-untyped-def]
     # `//[a` is a host no URL has: making it absolute for the emails raised ValueError, a
     # traceback from check and build (a crash hunt); it is left as written.
     body = '<a href="//[a">raw</a>' if unsafe else "See [mirror](//[a)."
@@ -349,11 +351,13 @@ def test_a_note_link_that_no_url_can_join_stays_as_written(tmp_path: Path, run, 
         assert "[mirror](//[a)" in (out / "email.txt").read_text()
 
 
-def test_raw_html_links_in_a_note_are_made_absolute_however_they_are_quoted(tmp_path: Path, run) -> None:  # type: ignore[no-untyped-def]
+def test_raw_html_links_in_a_note_are_made_absolute_however_they_are_quoted(
+    tmp_path: Path, run
+) -> None:  # type: ignore[no-untyped-def]
     # With unsafe_html, a note's raw HTML may quote otherwise, or not at all; the links are
     # found by the HTML parser, as the reader's mail program would read them (a review).
     body = (
-        "<a href='/about/'>a</a> <A HREF=\"chart/\">b</A> <img src=logo.png alt=l> href=\"x\""
+        '<a href=\'/about/\'>a</a> <A HREF="chart/">b</A> <img src=logo.png alt=l> href="x"'
         ' <a href="/s/?id=1&section=news&copy=2" title="a &sect b">c</a>'
     )
     files = {**TIES, "content/editions/2026-w47.md": f"---\ntitle: N\n---\n{body}\n"}
@@ -528,7 +532,12 @@ def test_a_notes_links_in_the_editions_feed_are_its_pages(tmp_path: Path, run) -
     (entry,) = [e for e in feed.entries if e.link.endswith("/2026-w47/")]
     content = entry.content[0].value
     base = "https://test.example.org/editions/2026-w47/"
-    for link in ('href="https://test.example.org/about/"', f'src="{base}chart.png"', f'href="{base}?page=2"', f'href="{base}#fn1"'):
+    for link in (
+        'href="https://test.example.org/about/"',
+        f'src="{base}chart.png"',
+        f'href="{base}?page=2"',
+        f'href="{base}#fn1"',
+    ):
         assert link in content, link
 
 
@@ -540,17 +549,34 @@ def test_a_note_without_a_title_is_headed_in_the_sites_language(tmp_path: Path, 
     for name in ("2026-w47/index.html", "2026-w47/email.html", "2026-w47/email.txt", "feed.xml"):
         text = (out / name).read_text()
         assert "편집자 노트" in text and "Body of the note." in text, name
-        assert "Editor's note" not in text and "EDITOR'S NOTE" not in text and "Editor&#39;s note" not in text, name
+        assert (
+            "Editor's note" not in text
+            and "EDITOR'S NOTE" not in text
+            and "Editor&#39;s note" not in text
+        ), name
 
 
 def test_translated_words_in_the_feeds_are_text_whatever_they_hold(tmp_path: Path, run) -> None:  # type: ignore[no-untyped-def]
     # A site's translations go into the feeds' text and the editions feed's HTML escaped, as
     # everywhere else (a review tried markup in each new key).
-    evil = "<script>alert(1)</script> & \\\"q\\\""
-    keys = ("editions_title", "edition_summary", "other_stories", "also_this: {week", "significance_novelty", "feed_scores", "significant_feed_title")
-    lines = [f'{key}: "{evil}"' if ":" not in key else f'also_this: {{week: "{evil}", month: "{evil}"}}' for key in keys]
+    evil = '<script>alert(1)</script> & \\"q\\"'
+    keys = (
+        "editions_title",
+        "edition_summary",
+        "other_stories",
+        "also_this: {week",
+        "significance_novelty",
+        "feed_scores",
+        "significant_feed_title",
+    )
+    lines = [
+        f'{key}: "{evil}"' if ":" not in key else f'also_this: {{week: "{evil}", month: "{evil}"}}'
+        for key in keys
+    ]
     files = {**TIES, "i18n/en.yaml": "\n".join(lines) + "\n"}
-    site = write_site(tmp_path / "site", files, SITE_YAML + "editions: {weekly: true, monthly: true, top: 1}\n")
+    site = write_site(
+        tmp_path / "site", files, SITE_YAML + "editions: {weekly: true, monthly: true, top: 1}\n"
+    )
     assert run("build", site, "-o", tmp_path / "out").code == 0
     for name in ("editions/feed.xml", "feed.xml", "significant.xml", "feed.json"):
         text = (tmp_path / "out" / name).read_text()
@@ -569,7 +595,10 @@ def test_translated_words_in_the_feeds_are_text_whatever_they_hold(tmp_path: Pat
     ("tag", "made"),
     [
         # A value is written again only where the parser reads it, and whole (a review).
-        ('<img src="p.png" alt="A\nsrc=y onerror=z">', '<img src="{b}p.png" alt="A\nsrc=y onerror=z">'),
+        (
+            '<img src="p.png" alt="A\nsrc=y onerror=z">',
+            '<img src="{b}p.png" alt="A\nsrc=y onerror=z">',
+        ),
         ('<a href=q"r>d</a>', '<a href=q"r>d</a>'),  # unquoted with a quote: left as written
         ("<img src=logo.png alt=l>", "<img src={b}logo.png alt=l>"),  # unquoted stays unquoted
         ('<a href="\u212ax:y">k</a>', '<a href="{b}\u212ax:y">k</a>'),  # no scheme: ASCII only

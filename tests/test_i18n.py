@@ -164,15 +164,31 @@ def test_a_korean_sites_editions_describe_themselves_in_korean(run, tmp_path: Pa
     assert '<meta name="description" content="Test Digest: 기사 1건, 중요도순.">' in week
     assert 'title="Test Digest: 에디션"' in week and 'aria-label="에디션"' in week
     feed = (public / "editions/feed.xml").read_text()
-    for text in ("Test Digest: 에디션", "Test Digest: 2026년 47주차", "기사 1건을 중요도순으로 정리했습니다.", "중요도 "):
+    for text in (
+        "Test Digest: 에디션",
+        "Test Digest: 2026년 47주차",
+        "기사 1건을 중요도순으로 정리했습니다.",
+        "중요도 ",
+    ):
         assert text in feed, text
-    for english in ("ranked", "1 story", " stories", "Week 4", "Other stories", "Also this", "significance 2/3"):
+    for english in (
+        "ranked",
+        "1 story",
+        " stories",
+        "Week 4",
+        "Other stories",
+        "Also this",
+        "significance 2/3",
+    ):
         assert english not in feed and english not in week, english
 
 
 def test_a_korean_sites_feeds_carry_korean_words(run, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
     public = _korean(run, tmp_path)
-    feeds = {name: (public / name).read_text() for name in ("feed.xml", "significant.xml", "feed.json", "tags/chips/feed.xml")}
+    feeds = {
+        name: (public / name).read_text()
+        for name in ("feed.xml", "significant.xml", "feed.json", "tags/chips/feed.xml")
+    }
     assert "새로움 " in feeds["feed.xml"] and "중요도 " in feeds["tags/chips/feed.xml"]
     assert "<title>Test Digest: 주요 뉴스</title>" in feeds["significant.xml"]
     for name, text in feeds.items():

@@ -34,7 +34,13 @@ def _articles(site: Path) -> list[Path]:
 def add_article(site: Path, rng: random.Random) -> None:
     n = rng.randrange(10_000)
     topic = rng.choice(["Robotics", "Semiconductors", "Energy"])
-    text = article(f"Added {n}", f"2026-11-{rng.randint(1, 25):02}", topics=f"[{topic}]", players="[Newco]", tags="[added, Physical AI]")
+    text = article(
+        f"Added {n}",
+        f"2026-11-{rng.randint(1, 25):02}",
+        topics=f"[{topic}]",
+        players="[Newco]",
+        tags="[added, Physical AI]",
+    )
     (site / "content" / "2026" / f"added-{n}.md").write_text(text)
 
 
@@ -47,7 +53,10 @@ def edit_scores(site: Path, rng: random.Random) -> None:
     path = rng.choice(_articles(site))
     text = path.read_text()
     for key in ("novelty", "significance"):
-        text = "\n".join(f"{key}: {rng.randint(0, 3)}" if line.startswith(f"{key}:") else line for line in text.split("\n"))
+        text = "\n".join(
+            f"{key}: {rng.randint(0, 3)}" if line.startswith(f"{key}:") else line
+            for line in text.split("\n")
+        )
     path.write_text(text)
 
 
@@ -81,7 +90,9 @@ def change_template(site: Path, rng: random.Random) -> None:
 
 def change_site_yaml(site: Path, rng: random.Random) -> None:
     path = site / "site.yaml"
-    text = "\n".join(line for line in path.read_text().split("\n") if not line.startswith("per_page"))
+    text = "\n".join(
+        line for line in path.read_text().split("\n") if not line.startswith("per_page")
+    )
     path.write_text(text.rstrip("\n") + f"\nper_page: {rng.randint(1, 4)}\n")
 
 
@@ -96,7 +107,17 @@ def change_static(site: Path, rng: random.Random) -> None:
         path.write_text(f"static {rng.randrange(99)}\n")
 
 
-EDITS: list[Edit] = [add_article, edit_body, edit_scores, retag, rename_topic, delete_article, change_template, change_site_yaml, change_static]
+EDITS: list[Edit] = [
+    add_article,
+    edit_body,
+    edit_scores,
+    retag,
+    rename_topic,
+    delete_article,
+    change_template,
+    change_site_yaml,
+    change_static,
+]
 
 
 @pytest.fixture
@@ -109,7 +130,9 @@ def site(tmp_path: Path) -> Path:
 
 
 @pytest.mark.parametrize(("seed", "newest"), [(1, None), (2, None), (3, None), (4, 2), (5, 2)])
-def test_random_edits_always_equal_a_clean_build(run, site: Path, tmp_path: Path, seed: int, newest: int | None, monkeypatch: pytest.MonkeyPatch) -> None:  # type: ignore[no-untyped-def]
+def test_random_edits_always_equal_a_clean_build(
+    run, site: Path, tmp_path: Path, seed: int, newest: int | None, monkeypatch: pytest.MonkeyPatch
+) -> None:  # type: ignore[no-untyped-def]
     """newest: Related News from each term's two newest articles only, so that the fixture's
     terms hold more than that (as a large site's do: build.plan_units follows the newest)."""
     if newest is not None:
@@ -172,7 +195,9 @@ def test_a_damaged_spare_does_not_reach_the_output(run, site: Path, tmp_path: Pa
     assert differing_files(out, clean) == []
 
 
-def test_without_a_spare_the_build_starts_from_a_checked_clone_of_the_output(run, site: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:  # type: ignore[no-untyped-def]
+def test_without_a_spare_the_build_starts_from_a_checked_clone_of_the_output(
+    run, site: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:  # type: ignore[no-untyped-def]
     """The first build after a clean one has no spare: a second process clones the output
     (hard links) while the build plans, and the build starts from the clone; a file changed,
     missing or added in the clone does not reach the output."""
@@ -206,7 +231,9 @@ def test_without_a_spare_the_build_starts_from_a_checked_clone_of_the_output(run
     assert sorted(p.name for p in tmp_path.glob(".out*")) == [".out.spare"]
 
 
-def test_no_clone_is_made_when_there_is_nothing_to_reuse(run, site: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:  # type: ignore[no-untyped-def]
+def test_no_clone_is_made_when_there_is_nothing_to_reuse(
+    run, site: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:  # type: ignore[no-untyped-def]
     """Without a cache (deleted) or with --clean, no page can be reused: no clone is made."""
     from amwgen import build as build_module
 
@@ -229,7 +256,9 @@ def test_no_clone_is_made_when_there_is_nothing_to_reuse(run, site: Path, tmp_pa
     assert marker.exists()  # the first build after --clean, which keeps no spare
 
 
-def test_a_spare_listing_taken_before_another_build_swapped_is_not_used(site: Path, tmp_path: Path) -> None:
+def test_a_spare_listing_taken_before_another_build_swapped_is_not_used(
+    site: Path, tmp_path: Path
+) -> None:
     """The spare is listed before the output lock is taken: a build that ran in between
     (taking the spare, or replacing it) makes the listing unusable, and it is not used."""
     from datetime import UTC, datetime
@@ -261,7 +290,9 @@ def test_a_spare_listing_taken_before_another_build_swapped_is_not_used(site: Pa
 
 
 @pytest.mark.parametrize("put_back", ["state", "shard", "journal"])
-def test_a_save_cut_short_leaves_no_record_trusted(site: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, put_back: str) -> None:
+def test_a_save_cut_short_leaves_no_record_trusted(
+    site: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, put_back: str
+) -> None:
     """The output's records are kept in shards, each rewritten only when it changed, or in a
     journal of what changed since; state.pickle is written last: a save cut short between
     them leaves files that state.pickle does not name, and the next build then trusts none
@@ -305,16 +336,24 @@ def test_a_save_cut_short_leaves_no_record_trusted(site: Path, tmp_path: Path, m
     delta.write_text(delta.read_text() + "\nAnother paragraph.\n")
     parsed: list[object] = []
     validate = sources._validate
-    monkeypatch.setattr(sources, "_validate", lambda source, context: parsed.append(source) or validate(source, context))
+    monkeypatch.setattr(
+        sources,
+        "_validate",
+        lambda source, context: parsed.append(source) or validate(source, context),
+    )
     third = build(site, options)
     assert third.rendered == third.files  # everything rendered again: no record trusted
     assert len(parsed) == 1  # only the edited file parsed again
     monkeypatch.undo()
-    clean = build(site, Options(now=options.now, output=tmp_path / "clean", clean=True, save_cache=False))
+    clean = build(
+        site, Options(now=options.now, output=tmp_path / "clean", clean=True, save_cache=False)
+    )
     assert tree(tmp_path / "out") == tree(tmp_path / "clean") and clean.files == third.files
 
 
-def test_records_go_into_a_journal_until_it_holds_a_share_of_them(site: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_records_go_into_a_journal_until_it_holds_a_share_of_them(
+    site: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     """Small changes go into the journal, not the shards; once the journal holds more than
     JOURNAL_SHARE of a table, the shards that differ are written again and it is named no
     more. Each build trusts what the last one saved: it renders only what its edit changed."""
@@ -334,7 +373,9 @@ def test_records_go_into_a_journal_until_it_holds_a_share_of_them(site: Path, tm
 
     before = shards()
     sizes = []
-    shown = [site / "content" / "2026" / f"{name}.md" for name in ("alpha", "beta", "delta", "gamma")]
+    shown = [
+        site / "content" / "2026" / f"{name}.md" for name in ("alpha", "beta", "delta", "gamma")
+    ]
     for path in shown * 2:  # another article each time: the journal grows
         path.write_text(path.read_text() + "\nOne more paragraph.\n")
         made = build(site, options)
@@ -349,11 +390,15 @@ def test_records_go_into_a_journal_until_it_holds_a_share_of_them(site: Path, tm
             sizes.append(0)
             before = shards()
     assert 0 in sizes and max(sizes) > 0 and sizes != sorted(sizes), sizes  # grew, folded in
-    clean = build(site, Options(now=options.now, output=tmp_path / "clean", clean=True, save_cache=False))
+    clean = build(
+        site, Options(now=options.now, output=tmp_path / "clean", clean=True, save_cache=False)
+    )
     assert tree(tmp_path / "out") == tree(tmp_path / "clean") and clean.files == made.files
 
 
-def test_a_page_gone_and_back_and_a_build_that_changes_no_record_keep_the_journal_true(site: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_a_page_gone_and_back_and_a_build_that_changes_no_record_keep_the_journal_true(
+    site: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     """While journaled: a page that goes is gone from the records read back (else the next
     build would find the output not as recorded), one that comes back is there again, and a
     build that changes no record (a static file) keeps the journal as it is."""
@@ -389,11 +434,17 @@ def test_a_page_gone_and_back_and_a_build_that_changes_no_record_keep_the_journa
     assert state.marks["records"][JOURNAL] == mark  # no record changed: the journal stands
     (articles / "beta.md").write_text((articles / "beta.md").read_text() + "\nMore.\n")
     assert 0 < build(site, options).rendered < 12  # the records read back are trusted
-    clean = build(site, Options(now=options.now, output=tmp_path / "clean", clean=True, save_cache=False))
-    assert tree(tmp_path / "out") == tree(tmp_path / "clean") and clean.files == len(load_state(folder).records)
+    clean = build(
+        site, Options(now=options.now, output=tmp_path / "clean", clean=True, save_cache=False)
+    )
+    assert tree(tmp_path / "out") == tree(tmp_path / "clean") and clean.files == len(
+        load_state(folder).records
+    )
 
 
-def test_a_journal_holds_up_to_its_share_of_a_table_and_is_folded_past_it(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_a_journal_holds_up_to_its_share_of_a_table_and_is_folded_past_it(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     from dataclasses import replace
 
     from amwgen import incremental
@@ -424,7 +475,14 @@ def test_a_clone_lists_what_it_copied(tmp_path: Path) -> None:
     from amwgen.write import files_below
 
     source = tmp_path / "source"
-    for rel in ("index.html", "robots.txt", "news/a/index.html", "news/b/index.html", "tags/x/index.html", "tags/x/feed.xml"):
+    for rel in (
+        "index.html",
+        "robots.txt",
+        "news/a/index.html",
+        "news/b/index.html",
+        "tags/x/index.html",
+        "tags/x/feed.xml",
+    ):
         (source / rel).parent.mkdir(parents=True, exist_ok=True)
         (source / rel).write_text(rel)
     (source / "empty").mkdir()
@@ -458,7 +516,9 @@ def test_a_clone_left_by_a_killed_build_is_removed(run, site: Path, tmp_path: Pa
     assert not list(tmp_path.glob(".out.gone-*"))
 
 
-def test_a_file_once_written_is_never_changed_so_a_reader_of_an_old_page_keeps_its_bytes(run, site: Path, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+def test_a_file_once_written_is_never_changed_so_a_reader_of_an_old_page_keeps_its_bytes(
+    run, site: Path, tmp_path: Path
+) -> None:  # type: ignore[no-untyped-def]
     """A page's file is never written over, even when two builds later only the spare still
     holds it: a reader that opened it (a slow download, a web server's open-file cache, an
     upload running while builds follow each other) keeps the bytes it opened. (Writing over
@@ -473,7 +533,11 @@ def test_a_file_once_written_is_never_changed_so_a_reader_of_an_old_page_keeps_i
     # alpha's page changed: the spare's copy is its own. beta's did not: the two share it.
     assert (spare / page).stat().st_nlink == 1
     assert (out / other).stat().st_nlink == 2
-    with (out / page).open("rb") as live, (spare / page).open("rb") as own, (out / other).open("rb") as shared:
+    with (
+        (out / page).open("rb") as live,
+        (spare / page).open("rb") as own,
+        (out / other).open("rb") as shared,
+    ):
         opened = [f.read() for f in (live, own, shared)]
         for text in ("A second added line.", "A third added line."):
             alpha.write_text(alpha.read_text() + f"\n{text}\n")
@@ -525,7 +589,9 @@ def test_a_file_of_the_spare_is_replaced_by_a_new_file_whatever_it_is(tmp_path: 
         assert path.stat().st_nlink == 1 and stat.S_IMODE(path.stat().st_mode) == 0o666 & ~umask
 
 
-def test_a_file_put_into_the_output_does_not_survive_through_the_spare(run, site: Path, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+def test_a_file_put_into_the_output_does_not_survive_through_the_spare(
+    run, site: Path, tmp_path: Path
+) -> None:  # type: ignore[no-untyped-def]
     """A deploy step writes into the output; two builds later that tree is the spare the
     build starts from, and the file must still go, as a clean build would not make it."""
     out = tmp_path / "out"
@@ -547,9 +613,17 @@ def test_a_file_put_into_the_output_does_not_survive_through_the_spare(run, site
 
 @pytest.mark.parametrize(
     ("linked", "moved", "jobs"),
-    [("news", False, "1"), ("news", True, "2"), ("news/alpha", True, "1"), ("news/beta/index.html", True, "2"), ("assets", False, "1")],
+    [
+        ("news", False, "1"),
+        ("news", True, "2"),
+        ("news/alpha", True, "1"),
+        ("news/beta/index.html", True, "2"),
+        ("assets", False, "1"),
+    ],
 )
-def test_a_part_of_the_output_replaced_by_a_link_leads_no_page_out_of_the_output(run, site: Path, tmp_path: Path, linked: str, moved: bool, jobs: str) -> None:  # type: ignore[no-untyped-def]
+def test_a_part_of_the_output_replaced_by_a_link_leads_no_page_out_of_the_output(
+    run, site: Path, tmp_path: Path, linked: str, moved: bool, jobs: str
+) -> None:  # type: ignore[no-untyped-def]
     """A deploy step replaces a folder or a page of the output with a link to a copy of it
     elsewhere, or moves it there and leaves a link. The next builds start from a clone of
     that output, then from it as the spare: no page is written through the link, the link
@@ -565,7 +639,9 @@ def test_a_part_of_the_output_replaced_by_a_link_leads_no_page_out_of_the_output
     (out / linked).symlink_to(elsewhere)
 
     def outside() -> dict[Path, tuple[int, bytes]]:
-        files = [elsewhere] if elsewhere.is_file() else [p for p in elsewhere.rglob("*") if p.is_file()]
+        files = (
+            [elsewhere] if elsewhere.is_file() else [p for p in elsewhere.rglob("*") if p.is_file()]
+        )
         return {p: (p.stat().st_ino, p.read_bytes()) for p in files}
 
     before = outside()
@@ -577,7 +653,9 @@ def test_a_part_of_the_output_replaced_by_a_link_leads_no_page_out_of_the_output
         assert outside() == before
 
 
-def test_a_file_of_the_spare_where_a_folder_of_pages_now_goes(run, site: Path, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+def test_a_file_of_the_spare_where_a_folder_of_pages_now_goes(
+    run, site: Path, tmp_path: Path
+) -> None:  # type: ignore[no-untyped-def]
     """The spare, listed before the pages are written, holds a file where this build makes
     a folder of pages: the stale listing must not trip the removal of files no page wrote."""
     out = tmp_path / "out"
@@ -586,7 +664,9 @@ def test_a_file_of_the_spare_where_a_folder_of_pages_now_goes(run, site: Path, t
     assert run("build", site, "-o", out).code == 0
     (site / "static" / "background").unlink()
     assert run("build", site, "-o", out).code == 0  # the tree with the file is now the spare
-    (site / "content" / "pages" / "background.md").write_text("---\ntitle: Background\n---\nWho we are.\n")
+    (site / "content" / "pages" / "background.md").write_text(
+        "---\ntitle: Background\n---\nWho we are.\n"
+    )
     result = run("build", site, "-o", out, "--verify")
     assert result.code == 0, result.err
     assert (out / "background" / "index.html").is_file()
@@ -613,7 +693,9 @@ def test_a_linked_folder_in_static_is_followed_both_ways(run, site: Path, tmp_pa
     assert not (out / "lib" / "a.js").exists() and (out / "lib" / "b.js").exists()
 
 
-def test_a_static_folder_linked_under_a_second_name_is_copied_under_both(run, site: Path, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+def test_a_static_folder_linked_under_a_second_name_is_copied_under_both(
+    run, site: Path, tmp_path: Path
+) -> None:  # type: ignore[no-untyped-def]
     static = site / "static"
     (static / "img").mkdir(parents=True)
     (static / "img" / "logo.svg").write_text("<svg/>")
@@ -633,15 +715,21 @@ def test_a_static_folder_linked_under_a_second_name_is_copied_under_both(run, si
     assert not (out / "images").exists() and not (out / ".well-known").exists()
 
 
-def test_a_template_edit_in_a_linked_layouts_folder_reaches_every_page(run, site: Path, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+def test_a_template_edit_in_a_linked_layouts_folder_reaches_every_page(
+    run, site: Path, tmp_path: Path
+) -> None:  # type: ignore[no-untyped-def]
     shared = tmp_path / "shared"
     shared.mkdir()
     (shared / "foot.html").write_text("<p>foot one</p>\n")
     layouts = site / "layouts"
     layouts.mkdir(exist_ok=True)
     (layouts / "partials").symlink_to(shared, target_is_directory=True)
-    theme = (Path(__file__).resolve().parent.parent / "amwgen" / "templates" / "base.html").read_text()
-    (layouts / "base.html").write_text(theme.replace("</body>", '{% include "partials/foot.html" %}</body>'))
+    theme = (
+        Path(__file__).resolve().parent.parent / "amwgen" / "templates" / "base.html"
+    ).read_text()
+    (layouts / "base.html").write_text(
+        theme.replace("</body>", '{% include "partials/foot.html" %}</body>')
+    )
     out = tmp_path / "out"
     rng = random.Random(13)
     assert run("build", site, "-o", out).code == 0
@@ -695,13 +783,15 @@ def test_a_body_edit_renders_only_the_article_and_the_feeds_that_carry_it(
     build(site, options)
     out = tmp_path / "out"
     # Pagefind's index is written anew by every build (it is not a page).
-    kept = {p: p.stat().st_mtime_ns for p in out.rglob("*.*") if p.is_file() and "pagefind" not in p.parts}
+    kept = {
+        p: p.stat().st_mtime_ns
+        for p in out.rglob("*.*")
+        if p.is_file() and "pagefind" not in p.parts
+    }
     delta = site / "content" / "2026" / "delta.md"
     delta.write_text(delta.read_text() + "\nA new paragraph.\n")
     second = build(site, options)
-    changed = sorted(
-        p.relative_to(out).as_posix() for p in kept if p.stat().st_mtime_ns != kept[p]
-    )
+    changed = sorted(p.relative_to(out).as_posix() for p in kept if p.stat().st_mtime_ns != kept[p])
     assert "news/delta/index.html" in changed
     pages = changed
     assert [c for c in pages if not c.endswith((".xml", ".json"))] == ["news/delta/index.html"]
@@ -740,9 +830,16 @@ def test_a_score_edit_looks_again_only_at_the_groups_that_see_the_article(
     second = build(site, options)
     assert second.rendered > 0
     # Its own page, the pages of its terms, and the articles that share one of them.
-    assert {"/news/delta/", "/topics/semiconductors/", "/tags/npu/feed.xml", "/news/beta/"} <= set(made)
+    assert {"/news/delta/", "/topics/semiconductors/", "/tags/npu/feed.xml", "/news/beta/"} <= set(
+        made
+    )
     # Terms it is not on, and articles that share none of its terms, are not looked at.
-    assert not {"/topics/robotics/", "/topics/robotics/feed.xml", "/news/alpha/", "/news/gamma/"} & set(made)
+    assert not {
+        "/topics/robotics/",
+        "/topics/robotics/feed.xml",
+        "/news/alpha/",
+        "/news/gamma/",
+    } & set(made)
     assert (tmp_path / "out" / "news" / "delta" / "index.html").read_text().count("Novelty") >= 1
 
 
@@ -783,7 +880,9 @@ def _twelve_stories(tmp_path: Path) -> tuple[Path, Options]:
     from amwgen.build import Options, build
 
     files = {
-        f"content/2026/s{day:02}.md": article(f"Story {day}", f"2026-11-{day:02}", topics="[Robotics]", tags="[robots]")
+        f"content/2026/s{day:02}.md": article(
+            f"Story {day}", f"2026-11-{day:02}", topics="[Robotics]", tags="[robots]"
+        )
         for day in range(1, 13)
     }
     site = write_site(tmp_path / "site", files)
@@ -877,7 +976,11 @@ def test_a_body_edit_hashes_only_the_groups_that_read_the_article(
     ids=["workers-make-groups", "digested-here-rendered-by-workers", "all-here"],
 )
 def test_where_pages_are_made_and_rendered_changes_no_byte(
-    site: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, digest_first: int, min_parallel: int
+    site: Path,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    digest_first: int,
+    min_parallel: int,
 ) -> None:
     """render_groups makes groups in workers, or here with only the pages to render sent to
     workers, or everything here: the output is a clean build's every time."""
@@ -1079,7 +1182,9 @@ def test_verify_flag_catches_an_output_that_differs(run, site: Path, tmp_path: P
     assert "verify: 1 file(s) differ from a clean build: about/index.html" in result.err
 
 
-def test_unchanged_site_is_rebuilt_when_time_publishes_a_story(run, site: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:  # type: ignore[no-untyped-def]
+def test_unchanged_site_is_rebuilt_when_time_publishes_a_story(
+    run, site: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:  # type: ignore[no-untyped-def]
     out = tmp_path / "out"
     (site / "content" / "2026" / "soon.md").write_text(article("Soon", "2026-11-26T12:00:00"))
     assert run("build", site, "-o", out).code == 0  # "now": 2026-11-26 09:00 in Seoul
@@ -1095,8 +1200,12 @@ def test_unchanged_site_is_rebuilt_when_time_publishes_a_story(run, site: Path, 
     assert differing_files(out, clean) == []
 
 
-@pytest.mark.parametrize(("span", "page"), [(48 * 3600, "news-sitemap.xml"), (30 * 86400, "scores/index.html")])
-def test_a_story_leaves_a_window_the_second_after_a_build_at_its_very_end(run, site: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, span: int, page: str) -> None:  # type: ignore[no-untyped-def]
+@pytest.mark.parametrize(
+    ("span", "page"), [(48 * 3600, "news-sitemap.xml"), (30 * 86400, "scores/index.html")]
+)
+def test_a_story_leaves_a_window_the_second_after_a_build_at_its_very_end(
+    run, site: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, span: int, page: str
+) -> None:  # type: ignore[no-untyped-def]
     """A story is in the news sitemap's (scores page's) window up to its end, and gone the
     second after: a build at that very second does not let the next skip its work."""
     out, clean = tmp_path / "out", tmp_path / "clean"
@@ -1127,7 +1236,9 @@ def test_touching_a_file_without_changing_it_renders_nothing(site: Path, tmp_pat
 def test_an_edit_behind_a_linked_layouts_folder_is_seen(run, site: Path, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
     theme = tmp_path / "theme"
     theme.mkdir()
-    card = (Path(__file__).resolve().parent.parent / "amwgen" / "templates" / "card.html").read_text()
+    card = (
+        Path(__file__).resolve().parent.parent / "amwgen" / "templates" / "card.html"
+    ).read_text()
     (theme / "card.html").write_text(card)
     (site / "layouts").symlink_to(theme)
     out = tmp_path / "out"
@@ -1138,7 +1249,9 @@ def test_an_edit_behind_a_linked_layouts_folder_is_seen(run, site: Path, tmp_pat
     assert b"shared-theme" in (out / "index.html").read_bytes()
 
 
-def test_time_moving_back_is_not_taken_for_no_change(run, site: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:  # type: ignore[no-untyped-def]
+def test_time_moving_back_is_not_taken_for_no_change(
+    run, site: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:  # type: ignore[no-untyped-def]
     out = tmp_path / "out"
     assert run("build", site, "-o", out).code == 0
     assert run("build", site, "-o", out).code == 0
@@ -1148,7 +1261,9 @@ def test_time_moving_back_is_not_taken_for_no_change(run, site: Path, tmp_path: 
     assert not (out / "news" / "alpha").exists()
 
 
-def test_a_static_file_replaces_the_page_and_never_writes_through(run, site: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:  # type: ignore[no-untyped-def]
+def test_a_static_file_replaces_the_page_and_never_writes_through(
+    run, site: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:  # type: ignore[no-untyped-def]
     out = tmp_path / "out"
     assert run("build", site, "-o", out).code == 0
     before = (out / "404.html").read_bytes()
@@ -1169,14 +1284,18 @@ def test_a_static_file_replaces_the_page_and_never_writes_through(run, site: Pat
 
 def test_a_runtime_error_in_a_layout_is_located(run, site: Path, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
     (site / "layouts").mkdir()
-    (site / "layouts" / "page.html").write_text("{% extends 'base.html' %}\n{% block main %}\n{{ 1 / 0 }}\n{% endblock %}\n")
+    (site / "layouts" / "page.html").write_text(
+        "{% extends 'base.html' %}\n{% block main %}\n{{ 1 / 0 }}\n{% endblock %}\n"
+    )
     result = run("build", site, "-o", tmp_path / "out")
     assert result.code == 1
     assert "Traceback" not in result.err
     assert f"{site}/layouts/page.html:3: template: ZeroDivisionError" in result.err
 
 
-def test_an_output_that_is_a_link_fills_the_folder_it_points_to(run, site: Path, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+def test_an_output_that_is_a_link_fills_the_folder_it_points_to(
+    run, site: Path, tmp_path: Path
+) -> None:  # type: ignore[no-untyped-def]
     www = tmp_path / "www"
     www.mkdir()
     link = tmp_path / "out"
@@ -1186,7 +1305,9 @@ def test_an_output_that_is_a_link_fills_the_folder_it_points_to(run, site: Path,
     assert (www / "index.html").is_file()
 
 
-def test_compiled_templates_are_kept_in_the_cache_and_best_effort(run, site: Path, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+def test_compiled_templates_are_kept_in_the_cache_and_best_effort(
+    run, site: Path, tmp_path: Path
+) -> None:  # type: ignore[no-untyped-def]
     """Templates compile once into .amwgen-cache/templates/<code version>; damaged or out of
     reach, they are compiled as usual (the cache only ever saves time)."""
     out = tmp_path / "out"
@@ -1212,18 +1333,24 @@ def test_compiled_templates_are_kept_in_the_cache_and_best_effort(run, site: Pat
     assert env.get_template("404.html").name == "404.html"
 
 
-def test_what_a_template_includes_is_followed_after_each_edit(run, site: Path, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+def test_what_a_template_includes_is_followed_after_each_edit(
+    run, site: Path, tmp_path: Path
+) -> None:  # type: ignore[no-untyped-def]
     """Which templates a template names is kept in the cache by the digest of its source: an
     edit that adds an include is seen, and so is every later edit of the included file."""
     out = tmp_path / "out"
     layouts = site / "layouts"
     layouts.mkdir(exist_ok=True)
-    theme = (Path(__file__).resolve().parent.parent / "amwgen" / "templates" / "article.html").read_text()
+    theme = (
+        Path(__file__).resolve().parent.parent / "amwgen" / "templates" / "article.html"
+    ).read_text()
     (layouts / "extra.html").write_text("<p>extra one</p>\n")
     assert run("build", site, "-o", out).code == 0
     page = out / "news" / "delta" / "index.html"
     assert "extra one" not in page.read_text()
-    (layouts / "article.html").write_text(theme.replace("{% block main %}", '{% block main %}{% include "extra.html" %}', 1))
+    (layouts / "article.html").write_text(
+        theme.replace("{% block main %}", '{% block main %}{% include "extra.html" %}', 1)
+    )
     assert run("build", site, "-o", out).code == 0
     assert "extra one" in page.read_text()
     for text in ("extra two", "extra three"):
@@ -1249,7 +1376,9 @@ def test_a_clean_build_compiles_its_templates_afresh(run, site: Path, tmp_path: 
 
 
 @pytest.mark.parametrize("spelling", [".", "site", "ABSOLUTE"])
-def test_the_files_the_input_stamp_took_stats_of_are_not_stat_again(run, site: Path, spelling: str, monkeypatch: pytest.MonkeyPatch) -> None:  # type: ignore[no-untyped-def]
+def test_the_files_the_input_stamp_took_stats_of_are_not_stat_again(
+    run, site: Path, spelling: str, monkeypatch: pytest.MonkeyPatch
+) -> None:  # type: ignore[no-untyped-def]
     """A build stats every input file once, for its input stamp, and reads those stats when it
     gathers the content, however the site's path is spelt (built from inside the site: ".")."""
     import amwgen.sources
@@ -1297,7 +1426,15 @@ def _archive(root: Path) -> Path:
         ("2026-11-25", "[shared]", "s05", 41),  # with a story deleted: every article again
     ],
 )
-def test_a_published_story_makes_again_only_the_articles_it_changes(run, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, date: str, tags: str, delete: str | None, at_most: int) -> None:  # type: ignore[no-untyped-def]
+def test_a_published_story_makes_again_only_the_articles_it_changes(
+    run,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    date: str,
+    tags: str,
+    delete: str | None,
+    at_most: int,
+) -> None:  # type: ignore[no-untyped-def]
     """A new story comes into the newest articles of each of its terms, and so into the
     candidates of every article on them; only the articles whose Related News it enters, or
     whose window in their topic it moves, are made again (build._Arrivals), and the output
@@ -1311,7 +1448,11 @@ def test_a_published_story_makes_again_only_the_articles_it_changes(run, tmp_pat
 
     def recording(*args, **kwargs):  # type: ignore[no-untyped-def]
         units, inputs = plan(*args, **kwargs)
-        made.extend(u.group.name for u in units if u.old is None and u.group.make.__name__ == "article_pages")
+        made.extend(
+            u.group.name
+            for u in units
+            if u.old is None and u.group.make.__name__ == "article_pages"
+        )
         return units, inputs
 
     monkeypatch.setattr(build, "plan_units", recording)
@@ -1325,7 +1466,11 @@ def test_a_published_story_makes_again_only_the_articles_it_changes(run, tmp_pat
     if delete:
         (site / "content" / f"{delete}.md").unlink()
     assert run("build", site, "-o", out).code == 0
-    changed = {f"/news/{p.parent.name}/" for p, data in pages.items() if p.exists() and p.read_bytes() != data}
+    changed = {
+        f"/news/{p.parent.name}/"
+        for p, data in pages.items()
+        if p.exists() and p.read_bytes() != data
+    }
     assert "/news/new/" in made
     assert changed <= set(made)
     # Of the forty, all of which have it among their candidates; made again, besides those
@@ -1336,7 +1481,9 @@ def test_a_published_story_makes_again_only_the_articles_it_changes(run, tmp_pat
     assert differing_files(out, clean) == []
 
 
-def test_the_versions_in_the_code_digest_are_those_importlib_metadata_gives(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_the_versions_in_the_code_digest_are_those_importlib_metadata_gives(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     """The code digest reads the rendering libraries' versions from the names of their
     .dist-info folders (importlib.metadata takes a while to import): the first along
     sys.path, as importlib.metadata's; one installed otherwise is asked of importlib.metadata."""
@@ -1356,12 +1503,18 @@ def test_the_versions_in_the_code_digest_are_those_importlib_metadata_gives(tmp_
         (later / "zip_lib-6.0.dist-info", "zip-lib", "6.0"),
     ):
         folder.mkdir(parents=True)
-        (folder / "METADATA").write_text(f"Metadata-Version: 2.1\nName: {name}\nVersion: {version}\n")
+        (folder / "METADATA").write_text(
+            f"Metadata-Version: 2.1\nName: {name}\nVersion: {version}\n"
+        )
     (eggs / "Egg.Lib-3.1-py3.11.egg-info").mkdir(parents=True)
-    (eggs / "Egg.Lib-3.1-py3.11.egg-info" / "PKG-INFO").write_text("Metadata-Version: 2.1\nName: Egg.Lib\nVersion: 3.1\n")
+    (eggs / "Egg.Lib-3.1-py3.11.egg-info" / "PKG-INFO").write_text(
+        "Metadata-Version: 2.1\nName: Egg.Lib\nVersion: 3.1\n"
+    )
     bundle = tmp_path / "bundle.zip"
     with zipfile.ZipFile(bundle, "w") as z:
-        z.writestr("zip_lib-5.0.dist-info/METADATA", "Metadata-Version: 2.1\nName: zip-lib\nVersion: 5.0\n")
+        z.writestr(
+            "zip_lib-5.0.dist-info/METADATA", "Metadata-Version: 2.1\nName: zip-lib\nVersion: 5.0\n"
+        )
     for folder in (later, second, bundle, eggs, first):  # first, eggs, bundle, second, later
         monkeypatch.syspath_prepend(str(folder))
     # An egg or a zip before a .dist-info holds the version imported: importlib.metadata's.
@@ -1370,7 +1523,9 @@ def test_the_versions_in_the_code_digest_are_those_importlib_metadata_gives(tmp_
     assert [metadata.version(name) for name in names[:3]] == ["2.0", "3.1", "5.0"]
 
 
-def test_the_code_digest_sees_the_system_time_zone_database_change(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_the_code_digest_sees_the_system_time_zone_database_change(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     """zoneinfo reads the system's time-zone database before the tzdata package: an upgrade
     of it (its tzdata.zi rewritten) changes what the code digest is made from."""
     import zoneinfo
@@ -1386,7 +1541,16 @@ def test_the_code_digest_sees_the_system_time_zone_database_change(tmp_path: Pat
 
 
 @pytest.mark.parametrize(
-    "text", ["/tmp/site/content/2026/a.md", "content/x.md", ".", "/", "//host/x", "/tmp/ü 한/x y.md", "a/../b"]
+    "text",
+    [
+        "/tmp/site/content/2026/a.md",
+        "content/x.md",
+        ".",
+        "/",
+        "//host/x",
+        "/tmp/ü 한/x y.md",
+        "a/../b",
+    ],
 )
 def test_a_path_comes_out_of_the_cache_as_the_path_that_went_in(text: str) -> None:
     from amwgen.incremental import _path_of, _Pickler
@@ -1396,7 +1560,17 @@ def test_a_path_comes_out_of_the_cache_as_the_path_that_went_in(text: str) -> No
     _Pickler(buffer, protocol=pickle.HIGHEST_PROTOCOL).dump((path, path.parent))
     loaded, parent = pickle.loads(buffer.getvalue())
     assert type(loaded) is type(path)
-    assert (loaded, str(loaded), loaded.parts, hash(loaded)) == (path, str(path), path.parts, hash(path))
-    assert (loaded.parent, loaded.name, loaded / "x", parent) == (path.parent, path.name, path / "x", path.parent)
+    assert (loaded, str(loaded), loaded.parts, hash(loaded)) == (
+        path,
+        str(path),
+        path.parts,
+        hash(path),
+    )
+    assert (loaded.parent, loaded.name, loaded / "x", parent) == (
+        path.parent,
+        path.name,
+        path / "x",
+        path.parent,
+    )
     # A cache another Python version wrote has the text alone.
     assert _path_of(text) == path

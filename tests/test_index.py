@@ -275,7 +275,9 @@ def test_related_ranks_by_weighted_shared_terms_then_recency(tmp_path: Path) -> 
     assert all(r.entry.article.slug != "me" for r in got)
 
 
-@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(
+    max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
 @given(
     st.lists(
         st.tuples(
@@ -288,12 +290,20 @@ def test_related_ranks_by_weighted_shared_terms_then_recency(tmp_path: Path) -> 
         max_size=14,
     )
 )
-def test_related_is_the_top_five_of_all_pairs(tmp_path: Path, stories: list[tuple[int, set[str], set[str], set[str]]]) -> None:
+def test_related_is_the_top_five_of_all_pairs(
+    tmp_path: Path, stories: list[tuple[int, set[str], set[str], set[str]]]
+) -> None:
     """Related News from the posting lists equals a count over every pair of articles:
     topics 3, players 2, tags 1 each, highest first, then newest, then by slug."""
     site = tmp_path / f"s{len(list(tmp_path.iterdir()))}"
     files = {
-        f"content/s{i:02}.md": article(f"S{i:02}", f"2026-10-{day:02}", topics=f"[{', '.join(sorted(t))}]", players=f"[{', '.join(sorted(p))}]", tags=f"[{', '.join(sorted(g))}]")
+        f"content/s{i:02}.md": article(
+            f"S{i:02}",
+            f"2026-10-{day:02}",
+            topics=f"[{', '.join(sorted(t))}]",
+            players=f"[{', '.join(sorted(p))}]",
+            tags=f"[{', '.join(sorted(g))}]",
+        )
         for i, (day, t, p, g) in enumerate(stories)
     }
     index = index_of(write_site(site, files))
@@ -302,7 +312,9 @@ def test_related_is_the_top_five_of_all_pairs(tmp_path: Path, stories: list[tupl
     for me in index.entries:
         scored = []
         for rank, other in enumerate(index.entries):
-            score = sum(w * len(set(me.terms(name)) & set(other.terms(name))) for name, w in weights.items())
+            score = sum(
+                w * len(set(me.terms(name)) & set(other.terms(name))) for name, w in weights.items()
+            )
             if other is not me and score:
                 scored.append((-score, rank, other.article.slug))
         expected = [(slug, -score) for score, _, slug in sorted(scored)[:5]]

@@ -206,7 +206,9 @@ def test_odd_files_are_one_located_problem(data: bytes, line: int, words: str) -
         "read: " + "{a: " * 995 + "x" + "}" * 995,  # as deep as PyYAML allows
     ],
 )
-def test_values_nested_in_themselves_or_deep_are_looked_through_without_recursion(front: str) -> None:
+def test_values_nested_in_themselves_or_deep_are_looked_through_without_recursion(
+    front: str,
+) -> None:
     # The look for characters no feed can carry met both with a RecursionError (a review).
     doc, problems = parse(f"---\ntitle: a\n{front}\n---\n")
     assert problems == [] and doc is not None

@@ -39,7 +39,9 @@ def _alive(pid: int) -> bool:
 
 @pytest.mark.skipif(not sys.platform.startswith("linux") or not can_fork(), reason="Linux only")
 def test_a_helper_ends_when_its_build_is_killed_outright() -> None:
-    build = subprocess.Popen([sys.executable, "-c", HOLDS_A_HELPER], stdout=subprocess.PIPE, text=True)
+    build = subprocess.Popen(
+        [sys.executable, "-c", HOLDS_A_HELPER], stdout=subprocess.PIPE, text=True
+    )
     assert build.stdout is not None
     helper = int(build.stdout.readline())
     assert _alive(helper)
@@ -103,12 +105,16 @@ def test_a_helper_closed_at_once_ends_even_under_a_sigterm_handler() -> None:
     """The SIGTERM that close() sends a helper is not lost to the handler the helper
     inherited (serve's) while it starts: close() would then wait for a helper blocked on
     writing a result nobody reads."""
-    done = subprocess.run([sys.executable, "-c", CLOSES_AT_ONCE], capture_output=True, text=True, timeout=120)
+    done = subprocess.run(
+        [sys.executable, "-c", CLOSES_AT_ONCE], capture_output=True, text=True, timeout=120
+    )
     assert done.stdout == "closed\n", done.stderr[-2000:]
 
 
 @pytest.mark.skipif(not can_fork(), reason="no fork: Background works inline")
-def test_a_helper_that_cannot_start_or_is_reaped_by_the_kernel_costs_no_build(monkeypatch: pytest.MonkeyPatch) -> None:
+def test_a_helper_that_cannot_start_or_is_reaped_by_the_kernel_costs_no_build(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
     """No process to be had: the result is an OSError (the build goes on without the help)
     and no pipe is left open. SIGCHLD ignored (as a parent may leave it): close() does not
     fail because the kernel reaped the helper itself."""
@@ -257,12 +263,17 @@ print("children left:", children_left())
 @pytest.mark.skipif(not can_fork(), reason="needs fork")
 @pytest.mark.parametrize("share", ["share", "workers-only"])
 @pytest.mark.parametrize("how", ["killed", "exits", "mid-send"])
-def test_a_worker_that_dies_fails_the_map_rather_than_leaving_it_waiting(how: str, share: str) -> None:
+def test_a_worker_that_dies_fails_the_map_rather_than_leaving_it_waiting(
+    how: str, share: str
+) -> None:
     """The batch a dead worker held is never done: the map says so (WorkerLost) rather than
     waiting for it for ever, and stops and reaps its other workers. mid-send: the worker
     dies with half of a result written, which the map must not wait for the rest of."""
     done = subprocess.run(
-        [sys.executable, "-c", KILLS_A_WORKER, how, share], capture_output=True, text=True, timeout=60
+        [sys.executable, "-c", KILLS_A_WORKER, how, share],
+        capture_output=True,
+        text=True,
+        timeout=60,
     )
     assert done.stdout.splitlines() == [
         "lost: a worker process ended before its work was done",
@@ -334,7 +345,9 @@ sys.exit(main(sys.argv[1:]))
 
 
 @pytest.mark.skipif(not can_fork(), reason="needs fork")
-def test_a_build_whose_worker_is_killed_fails_in_one_line_and_keeps_the_output(run, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+def test_a_build_whose_worker_is_killed_fails_in_one_line_and_keeps_the_output(
+    run, tmp_path: Path
+) -> None:  # type: ignore[no-untyped-def]
     from conftest import FIXTURES, tree
 
     site = tmp_path / "site"
@@ -410,14 +423,18 @@ print("fds left", len(os.listdir("/proc/self/fd")) - fds)
 @pytest.mark.skipif(not sys.platform.startswith("linux") or not can_fork(), reason="Linux only")
 @pytest.mark.parametrize("share", ["share", "workers-only", "background"])
 @pytest.mark.parametrize("where", ["fork", "waitpid"])
-def test_ctrl_c_while_workers_are_forked_or_stopped_leaves_none_behind(where: str, share: str) -> None:
+def test_ctrl_c_while_workers_are_forked_or_stopped_leaves_none_behind(
+    where: str, share: str
+) -> None:
     """A Ctrl-C as a worker (or a Background helper) is forked, with another thread alive
     which the signal may reach, or while they are stopped, is raised once they are all
     tracked, stopped and reaped: no process or pipe is left behind."""
     done = subprocess.run(
         [sys.executable, "-c", CTRL_C_AT, where, share], capture_output=True, text=True, timeout=60
     )
-    assert done.stdout.splitlines() == ["interrupted", "no child left", "fds left 0"], done.stderr[-2000:]
+    assert done.stdout.splitlines() == ["interrupted", "no child left", "fds left 0"], done.stderr[
+        -2000:
+    ]
 
 
 def _state(item: int, parent: int) -> tuple[object, ...]:
@@ -489,7 +506,9 @@ def test_a_workers_error_comes_back_with_its_traceback_or_as_a_stand_in() -> Non
 
 @pytest.mark.skipif(not sys.platform.startswith("linux") or not can_fork(), reason="Linux only")
 @pytest.mark.parametrize("forks", [0, 1])
-def test_a_map_goes_on_with_the_workers_it_could_fork_and_leaks_nothing(forks: int, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_a_map_goes_on_with_the_workers_it_could_fork_and_leaks_nothing(
+    forks: int, monkeypatch: pytest.MonkeyPatch
+) -> None:
     """No more processes to be had (EAGAIN) after `forks` workers: the map goes on with
     those, or alone; and no map, whole or failed, leaves a pipe open or a worker unreaped."""
     from amwgen.parallel import fork_map
@@ -578,5 +597,7 @@ print("children left:", children_left())
 def test_a_worker_that_dies_idle_with_its_results_all_in_costs_the_map_nothing() -> None:
     """Killed after it sent back everything it was handed (the out-of-memory killer picks
     the largest process, busy or not): the map has all it needs from it, and finishes."""
-    done = subprocess.run([sys.executable, "-c", DIES_IDLE], capture_output=True, text=True, timeout=60)
+    done = subprocess.run(
+        [sys.executable, "-c", DIES_IDLE], capture_output=True, text=True, timeout=60
+    )
     assert done.stdout.splitlines() == ["[0, 1, 2]", "children left: 0"], done.stderr[-2000:]

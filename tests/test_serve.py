@@ -302,7 +302,8 @@ def test_serve_rebuilds_reloads_shows_errors_and_stops_on_ctrl_c(
 
 
 def test_serve_keeps_its_cache_apart_so_the_next_build_has_nothing_to_redo(
-    run, tmp_path: Path  # type: ignore[no-untyped-def]
+    run,
+    tmp_path: Path,  # type: ignore[no-untyped-def]
 ) -> None:
     """serve builds for its own base URL into a folder of its own: were its cache the
     build's, a build after it would parse every file and render every page again, and

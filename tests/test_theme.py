@@ -256,8 +256,16 @@ def test_a_sites_card_macro_is_used_on_every_list(run, tmp_path: Path) -> None: 
         '{% macro card(entry, heading="h2") %}<p class="our-card">{{ entry.article.title }}</p>{% endmacro %}',
     )
     assert ours != theme
-    files = {"content/a.md": article("Ours", topics="[Robotics]", tags="[robots]"), "layouts/macros.html": ours}
+    files = {
+        "content/a.md": article("Ours", topics="[Robotics]", tags="[robots]"),
+        "layouts/macros.html": ours,
+    }
     site = write_site(tmp_path / "s", files)
     assert run("build", site).code == 0
-    for page in ("index.html", "topics/robotics/index.html", "tags/robots/index.html", "scores/index.html"):
+    for page in (
+        "index.html",
+        "topics/robotics/index.html",
+        "tags/robots/index.html",
+        "scores/index.html",
+    ):
         assert '<p class="our-card">Ours</p>' in (site / "public" / page).read_text(), page
