@@ -8,6 +8,7 @@ dev:
 
 check:
 	$(VENV)/bin/ruff check amwgen tests benchmarks
+	$(VENV)/bin/ruff format --check amwgen tests benchmarks
 	$(VENV)/bin/mypy
 	$(PY) -m pytest
 
