@@ -70,6 +70,7 @@ from amwgen.render import (
     article_shows,
     asset_digest,
     make_env,
+    page_files,
     plan_groups,
     sitemap_page,
 )
@@ -92,6 +93,7 @@ from amwgen.workers import (
 from amwgen.write import (
     Listing,
     StaticClash,
+    clash_problem,
     clone_path,
     clone_tree,
     discard,
@@ -215,6 +217,40 @@ def layout_problems(site_dir: Path, checked: Checked) -> list[Problem]:
             assert problem is not None  # a TemplateError always is one
             problems.append(problem)
     return problems
+
+
+def static_problems(site_dir: Path, checked: Checked) -> list[Problem]:
+    """The files and folders of the site's static/ that cannot go into the output (SPEC 5:
+    check validates everything): a file where the build makes a folder, a folder where it
+    makes a file, each as the build reports it when it copies static/ (write._copy_static).
+    A file where the build makes a file replaces the page."""
+    static = site_dir / "static"
+    if checked.index is None or not static.is_dir():
+        return []
+    made = set(page_files(plan_groups(checked.index, checked.notes)))
+    made.add(sitemap_page(checked.index, []).file)
+    made.update(rel for rel, _ in walk_files(THEME_DIR / "static"))  # copied first
+    folders = {_above(rel, depth) for rel in made for depth in range(1, rel.count("/") + 1)}
+    if checked.config.search:
+        folders.add(BUNDLE)  # Pagefind's, written before static/ is copied
+    problems: list[Problem] = []
+    reported: set[str] = set()
+    for rel, _ in walk_files(static):
+        # The copy stops at a folder of static/ where the build made a file: that folder.
+        above = (_above(rel, depth) for depth in range(1, rel.count("/") + 1))
+        clash = next((folder for folder in above if folder in made), None)
+        if clash is not None:
+            if clash not in reported:
+                reported.add(clash)
+                problems.append(clash_problem(static / clash, clash, folder=False))
+        elif rel in folders:
+            problems.append(clash_problem(static / rel, rel, folder=True))
+    return problems
+
+
+def _above(rel: str, depth: int) -> str:
+    """The folder of posix path rel at depth (1: its first part)."""
+    return "/".join(rel.split("/")[:depth])
 
 
 def output_dir(site_dir: Path, config: SiteConfig, options: Options) -> Path:

@@ -15,7 +15,15 @@ from pathlib import Path
 from typing import NoReturn
 
 from amwgen import __version__
-from amwgen.build import Options, build, check, layout_problems, output_dir, verify
+from amwgen.build import (
+    Options,
+    build,
+    check,
+    layout_problems,
+    output_dir,
+    static_problems,
+    verify,
+)
 from amwgen.config import ConfigError
 from amwgen.linkcheck import DEFAULT_TIMEOUT, articles_of, check_sources
 from amwgen.lock import DEFAULT_WAIT, Busy
@@ -285,9 +293,10 @@ def _run(args: argparse.Namespace, exiting: bool = False) -> int:
     if args.command == "check":
         checked = check(args.site, options)
         output_dir(args.site, checked.config, options)  # ConfigError, as for build
-        layouts = layout_problems(args.site, checked)  # build finds these only when rendering
-        if layouts:
-            problems = sorted((*checked.problems, *layouts), key=Problem.sort_key)
+        # What build finds only when rendering, and when copying static/.
+        more = [*layout_problems(args.site, checked), *static_problems(args.site, checked)]
+        if more:
+            problems = sorted((*checked.problems, *more), key=Problem.sort_key)
             checked = replace(checked, problems=tuple(problems))
         if args.sources:
             # Issue 7: dead or moved sources are warnings; the exit code stays as it was.

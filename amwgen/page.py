@@ -21,8 +21,13 @@ class Page:
     @property
     def file(self) -> str:
         """The output file's path relative to the output root."""
-        rel = self.path.lstrip("/")
-        return rel + "index.html" if rel == "" or rel.endswith("/") else rel
+        return output_file(self.path)
+
+
+def output_file(path: str) -> str:
+    """The file a page at URL path path is written to, relative to the output root."""
+    rel = path.lstrip("/")
+    return rel + "index.html" if rel == "" or rel.endswith("/") else rel
 
 
 class TemplateFault(jinja2.TemplateError):

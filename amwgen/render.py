@@ -6,7 +6,7 @@ import contextlib
 import hashlib
 import json
 import re
-from collections.abc import Callable, Iterator, MutableMapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, MutableMapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 from functools import cache, lru_cache, partial
@@ -50,7 +50,7 @@ from amwgen.index import (
     window_of,
 )
 from amwgen.model import Article, PlainPage, Scale, SiteConfig
-from amwgen.page import Page, page_bytes
+from amwgen.page import Page, output_file, page_bytes
 
 THEME_DIR = Path(__file__).parent
 SCORES_TOP = 10
@@ -233,6 +233,21 @@ def plan_groups(
     news = Page("/news-sitemap.xml", "news-sitemap.xml", feeds.news_sitemap_data(index))
     groups.append(_given(news))
     return tuple(groups)
+
+
+def page_files(groups: Iterable[Group]) -> Iterator[str]:
+    """The file of every page of groups, as its pages' Page.file, without making the groups
+    whose files follow from their arguments alone: an article's (its Related News) and a
+    term's (its timelines and player map). What `check` compares static/ with."""
+    for group in groups:
+        if group.make is article_pages:
+            yield output_file(group.name)
+        elif group.make is term_pages:
+            per_page, term = group.args
+            for pager, _ in paginate(term.entries, per_page, term.url):
+                yield output_file(pager.url(pager.number))
+        else:
+            yield from (page.file for page in group.pages())
 
 
 def _edition_groups(index: Index, notes: tuple[editions.EditionNote, ...]) -> list[Group]:

@@ -105,11 +105,19 @@ def _copy_static(static: Path, tmp: Path) -> None:
         for source, target, why in err.args[0]:
             rel = os.path.relpath(target, tmp)
             if os.path.isdir(target) and not os.path.isdir(source):
-                why = f"the build makes a folder at /{rel}/"
+                problems.append(clash_problem(Path(source), rel, folder=True))
             elif os.path.lexists(target) and os.path.isdir(source):
-                why = f"the build makes a file at /{rel}"
-            problems.append(Problem(Path(source), 1, None, f"cannot go into the output: {why}"))
+                problems.append(clash_problem(Path(source), rel, folder=False))
+            else:
+                problems.append(Problem(Path(source), 1, None, f"cannot go into the output: {why}"))
         raise StaticClash(tuple(problems)) from None
+
+
+def clash_problem(source: Path, rel: str, folder: bool) -> Problem:
+    """source, a file or folder of static/, cannot go to rel in the output: the build makes
+    a folder there (folder) or a file."""
+    made = f"a folder at /{rel}/" if folder else f"a file at /{rel}"
+    return Problem(source, 1, None, f"cannot go into the output: the build makes {made}")
 
 
 def _links_to_nothing(folder: str, names: list[str]) -> list[str]:

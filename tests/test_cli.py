@@ -5,10 +5,14 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
-from conftest import REPO, article, tree, write_site
+from conftest import EPOCH, FIXTURES, REPO, article, tree, write_site
+
+from amwgen.build import Options, check
+from amwgen.render import page_files, plan_groups
 
 
 @pytest.fixture
@@ -183,26 +187,62 @@ def test_the_stylesheet_and_script_links_change_with_their_bytes(
             "folder feed.xml",
             "static/feed.xml:1: cannot go into the output: the build makes a file at /feed.xml",
         ),
+        (
+            "file news/one",
+            "static/news/one:1: cannot go into the output: the build makes a folder at /news/one/",
+        ),
+        (
+            "folder tags/alpha/index.html",
+            "static/tags/alpha/index.html:1: cannot go into the output: the build makes a file "
+            "at /tags/alpha/index.html",
+        ),
+        (
+            "folder assets/amwgen.css",
+            "static/assets/amwgen.css:1: cannot go into the output: the build makes a file at "
+            "/assets/amwgen.css",
+        ),
     ],
 )
 def test_a_static_file_that_cannot_go_into_the_output_is_a_located_error(
     run, site: Path, make: str, expected: str
 ) -> None:  # type: ignore[no-untyped-def]
     # It was one line listing copytree's tuples, with the temporary folder's paths in it.
+    # check reports it too, as build does (it said "no errors", and build then failed).
     assert run("build", site).code == 0
     before = tree(site / "public")
     kind, name = make.split()
     static = site / "static"
     static.mkdir()
+    (static / "robots.txt").write_text("replaces the page: no clash")
     if kind == "file":
+        (static / name).parent.mkdir(parents=True, exist_ok=True)
         (static / name).write_text("x")
     else:
-        (static / name).mkdir()
+        (static / name).mkdir(parents=True)
         (static / name / "x.txt").write_text("y")
+        (static / name / "deeper").mkdir()
+        (static / name / "deeper" / "y.txt").write_text("z")  # reported once, at the folder
     result = run("build", site)
     assert result.code == 1
-    assert result.err.splitlines()[0].startswith(f"{site}/{expected}"), result.err
+    assert result.err.splitlines() == [f"{site}/{expected}", "1 error(s); nothing was written"]
     assert tree(site / "public") == before
+    checked = run("check", site)
+    assert checked.code == 1
+    assert checked.err.splitlines() == [f"{site}/{expected}", "1 error(s)"]
+
+
+def test_the_files_check_compares_static_with_are_those_the_build_writes() -> None:
+    # static_problems names every page's file without making every group (render.page_files):
+    # the golden tree's files, but for static/, the theme's assets and the search index.
+    now = datetime.fromtimestamp(int(EPOCH), UTC)
+    checked = check(FIXTURES / "golden", Options(now=now))
+    assert checked.index is not None
+    named = set(page_files(plan_groups(checked.index, checked.notes)))
+    golden = tree(REPO / "tests" / "golden" / "golden")
+    built = {rel for rel in golden if not rel.startswith(("pagefind/", "assets/"))}
+    assert named | {"sitemap.xml", "hello.txt"} == built
+    assert any(rel.startswith("tags/") and "/page/2/" in rel for rel in named)  # a term's
+    assert any(rel.startswith("editions/") and rel.endswith("/email.txt") for rel in named)
 
 
 def test_a_link_to_nothing_in_static_is_left_out_by_every_build(
