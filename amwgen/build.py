@@ -198,6 +198,21 @@ def check(
     )
 
 
+def check_site(site_dir: Path, options: Options) -> Checked:
+    """check, for `amwgen check`: a file the last build validated and unchanged since is not
+    validated again (the cache is read, never written: check writes nothing), the others
+    are on every core, and the cycle collector waits, as in a build."""
+    paused = gc.isenabled()
+    gc.disable()
+    try:
+        state = load_state(cache_folder(site_dir, options.cache))
+        everywhere = replace(options, jobs=os.cpu_count() or 1)
+        return check(site_dir, everywhere, state.docs, state.seen)
+    finally:
+        if paused:
+            gc.enable()
+
+
 def layout_problems(site_dir: Path, checked: Checked) -> list[Problem]:
     """Every template in the site's layouts/ compiled (SPEC 5: check validates everything):
     a syntax error, or a filter or test that does not exist, at its file and line, whether a

@@ -18,7 +18,7 @@ from amwgen import __version__
 from amwgen.build import (
     Options,
     build,
-    check,
+    check_site,
     layout_problems,
     output_dir,
     static_problems,
@@ -291,7 +291,7 @@ def _run(args: argparse.Namespace, exiting: bool = False) -> int:
 
         return serve(args.site, options, args.bind, args.port, clock, args.debug)
     if args.command == "check":
-        checked = check(args.site, options)
+        checked = check_site(args.site, options)
         output_dir(args.site, checked.config, options)  # ConfigError, as for build
         # What build finds only when rendering, and when copying static/.
         more = [*layout_problems(args.site, checked), *static_problems(args.site, checked)]
