@@ -20,7 +20,14 @@ from pathlib import Path
 
 import jinja2
 
-from amwgen.config import ConfigError, load_config, with_base_url
+from amwgen.config import (
+    ConfigError,
+    FlagError,
+    key_line,
+    load_config,
+    read_mapping,
+    with_base_url,
+)
 from amwgen.editions import EditionNote, unused_notes, validate_notes
 from amwgen.fingerprint import Fingerprints, code_digest, combine, hash_bytes
 from amwgen.i18n import Table, load_table
@@ -281,12 +288,21 @@ def output_dir(site_dir: Path, config: SiteConfig, options: Options) -> Path:
     owned = [site / name for name in ("content", "layouts", "static", "i18n", "site.yaml")]
     if site.is_relative_to(resolved) or any(resolved.is_relative_to(o) for o in owned):
         message = f"output folder '{out}' would replace the site's own files; choose another"
-        raise ConfigError([Problem(Path("site.yaml"), 1, "output", message)])
+        raise _output_error(site_dir, options, message)
     if resolved.exists() and not resolved.is_dir():
         # The swap puts the new output where it is: a file of the user's would be gone.
         message = f"'{out}' is a file, not a folder; choose another output"
-        raise ConfigError([Problem(Path("site.yaml"), 1, "output", message)])
+        raise _output_error(site_dir, options, message)
     return out
+
+
+def _output_error(site_dir: Path, options: Options, message: str) -> ConfigError:
+    """The output folder refused: that of -o, or at site.yaml's `output` line."""
+    if options.output is not None:
+        return FlagError("-o", message)
+    path = site_dir / "site.yaml"
+    line0 = key_line(read_mapping(path).key_lines, "output")
+    return ConfigError([Problem(path, line0 + 1, "output", message)])
 
 
 def build(site_dir: Path, options: Options) -> Result:

@@ -24,7 +24,7 @@ from amwgen.build import (
     static_problems,
     verify,
 )
-from amwgen.config import ConfigError
+from amwgen.config import ConfigError, FlagError
 from amwgen.linkcheck import DEFAULT_TIMEOUT, articles_of, check_sources
 from amwgen.lock import DEFAULT_WAIT, Busy
 from amwgen.model import Problem
@@ -115,12 +115,14 @@ def make_parser() -> argparse.ArgumentParser:
     check_cmd.add_argument(
         "--debug", action="store_true", help="show a traceback on unexpected failures"
     )
-    _report_args(check_cmd)
+    _report_args(check_cmd, writes=False)
     _add_writing_commands(commands)
     return parser
 
 
-def _report_args(parser: argparse.ArgumentParser) -> None:
+def _report_args(parser: argparse.ArgumentParser, writes: bool = True) -> None:
+    """--format, -q and -v; writes: the command writes files, which -v counts (check takes
+    -v too, as build does, but prints nothing more: its help leaves it out)."""
     parser.add_argument(
         "--format",
         choices=FORMATS,
@@ -130,7 +132,10 @@ def _report_args(parser: argparse.ArgumentParser) -> None:
     loudness = parser.add_mutually_exclusive_group()
     loudness.add_argument("-q", "--quiet", action="store_true", help="print only errors")
     loudness.add_argument(
-        "-v", "--verbose", action="store_true", help="also count the files written by folder"
+        "-v",
+        "--verbose",
+        action="store_true",
+        help="also count the files written by folder" if writes else argparse.SUPPRESS,
     )
 
 
@@ -151,7 +156,11 @@ def _add_writing_commands(commands: argparse._SubParsersAction[_Parser]) -> None
     serve_cmd.add_argument(
         "--debug", action="store_true", help="show a traceback when a rebuild fails unexpectedly"
     )
-    new_cmd = commands.add_parser("new", help="start an article dated today")
+    new_cmd = commands.add_parser(
+        "new",
+        help="start an article dated today",
+        usage='amwgen new [-h] [--topic TOPIC] [--player PLAYER] [--tag TAG] [SITE] "TITLE"',
+    )
     new_cmd.add_argument(
         "words", nargs="+", metavar="[SITE] TITLE", help="the site folder (default: .) and title"
     )
@@ -242,6 +251,10 @@ def main(argv: Sequence[str] | None = None, exiting: bool = False) -> int:
         return _run(args, exiting)
     except UsageError as err:
         print(err, file=sys.stderr)
+        return EXIT_USAGE
+    except FlagError as err:
+        command = getattr(args, "command", None)
+        print(f"amwgen {command}: {err.flag}: {err.message}", file=sys.stderr)
         return EXIT_USAGE
     except ConfigError as err:
         fmt = choose_format(getattr(args, "format", None), os.environ)

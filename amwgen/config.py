@@ -37,6 +37,16 @@ class ConfigError(Exception):
         self.problems = problems
 
 
+class FlagError(ConfigError):
+    """A value given on the command line is bad (SPEC 5: exit 2): said as `amwgen COMMAND:
+    FLAG: message`, not at a file and line, which it has none of."""
+
+    def __init__(self, flag: str, message: str) -> None:
+        super().__init__([Problem(Path(flag), 0, None, message)])
+        self.flag = flag
+        self.message = message
+
+
 def load_config(site_dir: Path) -> SiteConfig:
     """Read and validate site_dir/site.yaml; raise ConfigError listing every problem."""
     path = site_dir / "site.yaml"
@@ -364,5 +374,5 @@ def with_base_url(config: SiteConfig, base_url: str) -> SiteConfig:
 
     url = _base_url(base_url, report)
     if problems:
-        raise ConfigError([Problem(Path("--base-url"), 0, None, problems[0])])
+        raise FlagError("--base-url", problems[0])
     return replace(config, base_url=url)

@@ -112,7 +112,9 @@ def test_base_url_flag_changes_absolute_and_root_relative_urls(run, site: Path) 
 def test_bad_base_url_flag_is_usage_error(run, site: Path) -> None:  # type: ignore[no-untyped-def]
     result = run("build", site, "--base-url", "ftp://nope")
     assert result.code == 2
-    assert "not an absolute http(s) URL" in result.err
+    # Said of the flag: it was "--base-url:0: ...", a file and line that do not exist.
+    expected = "amwgen build: --base-url: 'ftp://nope' is not an absolute http(s) URL"
+    assert result.err.splitlines() == [expected]
 
 
 def test_drafts_and_future_only_with_flags(run, site: Path) -> None:  # type: ignore[no-untyped-def]
@@ -314,9 +316,22 @@ def test_help_lists_every_flag(command: str) -> None:
     assert proc.returncode == 0
     flags = ["--drafts", "--future"]
     if command == "build":
-        flags += ["--output", "--base-url", "--clean", "--jobs"]
+        flags += ["--output", "--base-url", "--clean", "--jobs", "--verbose"]
     for flag in flags:
         assert flag in proc.stdout
+    if command == "check":  # it writes nothing: no "count the files written"
+        assert "--verbose" not in proc.stdout and "written" not in proc.stdout
+
+
+def test_new_says_it_takes_one_title() -> None:
+    # Its usage read "[SITE] TITLE [[SITE] TITLE ...]"; a second title is a usage error.
+    proc = subprocess.run(
+        [sys.executable, "-m", "amwgen", "new", "--help"], capture_output=True, text=True
+    )
+    assert proc.returncode == 0
+    assert proc.stdout.startswith(
+        'usage: amwgen new [-h] [--topic TOPIC] [--player PLAYER] [--tag TAG] [SITE] "TITLE"\n'
+    )
 
 
 def test_content_error_exits_1_and_leaves_previous_output(run, site: Path) -> None:  # type: ignore[no-untyped-def]
@@ -349,11 +364,19 @@ def test_output_may_not_replace_a_file_or_the_sites_settings(run, site: Path, ou
     (site / "site.yaml").write_text(settings + f"output: {output}\n")
     result = run("build", site)
     assert result.code == 2
-    assert result.err.startswith("site.yaml:1: output: "), result.err
+    # At the site's site.yaml and the line of `output` (it was "site.yaml:1:" for any site).
+    assert result.err.startswith(f"{site}/site.yaml:4: output: "), result.err
     assert (site / "site.yaml").read_text() == settings + f"output: {output}\n"
     assert (site / "notes.txt").read_text() == "mine\n"
-    assert run("build", site, "-o", site / output).code == 2
-    assert run("check", site).code == 2  # check finds what build would refuse
+    result = run("check", site)  # check finds what build would refuse
+    assert result.code == 2
+    assert result.err.startswith(f"{site}/site.yaml:4: output: "), result.err
+    (site / "site.yaml").write_text(settings)
+    result = run("build", site, "-o", site / output)
+    assert result.code == 2
+    # Said of the flag, not of site.yaml, which does not give it.
+    assert result.err.startswith("amwgen build: -o: "), result.err
+    assert len(result.err.splitlines()) == 1
 
 
 def test_unwritable_output_is_one_line_exit_1(run, site: Path, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
