@@ -372,7 +372,12 @@ def http_host(url: str) -> str | None:
 def validate_profile(
     doc: RawDoc, taxonomy: str, config: SiteConfig, targets: Targets | None = None
 ) -> tuple[Profile | None, list[Problem]]:
-    """Return the Profile of a topic or player file, or None with its problems."""
+    """Return the Profile of a topic or player file, with its problems.
+
+    A profile with problems is returned too (what of it is sound), when it has a slug: the
+    build fails, but the index still sees its names, so that a clash with another profile's
+    is reported in the same run (SPEC 6: all errors of a run), not once this one is fixed.
+    """
     check = Checker(doc)
     check.known_keys(PROFILE_KEYS[taxonomy])
     title = check.text("title", required=True)
@@ -382,22 +387,24 @@ def validate_profile(
     url = check.text("url")
     if url is not None and http_host(url) is None:
         check.report("url", f"'{url}' is not an http(s) URL")
+        url = None
+    kind = check.text("kind")
     aliases = check.terms("aliases")
     rendered = render_markdown(doc.body, config.unsafe_html)
     body_html = _resolve_links(check, rendered, targets)
-    if check.problems:
+    if not slug:
         return None, check.problems
     profile = Profile(
         path=doc.path,
         slug=slug,
         title=title or slug,
         url=url,
-        kind=check.text("kind"),
+        kind=kind,
         aliases=aliases,
         body_html=body_html,
         summary=rendered.summary,
     )
-    return profile, []
+    return profile, check.problems
 
 
 def validate_page(

@@ -127,6 +127,35 @@ def test_alias_claimed_by_two_profiles_is_an_error(run, tmp_path: Path) -> None:
     )
 
 
+def test_a_profile_with_an_error_still_clashes_in_the_same_run(run, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    # SPEC 6: every error of a run. A profile with an error of its own was left out of the
+    # index, so its clash with another showed only once that error was fixed (a review).
+    site = write_site(
+        tmp_path,
+        {
+            "content/players/ministry.md": "---\ntitle: Ministry\naliases: [MSIT]\n---\n",
+            "content/players/k.md": "---\ntitle: K\naliases: MSIT\nurl: ftp://x\n---\n",
+            "content/topics/robotics.md": "---\ntitle: Robotics\n---\n",
+            "content/topics/sub/Robotics.md": "---\ntitle: Robots\nkind: lab\n---\n",
+            "content/a.md": article("A"),
+        },
+    )
+    result = run("check", site)
+    assert result.code == 1
+    lines = result.err.replace(str(site) + "/", "").splitlines()
+    assert lines == [
+        "content/players/k.md:4: url: 'ftp://x' is not an http(s) URL",
+        "content/players/ministry.md:1: aliases: 'MSIT' also names the player of "
+        "content/players/k.md",
+        "content/topics/robotics.md:1: slug: 'robotics' is also the slug of "
+        "content/topics/sub/Robotics.md",
+        "content/topics/sub/Robotics.md:1: slug: 'robotics' is also the slug of "
+        "content/topics/robotics.md",
+        "content/topics/sub/Robotics.md:3: unknown key 'kind'",
+        "5 error(s)",
+    ], lines
+
+
 def test_profiles_whose_titles_name_no_term_do_not_clash(run, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
     # Emoji titles both slugify to "": they were reported as naming each other (a crash hunt).
     files = {
