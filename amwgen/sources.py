@@ -25,6 +25,7 @@ from amwgen.validate import (
     Targets,
     duplicate_slugs,
     link_target,
+    slug_of,
     validate_article,
     validate_page,
     validate_profile,
@@ -49,6 +50,9 @@ class DocResult:
     value: Any  # Article | PlainPage | Profile | RawDoc (editions) | None
     problems: tuple[Problem, ...]
     needs: tuple[tuple[str, str | None], ...]  # link targets it consulted, with their URLs
+    # An article or page that failed: the slug it would have, which another may share (that
+    # is reported in the same run, not once its own errors are fixed).
+    slug: str = ""
 
 
 @dataclass(frozen=True, slots=True)
@@ -225,7 +229,8 @@ def _validate(source: _Source, context: tuple[SiteConfig, Targets]) -> DocResult
     target = link_target(doc, source.kind, config)
     needs = tuple(sorted(recording.asked.items()))
     line = doc.key_lines.get("slug", 1)
-    return DocResult(source.kind, target, line, value, tuple(problems + found), needs)
+    failed = slug_of(doc) if value is None and source.kind in ("articles", "pages") else ""
+    return DocResult(source.kind, target, line, value, tuple(problems + found), needs, failed)
 
 
 def _assemble(
@@ -236,6 +241,7 @@ def _assemble(
     seen: Seen,
 ) -> Gathered:
     by_kind: dict[str, list[Any]] = {kind: [] for kind in ("articles", *SPECIAL_DIRS)}
+    failed: dict[str, list[tuple[str, Path]]] = {kind: [] for kind in by_kind}
     line_of: dict[str, int] = {}
     for source in sources:
         result = results[source.key]
@@ -243,11 +249,13 @@ def _assemble(
         line_of[source.name] = result.slug_line
         if result.value is not None:
             by_kind[source.kind].append(result.value)
+        elif result.slug:
+            failed[source.kind].append((result.slug, source.path))
     articles, pages = by_kind["articles"], by_kind["pages"]
     # Two profiles of one term (topics/robotics.md, topics/sub/Robotics.md) too: one title
     # would win, in silence.
-    for docs in (articles, pages, *(by_kind[taxonomy] for taxonomy in PROFILE_KEYS)):
-        keys = [(doc.slug, doc.path) for doc in docs]
+    for kind in ("articles", "pages", *PROFILE_KEYS):
+        keys = [(doc.slug, doc.path) for doc in by_kind[kind]] + failed[kind]
         twice = {slug for slug, n in Counter(slug for slug, _ in keys).items() if n > 1}
         lines = {path: line_of.get(str(path), 1) for slug, path in keys if slug in twice}
         problems += duplicate_slugs(keys, lines)

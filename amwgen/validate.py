@@ -308,6 +308,12 @@ def _read(check: Checker) -> dict[str, str]:
     return out
 
 
+def slug_of(doc: RawDoc) -> str:
+    """The slug an article or page that failed would have ("" for none), as its validation
+    made it, which reported any problem of it: what duplicate_slugs compares it by."""
+    return _slug(Checker(doc), doc.rel.rsplit("/", 1)[-1].removesuffix(".md")) or ""
+
+
 def _slug(check: Checker, default: str) -> str | None:
     """SPEC 3: an explicit slug is slugified like a file name (`../../etc/x` -> `etc-x`)."""
     given = check.text("slug")

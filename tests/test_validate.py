@@ -281,6 +281,28 @@ def test_duplicate_slugs_name_both_files(run, tmp_path: Path) -> None:  # type: 
     ]
 
 
+def test_a_duplicate_slug_is_reported_with_the_other_errors_of_its_file(
+    run, tmp_path: Path
+) -> None:  # type: ignore[no-untyped-def]
+    # SPEC 6: every error of a run. A story with an error of its own was left out of the
+    # comparison of slugs: its clash with another showed once that error was fixed.
+    files = {
+        "content/2026/a/story.md": article("One").replace("novelty: 1", "novelty: 7"),
+        "content/2026/b/story.md": article("Two"),
+        "content/pages/about.md": "---\ntitle: About\nsummary: [x]\n---\n",
+        "content/pages/sub/about.md": "---\ntitle: About too\n---\n",
+    }
+    lines = check_site(run, tmp_path, files)
+    assert lines == [
+        "content/2026/a/story.md:1: slug: 'story' is also the slug of content/2026/b/story.md",
+        "content/2026/a/story.md:4: novelty: 7 is outside 0..3",
+        "content/2026/b/story.md:1: slug: 'story' is also the slug of content/2026/a/story.md",
+        "content/pages/about.md:1: slug: 'about' is also the slug of content/pages/sub/about.md",
+        "content/pages/about.md:3: summary: must be text, not a list",
+        "content/pages/sub/about.md:1: slug: 'about' is also the slug of content/pages/about.md",
+    ], lines
+
+
 def test_explicit_slug_is_slugified() -> None:
     assert ok(front(slug="../../etc/x")).slug == "etc-x"
     assert ok(front(slug="'Korea Physical AI!'")).slug == "korea-physical-ai"
