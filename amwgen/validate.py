@@ -178,7 +178,7 @@ def validate_article(
     rendered = render_markdown(doc.body, config.unsafe_html)
     body_html = _resolve_links(check, rendered, targets)
     fields = (
-        check.text("category"),
+        _category(check),
         _region(check),
         _source(check),
         check.terms("topics"),
@@ -323,6 +323,16 @@ def _slug(check: Checker, default: str) -> str | None:
         check.report(key, "has no letters or digits to make a slug from; set 'slug:'")
         return None
     return slug
+
+
+def _category(check: Checker) -> str | None:
+    """SPEC 3: a term, like a tag: one that makes no slug would be the page of every
+    category (/categories/ itself), in place of their index."""
+    category = check.text("category")
+    if category is not None and not slugify(category):
+        check.report("category", f"'{category}' has no letters or digits to make a slug from")
+        return None
+    return category
 
 
 def _region(check: Checker) -> str | None:

@@ -443,6 +443,14 @@ def test_term_without_slug_is_an_error(term: str) -> None:
     assert problem.endswith("has no letters or digits to make a slug from")
 
 
+@pytest.mark.parametrize("category", ["..", "'🤖'", "'—'", "''"])
+def test_category_without_slug_is_an_error(category: str) -> None:
+    # It was taken: its page, /categories//, was written over the categories' index.
+    (problem,) = errors(front(category=category))
+    assert problem.startswith("content/x.md:6: category: ")
+    assert problem.endswith("has no letters or digits to make a slug from")
+
+
 def test_term_items_must_be_text() -> None:
     assert errors(front(topics="[Robotics, {a: b}, [c], true]")) == [
         "content/x.md:6: topics: each item must be text, not a mapping",
