@@ -466,12 +466,26 @@ class _Environment(jinja2.Environment):
 
     def compile(self, source: Any, name: Any = None, filename: Any = None, *args: Any) -> Any:
         """Jinja's, with what its compiler raises as another error (ValueError on a constant
-        it cannot write out, `{{ 10 ** 100000 }}`) made a syntax error at the template."""
+        it cannot write out, `{{ 10 ** 100000 }}`; Python's own SyntaxError on code nested
+        deeper than it compiles, a hundred `{% if %}`) made a syntax error at the template."""
         try:
             return super().compile(source, name, filename, *args)
-        except (ValueError, OverflowError, RecursionError) as err:
-            message = f"cannot be compiled: {err}"
-            raise jinja2.TemplateSyntaxError(message, 1, name, filename) from None
+        except (ValueError, OverflowError, RecursionError, SyntaxError) as err:
+            raise _uncompiled(err, name, filename) from None
+
+    def _parse(self, source: str, name: str | None, filename: str | None) -> Any:
+        """Jinja's parser, with its RecursionError on a template nested too deep (three
+        hundred brackets) a syntax error at the template: build parses each template a page
+        uses to find what it includes (incremental.TemplateDigests), compiled or not."""
+        try:
+            return super()._parse(source, name, filename)
+        except RecursionError as err:
+            raise _uncompiled(err, name, filename) from None
+
+
+def _uncompiled(err: Exception, name: str | None, filename: str | None) -> jinja2.TemplateError:
+    message = f"cannot be compiled: {err.msg if isinstance(err, SyntaxError) else err}"
+    return jinja2.TemplateSyntaxError(message, 1, name, filename)
 
 
 class _Layouts(jinja2.FileSystemLoader):

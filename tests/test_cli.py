@@ -531,6 +531,10 @@ def test_check_compiles_every_layout_used_or_not(run, site: Path) -> None:  # ty
     [
         ("{{ 10 ** 100000 }}", 1, "cannot be compiled: "),
         ('{{ "\\ud800" }}', 2, "a string that is no text"),
+        # Nested deeper than Python compiles, or than Jinja's parser recurses (a red team:
+        # tracebacks, IndentationError and RecursionError).
+        ("{% if true %}" * 99 + "x" + "{% endif %}" * 99, 1, "cannot be compiled: "),
+        ("{{ " + "(" * 300 + "1" + ")" * 300 + " }}", 1, "cannot be compiled: "),
     ],
 )
 def test_a_layout_that_others_extend_or_include_is_blamed_itself(
