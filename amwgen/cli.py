@@ -40,6 +40,7 @@ from amwgen.report import (
 )
 from amwgen.scaffold import BadTitle, NewTerms, Refused, init_site, new_article
 from amwgen.schema import schema_json
+from amwgen.validate import YEARS
 
 EXIT_OK, EXIT_CONTENT, EXIT_USAGE = 0, 1, 2
 EXIT_BROKEN_PIPE = 128 + 13  # SIGPIPE's number: what a shell shows for a tool it ended
@@ -221,9 +222,16 @@ def build_now(environ: dict[str, str] | os._Environ[str]) -> datetime:
     epoch = environ.get("SOURCE_DATE_EPOCH")
     if epoch is None or epoch == "":
         return datetime.now(UTC)
-    if not epoch.strip().isdigit():
+    digits = epoch.strip()
+    if not (digits.isascii() and digits.isdigit()):  # "²" is a digit to str.isdigit
         raise UsageError(f"amwgen: SOURCE_DATE_EPOCH '{epoch}' is not a whole number of seconds")
-    return datetime.fromtimestamp(int(epoch), UTC)
+    try:
+        now = datetime.fromtimestamp(int(digits), UTC)
+    except (ValueError, OverflowError, OSError):  # after the year 9999
+        now = datetime.max.replace(tzinfo=UTC)
+    if now.year > YEARS[1]:  # as a story's date: the calendar must go on a year after it
+        raise UsageError(f"amwgen: SOURCE_DATE_EPOCH '{epoch}' is after the year {YEARS[1]}")
+    return now
 
 
 def run() -> NoReturn:

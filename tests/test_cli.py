@@ -323,6 +323,28 @@ def test_help_lists_every_flag(command: str) -> None:
         assert "--verbose" not in proc.stdout and "written" not in proc.stdout
 
 
+@pytest.mark.parametrize(
+    ("epoch", "why"),
+    [
+        ("soon", "is not a whole number of seconds"),
+        ("²", "is not a whole number of seconds"),  # a digit to str.isdigit: a traceback
+        ("-5", "is not a whole number of seconds"),
+        ("253370764800", "is after the year 9998"),  # 9999-01-01: a traceback later on
+        ("99999999999999999999", "is after the year 9998"),  # beyond datetime: a traceback
+    ],
+)
+def test_a_bad_source_date_epoch_is_a_usage_error(
+    run, site: Path, monkeypatch: pytest.MonkeyPatch, epoch: str, why: str
+) -> None:  # type: ignore[no-untyped-def]
+    monkeypatch.setenv("SOURCE_DATE_EPOCH", epoch)
+    for command in ("check", "build"):
+        result = run(command, site)
+        assert result.code == 2
+        assert result.err.splitlines() == [f"amwgen: SOURCE_DATE_EPOCH '{epoch}' {why}"]
+    monkeypatch.setenv("SOURCE_DATE_EPOCH", "253370764799")  # the last second of 9998
+    assert run("build", site).code == 0
+
+
 def test_new_says_it_takes_one_title() -> None:
     # Its usage read "[SITE] TITLE [[SITE] TITLE ...]"; a second title is a usage error.
     proc = subprocess.run(
