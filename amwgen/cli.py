@@ -36,6 +36,7 @@ from amwgen.report import (
     choose_format,
     print_problems,
     progress,
+    shown,
     write_step_summary,
 )
 from amwgen.scaffold import BadTitle, NewTerms, Refused, init_site, new_article
@@ -343,7 +344,9 @@ def _run(args: argparse.Namespace, exiting: bool = False) -> int:
         return EXIT_CONTENT
     if fmt != "json" and not args.quiet:
         print(build_report(result, args.verbose))
-        print(f"built {result.files} files in {result.seconds:.2f} s -> {result.output}")
+        print(
+            f"built {result.files} files in {result.seconds:.2f} s -> {shown(str(result.output))}"
+        )
     if args.verify and result.output is not None:
         return _verify(args.site, options, result.output)
     return EXIT_OK
@@ -385,15 +388,15 @@ def _write_command(args: argparse.Namespace) -> int:
     try:
         if args.command == "init":
             for path in init_site(args.dir, now):
-                print(path)
-            print(f"next: amwgen serve {args.dir}")
+                print(shown(str(path)))
+            print(f"next: amwgen serve {shown(str(args.dir))}")
             return EXIT_OK
         words = args.words
         if len(words) > 2:
             raise UsageError('amwgen new: give [SITE] "Title"; quote a title that has spaces')
         site, title = (".", words[0]) if len(words) == 1 else (words[0], words[1])
         terms = NewTerms(tuple(args.topic), tuple(args.player), tuple(args.tag))
-        print(new_article(Path(site), title, now, terms))
+        print(shown(str(new_article(Path(site), title, now, terms))))
         return EXIT_OK
     except BadTitle as err:
         raise UsageError(f"amwgen new: {err}") from None

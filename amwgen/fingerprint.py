@@ -114,7 +114,7 @@ class Fingerprints:
         if isinstance(value, datetime | date):
             return [b"t", value.isoformat().encode()]
         if isinstance(value, PurePath):
-            return [b"p", str(value).encode()]
+            return [b"p", str(value).encode("utf-8", "surrogatepass")]
         if isinstance(value, str | int | float):  # subclasses: Markup, enums ...
             return [b"x", _scalar(value)]
         raise TypeError(f"cannot fingerprint {kind.__name__}: page data must be frozen values")

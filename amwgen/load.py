@@ -91,7 +91,7 @@ def _walk(
             # The common case costs no system call: the listing says it is a regular file.
             plain = entry.is_file(follow_symlinks=False)
             problem = None if plain else _odd_file(Path(entry.path), root)
-            if problem is None and not _utf8(f"{rel}{entry.name}"):
+            if problem is None and not is_utf8(f"{rel}{entry.name}"):
                 # Its URL and every message would carry bytes that are no text.
                 # Shown with its odd bytes as \xNN: a message that can be printed anywhere.
                 shown = os.fsencode(entry.path).decode("utf-8", "backslashreplace")
@@ -137,8 +137,9 @@ def _odd_file(path: Path, root: Path) -> Problem | None:
     return None
 
 
-def _utf8(name: str) -> bool:
-    """Whether a name the system gave is text (Python keeps other bytes as surrogates)."""
+def is_utf8(name: str) -> bool:
+    """Whether a name the system gave (a file's, an argument) is text: Python keeps bytes
+    that are not UTF-8 as lone surrogates."""
     try:
         name.encode("utf-8")
     except UnicodeEncodeError:

@@ -3,13 +3,17 @@
 from __future__ import annotations
 
 import json
+import os
+import re
 from dataclasses import dataclass
 from datetime import date, datetime
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
 from amwgen.config import load_config
+from amwgen.load import is_utf8
 from amwgen.model import SiteConfig
+from amwgen.report import shown
 from amwgen.slug import slugify
 
 
@@ -32,6 +36,9 @@ def new_article(site_dir: Path, title: str, now: datetime, terms: NewTerms) -> P
     """Write content/YYYY/MM/<slug>.md dated today in the site's time zone; return its path."""
     config = load_config(site_dir)
     title = " ".join(title.split())
+    for given in (title, *terms.topics, *terms.players, *terms.tags):
+        if not is_utf8(given):  # bytes of another encoding on the command line
+            raise BadTitle(f"'{shown(given)}' is not UTF-8 text")
     slug = slugify(title)
     if not slug:
         raise BadTitle(f"'{title}' has no letters or digits to make a file name from")
@@ -79,13 +86,18 @@ def init_site(site_dir: Path, now: datetime) -> list[Path]:
         if (site_dir / name).exists():
             raise Refused(f"{site_dir / name} already exists; not overwritten")
     today = now.date()  # the new site's time zone is UTC
-    title = " ".join(site_dir.resolve().name.replace("-", " ").replace("_", " ").split())
+    name = site_dir.resolve().name
+    # The folder's name as the title, if it is text (a name in another encoding is not).
+    title = " ".join(name.replace("-", " ").replace("_", " ").split()) if is_utf8(name) else ""
     files = {
         "site.yaml": SITE_YAML.format(title=_yaml(title.title() or "AI Digest")),
         f"content/{today:%Y}/{today:%m}/welcome.md": EXAMPLE.format(date=today.isoformat()),
         "README.md": README,
         ".gitignore": "public/\n.public.*/\n.amwgen-cache/\n",
     }
+    for rel in files:  # all refused before one is written: no half-made site
+        if os.path.lexists(site_dir / rel):
+            raise Refused(f"{site_dir / rel} already exists; not overwritten")
     written = []
     for rel, text in files.items():
         path = site_dir / rel
@@ -95,17 +107,24 @@ def init_site(site_dir: Path, now: datetime) -> list[Path]:
 
 
 def _create(path: Path, text: str) -> None:
+    data = text.encode("utf-8")  # before the file is made: no empty file left by an error
     path.parent.mkdir(parents=True, exist_ok=True)
     try:
-        with open(path, "x", encoding="utf-8") as file:
-            file.write(text)
+        with open(path, "xb") as file:
+            file.write(data)
     except FileExistsError:
         raise Refused(f"{path} already exists; not overwritten") from None
 
 
+# Characters YAML does not allow in a file, even quoted (DEL, C1 but NEL, two non-characters):
+# written as escapes, which it reads back as the same characters. JSON escapes C0 already.
+_NOT_YAML = re.compile("[\x7f-\x84\x86-\x9f\ufffe\uffff]")
+
+
 def _yaml(value: str | list[str]) -> str:
     """A YAML flow value for value (JSON is YAML: quotes and escapes are safe)."""
-    return json.dumps(value, ensure_ascii=False)
+    text = json.dumps(value, ensure_ascii=False)
+    return _NOT_YAML.sub(lambda found: f"\\u{ord(found.group()):04x}", text)
 
 
 SITE_YAML = """\

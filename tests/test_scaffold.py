@@ -115,3 +115,59 @@ def test_new_without_a_site_exits_2(run, tmp_path: Path) -> None:  # type: ignor
     result = run("new", tmp_path, "Title")
     assert result.code == 2
     assert "site.yaml" in result.err
+
+
+@pytest.mark.parametrize(
+    "argv",
+    [["Caf\udce9 news"], ["Fine", "--tag", "b\udcffad"], ["Fine", "--player", "\udc80"]],
+)
+def test_new_refuses_words_that_are_not_utf8_and_writes_nothing(
+    run, tmp_path: Path, argv: list[str]
+) -> None:  # type: ignore[no-untyped-def]
+    # Bytes of another encoding in an argument (a Latin-1 terminal) reach Python as lone
+    # surrogates: it was a traceback, and an empty article that check then refused.
+    site = write_site(tmp_path / "site", {})
+    result = run("new", site, *argv)
+    assert result.code == 2
+    assert result.err.startswith("amwgen new: '") and "is not UTF-8 text" in result.err
+    assert len(result.err.strip().splitlines()) == 1
+    assert not (site / "content").exists() or not list((site / "content").rglob("*.md"))
+
+
+def test_new_writes_characters_yaml_forbids_as_escapes(run, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    # DEL and C1 controls: written as they were, the new article was not valid YAML.
+    site = write_site(tmp_path / "site", {})
+    title = "Tab\x7fle \x9f end"
+    result = run("new", site, title, "--tag", "\x80x")
+    assert result.code == 0, result.err
+    path = Path(result.out.strip())
+    fields = yamlfm.load_mapping(path.read_text(encoding="utf-8").split("---\n")[1]).data
+    assert fields["title"] == title and fields["tags"] == ["\x80x"]
+    _fill_scores(path)
+    assert run("check", site).code == 0
+
+
+def test_init_refuses_before_writing_anything(run, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    # It wrote site.yaml and the example article, then refused the README that was there.
+    site = tmp_path / "half"
+    site.mkdir()
+    (site / "README.md").write_text("# mine\n")
+    result = run("init", site)
+    assert result.code == 1
+    assert (
+        result.err.strip() == f"amwgen init: {site / 'README.md'} already exists; not overwritten"
+    )
+    assert sorted(p.name for p in site.iterdir()) == ["README.md"]
+    assert (site / "README.md").read_text() == "# mine\n"
+
+
+def test_init_in_a_folder_whose_name_is_not_utf8_builds(run, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    site = tmp_path / "bad\udcffname"  # the title is the default one, not the name
+    assert run("init", site).code == 0
+    settings = (site / "site.yaml").read_text(encoding="utf-8")
+    assert 'title: "AI Digest"' in settings
+    # (Pagefind takes no such path: it fails, located, and says how to build without it.)
+    (site / "site.yaml").write_text(settings + "search: false\n", encoding="utf-8")
+    result = run("build", site)  # a digest of the folder's path was a traceback
+    assert result.code == 0, result.err
+    assert (site / "public" / "news" / "welcome" / "index.html").is_file()
