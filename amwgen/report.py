@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import threading
 from collections import Counter
 from collections.abc import Iterator, Mapping, Sequence
@@ -44,23 +45,32 @@ def print_problems(
 
     quiet leaves the warnings out of the text lines and the annotations.
     """
-    shown = () if quiet else warnings
-    for problem in (*shown, *errors):
+    listed = () if quiet else warnings
+    for problem in (*listed, *errors):
         print(as_text(problem), file=err)
     if fmt == "json":
         data = {"errors": [as_json(p) for p in errors], "warnings": [as_json(p) for p in warnings]}
         print(json.dumps(data, ensure_ascii=False, indent=2), file=out)
     elif fmt == "github":
-        for problem in (*shown, *errors):
+        for problem in (*listed, *errors):
             print(annotation(problem), file=out)
 
 
 def as_text(problem: Problem) -> str:
-    """SPEC 6: `path:line: field: message`; a warning says so after the line."""
+    """SPEC 6: `path:line: field: message`, one line; a warning says so after the line."""
     if problem.severity == "error":
-        return str(problem)
+        return _one_line(str(problem))
     where = f"{problem.field}: " if problem.field else ""
-    return f"{problem.path}:{problem.line}: warning: {where}{problem.message}"
+    return _one_line(f"{problem.path}:{problem.line}: warning: {where}{problem.message}")
+
+
+# Line breaks and other controls, which a file's name may hold: a name with a newline
+# printed as it is made a second line that read as another error, in another file.
+_CONTROL = re.compile("[\x00-\x08\x0a-\x1f\x7f-\x9f\u2028\u2029]")
+
+
+def _one_line(text: str) -> str:
+    return _CONTROL.sub(lambda found: found.group().encode("unicode_escape").decode(), text)
 
 
 def as_json(problem: Problem) -> dict[str, object]:

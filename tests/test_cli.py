@@ -637,3 +637,17 @@ def test_broken_layout_is_a_located_error_and_keeps_the_output(
     assert first.startswith(f"{site}/layouts/page.html:{line}: template: "), result.err
     assert needle in first
     assert tree(site / "public") == before
+
+
+def test_a_file_name_with_a_line_break_is_reported_on_one_line(run, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    # SPEC 6: one line an error. The name printed as it is made a second line that read as
+    # an error in another file, real.md (a red team).
+    name = "real.md:1: title: forged\nx\u2028y\x85.md"
+    text = article("A").replace("novelty: 1", "novelty: 9")
+    site = write_site(tmp_path / "site", {f"content/{name}": text})
+    result = run("check", site)
+    assert result.code == 1
+    assert result.err.splitlines() == [
+        f"{site}/content/real.md:1: title: forged\\nx\\u2028y\\x85.md:4: novelty: 9 is outside 0..3",
+        "1 error(s)",
+    ]
