@@ -291,7 +291,8 @@ def static_files(folder: Path) -> frozenset[str]:
 def walk_files(folder: Path) -> list[tuple[str, Path]]:
     """(posix path relative to folder, path) of every file below folder, sorted. Linked
     folders are followed, under every name that leads to them, as a copy follows them; only
-    a link back to a folder it is inside (a loop) is not."""
+    a link back to a folder it is inside (a loop) is not. A link to nothing, or to itself,
+    is left out."""
     found: list[tuple[str, Path]] = []
 
     def visit(path: str, rel: str, above: frozenset[str]) -> None:
@@ -301,9 +302,13 @@ def walk_files(folder: Path) -> list[tuple[str, Path]]:
         with os.scandir(path) as listing:
             entries = sorted(listing, key=lambda e: e.name)
         for entry in entries:
-            if entry.is_dir():
+            try:
+                folder, file = entry.is_dir(), entry.is_file()
+            except OSError:  # a link that loops (ELOOP): leads nowhere, as a link to nothing
+                continue
+            if folder:
                 visit(entry.path, f"{rel}{entry.name}/", above | {real})
-            elif entry.is_file():
+            elif file:
                 found.append((f"{rel}{entry.name}", Path(entry.path)))
 
     if folder.is_dir():

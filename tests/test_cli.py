@@ -282,6 +282,22 @@ def test_a_link_to_nothing_in_static_is_left_out_by_every_build(
     assert not os.path.lexists(tmp_path / "clean" / "dead.txt")
 
 
+def test_a_link_to_itself_in_layouts_or_static_is_left_out(run, site: Path, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    # It was "amwgen: cannot write layouts/article.html: Too many levels of symbolic links"
+    # from check and build: a read, said as a write, at no line (a red team).
+    for folder in ("layouts", "static"):
+        (site / folder).mkdir()
+    (site / "layouts" / "article.html").symlink_to("article.html")
+    (site / "static" / "loop.txt").symlink_to("loop.txt")
+    result = run("check", site)
+    assert result.code == 0, result.err
+    assert run("build", site).code == 0
+    assert "<h1>One</h1>" in (site / "public" / "news" / "one" / "index.html").read_text()
+    assert not os.path.lexists(site / "public" / "loop.txt")
+    assert run("build", site, "-o", tmp_path / "clean", "--clean").code == 0
+    assert tree(site / "public") == tree(tmp_path / "clean")
+
+
 def test_layouts_override_builtin_templates(run, site: Path) -> None:  # type: ignore[no-untyped-def]
     (site / "layouts").mkdir()
     (site / "layouts" / "404.html").write_text("custom {{ site.title }}\n")
