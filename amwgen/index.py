@@ -251,14 +251,17 @@ def _resolver(
 ) -> _Resolver:
     owner: dict[str, Profile] = {}
     for profile in profiles:
-        for name in (profile.slug, profile.title, *profile.aliases):
+        title_line, aliases_line = profile.lines
+        named = [(profile.slug, None, 1), (profile.title, "title", title_line)]
+        named += [(alias, "aliases", aliases_line) for alias in profile.aliases]
+        for name, key, line in named:
             alias = slugify(name)
             if not alias:  # a title such as "🤖" names no term (validate reports such aliases)
                 continue
             other = owner.get(alias)
             if other is not None and other.slug != profile.slug:
                 message = f"'{name}' also names the {taxonomy.singular} of {other.path}"
-                problems.append(Problem(profile.path, 1, "aliases", message))
+                problems.append(Problem(profile.path, line, key, message))
             owner.setdefault(alias, profile)
     return _Resolver({alias: profile.slug for alias, profile in owner.items()})
 

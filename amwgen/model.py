@@ -152,6 +152,9 @@ class Profile:
     aliases: tuple[str, ...] = ()
     body_html: str = ""
     summary: str = ""
+    # The lines of title and aliases in its file, where a clash of its names is reported
+    # (index._resolver); never shown, so neither in its repr nor in its digest.
+    lines: tuple[int, int] = field(default=(1, 1), repr=False, compare=False)
 
 
 @dataclass(frozen=True, slots=True)

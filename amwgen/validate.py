@@ -419,6 +419,7 @@ def validate_profile(
         aliases=aliases,
         body_html=body_html,
         summary=rendered.summary,
+        lines=(doc.key_lines.get("title", 1), doc.key_lines.get("aliases", 1)),
     )
     return profile, check.problems
 

@@ -122,9 +122,27 @@ def test_alias_claimed_by_two_profiles_is_an_error(run, tmp_path: Path) -> None:
     result = run("check", site)
     assert result.code == 1
     assert (
-        "content/players/two.md:1: aliases: 'Shared' also names the player of content/players/one.md"
+        "content/players/two.md:3: aliases: 'Shared' also names the player of content/players/one.md"
         in result.err.replace(str(site) + "/", "")
     )
+
+
+def test_a_clash_of_names_is_reported_at_the_key_that_gives_the_name(run, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    # It was always line 1 and "aliases", a title's clash too (a red team).
+    site = write_site(
+        tmp_path,
+        {
+            "content/topics/ai.md": "---\ntitle: AI\n---\n",
+            "content/topics/ml.md": "---\n# its title, on line 3:\ntitle: ai\n---\n",
+            "content/a.md": article("A"),
+        },
+    )
+    result = run("check", site)
+    assert result.code == 1
+    assert result.err.replace(str(site) + "/", "").splitlines() == [
+        "content/topics/ml.md:3: title: 'ai' also names the topic of content/topics/ai.md",
+        "1 error(s)",
+    ]
 
 
 def test_a_profile_with_an_error_still_clashes_in_the_same_run(run, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
@@ -145,7 +163,7 @@ def test_a_profile_with_an_error_still_clashes_in_the_same_run(run, tmp_path: Pa
     lines = result.err.replace(str(site) + "/", "").splitlines()
     assert lines == [
         "content/players/k.md:4: url: 'ftp://x' is not an http(s) URL",
-        "content/players/ministry.md:1: aliases: 'MSIT' also names the player of "
+        "content/players/ministry.md:3: aliases: 'MSIT' also names the player of "
         "content/players/k.md",
         "content/topics/robotics.md:1: slug: 'robotics' is also the slug of "
         "content/topics/sub/Robotics.md",
