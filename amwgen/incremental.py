@@ -36,8 +36,11 @@ CACHE_DIR = ".amwgen-cache"
 SERVE_CACHE = "serve"
 STATE_FILE = "state.pickle"
 CARDS_FILE = "cards.pickle"
-# Templates reached through Python globals rather than {% extends/include/import %}.
-IMPLICIT_TEMPLATES = {"macros.html": ("card.html",)}
+# Templates reached through Python globals rather than {% extends/include/import %}: a
+# template that names the global reaches them.
+GLOBAL_TEMPLATES = {"card_html": ("card.html",)}
+# What a template that includes or extends a computed name reaches: any template at all.
+ANY_TEMPLATE = "*"
 
 
 # Template name -> the digest of its source and the templates it names.
@@ -438,10 +441,13 @@ class TemplateDigests:
             if known is None or known[0] != printed:
                 filename = self.filenames.get(name)
                 parsed = self.env.parse(source, name, filename)
-                named = jinja2.meta.find_referenced_templates(parsed)
-                known = self.refs[name] = (printed, tuple(r for r in named if r is not None))
-            todo += known[1]
-            todo += IMPLICIT_TEMPLATES.get(name, ())
+                known = self.refs[name] = (printed, _named(parsed))
+            for ref in known[1]:
+                if ref == ANY_TEMPLATE:
+                    assert self.env.loader is not None
+                    todo += self.env.loader.list_templates()
+                else:
+                    todo.append(ref)
         return seen
 
     def _source(self, name: str) -> str:
@@ -456,6 +462,19 @@ class TemplateDigests:
             return None
         self.filenames[name] = filename
         return source
+
+
+def _named(parsed: jinja2.nodes.Template) -> tuple[str, ...]:
+    """The templates a template reaches: those it names ({% include "x.html" %} and the
+    like), those the globals it names render (GLOBAL_TEMPLATES), and ANY_TEMPLATE when it
+    includes, imports or extends a name it computes, which may be any of them."""
+    named = list(jinja2.meta.find_referenced_templates(parsed))
+    found = [name for name in named if name is not None]
+    if None in named:
+        found.append(ANY_TEMPLATE)
+    for variable in {node.name for node in parsed.find_all(jinja2.nodes.Name)}:
+        found += GLOBAL_TEMPLATES.get(variable, ())
+    return tuple(found)
 
 
 def records_intact(out: Path, records: dict[str, Record]) -> bool:

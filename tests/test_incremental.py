@@ -1362,6 +1362,57 @@ def test_what_a_template_includes_is_followed_after_each_edit(
     assert differing_files(out, clean) == []
 
 
+THEME = Path(__file__).resolve().parent.parent / "amwgen" / "templates"
+
+
+def test_an_include_of_a_computed_name_is_followed(run, site: Path, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    # It may name any template: the walk dropped it, and the pages kept the old text of the
+    # included file, --verify failing (a red team).
+    out = tmp_path / "out"
+    layouts = site / "layouts"
+    layouts.mkdir(exist_ok=True)
+    theme = (THEME / "article.html").read_text()
+    computed = '{% block main %}{% include "ex" ~ "tra.html" %}'
+    (layouts / "article.html").write_text(theme.replace("{% block main %}", computed, 1))
+    (layouts / "extra.html").write_text("<p>extra one</p>\n")
+    assert run("build", site, "-o", out).code == 0
+    for text in ("two", "three"):
+        (layouts / "extra.html").write_text(f"<p>extra {text}</p>\n")
+        assert run("build", site, "-o", out).code == 0
+        assert f"extra {text}" in (out / "news" / "delta" / "index.html").read_text()
+    clean = tmp_path / "clean"
+    assert run("build", site, "-o", clean, "--clean").code == 0
+    assert differing_files(out, clean) == []
+
+
+def test_a_template_that_calls_card_html_itself_follows_card_html(
+    run, site: Path, tmp_path: Path
+) -> None:  # type: ignore[no-untyped-def]
+    # Without macros.html imported, card.html was not followed: the home pages kept the old
+    # cards after an edit of it (a red team).
+    out = tmp_path / "out"
+    layouts = site / "layouts"
+    layouts.mkdir(exist_ok=True)
+    theme = (THEME / "list.html").read_text()
+    for old, new in (
+        ('{% import "macros.html" as m %}', ""),
+        ("{{ m.card(entry) }}", "{{ card_html(entry) }}"),
+        ("{{ m.pager(page.pager) }}", ""),
+    ):
+        assert old in theme
+        theme = theme.replace(old, new)
+    (layouts / "list.html").write_text(theme)
+    card = (THEME / "card.html").read_text()
+    assert run("build", site, "-o", out).code == 0
+    for text in ("two", "three"):
+        (layouts / "card.html").write_text(f"<!-- card {text} -->\n{card}")
+        assert run("build", site, "-o", out).code == 0
+        assert f"<!-- card {text} -->" in (out / "index.html").read_text()
+    clean = tmp_path / "clean"
+    assert run("build", site, "-o", clean, "--clean").code == 0
+    assert differing_files(out, clean) == []
+
+
 def test_a_clean_build_compiles_its_templates_afresh(run, site: Path, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
     """--clean reads nothing from the cache, compiled templates included, and leaves a cache
     for the next build."""
