@@ -76,6 +76,7 @@ from amwgen.render import (
     Group,
     article_shows,
     asset_digest,
+    is_template_name,
     make_env,
     page_files,
     plan_groups,
@@ -229,8 +230,8 @@ def layout_problems(site_dir: Path, checked: Checked) -> list[Problem]:
         return []
     env = make_env(site_dir, checked.config, "", translations=checked.translations)
     problems = []
-    for name, path in walk_files(layouts):  # linked folders followed, as Jinja's loader does
-        if path.suffix not in TEMPLATE_SUFFIXES or "/." in f"/{name}":
+    for name, _ in walk_files(layouts):  # linked folders followed, as Jinja's loader does
+        if not is_template_name(name):
             continue  # not a template, or hidden (an editor's ._page.html, say)
         try:
             env.get_template(name)
@@ -1126,7 +1127,6 @@ def _files(root: Path) -> dict[str, Path]:
     return dict(walk_files(root))
 
 
-TEMPLATE_SUFFIXES = (".html", ".xml", ".txt")  # the templates' file names end so
 _TEMPLATE_FRAME = re.compile(r'File "([^"]+\.(?:html|xml|txt))", line (\d+)')
 
 

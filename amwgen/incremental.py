@@ -29,6 +29,7 @@ import jinja2
 import jinja2.meta
 
 from amwgen.fingerprint import code_digest, combine, hash_bytes
+from amwgen.render import template_names
 
 CACHE_DIR = ".amwgen-cache"
 # amwgen serve builds with its own base URL into a folder of its own: with the build's cache,
@@ -417,6 +418,7 @@ class TemplateDigests:
         # The templates each one names, by the digest of its source: kept across builds, so
         # that a template is parsed only when it changed (a tenth of a second each time).
         self.refs: TemplateRefs = refs if refs is not None else {}
+        self.every: list[str] | None = None  # render.template_names, once needed
 
     def __call__(self, names: tuple[str, ...]) -> str:
         found = self.memo.get(names)
@@ -444,11 +446,16 @@ class TemplateDigests:
                 known = self.refs[name] = (printed, _named(parsed))
             for ref in known[1]:
                 if ref == ANY_TEMPLATE:
-                    assert self.env.loader is not None
-                    todo += self.env.loader.list_templates()
+                    todo += self._every()
                 else:
                     todo.append(ref)
         return seen
+
+    def _every(self) -> list[str]:
+        """What a computed name may reach: every template, listed once for the build."""
+        if self.every is None:
+            self.every = template_names(self.env)
+        return self.every
 
     def _source(self, name: str) -> str:
         source = self._load(name)

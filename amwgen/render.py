@@ -51,6 +51,7 @@ from amwgen.index import (
 )
 from amwgen.model import Article, PlainPage, Scale, SiteConfig
 from amwgen.page import Page, output_file, page_bytes
+from amwgen.write import walk_files
 
 THEME_DIR = Path(__file__).parent
 SCORES_TOP = 10
@@ -233,6 +234,29 @@ def plan_groups(
     news = Page("/news-sitemap.xml", "news-sitemap.xml", feeds.news_sitemap_data(index))
     groups.append(_given(news))
     return tuple(groups)
+
+
+TEMPLATE_SUFFIXES = (".html", ".xml", ".txt")  # the templates' file names end so
+
+
+def is_template_name(name: str) -> bool:
+    """Whether a file of layouts/ (its posix path there) is a template: a template's suffix,
+    and not hidden (an editor's ._page.html, say)."""
+    return name.endswith(TEMPLATE_SUFFIXES) and "/." not in f"/{name}"
+
+
+def template_names(env: jinja2.Environment) -> list[str]:
+    """Every template env's loaders serve, site layouts/ first (its links followed, as its
+    loader follows them; only what is_template_name takes), then the theme's."""
+    names: set[str] = set()
+    loader = env.loader
+    for each in loader.loaders if isinstance(loader, jinja2.ChoiceLoader) else [loader]:
+        if isinstance(each, jinja2.FileSystemLoader):
+            for root in each.searchpath:
+                names.update(name for name, _ in walk_files(Path(root)))
+        elif each is not None:
+            names.update(each.list_templates())
+    return sorted(filter(is_template_name, names))
 
 
 def page_files(groups: Iterable[Group]) -> Iterator[str]:
