@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import io
 import os
 import sys
 import traceback
@@ -264,6 +265,9 @@ def main(argv: Sequence[str] | None = None, exiting: bool = False) -> int:
     except FlagError as err:
         command = getattr(args, "command", None)
         print(f"amwgen {command}: {err.flag}: {err.message}", file=sys.stderr)
+        fmt = choose_format(getattr(args, "format", None), os.environ)
+        # The flag as the path in --format json and github, as for a site.yaml problem.
+        print_problems(err.problems, (), fmt, sys.stdout, io.StringIO())
         return EXIT_USAGE
     except ConfigError as err:
         fmt = choose_format(getattr(args, "format", None), os.environ)

@@ -116,9 +116,10 @@ def _create(path: Path, text: str) -> None:
         raise Refused(f"{path} already exists; not overwritten") from None
 
 
-# Characters YAML does not allow in a file, even quoted (DEL, C1 but NEL, two non-characters):
-# written as escapes, which it reads back as the same characters. JSON escapes C0 already.
-_NOT_YAML = re.compile("[\x7f-\x84\x86-\x9f\ufffe\uffff]")
+# Characters YAML does not allow in a file, even quoted (DEL, C1, two non-characters), or
+# reads as a line break (NEL, U+2028, U+2029): written as escapes, which it reads back as the
+# same characters. JSON escapes C0 already.
+_NOT_YAML = re.compile("[\x7f-\x9f\u2028\u2029\ufffe\uffff]")
 
 
 def _yaml(value: str | list[str]) -> str:

@@ -309,9 +309,12 @@ def _read(check: Checker) -> dict[str, str]:
 
 
 def slug_of(doc: RawDoc) -> str:
-    """The slug an article or page that failed would have ("" for none), as its validation
-    made it, which reported any problem of it: what duplicate_slugs compares it by."""
-    return _slug(Checker(doc), doc.rel.rsplit("/", 1)[-1].removesuffix(".md")) or ""
+    """The slug an article or page that failed would have, as its validation made it: what
+    duplicate_slugs compares it by. "" when its `slug:` is unusable (validation reported
+    it): the file name is not the slug its author meant, and would clash falsely."""
+    check = Checker(doc)
+    slug = _slug(check, doc.rel.rsplit("/", 1)[-1].removesuffix(".md"))
+    return slug if slug is not None and not check.problems else ""
 
 
 def _slug(check: Checker, default: str) -> str | None:

@@ -121,8 +121,22 @@ def clash_problem(source: Path, rel: str, folder: bool) -> Problem:
 
 
 def _links_to_nothing(folder: str, names: list[str]) -> list[str]:
-    paths = ((name, os.path.join(folder, name)) for name in names)
-    return [name for name, path in paths if os.path.islink(path) and not os.path.exists(path)]
+    """The links copytree is to leave out: to nothing, and, as walk_files does, back to a
+    folder they are inside (`static/up -> ..` copied the whole site, its drafts and cache
+    too, into the output: a review)."""
+    here = os.path.realpath(folder)
+    left = []
+    for name in names:
+        path = os.path.join(folder, name)
+        if not os.path.islink(path):
+            continue
+        if not os.path.exists(path):
+            left.append(name)
+        elif os.path.isdir(path):
+            target = os.path.realpath(path)
+            if here == target or here.startswith(target.rstrip(os.sep) + os.sep):
+                left.append(name)
+    return left
 
 
 def spare_path(out: Path) -> Path:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import sys
@@ -115,6 +116,18 @@ def test_bad_base_url_flag_is_usage_error(run, site: Path) -> None:  # type: ign
     # Said of the flag: it was "--base-url:0: ...", a file and line that do not exist.
     expected = "amwgen build: --base-url: 'ftp://nope' is not an absolute http(s) URL"
     assert result.err.splitlines() == [expected]
+    # --format json still gives JSON on stdout, the flag as its path (a review).
+    result = run("build", site, "--base-url", "ftp://nope", "--format", "json")
+    assert result.code == 2
+    assert json.loads(result.out)["errors"] == [
+        {
+            "path": "--base-url",
+            "line": 0,
+            "field": None,
+            "message": "'ftp://nope' is not an absolute http(s) URL",
+            "severity": "error",
+        }
+    ]
 
 
 def test_drafts_and_future_only_with_flags(run, site: Path) -> None:  # type: ignore[no-untyped-def]
@@ -289,11 +302,15 @@ def test_a_link_to_itself_in_layouts_or_static_is_left_out(run, site: Path, tmp_
         (site / folder).mkdir()
     (site / "layouts" / "article.html").symlink_to("article.html")
     (site / "static" / "loop.txt").symlink_to("loop.txt")
+    # A link back to a folder it is inside: the copy followed it, and put the whole site,
+    # its drafts and cache too, into the output (a review).
+    (site / "static" / "up").symlink_to("..")
     result = run("check", site)
     assert result.code == 0, result.err
     assert run("build", site).code == 0
     assert "<h1>One</h1>" in (site / "public" / "news" / "one" / "index.html").read_text()
     assert not os.path.lexists(site / "public" / "loop.txt")
+    assert not os.path.lexists(site / "public" / "up")
     assert run("build", site, "-o", tmp_path / "clean", "--clean").code == 0
     assert tree(site / "public") == tree(tmp_path / "clean")
 

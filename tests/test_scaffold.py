@@ -138,11 +138,13 @@ def test_new_writes_characters_yaml_forbids_as_escapes(run, tmp_path: Path) -> N
     # DEL and C1 controls: written as they were, the new article was not valid YAML.
     site = write_site(tmp_path / "site", {})
     title = "Tab\x7fle \x9f end"
-    result = run("new", site, title, "--tag", "\x80x")
+    # NEL and U+2028 are allowed, but read as line breaks: a review found "a\x85b" read
+    # back as "a b".
+    result = run("new", site, title, "--tag", "\x80x", "--tag", "a\x85b", "--tag", "c\u2028d")
     assert result.code == 0, result.err
     path = Path(result.out.strip())
     fields = yamlfm.load_mapping(path.read_text(encoding="utf-8").split("---\n")[1]).data
-    assert fields["title"] == title and fields["tags"] == ["\x80x"]
+    assert fields["title"] == title and fields["tags"] == ["\x80x", "a\x85b", "c\u2028d"]
     _fill_scores(path)
     assert run("check", site).code == 0
 

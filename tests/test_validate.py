@@ -303,6 +303,17 @@ def test_a_duplicate_slug_is_reported_with_the_other_errors_of_its_file(
     ], lines
 
 
+def test_a_story_whose_slug_is_unusable_clashes_with_no_other(run, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    # Its file name is not the slug its author meant: launch.md with `slug: [launch-day]`
+    # made other.md's `slug: launch` a duplicate (a review).
+    files = {
+        "content/2026/launch.md": front(slug="[launch-day]"),
+        "content/2026/other.md": front(slug="launch"),
+    }
+    lines = check_site(run, tmp_path, files)
+    assert lines == ["content/2026/launch.md:6: slug: must be text, not a list"], lines
+
+
 def test_explicit_slug_is_slugified() -> None:
     assert ok(front(slug="../../etc/x")).slug == "etc-x"
     assert ok(front(slug="'Korea Physical AI!'")).slug == "korea-physical-ai"
