@@ -106,6 +106,7 @@ from amwgen.write import (
     clone_tree,
     discard,
     files_below,
+    parent_folders,
     prune,
     spare_path,
     static_files,
@@ -253,14 +254,14 @@ def static_problems(site_dir: Path, checked: Checked) -> list[Problem]:
     made = set(page_files(plan_groups(checked.index, checked.notes)))
     made.add(sitemap_page(checked.index, []).file)
     made.update(rel for rel, _ in walk_files(THEME_DIR / "static"))  # copied first
-    folders = {_above(rel, depth) for rel in made for depth in range(1, rel.count("/") + 1)}
+    folders = {folder for rel in made for folder in parent_folders(rel)}
     if checked.config.search:
         folders.add(BUNDLE)  # Pagefind's, written before static/ is copied
     problems: list[Problem] = []
     reported: set[str] = set()
     for rel, _ in walk_files(static):
         # The copy stops at a folder of static/ where the build made a file: that folder.
-        above = (_above(rel, depth) for depth in range(1, rel.count("/") + 1))
+        above = reversed(parent_folders(rel))  # outermost first
         clash = next((folder for folder in above if folder in made), None)
         if clash is not None:
             if clash not in reported:
@@ -269,11 +270,6 @@ def static_problems(site_dir: Path, checked: Checked) -> list[Problem]:
         elif rel in folders:
             problems.append(clash_problem(static / rel, rel, folder=True))
     return problems
-
-
-def _above(rel: str, depth: int) -> str:
-    """The folder of posix path rel at depth (1: its first part)."""
-    return "/".join(rel.split("/")[:depth])
 
 
 def output_dir(site_dir: Path, config: SiteConfig, options: Options) -> Path:

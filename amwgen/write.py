@@ -273,16 +273,16 @@ def prune(root: Path, files: Iterable[str], empty: Iterable[str] = ()) -> None:
         # become a folder of pages (or gone with a folder that a page replaced).
         with contextlib.suppress(FileNotFoundError, IsADirectoryError, NotADirectoryError):
             os.unlink(os.path.join(base, rel))
-        folders.update(_parents(rel))
+        folders.update(parent_folders(rel))
     for rel in empty:
         folders.add(rel)
-        folders.update(_parents(rel))
+        folders.update(parent_folders(rel))
     for rel in sorted(folders, key=lambda f: f.count("/"), reverse=True):
         with contextlib.suppress(OSError):  # not empty: it holds pages
             os.rmdir(os.path.join(base, rel))
 
 
-def _parents(rel: str) -> list[str]:
+def parent_folders(rel: str) -> list[str]:
     """The folders above a relative posix path, nearest first: a/b/c -> a/b, a."""
     parts = rel.split("/")[:-1]
     return ["/".join(parts[:i]) for i in range(len(parts), 0, -1)]
