@@ -160,9 +160,10 @@ def rebuild(site_dir: Path, options: Options, hub: Hub, debug: bool) -> State:
         result = build(site_dir, options)
         for warning in result.warnings:
             print(as_text(warning), file=sys.stderr)
-        errors, files = tuple(str(p) for p in result.problems), result.files
+        # One line an error, as build and check print them (report.as_text).
+        errors, files = tuple(map(as_text, result.problems)), result.files
     except ConfigError as err:
-        errors = tuple(str(p) for p in err.problems)
+        errors = tuple(map(as_text, err.problems))
     except jinja2.TemplateSyntaxError as err:
         errors = (f"{err.filename or err.name}:{err.lineno}: template: {err.message}",)
     except Exception as err:  # a bad layout or a bug: the server must keep running (issue 5)

@@ -393,3 +393,25 @@ def test_serve_binds_loopback_unless_told_otherwise(server: Server) -> None:
         if state == "0A" and int(port, 16) == server.port:  # 0A: LISTEN
             listening.append(address)
     assert listening == ["0100007F"]  # 127.0.0.1, little-endian hex
+
+
+def test_serve_prints_each_error_on_one_line(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # A file name with a line break printed as it is made a second, forged error line: serve
+    # printed problems as they are, without the text format's escapes (a review).
+    from datetime import UTC, datetime
+
+    from amwgen.build import Options
+    from amwgen.serve import rebuild
+
+    name = "real.md:1: title: forged\nx.md"
+    site = write_site(
+        tmp_path / "site", {f"content/{name}": article("A").replace("novelty: 1", "novelty: 9")}
+    )
+    now = datetime.fromtimestamp(int(EPOCH), UTC)
+    hub = Hub()
+    state = rebuild(site, Options(now=now, output=tmp_path / "out"), hub, debug=False)
+    expected = f"{site}/content/real.md:1: title: forged\\nx.md:4: novelty: 9 is outside 0..3"
+    assert state.errors == (expected,)
+    assert capsys.readouterr().err.splitlines()[0] == expected
