@@ -110,7 +110,7 @@ def _copy_static(static: Path, tmp: Path) -> None:
                 problems.append(clash_problem(Path(source), rel, folder=False))
             else:
                 problems.append(Problem(Path(source), 1, None, f"cannot go into the output: {why}"))
-        raise StaticClash(tuple(problems)) from None
+        raise StaticClash(tuple(sorted(problems, key=Problem.sort_key))) from None
 
 
 def clash_problem(source: Path, rel: str, folder: bool) -> Problem:

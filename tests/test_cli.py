@@ -265,6 +265,20 @@ def test_check_reads_the_builds_cache_writes_nothing_and_sees_every_change(run, 
     assert tree(cache) == before
 
 
+def test_static_clashes_are_reported_in_the_order_of_their_paths(run, site: Path) -> None:  # type: ignore[no-untyped-def]
+    # build gave them in the order the copy met them, which is the file system's (a review).
+    static = site / "static"
+    names = ["tags", "categories", "regions", "topics", "news", "players"]
+    for name in names:
+        static.mkdir(exist_ok=True)
+        (static / name).write_text("x")
+    for command in ("build", "check"):
+        result = run(command, site)
+        assert result.code == 1
+        lines = result.err.splitlines()[: len(names)]
+        assert lines == sorted(lines) and len(set(lines)) == len(names), command
+
+
 def test_the_files_check_compares_static_with_are_those_the_build_writes() -> None:
     # static_problems names every page's file without making every group (render.page_files):
     # the golden tree's files, but for static/, the theme's assets and the search index.
