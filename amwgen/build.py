@@ -214,7 +214,7 @@ def check_site(site_dir: Path, options: Options) -> Checked:
     paused = gc.isenabled()
     gc.disable()
     try:
-        state = load_state(cache_folder(site_dir, options.cache))
+        state = load_state(cache_folder(site_dir, options.cache), output=False)
         everywhere = replace(options, jobs=os.cpu_count() or 1)
         return check(site_dir, everywhere, state.docs, state.seen)
     finally:

@@ -148,9 +148,10 @@ def _name_shard(name: str) -> int:
     return zlib.crc32(name.encode("utf-8", "surrogatepass")) % SHARDS
 
 
-def load_state(folder: Path) -> State:
+def load_state(folder: Path, output: bool = True) -> State:
     """The state cached in folder (a cache folder: cache_folder), or an empty one when there
-    is none or it cannot be used."""
+    is none or it cannot be used. output: False reads only what the content gave (the
+    validated documents), not what the last build knew of its output (`amwgen check`)."""
     state = _load(folder / STATE_FILE)
     if not isinstance(state, State) or state.version != code_digest().hex():
         return State()
@@ -159,6 +160,8 @@ def load_state(folder: Path) -> State:
         if isinstance(found, tuple) and len(found) == 2 and found[0] == state.version:
             state.parts[number] = found[1]
             state.docs.update(found[1])
+    if not output:
+        return _without_output(state)
     for table in TABLES:
         merged: dict[str, Any] = {}
         parts = state.tables[table] = {}
