@@ -143,9 +143,16 @@ def _collect_lines(
     dups: list[tuple[str, int]],
     depth: int = 0,
 ) -> None:
-    """Record each key's line (three levels deep: "scores.novelty.max") and keep keys as written."""
+    """Record each key's line (three levels deep: "scores.novelty.max") and keep keys as written.
+
+    A key a merge (`<<: *defaults`, `<<: {novelty: 9}`) brings in is at its line in the
+    mapping merged, unless the mapping gives the key itself, which then wins, as in YAML."""
+    merged: list[yaml.Node] = []
     for key_node, value_node in node.value:
         if not isinstance(key_node, yaml.ScalarNode):
+            continue
+        if key_node.tag == _MERGE_TAG:
+            merged.append(value_node)
             continue
         if key_node.tag in _KEY_TAGS:
             # `1: x` or `~: x` is a key named "1" or "~": reported as unknown, never a crash.
@@ -157,6 +164,17 @@ def _collect_lines(
         key_lines[key] = line
         if isinstance(value_node, yaml.MappingNode) and depth < KEY_DEPTH - 1:
             _collect_lines(value_node, key + ".", lines, key_lines, dups, depth + 1)
+    for value_node in merged:
+        sources = value_node.value if isinstance(value_node, yaml.SequenceNode) else [value_node]
+        for source in sources:
+            if isinstance(source, yaml.MappingNode):
+                found: dict[str, int] = {}
+                _collect_lines(source, prefix, lines, found, [], depth)
+                for key, line in found.items():
+                    key_lines.setdefault(key, line)
+
+
+_MERGE_TAG = "tag:yaml.org,2002:merge"
 
 
 def _string_keys(data: Any, node: yaml.MappingNode, lines: _Lines) -> dict[str, Any]:

@@ -260,6 +260,16 @@ def test_read_must_be_a_mapping() -> None:
     ]
 
 
+def test_a_key_a_merge_brings_in_is_at_its_line() -> None:
+    # It was at line 1 (a red team); a key the mapping gives itself wins, as in YAML.
+    text = front(novelty=None, **{"<<": "{novelty: 9}"})
+    assert errors(text) == ["content/x.md:5: novelty: 9 is outside 0..3"]
+    text = "---\ntitle: A\ndate: 2026-11-20\nsignificance: 2\nnovelty: 1\n<<:\n  - {novelty: 9}\n  - {region: ZZ}\n---\nBody.\n"
+    assert errors(text) == [
+        "content/x.md:8: region: 'ZZ' is not an ISO 3166-1 alpha-2 code such as KR or US"
+    ]
+
+
 def test_number_key_is_unknown_at_its_line() -> None:
     assert errors(front(**{"2026": "x"})) == ["content/x.md:6: unknown key '2026'"]
 
