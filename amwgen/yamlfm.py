@@ -142,6 +142,7 @@ def _collect_lines(
     key_lines: dict[str, int],
     dups: list[tuple[str, int]],
     depth: int = 0,
+    merging: frozenset[int] = frozenset(),
 ) -> None:
     """Record each key's line (three levels deep: "scores.novelty.max") and keep keys as written.
 
@@ -164,12 +165,13 @@ def _collect_lines(
         key_lines[key] = line
         if isinstance(value_node, yaml.MappingNode) and depth < KEY_DEPTH - 1:
             _collect_lines(value_node, key + ".", lines, key_lines, dups, depth + 1)
+    inside = merging | {id(node)}  # a mapping that merges itself (`&a {<<: *a}`) is valid
     for value_node in merged:
         sources = value_node.value if isinstance(value_node, yaml.SequenceNode) else [value_node]
         for source in sources:
-            if isinstance(source, yaml.MappingNode):
+            if isinstance(source, yaml.MappingNode) and id(source) not in inside:
                 found: dict[str, int] = {}
-                _collect_lines(source, prefix, lines, found, [], depth)
+                _collect_lines(source, prefix, lines, found, [], depth, inside)
                 for key, line in found.items():
                     key_lines.setdefault(key, line)
 

@@ -268,6 +268,9 @@ def test_a_key_a_merge_brings_in_is_at_its_line() -> None:
     assert errors(text) == [
         "content/x.md:8: region: 'ZZ' is not an ISO 3166-1 alpha-2 code such as KR or US"
     ]
+    # A mapping that merges itself is valid YAML, and stays valid (the review of the fix).
+    text = "---\n&a\ntitle: A\ndate: 2026-11-20\nsignificance: 2\nnovelty: 1\n<<: *a\n---\nB.\n"
+    assert ok(text).novelty == 1
 
 
 def test_number_key_is_unknown_at_its_line() -> None:
