@@ -95,6 +95,7 @@ def load_mapping(text: str) -> Mapping:
         loader = Yaml12Loader(text)
     except (UnicodeError, ValueError, TypeError) as err:
         raise YamlError(0, f"cannot read text: {err}") from None
+    node = None
     try:
         node = loader.get_single_node()
         if node is None:
@@ -113,8 +114,9 @@ def load_mapping(text: str) -> Mapping:
         raise YamlError(_byte_line(text, err.position), str(err).splitlines()[0]) from None
     except yaml.YAMLError as err:
         raise YamlError(0, (str(err).splitlines() or ["invalid YAML"])[0]) from None
-    except (ValueError, TypeError, OverflowError, UnicodeError) as err:
-        raise YamlError(0, f"cannot read value: {err}") from None
+    except _UNREADABLE as err:
+        line = _unreadable_line(loader, node, lines) if node is not None else 0
+        raise YamlError(line, f"cannot read value: {err}") from None
     except RecursionError:
         raise YamlError(0, "values are nested too deeply") from None
     finally:
@@ -177,6 +179,31 @@ def _collect_lines(
 
 
 _MERGE_TAG = "tag:yaml.org,2002:merge"
+_UNREADABLE = (ValueError, TypeError, OverflowError, UnicodeError)
+
+
+def _unreadable_line(loader: Yaml12Loader, node: yaml.Node, lines: _Lines) -> int:
+    """The line of the first value, in the order written, that cannot be read (a 5,000-digit
+    integer: Python's limit on converting one); 0 when none alone fails."""
+    loader.constructed_objects, loader.recursive_objects = {}, {}  # as the failure left them
+    stack, seen = [node], set()
+    while stack:
+        current = stack.pop()
+        if id(current) in seen:
+            continue
+        seen.add(id(current))
+        if isinstance(current, yaml.ScalarNode):
+            try:
+                loader.construct_object(current)
+            except _UNREADABLE:
+                return lines.of(current.start_mark)
+            except yaml.YAMLError:
+                continue
+        elif isinstance(current, yaml.SequenceNode):
+            stack.extend(reversed(current.value))
+        elif isinstance(current, yaml.MappingNode):
+            stack.extend(item for pair in reversed(current.value) for item in reversed(pair))
+    return 0
 
 
 def _string_keys(data: Any, node: yaml.MappingNode, lines: _Lines) -> dict[str, Any]:

@@ -340,3 +340,10 @@ def test_with_base_url(tmp_path: Path) -> None:
     with pytest.raises(ConfigError) as caught:
         with_base_url(config, "ftp://nope")
     assert "not an absolute http(s) URL" in str(caught.value)
+
+
+def test_a_value_python_cannot_read_is_at_its_line(tmp_path: Path) -> None:
+    # A 5,000-digit scale maximum: reported at line 1 (a red team).
+    text = MINIMAL + "scores:\n  novelty: {min: 0, max: 1" + "0" * 5000 + "}\n"
+    (problem,) = config_problems(tmp_path, text)
+    assert problem.startswith("site.yaml:4: not valid YAML: cannot read value:"), problem

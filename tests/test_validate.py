@@ -273,6 +273,13 @@ def test_a_key_a_merge_brings_in_is_at_its_line() -> None:
     assert ok(text).novelty == 1
 
 
+def test_a_value_python_cannot_read_is_at_its_line() -> None:
+    # A 5,000-digit integer passes YAML but not Python's limit on converting one: it was
+    # reported at line 1 (a red team).
+    (problem,) = errors(front(novelty="1" + "0" * 5000, tags="[a, b]"))
+    assert problem.startswith("content/x.md:4: front matter is not valid YAML: cannot read value:")
+
+
 def test_number_key_is_unknown_at_its_line() -> None:
     assert errors(front(**{"2026": "x"})) == ["content/x.md:6: unknown key '2026'"]
 
