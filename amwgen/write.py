@@ -97,7 +97,7 @@ def _copy_static(static: Path, tmp: Path) -> None:
             tmp,
             dirs_exist_ok=True,
             symlinks=False,
-            ignore=_links_to_nothing,
+            ignore=_links_left_out,
             copy_function=_copy_new,
         )
     except shutil.Error as err:
@@ -120,23 +120,25 @@ def clash_problem(source: Path, rel: str, folder: bool) -> Problem:
     return Problem(source, 1, None, f"cannot go into the output: the build makes {made}")
 
 
-def _links_to_nothing(folder: str, names: list[str]) -> list[str]:
-    """The links copytree is to leave out: to nothing, and, as walk_files does, back to a
-    folder they are inside (`static/up -> ..` copied the whole site, its drafts and cache
-    too, into the output: a review)."""
-    here = os.path.realpath(folder)
-    left = []
-    for name in names:
-        path = os.path.join(folder, name)
-        if not os.path.islink(path):
-            continue
-        if not os.path.exists(path):
-            left.append(name)
-        elif os.path.isdir(path):
-            target = os.path.realpath(path)
-            if here == target or here.startswith(target.rstrip(os.sep) + os.sep):
-                left.append(name)
-    return left
+def _links_left_out(folder: str, names: list[str]) -> list[str]:
+    """The links copytree is to leave out, as walk_files leaves them out: to nothing, and
+    back to a folder they are inside (`static/up -> ..` copied the whole site, its drafts
+    and cache too, into the output: a review)."""
+    here = [os.path.realpath(folder)]
+
+    def left_out(path: str) -> bool:
+        if not os.path.exists(path):  # to nothing
+            return True
+        return os.path.isdir(path) and _leads_back(os.path.realpath(path), here)
+
+    paths = ((name, os.path.join(folder, name)) for name in names)
+    return [name for name, path in paths if os.path.islink(path) and left_out(path)]
+
+
+def _leads_back(target: str, inside: Iterable[str]) -> bool:
+    """Whether a folder, by its real path (target), holds one of the folders a walk is in
+    (real paths): a link to it leads back, and following it would loop."""
+    return any(Path(folder).is_relative_to(target) for folder in inside)
 
 
 def spare_path(out: Path) -> Path:
@@ -305,13 +307,13 @@ def static_files(folder: Path) -> frozenset[str]:
 def walk_files(folder: Path) -> list[tuple[str, Path]]:
     """(posix path relative to folder, path) of every file below folder, sorted. Linked
     folders are followed, under every name that leads to them, as a copy follows them; only
-    a link back to a folder it is inside (a loop) is not. A link to nothing, or to itself,
-    is left out."""
+    a link back to a folder it is inside, or that holds it (`static/up -> ..`), is not (a
+    loop). A link to nothing, or to itself, is left out."""
     found: list[tuple[str, Path]] = []
 
     def visit(path: str, rel: str, above: frozenset[str]) -> None:
         real = os.path.realpath(path)
-        if real in above:
+        if _leads_back(real, above):
             return
         with os.scandir(path) as listing:
             entries = sorted(listing, key=lambda e: e.name)
