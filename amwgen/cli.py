@@ -27,6 +27,7 @@ from amwgen.build import (
 )
 from amwgen.config import ConfigError, FlagError
 from amwgen.linkcheck import DEFAULT_TIMEOUT, articles_of, check_sources
+from amwgen.load import shown
 from amwgen.lock import DEFAULT_WAIT, Busy
 from amwgen.model import Problem
 from amwgen.parallel import WorkerLost
@@ -37,7 +38,6 @@ from amwgen.report import (
     choose_format,
     print_problems,
     progress,
-    shown,
     write_step_summary,
 )
 from amwgen.scaffold import BadTitle, NewTerms, Refused, init_site, new_article

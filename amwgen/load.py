@@ -93,9 +93,8 @@ def _walk(
             problem = None if plain else _odd_file(Path(entry.path), root)
             if problem is None and not is_utf8(f"{rel}{entry.name}"):
                 # Its URL and every message would carry bytes that are no text.
-                # Shown with its odd bytes as \xNN: a message that can be printed anywhere.
-                shown = os.fsencode(entry.path).decode("utf-8", "backslashreplace")
-                problem = _at(Path(shown), "its name is not UTF-8 text; rename the file")
+                message = "its name is not UTF-8 text; rename the file"
+                problem = _at(Path(shown(entry.path)), message)
             if problem is None:
                 found.append(f"{rel}{entry.name}")
             else:
@@ -135,6 +134,16 @@ def _odd_file(path: Path, root: Path) -> Problem | None:
     if not stat.S_ISREG(mode):
         return _at(path, "is not a regular file")
     return None
+
+
+def shown(name: str) -> str:
+    """A name the system gave (a file's, an argument), as text a message can carry anywhere:
+    its bytes that are not UTF-8 as \\xNN."""
+    try:
+        data = os.fsencode(name)
+    except UnicodeEncodeError:  # a lone surrogate no system gave (a YAML escape, say)
+        return name.encode("utf-8", "backslashreplace").decode("utf-8")
+    return data.decode("utf-8", "backslashreplace")
 
 
 def is_utf8(name: str) -> bool:

@@ -20,12 +20,6 @@ FORMATS = ("text", "github", "json")
 PROGRESS_DELAY = 1.0
 
 
-def shown(value: str) -> str:
-    """value as text for stdout, a lone surrogate (a byte of a name that is not UTF-8) as its
-    escape, as stderr shows it (Python's stdout would raise on it)."""
-    return value.encode("utf-8", "backslashreplace").decode("utf-8")
-
-
 def choose_format(given: str | None, environ: Mapping[str, str]) -> str:
     """The --format given, else github inside GitHub Actions, else text."""
     if given:

@@ -11,9 +11,8 @@ from pathlib import Path
 from zoneinfo import ZoneInfo
 
 from amwgen.config import load_config
-from amwgen.load import is_utf8
+from amwgen.load import is_utf8, shown
 from amwgen.model import SiteConfig
-from amwgen.report import shown
 from amwgen.slug import slugify
 
 
