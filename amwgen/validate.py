@@ -121,13 +121,18 @@ class Checker:
                 self.report(key, f"each item must be text, not {_kind(item)}")
                 continue
             name = " ".join(_scalar_text(item).split())
-            slug = slugify(name)
-            if not slug:
-                self.report(key, f"'{name}' has no letters or digits to make a slug from")
-            elif slug not in seen:
+            slug = self.term_slug(key, name)
+            if slug and slug not in seen:
                 seen.add(slug)
                 names.append(name)
         return tuple(names)
+
+    def term_slug(self, key: str, name: str) -> str:
+        """A term's slug (SPEC 3: its URL), reported at key when name makes none."""
+        slug = slugify(name)
+        if not slug:
+            self.report(key, f"'{name}' has no letters or digits to make a slug from")
+        return slug
 
 
 def _scalar_text(value: str | int | float) -> str:
@@ -332,8 +337,7 @@ def _category(check: Checker) -> str | None:
     """SPEC 3: a term, like a tag: one that makes no slug would be the page of every
     category (/categories/ itself), in place of their index."""
     category = check.text("category")
-    if category is not None and not slugify(category):
-        check.report("category", f"'{category}' has no letters or digits to make a slug from")
+    if category is not None and not check.term_slug("category", category):
         return None
     return category
 
