@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import argparse
 import contextlib
-import io
 import os
 import sys
 import traceback
@@ -267,7 +266,7 @@ def main(argv: Sequence[str] | None = None, exiting: bool = False) -> int:
         print(f"amwgen {command}: {err.flag}: {err.message}", file=sys.stderr)
         fmt = choose_format(getattr(args, "format", None), os.environ)
         # The flag as the path in --format json and github, as for a site.yaml problem.
-        print_problems(err.problems, (), fmt, sys.stdout, io.StringIO())
+        print_problems(err.problems, (), fmt, sys.stdout, None)
         return EXIT_USAGE
     except ConfigError as err:
         fmt = choose_format(getattr(args, "format", None), os.environ)

@@ -32,15 +32,16 @@ def print_problems(
     warnings: Sequence[Problem],
     fmt: str,
     out: TextIO,
-    err: TextIO,
+    err: TextIO | None,
     quiet: bool = False,
 ) -> None:
-    """Print each problem as a line on err (SPEC 6, any format), and for github or json on out.
+    """Print each problem as a line on err (SPEC 6, any format; None: the caller said them
+    otherwise), and for github or json on out.
 
     quiet leaves the warnings out of the text lines and the annotations.
     """
     listed = () if quiet else warnings
-    for problem in (*listed, *errors):
+    for problem in (*listed, *errors) if err is not None else ():
         print(as_text(problem), file=err)
     if fmt == "json":
         data = {"errors": [as_json(p) for p in errors], "warnings": [as_json(p) for p in warnings]}
