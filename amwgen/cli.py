@@ -227,10 +227,10 @@ def build_now(environ: dict[str, str] | os._Environ[str]) -> datetime:
     if not (digits.isascii() and digits.isdigit()):  # "²" is a digit to str.isdigit
         raise UsageError(f"amwgen: SOURCE_DATE_EPOCH '{epoch}' is not a whole number of seconds")
     try:
-        now = datetime.fromtimestamp(int(digits), UTC)
+        now: datetime | None = datetime.fromtimestamp(int(digits), UTC)
     except (ValueError, OverflowError, OSError):  # after the year 9999
-        now = datetime.max.replace(tzinfo=UTC)
-    if now.year > YEARS[1]:  # as a story's date: the calendar must go on a year after it
+        now = None
+    if now is None or now.year > YEARS[1]:  # as a story's date: the calendar goes on after it
         raise UsageError(f"amwgen: SOURCE_DATE_EPOCH '{epoch}' is after the year {YEARS[1]}")
     return now
 
