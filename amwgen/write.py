@@ -87,30 +87,33 @@ def write_site(
 
 
 def _copy_static(static: Path, tmp: Path) -> None:
-    """static/ copied into tmp over what the build wrote; StaticClash with every file that
-    cannot go there."""
-    try:
-        # A link to nothing is left out, as walk_files (the input key) leaves it out. (Not
-        # by ignore_dangling_symlinks: it looks for a relative link's target from here.)
-        shutil.copytree(
-            static,
-            tmp,
-            dirs_exist_ok=True,
-            symlinks=False,
-            ignore=_links_left_out,
-            copy_function=_copy_new,
-        )
-    except shutil.Error as err:
-        problems = []
-        for source, target, why in err.args[0]:
-            rel = os.path.relpath(target, tmp)
-            if os.path.isdir(target) and not os.path.isdir(source):
-                problems.append(clash_problem(Path(source), rel, folder=True))
-            elif os.path.lexists(target) and os.path.isdir(source):
-                problems.append(clash_problem(Path(source), rel, folder=False))
-            else:
-                problems.append(Problem(Path(source), 1, None, f"cannot go into the output: {why}"))
-        raise StaticClash(tuple(sorted(problems, key=Problem.sort_key))) from None
+    """static/ copied into tmp over what the build wrote, as walk_tree lists it (links
+    followed, to nothing and back left out); StaticClash with every file that cannot go
+    there: a file where the build made a folder, or a folder where it made a file (once, at
+    that folder: what it holds is not copied)."""
+    problems: list[Problem] = []
+    stopped: set[str] = set()  # folders of static/ that could not be made
+    for rel, path, folder in walk_tree(static):
+        if stopped and not stopped.isdisjoint(parent_folders(rel)):
+            continue
+        target = os.path.join(tmp, rel)
+        if folder:
+            if not os.path.isdir(target):
+                if os.path.lexists(target):
+                    stopped.add(rel)
+                    problems.append(clash_problem(path, rel, folder=False))
+                else:
+                    os.mkdir(target)
+        elif os.path.isdir(target):
+            problems.append(clash_problem(path, rel, folder=True))
+        else:
+            try:
+                _copy_new(str(path), target)
+            except OSError as err:
+                reason = err.strerror or str(err)
+                problems.append(Problem(path, 1, None, f"cannot go into the output: {reason}"))
+    if problems:
+        raise StaticClash(tuple(sorted(problems, key=Problem.sort_key)))
 
 
 def clash_problem(source: Path, rel: str, folder: bool) -> Problem:
@@ -118,21 +121,6 @@ def clash_problem(source: Path, rel: str, folder: bool) -> Problem:
     a folder there (folder) or a file."""
     made = f"a folder at /{rel}/" if folder else f"a file at /{rel}"
     return Problem(source, 1, None, f"cannot go into the output: the build makes {made}")
-
-
-def _links_left_out(folder: str, names: list[str]) -> list[str]:
-    """The links copytree is to leave out, as walk_files leaves them out: to nothing, and
-    back to a folder they are inside (`static/up -> ..` copied the whole site, its drafts
-    and cache too, into the output: a review)."""
-    here = [os.path.realpath(folder)]
-
-    def left_out(path: str) -> bool:
-        if not os.path.exists(path):  # to nothing
-            return True
-        return os.path.isdir(path) and _leads_back(os.path.realpath(path), here)
-
-    paths = ((name, os.path.join(folder, name)) for name in names)
-    return [name for name, path in paths if os.path.islink(path) and left_out(path)]
 
 
 def _leads_back(target: str, inside: Iterable[str]) -> bool:
@@ -309,27 +297,35 @@ def walk_files(folder: Path) -> list[tuple[str, Path]]:
     folders are followed, under every name that leads to them, as a copy follows them; only
     a link back to a folder it is inside, or that holds it (`static/up -> ..`), is not (a
     loop). A link to nothing, or to itself, is left out."""
-    found: list[tuple[str, Path]] = []
+    return [(rel, path) for rel, path, folder in walk_tree(folder) if not folder]
 
-    def visit(path: str, rel: str, above: frozenset[str]) -> None:
+
+def walk_tree(folder: Path) -> Iterator[tuple[str, Path, bool]]:
+    """walk_files' walk, with the folders too: (relative posix path, path, is a folder),
+    each folder before what it holds. The copy of static/ makes what this lists, so that
+    it copies what `check` and the input key list (two links that lead to each other from
+    different folders were followed twenty times over by shutil.copytree)."""
+
+    def visit(path: str, rel: str, above: frozenset[str]) -> Iterator[tuple[str, Path, bool]]:
         real = os.path.realpath(path)
         if _leads_back(real, above):
             return
+        if rel:
+            yield rel.removesuffix("/"), Path(path), True
         with os.scandir(path) as listing:
             entries = sorted(listing, key=lambda e: e.name)
         for entry in entries:
             try:
-                folder, file = entry.is_dir(), entry.is_file()
+                is_folder, is_file = entry.is_dir(), entry.is_file()
             except OSError:  # a link that loops (ELOOP): leads nowhere, as a link to nothing
                 continue
-            if folder:
-                visit(entry.path, f"{rel}{entry.name}/", above | {real})
-            elif file:
-                found.append((f"{rel}{entry.name}", Path(entry.path)))
+            if is_folder:
+                yield from visit(entry.path, f"{rel}{entry.name}/", above | {real})
+            elif is_file:
+                yield f"{rel}{entry.name}", Path(entry.path), False
 
     if folder.is_dir():
-        visit(str(folder), "", frozenset())
-    return found
+        yield from visit(str(folder), "", frozenset())
 
 
 def write_file(root: Path, rel: str, data: bytes) -> None:

@@ -332,6 +332,27 @@ def test_a_link_to_itself_in_layouts_or_static_is_left_out(run, site: Path, tmp_
     assert run("build", site, "-o", tmp_path / "clean", "--clean").code == 0
     assert tree(site / "public") == tree(tmp_path / "clean")
 
+def test_two_links_that_lead_to_each_other_are_copied_as_listed(
+    run, site: Path, tmp_path: Path
+) -> None:  # type: ignore[no-untyped-def]
+    # static/a -> elsewhere, elsewhere/b -> static: the listing stops at b, but copytree
+    # followed the pair twenty times over (a/b/a/b/.../f.txt) until the system gave up.
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    (elsewhere / "f.txt").write_text("f")
+    (elsewhere / "empty").mkdir()  # a folder is copied as a folder, empty or not
+    (site / "static").mkdir()
+    (site / "static" / "a").symlink_to(elsewhere)
+    (elsewhere / "b").symlink_to(site / "static")
+    assert run("build", site).code == 0
+    out = site / "public"
+    copied = {rel for rel in tree(out) if rel.startswith("a/")}
+    assert copied == {"a/f.txt"} == set(static_files(site / "static"))
+    assert (out / "a" / "empty").is_dir() and not os.path.lexists(out / "a" / "b")
+    assert run("build", site, "-o", tmp_path / "clean", "--clean").code == 0
+    assert tree(out) == tree(tmp_path / "clean")
+
+
 
 def test_layouts_override_builtin_templates(run, site: Path) -> None:  # type: ignore[no-untyped-def]
     (site / "layouts").mkdir()
