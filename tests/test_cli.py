@@ -332,6 +332,7 @@ def test_a_link_to_itself_in_layouts_or_static_is_left_out(run, site: Path, tmp_
     assert run("build", site, "-o", tmp_path / "clean", "--clean").code == 0
     assert tree(site / "public") == tree(tmp_path / "clean")
 
+
 def test_two_links_that_lead_to_each_other_are_copied_as_listed(
     run, site: Path, tmp_path: Path
 ) -> None:  # type: ignore[no-untyped-def]
@@ -351,7 +352,6 @@ def test_two_links_that_lead_to_each_other_are_copied_as_listed(
     assert (out / "a" / "empty").is_dir() and not os.path.lexists(out / "a" / "b")
     assert run("build", site, "-o", tmp_path / "clean", "--clean").code == 0
     assert tree(out) == tree(tmp_path / "clean")
-
 
 
 def test_layouts_override_builtin_templates(run, site: Path) -> None:  # type: ignore[no-untyped-def]
