@@ -81,6 +81,7 @@ from amwgen.render import (
     page_files,
     plan_groups,
     sitemap_page,
+    template_names,
 )
 from amwgen.search import BUNDLE, index_search
 from amwgen.sources import DocResult, Seen, gather
@@ -241,6 +242,93 @@ def layout_problems(site_dir: Path, checked: Checked) -> list[Problem]:
             assert problem is not None  # a TemplateError always is one
             problems.append(problem)
     return problems
+
+
+def import_problems(site_dir: Path, checked: Checked) -> list[Problem]:
+    """Names a template imports (`{% from "macros.html" import card %}`) that the template
+    it imports them from does not define, when either is the site's (layouts/): an empty
+    `layouts/macros.html` broke the theme's list.html, which was then blamed, and `check`
+    passed it. Blamed on the site's file: the importer at its import's line, or else the
+    imported template at line 1. A template that extends or includes others is not looked
+    into (what it defines is then not only its own)."""
+    layouts = site_dir / "layouts"
+    if not layouts.is_dir():
+        return []
+    env = make_env(site_dir, checked.config, "", translations=checked.translations)
+    sources: dict[str, tuple[Path, jinja2.nodes.Template] | None] = {}
+
+    def parsed(name: str) -> tuple[Path, jinja2.nodes.Template] | None:
+        if name not in sources:
+            sources[name] = None
+            with contextlib.suppress(jinja2.TemplateError, OSError, RecursionError):
+                assert env.loader is not None
+                source, filename, _ = env.loader.get_source(env, name)
+                sources[name] = (Path(filename or name), env.parse(source, name, filename))
+        return sources[name]
+
+    def own(path: Path) -> bool:
+        return path.absolute().is_relative_to(layouts.absolute())
+
+    def shown(path: Path) -> Path:
+        return site_dir / path.absolute().relative_to(site_dir.absolute())
+
+    problems = []
+    for name in template_names(env):
+        importer = parsed(name)
+        if importer is None:
+            continue  # layout_problems reports it; the theme's always parse
+        path, tree = importer
+        for imported, wanted, line in _imports(tree):
+            target = parsed(imported)
+            if target is None or not (own(path) or own(target[0])):
+                continue
+            where, module = target
+            if any(module.find_all((jinja2.nodes.Extends, jinja2.nodes.Include))):
+                continue
+            defined = {n.name for n in module.find_all(jinja2.nodes.Macro)}
+            for each in module.find_all((jinja2.nodes.Assign, jinja2.nodes.AssignBlock)):
+                assert isinstance(each, jinja2.nodes.Assign | jinja2.nodes.AssignBlock)
+                assigned = each.target  # a name, or names (`{% set a, b = ... %}`)
+                names = [assigned] if isinstance(assigned, jinja2.nodes.Name) else []
+                names += assigned.find_all(jinja2.nodes.Name)
+                defined.update(n.name for n in names)
+            for missing in (n for n in wanted if n not in defined):
+                if own(path):
+                    message = f"uses '{missing}' from {imported}, which defines no such name"
+                    problems.append(Problem(shown(path), line, "template", message))
+                else:
+                    message = (
+                        f"defines no '{missing}', which the theme's {name} uses (its line {line})"
+                    )
+                    problems.append(Problem(shown(where), 1, "template", message))
+    return sorted(set(problems), key=Problem.sort_key)
+
+
+def _missing(problem: Problem) -> str:
+    """The name an import_problems problem says is missing."""
+    return problem.message.split("'", 2)[1]
+
+
+def _imports(tree: jinja2.nodes.Template) -> list[tuple[str, list[str], int]]:
+    """What a template takes from others by name: (template, names, line) for each
+    `{% from "t" import a, b %}`, and for each `{% import "t" as m %}` the names it reads
+    as `m.name`, at the line of the first. Computed template names are left out."""
+    found = []
+    for node in tree.find_all(jinja2.nodes.FromImport):
+        if isinstance(node.template, jinja2.nodes.Const):
+            names = [n if isinstance(n, str) else n[0] for n in node.names]
+            found.append((str(node.template.value), names, node.lineno))
+    # A name the template also binds (`{% for m in ... %}`) may not be the module there.
+    bound = {n.name for n in tree.find_all(jinja2.nodes.Name) if n.ctx in ("store", "param")}
+    for whole in tree.find_all(jinja2.nodes.Import):
+        if isinstance(whole.template, jinja2.nodes.Const) and whole.target not in bound:
+            uses: dict[str, int] = {}
+            for got in tree.find_all(jinja2.nodes.Getattr):
+                if isinstance(got.node, jinja2.nodes.Name) and got.node.name == whole.target:
+                    uses.setdefault(got.attr, got.lineno)
+            for attr, line in uses.items():
+                found.append((str(whole.template.value), [attr], line))
+    return found
 
 
 def static_problems(site_dir: Path, checked: Checked) -> list[Problem]:
@@ -460,7 +548,12 @@ def _build(site_dir: Path, options: Options, clones: list[_Clone | _SpareListing
             problem = template_problem(err, site_dir)
             if problem is None:
                 raise
-            return Result((problem,), checked.warnings)
+            # A name a layout imports that is not there: said where it is missing, and the
+            # error it caused left out (the theme's template was blamed for it).
+            missing = import_problems(site_dir, checked)
+            if not any(f"'{name}'" in problem.message for name in map(_missing, missing)):
+                missing.append(problem)
+            return Result(tuple(missing), checked.warnings)
         outcomes = [o for group in done for o in group.outcomes]
         groups = {group.name: group.record for group in done if group.record.key}
         records = {o.file: o.record for o in outcomes}

@@ -19,6 +19,7 @@ from amwgen.build import (
     Options,
     build,
     check_site,
+    import_problems,
     layout_problems,
     output_dir,
     static_problems,
@@ -319,7 +320,11 @@ def _run(args: argparse.Namespace, exiting: bool = False) -> int:
         checked = check_site(args.site, options)
         output_dir(args.site, checked.config, options)  # ConfigError, as for build
         # What build finds only when rendering, and when copying static/.
-        more = [*layout_problems(args.site, checked), *static_problems(args.site, checked)]
+        more = [
+            *layout_problems(args.site, checked),
+            *import_problems(args.site, checked),
+            *static_problems(args.site, checked),
+        ]
         if more:
             problems = sorted((*checked.problems, *more), key=Problem.sort_key)
             checked = replace(checked, problems=tuple(problems))

@@ -646,6 +646,47 @@ def test_a_layout_that_others_extend_or_include_is_blamed_itself(
         )
 
 
+def test_a_name_a_layout_imports_that_is_not_there_is_an_error_where_it_is_missing(
+    run, site: Path
+) -> None:  # type: ignore[no-untyped-def]
+    # An empty layouts/macros.html: build blamed the theme's list.html ("'TemplateModule
+    # object' has no attribute 'card'"), and check passed it.
+    assert run("build", site).code == 0
+    before = tree(site / "public")
+    (site / "layouts").mkdir()
+    macros = site / "layouts" / "macros.html"
+    macros.write_text("{# nothing yet #}\n")
+    wanted = f"{macros}:1: template: defines no 'card', which the theme's list.html uses (its line "
+    for command in ("check", "build"):
+        result = run(command, site)
+        assert result.code == 1 and "Traceback" not in result.err, result.err
+        assert result.err.startswith(wanted), result.err
+        assert "TemplateModule" not in result.err and "templates/list.html" not in result.err
+    assert tree(site / "public") == before
+    # A layout that takes a name the theme's macros.html does not define: at its line.
+    macros.unlink()
+    (site / "layouts" / "404.html").write_text(
+        '<p>\n{% from "macros.html" import card, no_such %}\n{% import "macros.html" as m %}\n'
+        "{{ m.pager }}{{ m.nor_this }}\n"
+    )
+    result = run("check", site)
+    assert result.code == 1
+    layout = site / "layouts" / "404.html"
+    assert result.err.splitlines()[:2] == [
+        f"{layout}:2: template: uses 'no_such' from macros.html, which defines no such name",
+        f"{layout}:4: template: uses 'nor_this' from macros.html, which defines no such name",
+    ]
+    # The theme's own macros.html copied into layouts/, and a layout that uses it: no error.
+    theme = REPO / "amwgen" / "templates"
+    macros.write_text((theme / "macros.html").read_text())
+    (site / "layouts" / "404.html").write_text(
+        '{% import "macros.html" as m %}{{ m.pager }}\n'
+        "{% for m in [site] %}{{ m.title }}{% endfor %}\n"  # another m: not looked into
+    )
+    assert run("check", site).code == 0
+    assert run("build", site).code == 0
+
+
 def test_a_control_character_in_a_layouts_string_is_text(run, site: Path) -> None:  # type: ignore[no-untyped-def]
     # Only a lone surrogate is refused in a literal (a review: clean-up code was refused).
     (site / "layouts").mkdir()
