@@ -32,6 +32,7 @@ from amwgen.editions import EditionNote, unused_notes, validate_notes
 from amwgen.fingerprint import Fingerprints, code_digest, combine, hash_bytes
 from amwgen.i18n import Table, load_table
 from amwgen.incremental import (
+    OTHER_CACHE,
     CardStore,
     Quick,
     Record,
@@ -428,6 +429,12 @@ def _build(site_dir: Path, options: Options, clones: list[_Clone | _SpareListing
     started = time.perf_counter()
     config = load_config(site_dir)
     out = output_dir(site_dir, config, options)
+    if (
+        not options.cache
+        and options.output is not None
+        and out.resolve() != (site_dir / config.output).resolve()
+    ):
+        options = replace(options, cache=OTHER_CACHE)
     # Issue 8: taken before any input is read, so a file that changes during this build
     # makes the next one look again.
     stats: dict[str, os.stat_result] = {}

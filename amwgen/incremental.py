@@ -35,6 +35,10 @@ CACHE_DIR = ".amwgen-cache"
 # amwgen serve builds with its own base URL into a folder of its own: with the build's cache,
 # each would find the other's and start from nothing (every file parsed, every page made).
 SERVE_CACHE = "serve"
+# The cache of builds into a folder other than the site's output (`-o`): a preview built
+# elsewhere leaves the cache of the site's output as it was, so the next ordinary build is
+# as quick as it would have been (it rendered every page again).
+OTHER_CACHE = "other"
 STATE_FILE = "state.pickle"
 CARDS_FILE = "cards.pickle"
 # Templates reached through Python globals rather than {% extends/include/import %}: a

@@ -307,7 +307,8 @@ def test_a_save_cut_short_leaves_no_record_trusted(
     if put_back == "shard":
         monkeypatch.setattr(incremental, "JOURNAL_SHARE", 0)
     options = Options(now=datetime(2026, 11, 26, tzinfo=UTC), output=tmp_path / "out")
-    cache = site / ".amwgen-cache"
+    # Built into tmp_path: the cache of builds into another folder (OTHER_CACHE).
+    cache = site / ".amwgen-cache" / "other"
     delta = site / "content" / "2026" / "delta.md"
 
     def tables() -> dict[str, bytes]:
@@ -361,10 +362,10 @@ def test_records_go_into_a_journal_until_it_holds_a_share_of_them(
 
     from amwgen import incremental
     from amwgen.build import build
-    from amwgen.incremental import JOURNAL, cache_folder, load_state
+    from amwgen.incremental import JOURNAL, OTHER_CACHE, cache_folder, load_state
 
     options = Options(now=datetime(2026, 11, 26, tzinfo=UTC), output=tmp_path / "out")
-    folder = cache_folder(site)
+    folder = cache_folder(site, OTHER_CACHE)
     build(site, options)
     monkeypatch.setattr(incremental, "JOURNAL_SHARE", 12 / len(load_state(folder).records))
 
@@ -406,11 +407,17 @@ def test_a_page_gone_and_back_and_a_build_that_changes_no_record_keep_the_journa
 
     from amwgen import incremental
     from amwgen.build import build
-    from amwgen.incremental import JOURNAL, cache_folder, load_state, records_intact
+    from amwgen.incremental import (
+        JOURNAL,
+        OTHER_CACHE,
+        cache_folder,
+        load_state,
+        records_intact,
+    )
 
     monkeypatch.setattr(incremental, "JOURNAL_SHARE", 0.9)
     options = Options(now=datetime(2026, 11, 26, tzinfo=UTC), output=tmp_path / "out")
-    folder = cache_folder(site)
+    folder = cache_folder(site, OTHER_CACHE)
     build(site, options)
     articles = site / "content" / "2026"
     delta = (articles / "delta.md").read_text()
@@ -756,6 +763,33 @@ def test_no_change_rebuild_renders_nothing_and_keeps_mtimes(site: Path, tmp_path
     assert {p: p.stat().st_mtime_ns for p in (tmp_path / "out").rglob("*.html")} == mtimes
 
 
+def test_a_build_into_another_folder_leaves_the_cache_of_the_output_alone(
+    site: Path, tmp_path: Path
+) -> None:
+    # `build -o OTHER` (a preview, a check of a clean build) rewrote the cache to describe
+    # OTHER, and the next ordinary build rendered every page again.
+    from datetime import UTC, datetime
+
+    from amwgen.build import Options, build
+    from amwgen.incremental import CACHE_DIR, OTHER_CACHE
+
+    now = datetime(2026, 11, 26, tzinfo=UTC)
+    first = build(site, Options(now=now))
+    assert first.rendered == first.files > 40
+    for clean in (True, False):
+        elsewhere = build(site, Options(now=now, output=tmp_path / "preview", clean=clean))
+        assert elsewhere.files == first.files and not elsewhere.problems
+    assert elsewhere.rendered == 0  # the second preview: its own cache
+    assert (site / CACHE_DIR / OTHER_CACHE).is_dir()
+    again = build(site, Options(now=now))
+    assert again.rendered == 0 and again.files == first.files
+    # The site's output named with -o is the site's output: its cache is the usual one.
+    delta = site / "content" / "2026" / "delta.md"
+    delta.write_text(delta.read_text() + "\nA new paragraph.\n")
+    edited = build(site, Options(now=now, output=site / "public"))
+    assert 0 < edited.rendered < first.files / 2
+
+
 def test_one_article_edit_renders_only_what_shows_it(site: Path, tmp_path: Path) -> None:
     from datetime import UTC, datetime
 
@@ -853,15 +887,15 @@ def test_a_score_edit_leaves_the_record_of_a_group_whose_key_holds_as_it_was(
     from datetime import UTC, datetime
 
     from amwgen.build import Options, build
-    from amwgen.incremental import CACHE_DIR, load_state
+    from amwgen.incremental import CACHE_DIR, OTHER_CACHE, load_state
 
     options = Options(now=datetime(2026, 11, 26, tzinfo=UTC), output=tmp_path / "out")
     build(site, options)
-    before = load_state(site / CACHE_DIR).groups
+    before = load_state(site / CACHE_DIR / OTHER_CACHE).groups
     delta = site / "content" / "2026" / "delta.md"
     delta.write_text(delta.read_text().replace("novelty: 3", "novelty: 1"))
     assert build(site, options).rendered > 0
-    after = load_state(site / CACHE_DIR).groups
+    after = load_state(site / CACHE_DIR / OTHER_CACHE).groups
     kept = {
         name
         for name, record in after.items()
@@ -1013,11 +1047,11 @@ def test_cards_a_build_adds_are_saved_apart_and_the_others_not_written_again(
 
     from amwgen import workers
     from amwgen.build import Options, build
-    from amwgen.incremental import CACHE_DIR, load_cards
+    from amwgen.incremental import CACHE_DIR, OTHER_CACHE, load_cards
 
     monkeypatch.setattr(workers, "MIN_PARALLEL", 1)  # cards made ahead at every build
     options = Options(now=datetime(2026, 11, 26, tzinfo=UTC), output=tmp_path / "out", jobs=2)
-    cache = site / CACHE_DIR
+    cache = site / CACHE_DIR / OTHER_CACHE
 
     def files() -> dict[str, tuple[int, int]]:
         return {p.name: (p.stat().st_ino, p.stat().st_size) for p in cache.glob("cards-*.txt")}
@@ -1314,7 +1348,7 @@ def test_compiled_templates_are_kept_in_the_cache_and_best_effort(
     assert not (site / ".amwgen-cache").exists()
     assert run("build", site, "-o", out).code == 0
     # Kept per version of amwgen's code: Jinja checks only the template's source.
-    versions = site / ".amwgen-cache" / "templates"
+    versions = site / ".amwgen-cache" / "other" / "templates"  # built into another folder
     assert [p.name for p in versions.iterdir()] == [code_digest().hex()]
     kept = [p for p in versions.rglob("*") if p.is_file()]
     assert kept
@@ -1427,7 +1461,7 @@ def test_a_clean_build_compiles_its_templates_afresh(run, site: Path, tmp_path: 
     for the next build."""
     out = tmp_path / "out"
     assert run("build", site, "-o", out).code == 0
-    kept = site / ".amwgen-cache" / "templates" / code_digest().hex()
+    kept = site / ".amwgen-cache" / "other" / "templates" / code_digest().hex()
     stale = next(p for p in kept.iterdir() if p.is_file())
     stale.write_bytes(b"not what this build compiled")
     assert run("build", site, "-o", out, "--clean").code == 0
