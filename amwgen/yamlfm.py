@@ -179,7 +179,9 @@ def _collect_lines(
 
 
 _MERGE_TAG = "tag:yaml.org,2002:merge"
-_UNREADABLE = (ValueError, TypeError, OverflowError, UnicodeError)
+# KeyError, AttributeError: a tag that cannot read its value (`!!bool maybe`,
+# `!!timestamp tomorrow`: PyYAML's constructors look the text up, or match it, unchecked).
+_UNREADABLE = (ValueError, TypeError, OverflowError, UnicodeError, KeyError, AttributeError)
 
 
 def _unreadable_line(loader: Yaml12Loader, node: yaml.Node, lines: _Lines) -> int:

@@ -280,6 +280,13 @@ def test_a_value_python_cannot_read_is_at_its_line() -> None:
     assert problem.startswith("content/x.md:4: front matter is not valid YAML: cannot read value:")
 
 
+@pytest.mark.parametrize("value", ["!!bool maybe", "!!timestamp tomorrow"])
+def test_a_tag_that_cannot_read_its_value_is_at_its_line(value: str) -> None:
+    # Tracebacks (KeyError, AttributeError from PyYAML's constructors): a red team.
+    (problem,) = errors(front(novelty=value, tags="[a, b]"))
+    assert problem.startswith("content/x.md:4: front matter is not valid YAML: cannot read value:")
+
+
 def test_number_key_is_unknown_at_its_line() -> None:
     assert errors(front(**{"2026": "x"})) == ["content/x.md:6: unknown key '2026'"]
 
