@@ -17,6 +17,7 @@ from html import escape, unescape
 from html.parser import HTMLParser
 from operator import attrgetter
 from pathlib import Path
+from typing import Any
 from urllib.parse import urljoin
 from zoneinfo import ZoneInfo
 
@@ -27,7 +28,7 @@ from amwgen.i18n import Translator
 from amwgen.index import Entry, Index, TermLink, site_updated
 from amwgen.markdown import render_markdown
 from amwgen.model import Problem, RawDoc, SiteConfig
-from amwgen.page import Page, page_bytes
+from amwgen.page import Page, TemplateFault, page_bytes
 from amwgen.validate import YEARS, Checker
 
 KINDS = ("weekly", "monthly")
@@ -507,6 +508,13 @@ def _note(
     if errors or period is None:
         return None, check.problems
     body = render_markdown(doc.body, config.unsafe_html).html
+    if config.unsafe_html and "style" in body.lower():
+        # Its HTML goes into the email, whose CSS is inlined: a style css-inline cannot
+        # read (`style="color"`, pasted from a mail tool) failed the build with a traceback.
+        problem = inline_problem(f"<style>*{{}}</style>{body}")  # a rule for every element
+        if problem is not None:
+            check.report(None, f"its HTML cannot go into the email: {problem}", doc.body_line)
+            return None, check.problems
     text = absolute_markdown(doc.body.strip(), config.absolute_url(period.url))
     note = EditionNote(doc.path, slug, title or "", body, text)
     return note, check.problems
@@ -538,20 +546,47 @@ def email_html(data: EditionPage, env: jinja2.Environment, meta: Page) -> bytes:
     # are resolved as the note's own page, the edition's, reads them (as in email.txt): a
     # link to `?page=2` or `#fn1` is the edition's, not email.html's.
     base = config.absolute_url(data.edition.url)
-    return page_bytes(inline_css(absolute_links(html, base)), template)
+    linked = absolute_links(html, base)
+    try:
+        inlined = inline_css(linked)
+    except _inline_error() as err:  # the template's CSS (a note's is checked with it: _note)
+        name = template.name or "edition-email.html"
+        raise TemplateFault(f"its CSS cannot be inlined: {err}", template.filename, name) from None
+    return page_bytes(inlined, template)
 
 
-def inline_css(html: str) -> str:
+def _inliner() -> Any:
     """css-inline, offline: no stylesheet is fetched, no <style>/<link> or at-rule is kept."""
     import css_inline  # only editions' email pages need it, and it takes a while to load
 
-    inliner = css_inline.CSSInliner(
+    return css_inline.CSSInliner(
         keep_style_tags=False,
         keep_link_tags=False,
         keep_at_rules=False,
         load_remote_stylesheets=False,
     )
-    return inliner.inline(html)
+
+
+def inline_css(html: str) -> str:
+    """html with its CSS inlined (_inliner)."""
+    return str(_inliner().inline(html))
+
+
+def inline_problem(html: str) -> str | None:
+    """Why css-inline cannot inline html's CSS (a style attribute it cannot read, on an
+    element a rule applies to), or None."""
+    try:
+        _inliner().inline(html)
+    except _inline_error() as err:
+        return str(err)
+    return None
+
+
+def _inline_error() -> type[Exception]:
+    import css_inline
+
+    error: type[Exception] = css_inline.InlineError
+    return error
 
 
 def absolute_links(html: str, base: str) -> str:

@@ -374,6 +374,29 @@ def test_raw_html_links_in_a_note_are_made_absolute_however_they_are_quoted(
     assert "©" not in mail and 'title="a § b"' in mail
 
 
+def test_a_style_the_email_cannot_inline_is_an_error_at_the_note(tmp_path: Path, run) -> None:  # type: ignore[no-untyped-def]
+    # `style="color"` (HTML pasted from a mail tool): check passed it, and build failed
+    # with css-inline's traceback (a red team).
+    note = '---\ntitle: N\n---\n\n<p style="color">x</p>\n'
+    files = {**TIES, "content/editions/2026-w47.md": note}
+    site = write_site(tmp_path / "site", files, SITE_YAML + "markdown: {unsafe_html: true}\n")
+    path = site / "content/editions/2026-w47.md"
+    for command in ("check", "build"):
+        result = run(command, site)
+        assert result.code == 1 and "Traceback" not in result.err, result.err
+        assert result.err.startswith(f"{path}:5: its HTML cannot go into the email: "), result.err
+    # The email template's own CSS, if a layout breaks it: at that template.
+    (site / "content/editions/2026-w47.md").unlink()
+    (site / "layouts").mkdir()
+    (site / "layouts" / "edition-email.html").write_text(
+        '<style>p{margin:0}</style><p style="{color:red}">x</p>\n'
+    )
+    result = run("build", site)
+    layout = site / "layouts" / "edition-email.html"
+    assert result.code == 1 and "Traceback" not in result.err, result.err
+    assert result.err.startswith(f"{layout}:1: template: its CSS cannot be inlined: "), result.err
+
+
 def test_note_with_an_unknown_key_is_a_located_error(tmp_path: Path, run) -> None:  # type: ignore[no-untyped-def]
     note = "---\ntitle: ok\ntitel: typo\n---\nBody.\n"
     files = {**TIES, "content/editions/2026-w47.md": note}
