@@ -93,6 +93,24 @@ def test_unicode_term_slug_is_kept_on_disk_and_percent_encoded_in_links(
     assert 'href="/tags/%EB%A1%9C%EB%B4%87/"' in html and ">로봇</a>" in html
 
 
+def test_vowel_signs_are_part_of_their_letters_in_a_slug(run, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    # "भारत" (India) and "भारती" (a company) were both "भ-रत": python-slugify takes a vowel
+    # sign for punctuation, and two tags shared one page (a red team).
+    files = {
+        "content/a.md": article("A", tags="[भारत, தமிழ்]"),
+        "content/b.md": article("B", tags="[भारती, ไทย]"),
+    }
+    site = write_site(tmp_path, files)
+    assert run("build", site).code == 0
+    tags = sorted(p.name for p in (site / "public" / "tags").iterdir() if p.is_dir())
+    assert tags == sorted(["भारत", "भारती", "தமிழ்", "ไทย"])
+    india = (site / "public" / "tags" / "भारत" / "index.html").read_text()
+    assert "/news/a/" in india and "/news/b/" not in india
+    # amwgen new names the file the same way.
+    assert run("new", site, "भारत में AI").code == 0
+    assert list((site / "content").rglob("भारत-में-ai.md"))
+
+
 def test_aliases_put_articles_on_the_profile_page(tmp_path: Path) -> None:
     site = write_site(
         tmp_path,
