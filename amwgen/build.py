@@ -32,6 +32,7 @@ from amwgen.editions import EditionNote, unused_notes, validate_notes
 from amwgen.fingerprint import Fingerprints, code_digest, combine, hash_bytes
 from amwgen.i18n import Table, load_table
 from amwgen.incremental import (
+    CACHE_DIR,
     OTHER_CACHE,
     CardStore,
     Quick,
@@ -371,7 +372,8 @@ def output_dir(site_dir: Path, config: SiteConfig, options: Options) -> Path:
         # path is checked against the output's spelt without it (write.write_file).
         out = out.resolve()
     resolved, site = out.resolve(), site_dir.resolve()
-    owned = [site / name for name in ("content", "layouts", "static", "i18n", "site.yaml")]
+    mine = ("content", "layouts", "static", "i18n", "site.yaml", CACHE_DIR)
+    owned = [site / name for name in mine]
     if site.is_relative_to(resolved) or any(resolved.is_relative_to(o) for o in owned):
         message = f"output folder '{out}' would replace the site's own files; choose another"
         raise _output_error(site_dir, options, message)

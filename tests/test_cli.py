@@ -448,7 +448,7 @@ def test_output_may_not_replace_the_site(run, site: Path) -> None:  # type: igno
     assert result.code == 2
 
 
-@pytest.mark.parametrize("output", ["site.yaml", "notes.txt", "i18n/out"])
+@pytest.mark.parametrize("output", ["site.yaml", "notes.txt", "i18n/out", ".amwgen-cache"])
 def test_output_may_not_replace_a_file_or_the_sites_settings(run, site: Path, output: str) -> None:  # type: ignore[no-untyped-def]
     # A crash hunt found `output: site.yaml` (or any file) replaced by the output folder,
     # exit 0: the site's settings gone.
