@@ -110,7 +110,12 @@ def markdown_parser(unsafe_html: bool) -> MarkdownIt:
 
 
 def _heading_id(text: str) -> str:
-    return slugify(text) or "section"
+    slug = slugify(text) or "section"
+    # The theme's ids start with "amw-": "## AMW Read" made a second id="amw-read" (a red team).
+    return f"section-{slug}" if slug.startswith(THEME_ID_PREFIX) else slug
+
+
+THEME_ID_PREFIX = "amw-"  # every id the theme's templates give starts so
 
 
 def _validate_link(url: str) -> bool:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from html.parser import HTMLParser
 from pathlib import Path
 
@@ -269,3 +270,15 @@ def test_a_sites_card_macro_is_used_on_every_list(run, tmp_path: Path) -> None: 
         "scores/index.html",
     ):
         assert '<p class="our-card">Ours</p>' in (site / "public" / page).read_text(), page
+
+
+def test_a_body_heading_never_takes_an_id_the_theme_gives(run, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    # "## AMW Read" made a second id="amw-read" on the page, beside the theme's section
+    # (a red team); such a heading's id gets "section-" before it.
+    body = "## AMW Read\n\nOurs.\n\n## AMW: Connects\n\nMore.\n\n## Related\n\nAnd more.\n"
+    site = write_site(tmp_path, {"content/a.md": article("A", body=body, topics="[robotics]")})
+    assert run("build", site).code == 0
+    html = (site / "public" / "news" / "a" / "index.html").read_text()
+    ids = re.findall(r'\sid="([^"]+)"', html)
+    assert len(ids) == len(set(ids)), sorted(ids)
+    assert {"amw-read", "section-amw-read", "section-amw-connects", "related"} <= set(ids)
