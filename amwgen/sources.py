@@ -24,6 +24,7 @@ from amwgen.validate import (
     PROFILE_KEYS,
     Targets,
     duplicate_slugs,
+    link_key,
     link_target,
     slug_of,
     validate_article,
@@ -115,7 +116,7 @@ def gather(
     for source in present:
         target = results[source.key].target  # type: ignore[union-attr]
         if target is not None:
-            targets[source.rel] = target
+            targets[link_key(source.rel)] = target
     # Pass 2: again, with every file's URL known, those whose links now lead elsewhere.
     # (Few: only files with links to other .md files.)
     for i, source in enumerate(present):

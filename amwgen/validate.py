@@ -5,6 +5,7 @@ from __future__ import annotations
 import difflib
 import posixpath
 import re
+import unicodedata
 from datetime import date, datetime, time
 from pathlib import Path
 from typing import Any
@@ -471,13 +472,20 @@ def _resolve_links(check: Checker, rendered: Rendered, targets: Targets | None) 
     urls: dict[str, str] = {}
     folder = posixpath.dirname(check.doc.rel)
     for link in rendered.links:
-        url = targets.get(posixpath.normpath(posixpath.join(folder, link.path)))
+        url = targets.get(link_key(posixpath.normpath(posixpath.join(folder, link.path))))
         if url is None:
             line = check.doc.body_line + link.line
             check.report("link", f"no article at '{link.path}{link.fragment}'", line)
         else:
             urls[link.href] = url + link.fragment
     return with_links(rendered.html, urls)
+
+
+def link_key(rel: str) -> str:
+    """A source file's path below content/ as links find it: in NFC, as a link is typed,
+    whatever form the file system keeps the name in (macOS writes NFD: `café.md` with its
+    accent apart, which a link typed `café.md` did not find)."""
+    return rel if rel.isascii() else unicodedata.normalize("NFC", rel)
 
 
 def duplicate_slugs(keys: list[tuple[str, Path]], lines: dict[Path, int]) -> list[Problem]:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import unicodedata
 from pathlib import Path
 
 from conftest import article, write_site
@@ -44,6 +45,23 @@ def test_link_to_a_source_path_becomes_the_article_url(run, tmp_path: Path) -> N
     assert 'href="/digest/topics/robotics/"' in html
     assert 'href="https://example.org/x.md"' in html  # not a source path: left alone
     assert ".md" not in html.replace("https://example.org/x.md", "")
+
+
+def test_a_link_finds_its_file_whatever_the_form_of_its_names_accents(run, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    # macOS writes "café.md" with its accent apart (NFD); a link typed "café.md" (NFC) was
+    # "no article at 'café.md'" (a red team). And the other way round.
+    nfd, nfc = unicodedata.normalize("NFD", "café"), unicodedata.normalize("NFC", "café")
+    body = f"See [one](../10/{nfc}.md) and [two](../10/{nfd}-2.md)."
+    extra = {
+        f"content/2026/10/{nfd}.md": article("Cafe one", "2026-10-04", "One."),
+        f"content/2026/10/{nfc}-2.md": article("Cafe two", "2026-10-05", "Two."),
+    }
+    site = _site(tmp_path / "site", body, **extra)
+    result = run("build", site, "-q")
+    assert result.code == 0, result.err
+    html = (site / "public" / "news" / "first" / "index.html").read_text(encoding="utf-8")
+    assert f'href="/digest/news/{nfc}/"' in html
+    assert f'href="/digest/news/{nfc}-2/"' in html
 
 
 def test_link_from_a_page_and_with_dot_segments(run, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
