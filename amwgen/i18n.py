@@ -28,17 +28,22 @@ KEY_LEVELS = 4  # "taxonomy.tags", "stories.one": a key's parts at most
 
 
 def load_table(site_dir: Path, language: str) -> Table:
-    """English, then the built-in table for language, then the site's i18n/<lang>.yaml."""
+    """Code by code (English, the base language, the full tag: _codes), the built-in table
+    and then the site's i18n/<code>.yaml: a site's en.yaml words its English, and does not
+    reach over the built-in Korean of a Korean site (it did: a red team)."""
     merged: dict[str, str] = {}
-    layers = [TRANSLATIONS / f"{code}.yaml" for code in _codes(language)]
-    layers += [site_dir / "i18n" / f"{code}.yaml" for code in _codes(language)]
-    for layer in layers:
-        _overlay(merged, _read(layer))
+    for code in _codes(language):
+        for folder in (TRANSLATIONS, site_dir / "i18n"):
+            _overlay(merged, _read(folder / f"{code}.yaml"))
     return tuple(sorted(merged.items()))
 
 
 def _overlay(merged: dict[str, str], layer: dict[str, str]) -> None:
-    """layer over merged; a plural that layer gives replaces every form of the one below."""
+    """layer over merged; a plural that layer gives replaces every form of the one below,
+    and one given as a single text (`stories: "{n}개의 기사"`: Korean has one form) is
+    every form (it was left unused, in silence)."""
+    for key in [k for k in layer if f"{k}.other" in merged]:
+        layer[f"{key}.other"] = layer.pop(key)
     for key in layer:
         base, _, form = key.rpartition(".")
         if form == "other":

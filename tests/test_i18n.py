@@ -107,6 +107,25 @@ def test_a_site_overrides_and_adds_strings(run, tmp_path: Path) -> None:  # type
     assert "Hello from the site" in (site / "public/404.html").read_text()
 
 
+def test_a_korean_sites_english_file_does_not_reach_over_korean(run, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    # i18n/en.yaml was laid over the built-in Korean table of a `language: ko` site, and a
+    # plural given as one text (Korean has one form) was left unused in silence (a red team).
+    files = {
+        "content/a.md": STORY,
+        "content/b.md": OTHER,
+        "i18n/en.yaml": "read_original: Go to the source\nmy_note: English only\n",
+        "i18n/ko.yaml": 'stories: "{n}개의 기사"\n',
+        "layouts/404.html": '{% extends "base.html" %}{% block main %}{{ t("my_note") }}{% endblock %}',
+    }
+    site = write_site(tmp_path / "s", files, SITE_YAML + "language: ko\n")
+    assert run("build", site).code == 0
+    html = (site / "public/news/a/index.html").read_text()
+    assert "원문 보기" in html and "Go to the source" not in html
+    assert "English only" in (site / "public/404.html").read_text()  # English: the fallback
+    topic = (site / "public/topics/robotics/index.html").read_text()
+    assert "2개의 기사" in topic and "기사 2건" not in topic
+
+
 def test_changing_a_string_rebuilds_the_pages(run, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
     site = write_site(tmp_path / "s", {"content/a.md": STORY})
     assert run("build", site).code == 0
