@@ -562,8 +562,11 @@ def stat_lines(
     out = [f"{rel}\0{_fields(st)}" + (f"\0{_fields(own)}" if own.st_ino != st.st_ino else "")]
     if stat.S_ISDIR(st.st_mode) and (st.st_dev, st.st_ino) not in seen:
         seen.add((st.st_dev, st.st_ino))
-        with os.scandir(path) as entries:
-            names = sorted(entry.name for entry in entries)
+        try:
+            with os.scandir(path) as entries:
+                names = sorted(entry.name for entry in entries)
+        except OSError:  # a folder that cannot be listed: what reads it says so
+            return [*out, f"{rel}\0unlisted"]
         for name in names:
             out += stat_lines(os.path.join(path, name), f"{rel}/{name}", seen, stats)
     return out

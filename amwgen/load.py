@@ -77,8 +77,12 @@ def _walk(
         try:
             with os.scandir(folder) as listing:
                 entries = sorted((e for e in listing if not e.name.startswith(".")), key=_name)
-        except OSError:
-            continue  # a folder that vanished or cannot be listed holds nothing to read
+        except FileNotFoundError:
+            continue  # a folder that vanished holds nothing to read
+        except OSError as err:
+            # Unreadable (its permissions): check said "ok", and build "cannot write".
+            problems.append(_at(Path(folder), f"cannot read: {err.strerror or err}"))
+            continue
         folders = [e for e in entries if _is_dir(e)]
         for entry in folders:
             if entry.name.endswith(".md"):

@@ -764,3 +764,30 @@ def test_a_file_name_with_a_line_break_is_reported_on_one_line(run, tmp_path: Pa
         f"{site}/content/real.md:1: title: forged\\nx\\u2028y\\x85.md:4: novelty: 9 is outside 0..3",
         "1 error(s)",
     ]
+
+
+@pytest.mark.parametrize("folder", ["content/news", "content/topics"])
+def test_a_content_folder_that_cannot_be_read_is_a_located_error(
+    run, site: Path, folder: str, monkeypatch: pytest.MonkeyPatch
+) -> None:  # type: ignore[no-untyped-def]
+    # A folder without read permission: check said "ok" (its articles or profiles dropped),
+    # and build "amwgen: cannot write content/2026: Permission denied" (a red team, who
+    # dropped root's override of permissions; here the listing is refused as it was).
+    (site / folder).mkdir(parents=True)
+    text = article("X") if folder == "content/news" else "---\ntitle: X\n---\nA topic.\n"
+    (site / folder / "x.md").write_text(text)
+    assert run("build", site).code == 0
+    before = tree(site / "public")
+    listing = os.scandir
+
+    def refused(path: str | os.PathLike[str] | int) -> object:
+        if not isinstance(path, int) and os.fspath(path).endswith(folder):
+            raise PermissionError(13, "Permission denied", os.fspath(path))
+        return listing(path)
+
+    monkeypatch.setattr(os, "scandir", refused)
+    for command in ("check", "build"):
+        result = run(command, site)
+        assert result.code == 1, result.err
+        assert result.err.startswith(f"{site / folder}:1: cannot read: Permission denied")
+    assert tree(site / "public") == before
