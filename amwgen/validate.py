@@ -359,28 +359,39 @@ def _source(check: Checker) -> Source | None:
     if value is None:
         return None
     name: Any = ""
+    lines = check.doc.key_lines
+    line = None  # the url's line: source's own, or source.url's
+    failed = False
     if isinstance(value, dict):
+        # Each problem at its key's line, and all of them: an unknown key hid a bad url.
         unknown = sorted(str(k) for k in value if k not in ("url", "name"))
         if unknown:
             close = difflib.get_close_matches(unknown[0], ("url", "name"), n=1)
             hint = f" (did you mean '{close[0]}'?)" if close else " (url, name)"
-            line = check.doc.key_lines.get(f"source.{unknown[0]}")
-            check.report("source", f"unknown key '{unknown[0]}'{hint}", line)
-            return None
+            message = f"unknown key '{unknown[0]}'{hint}"
+            check.report("source", message, lines.get(f"source.{unknown[0]}"))
+            failed = True
         name = value.get("name") or ""
         if isinstance(name, bool) or not isinstance(name, str | int | float):
-            check.report("source", f"name must be text, not {_kind(name)}")
-            return None
+            check.report(
+                "source", f"name must be text, not {_kind(name)}", lines.get("source.name")
+            )
+            failed = True
+        if "url" not in value and unknown:
+            return None  # the unknown key is what is wrong ('ulr')
         value = value.get("url")
+        line = lines.get("source.url")
     if not isinstance(value, str):
-        check.report("source", f"must be a URL or {{url: ..., name: ...}}, not {_kind(value)}")
+        check.report(
+            "source", f"must be a URL or {{url: ..., name: ...}}, not {_kind(value)}", line
+        )
         return None
     url = value.strip()
     host = http_host(url)
     if host is None:
-        check.report("source", f"{yamlfm.show(value)} is not an http(s) URL")
+        check.report("source", f"{yamlfm.show(value)} is not an http(s) URL", line)
         return None
-    return Source(url, " ".join(_scalar_text(name).split()) or host)
+    return None if failed else Source(url, " ".join(_scalar_text(name).split()) or host)
 
 
 def http_host(url: str) -> str | None:

@@ -401,6 +401,15 @@ def test_source_mapping_problems(value: str, message: str) -> None:
     assert errors(front(source=value)) == [f"content/x.md:6: {message}"]
 
 
+def test_source_problems_are_each_at_their_own_line() -> None:
+    # An unknown key hid a bad url, and a bad url was at the line of `source:` (a red team).
+    text = front(source="\n  nme: X\n  url: ftp://x.example/")
+    assert errors(text) == [
+        "content/x.md:7: source: unknown key 'nme' (did you mean 'name'?)",
+        "content/x.md:8: source: 'ftp://x.example/' is not an http(s) URL",
+    ]
+
+
 # --- 10: YAML 1.2 booleans ---------------------------------------------------------------------
 
 
