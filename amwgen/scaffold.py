@@ -41,6 +41,10 @@ def new_article(site_dir: Path, title: str, now: datetime, terms: NewTerms) -> P
     slug = slugify(title)
     if not slug:
         raise BadTitle(f"'{title}' has no letters or digits to make a file name from")
+    for option, names in (("topic", terms.topics), ("player", terms.players), ("tag", terms.tags)):
+        for name in names:
+            if not slugify(name):  # check would refuse the article written (SPEC 3)
+                raise BadTitle(f"--{option} '{name}' has no letters or digits to name a term")
     # SPEC 3: the site's time zone, never the machine's.
     today = now.astimezone(ZoneInfo(config.timezone)).date()
     path = site_dir / "content" / f"{today:%Y}" / f"{today:%m}" / f"{slug}.md"

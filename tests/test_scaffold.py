@@ -134,6 +134,20 @@ def test_new_refuses_words_that_are_not_utf8_and_writes_nothing(
     assert not (site / "content").exists() or not list((site / "content").rglob("*.md"))
 
 
+@pytest.mark.parametrize(("option", "name"), [("--tag", ""), ("--tag", "🤖"), ("--topic", "..")])
+def test_new_refuses_a_term_that_makes_no_slug_and_writes_nothing(
+    run, tmp_path: Path, option: str, name: str
+) -> None:  # type: ignore[no-untyped-def]
+    # It wrote an article that check then refused (a red team); a title of the kind was
+    # refused up front already.
+    site = write_site(tmp_path / "site", {})
+    result = run("new", site, "Fine", option, name)
+    assert result.code == 2
+    expected = f"amwgen new: {option} '{name}' has no letters or digits to name a term"
+    assert result.err.strip() == expected
+    assert not (site / "content").exists() or not list((site / "content").rglob("*.md"))
+
+
 def test_new_writes_characters_yaml_forbids_as_escapes(run, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
     # DEL and C1 controls: written as they were, the new article was not valid YAML.
     site = write_site(tmp_path / "site", {})
