@@ -1,3 +1,3 @@
-from amwgen.cli import run
+from amwgen.entry import run
 
 run()

@@ -217,3 +217,26 @@ def test_a_killed_builds_lock_does_not_block(site: Path, tmp_path: Path) -> None
     after = Build(site, out, "--wait", "0")
     assert after.finish() == 0, after.stderr()
     assert leftovers(out) == []  # the next build removed it
+
+
+def test_ctrl_c_while_amwgen_loads_is_one_line_not_a_traceback() -> None:
+    # Ctrl-C in the first fifth of a second, while the modules load, printed a
+    # KeyboardInterrupt traceback (a red team). Here the interrupt arrives as amwgen.cli is
+    # imported: deterministic, where a real signal would race the import.
+    code = (
+        "import sys\n"
+        "class Interrupt:\n"
+        "    def find_spec(self, name, path=None, target=None):\n"
+        "        if name == 'amwgen.cli':\n"
+        "            raise KeyboardInterrupt\n"
+        "sys.meta_path.insert(0, Interrupt())\n"
+        "import runpy\n"
+        "runpy.run_module('amwgen', run_name='__main__')\n"
+    )
+    proc = subprocess.run(
+        [sys.executable, "-c", code, "build"], cwd=REPO, capture_output=True, text=True
+    )
+    assert proc.returncode == 130
+    assert proc.stderr == "amwgen: interrupted; the previous output is untouched\n"
+    # The console script is this entry point too.
+    assert 'amwgen = "amwgen.entry:run"' in (REPO / "pyproject.toml").read_text()
