@@ -31,6 +31,7 @@ from amwgen.config import (
 from amwgen.editions import EditionNote, unused_notes, validate_notes
 from amwgen.fingerprint import Fingerprints, code_digest, combine, hash_bytes
 from amwgen.i18n import Table, load_table
+from amwgen.imports import Missing, missing_imports
 from amwgen.incremental import (
     CACHE_DIR,
     OTHER_CACHE,
@@ -83,7 +84,6 @@ from amwgen.render import (
     page_files,
     plan_groups,
     sitemap_page,
-    template_names,
 )
 from amwgen.search import BUNDLE, index_search
 from amwgen.sources import DocResult, Seen, gather
@@ -246,91 +246,21 @@ def layout_problems(site_dir: Path, checked: Checked) -> list[Problem]:
     return problems
 
 
+def _caused(missing: Missing, problem: Problem) -> bool:
+    """Whether problem, a render error, is what missing (a name not there) made happen."""
+    said = f"'{missing.name}'" in problem.message
+    return said and missing.user.resolve() == problem.path.resolve()
+
+
 def import_problems(site_dir: Path, checked: Checked) -> list[Problem]:
-    """Names a template imports (`{% from "macros.html" import card %}`) that the template
-    it imports them from does not define, when either is the site's (layouts/): an empty
-    `layouts/macros.html` broke the theme's list.html, which was then blamed, and `check`
-    passed it. Blamed on the site's file: the importer at its import's line, or else the
-    imported template at line 1. A template that extends or includes others is not looked
-    into (what it defines is then not only its own)."""
-    layouts = site_dir / "layouts"
-    if not layouts.is_dir():
-        return []
+    """Names a template takes from another that the other does not export, when either is
+    the site's (imports.missing_imports)."""
+    return [missing.problem for missing in _missing_imports(site_dir, checked)]
+
+
+def _missing_imports(site_dir: Path, checked: Checked) -> list[Missing]:
     env = make_env(site_dir, checked.config, "", translations=checked.translations)
-    sources: dict[str, tuple[Path, jinja2.nodes.Template] | None] = {}
-
-    def parsed(name: str) -> tuple[Path, jinja2.nodes.Template] | None:
-        if name not in sources:
-            sources[name] = None
-            with contextlib.suppress(jinja2.TemplateError, OSError, RecursionError):
-                assert env.loader is not None
-                source, filename, _ = env.loader.get_source(env, name)
-                sources[name] = (Path(filename or name), env.parse(source, name, filename))
-        return sources[name]
-
-    def own(path: Path) -> bool:
-        return path.absolute().is_relative_to(layouts.absolute())
-
-    def shown(path: Path) -> Path:
-        return site_dir / path.absolute().relative_to(site_dir.absolute())
-
-    problems = []
-    for name in template_names(env):
-        importer = parsed(name)
-        if importer is None:
-            continue  # layout_problems reports it; the theme's always parse
-        path, tree = importer
-        for imported, wanted, line in _imports(tree):
-            target = parsed(imported)
-            if target is None or not (own(path) or own(target[0])):
-                continue
-            where, module = target
-            if any(module.find_all((jinja2.nodes.Extends, jinja2.nodes.Include))):
-                continue
-            defined = {n.name for n in module.find_all(jinja2.nodes.Macro)}
-            for each in module.find_all((jinja2.nodes.Assign, jinja2.nodes.AssignBlock)):
-                assert isinstance(each, jinja2.nodes.Assign | jinja2.nodes.AssignBlock)
-                assigned = each.target  # a name, or names (`{% set a, b = ... %}`)
-                names = [assigned] if isinstance(assigned, jinja2.nodes.Name) else []
-                names += assigned.find_all(jinja2.nodes.Name)
-                defined.update(n.name for n in names)
-            for missing in (n for n in wanted if n not in defined):
-                if own(path):
-                    message = f"uses '{missing}' from {imported}, which defines no such name"
-                    problems.append(Problem(shown(path), line, "template", message))
-                else:
-                    message = (
-                        f"defines no '{missing}', which the theme's {name} uses (its line {line})"
-                    )
-                    problems.append(Problem(shown(where), 1, "template", message))
-    return sorted(set(problems), key=Problem.sort_key)
-
-
-def _missing(problem: Problem) -> str:
-    """The name an import_problems problem says is missing."""
-    return problem.message.split("'", 2)[1]
-
-
-def _imports(tree: jinja2.nodes.Template) -> list[tuple[str, list[str], int]]:
-    """What a template takes from others by name: (template, names, line) for each
-    `{% from "t" import a, b %}`, and for each `{% import "t" as m %}` the names it reads
-    as `m.name`, at the line of the first. Computed template names are left out."""
-    found = []
-    for node in tree.find_all(jinja2.nodes.FromImport):
-        if isinstance(node.template, jinja2.nodes.Const):
-            names = [n if isinstance(n, str) else n[0] for n in node.names]
-            found.append((str(node.template.value), names, node.lineno))
-    # A name the template also binds (`{% for m in ... %}`) may not be the module there.
-    bound = {n.name for n in tree.find_all(jinja2.nodes.Name) if n.ctx in ("store", "param")}
-    for whole in tree.find_all(jinja2.nodes.Import):
-        if isinstance(whole.template, jinja2.nodes.Const) and whole.target not in bound:
-            uses: dict[str, int] = {}
-            for got in tree.find_all(jinja2.nodes.Getattr):
-                if isinstance(got.node, jinja2.nodes.Name) and got.node.name == whole.target:
-                    uses.setdefault(got.attr, got.lineno)
-            for attr, line in uses.items():
-                found.append((str(whole.template.value), [attr], line))
-    return found
+    return missing_imports(env, site_dir)
 
 
 def static_problems(site_dir: Path, checked: Checked) -> list[Problem]:
@@ -558,11 +488,13 @@ def _build(site_dir: Path, options: Options, clones: list[_Clone | _SpareListing
             if problem is None:
                 raise
             # A name a layout imports that is not there: said where it is missing, and the
-            # error it caused left out (the theme's template was blamed for it).
-            missing = import_problems(site_dir, checked)
-            if not any(f"'{name}'" in problem.message for name in map(_missing, missing)):
-                missing.append(problem)
-            return Result(tuple(missing), checked.warnings)
+            # error it caused left out (the theme's template was blamed for it) when that
+            # error is the template that uses the name, saying the name.
+            missing = _missing_imports(site_dir, checked)
+            said = [m.problem for m in missing]
+            if not any(_caused(m, problem) for m in missing):
+                said.append(problem)
+            return Result(tuple(said), checked.warnings)
         outcomes = [o for group in done for o in group.outcomes]
         groups = {group.name: group.record for group in done if group.record.key}
         records = {o.file: o.record for o in outcomes}

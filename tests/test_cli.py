@@ -687,6 +687,40 @@ def test_a_name_a_layout_imports_that_is_not_there_is_an_error_where_it_is_missi
     assert run("build", site).code == 0
 
 
+def test_what_a_template_exports_is_what_jinja_exports(run, site: Path) -> None:  # type: ignore[no-untyped-def]
+    # A review of the check above: names Jinja does not export (in a block, a loop, with a
+    # "_") counted as there; one alias for two templates taken for both; a template not
+    # there passed; and build dropped an unrelated render error that said the same name.
+    layouts = site / "layouts"
+    layouts.mkdir()
+    (layouts / "parts.html").write_text(
+        "{% macro shown() %}{% endmacro %}{% macro _hidden() %}{% endmacro %}\n"
+        "{% if true %}{% set in_if = 1 %}{% endif %}{% for x in [1] %}{% set in_for = 1 %}"
+        "{% endfor %}{% block b %}{% set in_block = 1 %}{% endblock %}\n"
+    )
+    (layouts / "other.html").write_text("{% macro bar() %}{% endmacro %}\n")
+    (layouts / "uses.html").write_text(
+        '{% import "parts.html" as p %}\n{{ p.shown() }}{{ p.in_if }}\n'
+        "{{ p._hidden() }}\n{{ p.in_for }}{{ p.in_block }}\n"
+        '{% if site.title %}{% import "parts.html" as m %}{{ m.shown() }}'
+        '{% else %}{% import "other.html" as m %}{{ m.bar() }}{% endif %}\n'
+        '{% from "macro.html" import card %}\n'
+    )
+    result = run("check", site)
+    uses = layouts / "uses.html"
+    assert result.err.splitlines()[:-1] == [
+        f"{uses}:3: template: uses '_hidden' from parts.html, which defines no such name",
+        f"{uses}:4: template: uses 'in_block' from parts.html, which defines no such name",
+        f"{uses}:4: template: uses 'in_for' from parts.html, which defines no such name",
+        f"{uses}:6: template: imports from macro.html, which is no template",
+    ]
+    # A page's own error is kept beside them: it names a name one of them names too.
+    (layouts / "404.html").write_text("<p>\n{{ in_for.x }}\n")
+    result = run("build", site)
+    assert result.code == 1
+    assert f"{layouts / '404.html'}:2: template: 'in_for' is undefined" in result.err
+
+
 def test_a_control_character_in_a_layouts_string_is_text(run, site: Path) -> None:  # type: ignore[no-untyped-def]
     # Only a lone surrogate is refused in a literal (a review: clean-up code was refused).
     (site / "layouts").mkdir()

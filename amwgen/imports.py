@@ -1,0 +1,146 @@
+"""Names that templates take from one another (`{% from "macros.html" import card %}`,
+`m.card` after `{% import "macros.html" as m %}`), checked against what the other template
+exports, when either of the two is the site's (layouts/).
+
+An empty `layouts/macros.html` broke the theme's list.html, which build then blamed, and
+`check` passed it. What is missing is said at the site's file: a layout that uses a name at
+its line, or a layout that lacks a name the theme uses at line 1.
+"""
+
+from __future__ import annotations
+
+import re
+from collections import Counter
+from dataclasses import dataclass
+from pathlib import Path
+
+import jinja2
+from jinja2 import nodes
+
+from amwgen.model import Problem
+from amwgen.render import is_template_name, template_names
+from amwgen.write import walk_files
+
+
+@dataclass(frozen=True, slots=True)
+class Missing:
+    """A name a template uses that the template it takes it from does not export."""
+
+    problem: Problem  # said at the site's file
+    name: str
+    user: Path  # the file of the template that uses it (the site's or the theme's)
+
+
+def missing_imports(env: jinja2.Environment, site_dir: Path) -> list[Missing]:
+    """Every Missing of env's templates (site layouts/ first, then the theme's), sorted."""
+    layouts = site_dir / "layouts"
+    if not layouts.is_dir():
+        return []
+    own_names = {name for name, _ in walk_files(layouts) if is_template_name(name)}
+    replaced = "|".join(map(re.escape, own_names or ["\0"]))
+    named = re.compile(rf"""(?:import|from)\s+["'](?:{replaced})["']""")
+    parsed: dict[str, tuple[Path, nodes.Template] | str] = {}
+
+    def parse(name: str) -> tuple[Path, nodes.Template] | str:
+        """name's file and syntax tree; "missing" or "broken" (layout_problems says how)."""
+        if name not in parsed:
+            assert env.loader is not None
+            try:
+                source, filename, _ = env.loader.get_source(env, name)
+                parsed[name] = (Path(filename or name), env.parse(source, name, filename))
+            except jinja2.TemplateNotFound:
+                parsed[name] = "missing"
+            except (jinja2.TemplateError, OSError, RecursionError, UnicodeError):
+                parsed[name] = "broken"
+        return parsed[name]
+
+    def own(path: Path) -> bool:
+        return path.absolute().is_relative_to(layouts.absolute())
+
+    def shown(path: Path) -> Path:
+        return site_dir / path.absolute().relative_to(site_dir.absolute())
+
+    found: list[Missing] = []
+    for name in template_names(env):
+        if name not in own_names:
+            # The theme's templates take names only from the theme's, unless the site
+            # replaces one they import: only those are parsed (a check of every one costs
+            # a tenth of a second).
+            assert env.loader is not None
+            source = env.loader.get_source(env, name)[0]
+            if not named.search(source):
+                continue
+        user = parse(name)
+        if isinstance(user, str):
+            continue  # layout_problems reports a layout that does not parse
+        path, tree = user
+        for imported, wanted, line in _imports(tree):
+            target = parse(imported)
+            if target == "missing" and own(path):
+                message = f"imports from {imported}, which is no template"
+                found.append(Missing(Problem(shown(path), line, "template", message), "", path))
+                continue
+            if isinstance(target, str) or not (own(path) or own(target[0])):
+                continue
+            where, module = target
+            if any(module.find_all((nodes.Extends, nodes.Include))):
+                continue  # what it exports is then not only its own
+            exported = _exported(module.body)
+            for missing in (n for n in wanted if n not in exported):
+                if own(path):
+                    message = f"uses '{missing}' from {imported}, which defines no such name"
+                    problem = Problem(shown(path), line, "template", message)
+                else:
+                    message = (
+                        f"defines no '{missing}', which the theme's {name} uses (its line {line})"
+                    )
+                    problem = Problem(shown(where), 1, "template", message)
+                found.append(Missing(problem, missing, path))
+    unique = {(m.problem, m.name, m.user): m for m in found}
+    return sorted(unique.values(), key=lambda m: m.problem.sort_key())
+
+
+def _exported(body: list[nodes.Node]) -> set[str]:
+    """What a template exports, as Jinja does: its macros and `{% set %}` names at the top
+    level, in `{% if %}` too (not in a block, a loop, a macro or `with`), but for names
+    that start with "_"."""
+    names: set[str] = set()
+    for node in body:
+        if isinstance(node, nodes.Macro):
+            names.add(node.name)
+        elif isinstance(node, nodes.Assign | nodes.AssignBlock):
+            target = node.target
+            names.update(
+                n.name for n in [target, *target.find_all(nodes.Name)] if isinstance(n, nodes.Name)
+            )
+        elif isinstance(node, nodes.If):
+            names |= _exported(node.body)
+            for branch in node.elif_:
+                names |= _exported([branch])
+            names |= _exported(node.else_)
+    return {name for name in names if not name.startswith("_")}
+
+
+def _imports(tree: nodes.Template) -> list[tuple[str, list[str], int]]:
+    """What a template takes from others by name: (template, names, line) for each
+    `{% from "t" import a, b %}`, and for each `{% import "t" as m %}` the names it reads
+    as `m.name`, at the line of the first. Computed template names are left out, and so is
+    an alias the template binds otherwise too (`{% for m in ... %}`, a second import)."""
+    found = []
+    bound = Counter(n.name for n in tree.find_all(nodes.Name) if n.ctx in ("store", "param"))
+    for each in tree.find_all(nodes.FromImport):
+        bound.update(n if isinstance(n, str) else n[1] for n in each.names)
+        if isinstance(each.template, nodes.Const):
+            names = [n if isinstance(n, str) else n[0] for n in each.names]
+            found.append((str(each.template.value), names, each.lineno))
+    wholes = list(tree.find_all(nodes.Import))
+    bound.update(whole.target for whole in wholes)
+    for whole in wholes:
+        if isinstance(whole.template, nodes.Const) and bound[whole.target] == 1:
+            uses: dict[str, int] = {}
+            for got in tree.find_all(nodes.Getattr):
+                if isinstance(got.node, nodes.Name) and got.node.name == whole.target:
+                    uses.setdefault(got.attr, got.lineno)
+            for attr, line in uses.items():
+                found.append((str(whole.template.value), [attr], line))
+    return found
