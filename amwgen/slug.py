@@ -11,6 +11,14 @@ from slugify import slugify as _slugify
 # A file name may hold 255 bytes; keep slugs well under it whatever the script.
 MAX_SLUG_BYTES = 120
 
+# Turkish capital dotted I: lower-cased it is "i" and a combining dot, which split the word
+# ("i-stanbul"); it is the letter I.
+_REPLACEMENTS = (("İ", "I"),)
+
+# Marks that are no part of a letter one sees: variation selectors (the emoji form of a
+# digit, "3️⃣"), the grapheme joiner (an "ai" that looks like "ai" and is another slug).
+_INVISIBLE = re.compile("[\u034f\ufe00-\ufe0f\U000e0100-\U000e01ef]")
+
 
 @lru_cache(maxsize=65536)
 def slugify(text: str) -> str:
@@ -21,22 +29,42 @@ def slugify(text: str) -> str:
         # python-slugify's pattern (`[\W_]+`) takes it for punctuation: "भारत" and "भारती"
         # were both "भ-रत", one tag page for two tags (a red team). Allowed here, and
         # dropped where it follows no letter (after a '-', or at the start).
-        pattern = rf"(?:[^\w{marks}]|_)+"
-        slug = _slugify(text, allow_unicode=True, regex_pattern=pattern)
-        slug = re.sub(rf"(^|-)[{marks}]+", r"\1", slug).strip("-")
-        slug = re.sub("-{2,}", "-", slug)
+        disallowed, orphans = _patterns(marks)
+        slug = _slugify(
+            text, allow_unicode=True, regex_pattern=disallowed, replacements=_REPLACEMENTS
+        )
+        slug = re.sub("-{2,}", "-", orphans.sub(r"\1", slug)).strip("-")
     else:
-        slug = _slugify(text, allow_unicode=True)
+        slug = _slugify(text, allow_unicode=True, replacements=_REPLACEMENTS)
     encoded = slug.encode("utf-8")
     if len(encoded) > MAX_SLUG_BYTES:
         slug = encoded[:MAX_SLUG_BYTES].decode("utf-8", errors="ignore").strip("-")
     return slug
 
 
-def _marks(text: str) -> str:
-    """The combining marks (Unicode categories Mn, Mc, Me) of text as slugify reads it
-    (NFKC), each once, escaped for a character class; "" when it has none (ASCII: at once)."""
+def _marks(text: str) -> frozenset[str]:
+    """The combining marks (Unicode categories Mn and Mc, not enclosing marks, nor the
+    invisible ones) of text as slugify reads it (NFKC, lower-cased); none for ASCII."""
     if text.isascii():
-        return ""
-    found = {c for c in unicodedata.normalize("NFKC", text) if unicodedata.category(c)[0] == "M"}
-    return "".join(re.escape(c) for c in sorted(found))
+        return frozenset()
+    for old, new in _REPLACEMENTS:
+        text = text.replace(old, new)
+    read = set(unicodedata.normalize("NFKC", text).lower())
+    return frozenset(
+        c for c in read if unicodedata.category(c) in ("Mn", "Mc") and not _INVISIBLE.match(c)
+    )
+
+
+_ALLOWED: set[str] = set()  # every mark allowed so far: one pattern for all texts
+_PATTERNS: list[tuple[re.Pattern[str], re.Pattern[str]]] = []
+
+
+def _patterns(marks: frozenset[str]) -> tuple[re.Pattern[str], re.Pattern[str]]:
+    """slugify's pattern of what to replace by '-', with marks (and those of texts before:
+    a mark a text does not hold changes nothing in it) allowed; and a pattern of marks that
+    follow no letter. Compiled again only when a text brings a mark new to the process."""
+    if not _PATTERNS or not marks <= _ALLOWED:
+        _ALLOWED.update(marks)
+        allowed = "".join(re.escape(c) for c in sorted(_ALLOWED))
+        _PATTERNS[:] = [(re.compile(rf"(?:[^\w{allowed}]|_)+"), re.compile(rf"(^|-)[{allowed}]+"))]
+    return _PATTERNS[0]

@@ -24,6 +24,7 @@ from amwgen.index import (
     related,
     timeline,
 )
+from amwgen.slug import slugify
 
 NOW = datetime(2026, 11, 26, tzinfo=UTC)
 
@@ -109,6 +110,22 @@ def test_vowel_signs_are_part_of_their_letters_in_a_slug(run, tmp_path: Path) ->
     # amwgen new names the file the same way.
     assert run("new", site, "भारत में AI").code == 0
     assert list((site / "content").rglob("भारत-में-ai.md"))
+
+
+@pytest.mark.parametrize(
+    ("text", "slug"),
+    [
+        ("हिन्दी समाचार", "हिन्दी-समाचार"),
+        ("İstanbul", "istanbul"),  # lower-cased, Turkish İ is i and a combining dot
+        ("YAPAY ZEKÂ İLE", "yapay-zekâ-ile"),
+        ("Top 3\ufe0f\u20e3 launches", "top-3-launches"),  # no invisible or enclosing mark
+        ("ai\u034f", "ai"),  # a grapheme joiner made a second "ai"
+        ("a \u0301 b", "a-b"),  # a mark that follows no letter
+    ],
+)
+def test_marks_that_are_part_of_no_letter_one_sees_are_dropped(text: str, slug: str) -> None:
+    # A review of the slugs that keep their vowel signs.
+    assert slugify(text) == slug
 
 
 def test_aliases_put_articles_on_the_profile_page(tmp_path: Path) -> None:
