@@ -115,6 +115,7 @@ from amwgen.write import (
     static_files,
     unlink_links,
     walk_files,
+    walk_tree,
     write_site,
 )
 
@@ -279,15 +280,15 @@ def static_problems(site_dir: Path, checked: Checked) -> list[Problem]:
         folders.add(BUNDLE)  # Pagefind's, written before static/ is copied
     problems: list[Problem] = []
     reported: set[str] = set()
-    for rel, _ in walk_files(static):
+    for rel, _, is_folder in walk_tree(static):  # as the copy walks it, empty folders too
         # The copy stops at a folder of static/ where the build made a file: that folder.
-        above = reversed(parent_folders(rel))  # outermost first
+        above = [*reversed(parent_folders(rel)), *([rel] if is_folder else [])]
         clash = next((folder for folder in above if folder in made), None)
         if clash is not None:
             if clash not in reported:
                 reported.add(clash)
                 problems.append(clash_problem(static / clash, clash, folder=False))
-        elif rel in folders:
+        elif not is_folder and rel in folders:
             problems.append(clash_problem(static / rel, rel, folder=True))
     return problems
 
@@ -303,7 +304,7 @@ def output_dir(site_dir: Path, config: SiteConfig, options: Options) -> Path:
         out = out.resolve()
     resolved, site = out.resolve(), site_dir.resolve()
     mine = ("content", "layouts", "static", "i18n", "site.yaml", CACHE_DIR)
-    owned = [site / name for name in mine]
+    owned = [(site / name).resolve() for name in mine]  # a linked one: where it leads
     if site.is_relative_to(resolved) or any(resolved.is_relative_to(o) for o in owned):
         message = f"output folder '{out}' would replace the site's own files; choose another"
         raise _output_error(site_dir, options, message)

@@ -103,7 +103,13 @@ def _copy_static(static: Path, tmp: Path) -> None:
                     stopped.add(rel)
                     problems.append(clash_problem(path, rel, folder=False))
                 else:
-                    os.mkdir(target)
+                    try:
+                        os.mkdir(target)
+                    except OSError as err:
+                        stopped.add(rel)
+                        reason = err.strerror or str(err)
+                        message = f"cannot go into the output: {reason}"
+                        problems.append(Problem(path, 1, None, message))
         elif os.path.isdir(target):
             problems.append(clash_problem(path, rel, folder=True))
         else:

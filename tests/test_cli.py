@@ -203,6 +203,10 @@ def test_the_stylesheet_and_script_links_change_with_their_bytes(
             "folder feed.xml",
             "static/feed.xml:1: cannot go into the output: the build makes a file at /feed.xml",
         ),
+        (  # check saw only files, and passed an empty folder the copy makes (a review)
+            "empty feed.xml",
+            "static/feed.xml:1: cannot go into the output: the build makes a file at /feed.xml",
+        ),
         (
             "file news/one",
             "static/news/one:1: cannot go into the output: the build makes a folder at /news/one/",
@@ -233,6 +237,8 @@ def test_a_static_file_that_cannot_go_into_the_output_is_a_located_error(
     if kind == "file":
         (static / name).parent.mkdir(parents=True, exist_ok=True)
         (static / name).write_text("x")
+    elif kind == "empty":
+        (static / name).mkdir(parents=True)
     else:
         (static / name).mkdir(parents=True)
         (static / name / "x.txt").write_text("y")
@@ -446,6 +452,13 @@ def test_output_may_not_replace_the_site(run, site: Path) -> None:  # type: igno
     assert (site / "content").is_dir()
     result = run("build", site, "-o", site / "content" / "out")
     assert result.code == 2
+    # The cache folder, also when it is a link elsewhere (a review).
+    elsewhere = site.parent / "cache-elsewhere"
+    elsewhere.mkdir()
+    (site / ".amwgen-cache").symlink_to(elsewhere)
+    result = run("build", site, "-o", site / ".amwgen-cache")
+    assert result.code == 2 and "would replace the site's own files" in result.err
+    assert list(elsewhere.iterdir()) == []
 
 
 @pytest.mark.parametrize("output", ["site.yaml", "notes.txt", "i18n/out", ".amwgen-cache"])
