@@ -276,9 +276,18 @@ def test_a_body_heading_never_takes_an_id_the_theme_gives(run, tmp_path: Path) -
     # "## AMW Read" made a second id="amw-read" on the page, beside the theme's section
     # (a red team); such a heading's id gets "section-" before it.
     body = "## AMW Read\n\nOurs.\n\n## AMW: Connects\n\nMore.\n\n## Related\n\nAnd more.\n"
-    site = write_site(tmp_path, {"content/a.md": article("A", body=body, topics="[robotics]")})
+    # An editor's note beside the edition's groups (their ids were "group-1": a review).
+    note = "---\ntitle: N\n---\n## Group 1\n\nText.\n"
+    files = {
+        "content/a.md": article("A", body=body, topics="[robotics]"),
+        "content/editions/2026-w47.md": note,
+    }
+    site = write_site(tmp_path, files)
     assert run("build", site).code == 0
     html = (site / "public" / "news" / "a" / "index.html").read_text()
     ids = re.findall(r'\sid="([^"]+)"', html)
     assert len(ids) == len(set(ids)), sorted(ids)
     assert {"amw-read", "section-amw-read", "section-amw-connects", "related"} <= set(ids)
+    edition = (site / "public" / "editions" / "2026-w47" / "index.html").read_text()
+    ids = re.findall(r'\sid="([^"]+)"', edition)
+    assert len(ids) == len(set(ids)) and {"group-1", "amw-group-1"} <= set(ids), sorted(ids)
