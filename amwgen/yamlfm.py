@@ -115,8 +115,13 @@ def load_mapping(text: str) -> Mapping:
     except yaml.YAMLError as err:
         raise YamlError(0, (str(err).splitlines() or ["invalid YAML"])[0]) from None
     except _UNREADABLE as err:
-        line = _unreadable_line(loader, node, lines) if node is not None else 0
-        raise YamlError(line, f"cannot read value: {err}") from None
+        line, bad = _unreadable(loader, node, lines) if node is not None else (0, None)
+        why = str(err)
+        if isinstance(err, KeyError | AttributeError):  # PyYAML's own words would be ours
+            tag = bad.tag.rsplit(":", 1)[-1] if bad is not None else "its tag"
+            shown = show(bad.value) if bad is not None else "it"
+            why = f"{shown} is no {tag}"
+        raise YamlError(line, f"cannot read value: {why}") from None
     except RecursionError:
         raise YamlError(0, "values are nested too deeply") from None
     finally:
@@ -184,9 +189,12 @@ _MERGE_TAG = "tag:yaml.org,2002:merge"
 _UNREADABLE = (ValueError, TypeError, OverflowError, UnicodeError, KeyError, AttributeError)
 
 
-def _unreadable_line(loader: Yaml12Loader, node: yaml.Node, lines: _Lines) -> int:
-    """The line of the first value, in the order written, that cannot be read (a 5,000-digit
-    integer: Python's limit on converting one); 0 when none alone fails."""
+def _unreadable(
+    loader: Yaml12Loader, node: yaml.Node, lines: _Lines
+) -> tuple[int, yaml.ScalarNode | None]:
+    """The line and node of the first value, in the order written, that cannot be read (a
+    5,000-digit integer: Python's limit on converting one; `!!bool maybe`); 0 and None when
+    none alone fails."""
     loader.constructed_objects, loader.recursive_objects = {}, {}  # as the failure left them
     stack, seen = [node], set()
     while stack:
@@ -198,14 +206,14 @@ def _unreadable_line(loader: Yaml12Loader, node: yaml.Node, lines: _Lines) -> in
             try:
                 loader.construct_object(current)
             except _UNREADABLE:
-                return lines.of(current.start_mark)
+                return lines.of(current.start_mark), current
             except yaml.YAMLError:
                 continue
         elif isinstance(current, yaml.SequenceNode):
             stack.extend(reversed(current.value))
         elif isinstance(current, yaml.MappingNode):
             stack.extend(item for pair in reversed(current.value) for item in reversed(pair))
-    return 0
+    return 0, None
 
 
 def _string_keys(data: Any, node: yaml.MappingNode, lines: _Lines) -> dict[str, Any]:
