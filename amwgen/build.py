@@ -280,7 +280,7 @@ def static_problems(site_dir: Path, checked: Checked) -> list[Problem]:
         folders.add(BUNDLE)  # Pagefind's, written before static/ is copied
     problems: list[Problem] = []
     reported: set[str] = set()
-    for rel, _, is_folder in walk_tree(static):  # as the copy walks it, empty folders too
+    for rel, _, is_folder in walk_tree(static, problems):  # as the copy walks it, folders too
         # The copy stops at a folder of static/ where the build made a file: that folder.
         above = [*reversed(parent_folders(rel)), *([rel] if is_folder else [])]
         clash = next((folder for folder in above if folder in made), None)
@@ -1091,8 +1091,12 @@ def tree_digest(roots: list[Path], contents: bool) -> str:
     """Digest of the files below roots: names and bytes, or names, sizes and mtimes."""
     parts: list[str] = []
     for root in roots:
-        # Linked folders are followed, as Jinja's loader and the static copy follow them.
-        for _, path in walk_files(root):
+        # Linked folders are followed, as Jinja's loader and the static copy follow them;
+        # one that cannot be listed counts as such (the copy or check says so, located).
+        unread: list[Problem] = []
+        files = [path for _, path, folder in walk_tree(root, unread) if not folder]
+        parts += [f"{problem.path}\0unread" for problem in unread]
+        for path in files:
             stat = path.stat()
             seen = f"{stat.st_ino}:{stat.st_size}:{stat.st_mtime_ns}:{stat.st_ctime_ns}"
             body = path.read_bytes().hex() if contents else seen

@@ -93,7 +93,7 @@ def _copy_static(static: Path, tmp: Path) -> None:
     that folder: what it holds is not copied)."""
     problems: list[Problem] = []
     stopped: set[str] = set()  # folders of static/ that could not be made
-    for rel, path, folder in walk_tree(static):
+    for rel, path, folder in walk_tree(static, problems):
         if stopped and not stopped.isdisjoint(parent_folders(rel)):
             continue
         target = os.path.join(tmp, rel)
@@ -294,8 +294,9 @@ def _copy_new(source: str, dest: str) -> None:
 
 def static_files(folder: Path) -> frozenset[str]:
     """Posix paths of the files below folder (a site's static/), relative to it; linked
-    folders are followed, as the copy into the output follows them."""
-    return frozenset(rel for rel, _ in walk_files(folder))
+    folders are followed, as the copy into the output follows them (which says what it
+    cannot read)."""
+    return frozenset(rel for rel, _, is_folder in walk_tree(folder, []) if not is_folder)
 
 
 def walk_files(folder: Path) -> list[tuple[str, Path]]:
@@ -306,11 +307,15 @@ def walk_files(folder: Path) -> list[tuple[str, Path]]:
     return [(rel, path) for rel, path, folder in walk_tree(folder) if not folder]
 
 
-def walk_tree(folder: Path) -> Iterator[tuple[str, Path, bool]]:
+def walk_tree(
+    folder: Path, unread: list[Problem] | None = None
+) -> Iterator[tuple[str, Path, bool]]:
     """walk_files' walk, with the folders too: (relative posix path, path, is a folder),
     each folder before what it holds. The copy of static/ makes what this lists, so that
     it copies what `check` and the input key list (two links that lead to each other from
-    different folders were followed twenty times over by shutil.copytree)."""
+    different folders were followed twenty times over by shutil.copytree).
+    unread: where a folder that cannot be listed goes, as a located problem; else its
+    OSError is raised."""
 
     def visit(path: str, rel: str, above: frozenset[str]) -> Iterator[tuple[str, Path, bool]]:
         real = os.path.realpath(path)
@@ -318,8 +323,14 @@ def walk_tree(folder: Path) -> Iterator[tuple[str, Path, bool]]:
             return
         if rel:
             yield rel.removesuffix("/"), Path(path), True
-        with os.scandir(path) as listing:
-            entries = sorted(listing, key=lambda e: e.name)
+        try:
+            with os.scandir(path) as listing:
+                entries = sorted(listing, key=lambda e: e.name)
+        except OSError as err:
+            if unread is None:
+                raise
+            unread.append(Problem(Path(path), 1, None, f"cannot read: {err.strerror or err}"))
+            return
         for entry in entries:
             try:
                 is_folder, is_file = entry.is_dir(), entry.is_file()
