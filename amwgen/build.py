@@ -1093,10 +1093,13 @@ def tree_digest(roots: list[Path], contents: bool) -> str:
     for root in roots:
         # Linked folders are followed, as Jinja's loader and the static copy follow them;
         # one that cannot be listed counts as such (the copy or check says so, located).
+        # Folders count too: the copy makes an empty one (a review: static/empty was not in
+        # the output until a clean build).
         unread: list[Problem] = []
-        files = [path for _, path, folder in walk_tree(root, unread) if not folder]
+        walked = list(walk_tree(root, unread))
+        parts += [f"{path}\0folder" for _, path, folder in walked if folder]
         parts += [f"{problem.path}\0unread" for problem in unread]
-        for path in files:
+        for path in (path for _, path, folder in walked if not folder):
             stat = path.stat()
             seen = f"{stat.st_ino}:{stat.st_size}:{stat.st_mtime_ns}:{stat.st_ctime_ns}"
             body = path.read_bytes().hex() if contents else seen

@@ -123,24 +123,63 @@ def _exported(body: list[nodes.Node]) -> set[str]:
 
 def _imports(tree: nodes.Template) -> list[tuple[str, list[str], int]]:
     """What a template takes from others by name: (template, names, line) for each
-    `{% from "t" import a, b %}`, and for each `{% import "t" as m %}` the names it reads
-    as `m.name`, at the line of the first. Computed template names are left out, and so is
-    an alias the template binds otherwise too (`{% for m in ... %}`, a second import)."""
+    `{% from "t" import a, b %}`, and for each `{% import "t" as m %}` at the top level
+    the names it reads as `m.name`, at the line of the first. Left out: computed template
+    names; an alias the template binds otherwise too (`{% for m in ... %}`, a second
+    import); a name read only behind `is defined` or through `default` (which render
+    without it: a review), and Python's own (`m.__name__`)."""
     found = []
+    guarded = _guarded(tree)
+    top = {id(node) for node in _top_level(tree.body)}
     bound = Counter(n.name for n in tree.find_all(nodes.Name) if n.ctx in ("store", "param"))
     for each in tree.find_all(nodes.FromImport):
         bound.update(n if isinstance(n, str) else n[1] for n in each.names)
         if isinstance(each.template, nodes.Const):
-            names = [n if isinstance(n, str) else n[0] for n in each.names]
+            pairs = [(n, n) if isinstance(n, str) else n for n in each.names]
+            names = [name for name, alias in pairs if (alias, None) not in guarded]
             found.append((str(each.template.value), names, each.lineno))
     wholes = list(tree.find_all(nodes.Import))
     bound.update(whole.target for whole in wholes)
     for whole in wholes:
-        if isinstance(whole.template, nodes.Const) and bound[whole.target] == 1:
-            uses: dict[str, int] = {}
-            for got in tree.find_all(nodes.Getattr):
-                if isinstance(got.node, nodes.Name) and got.node.name == whole.target:
-                    uses.setdefault(got.attr, got.lineno)
-            for attr, line in uses.items():
-                found.append((str(whole.template.value), [attr], line))
+        alias = whole.target
+        if not isinstance(whole.template, nodes.Const) or bound[alias] != 1:
+            continue
+        if id(whole) not in top:
+            continue  # in a macro or a block: the alias is that one's, not the template's
+        uses: dict[str, int] = {}
+        for got in tree.find_all(nodes.Getattr):
+            named = isinstance(got.node, nodes.Name) and got.node.name == alias
+            if named and not got.attr.startswith("__") and (alias, got.attr) not in guarded:
+                uses.setdefault(got.attr, got.lineno)
+        for attr, line in uses.items():
+            found.append((str(whole.template.value), [attr], line))
+    return found
+
+
+def _top_level(body: list[nodes.Node]) -> list[nodes.Node]:
+    """The nodes of a template's top level, those in its `{% if %}` branches too."""
+    found: list[nodes.Node] = []
+    for node in body:
+        found.append(node)
+        if isinstance(node, nodes.If):
+            found += _top_level(node.body)
+            for branch in node.elif_:
+                found += _top_level([branch])
+            found += _top_level(node.else_)
+    return found
+
+
+def _guarded(tree: nodes.Template) -> set[tuple[str, str | None]]:
+    """Names (None) and module attributes read behind `is defined`, `is undefined` or
+    through the `default` filter anywhere in tree."""
+    read: list[nodes.Node | None] = [
+        test.node for test in tree.find_all(nodes.Test) if test.name in ("defined", "undefined")
+    ]
+    read += [each.node for each in tree.find_all(nodes.Filter) if each.name in ("default", "d")]
+    found: set[tuple[str, str | None]] = set()
+    for node in read:
+        if isinstance(node, nodes.Name):
+            found.add((node.name, None))
+        elif isinstance(node, nodes.Getattr) and isinstance(node.node, nodes.Name):
+            found.add((node.node.name, node.attr))
     return found

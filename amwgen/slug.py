@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import contextlib
 import re
 import unicodedata
 from functools import lru_cache
+from html.entities import name2codepoint
 
 from slugify import slugify as _slugify
 
@@ -23,6 +25,7 @@ _INVISIBLE = re.compile("[\u034f\ufe00-\ufe0f\U000e0100-\U000e01ef]")
 @lru_cache(maxsize=65536)
 def slugify(text: str) -> str:
     """Return the slug of text ("" when nothing sluggable is left)."""
+    text = _read(text)
     marks = _marks(text)
     if marks:
         # A vowel sign or other combining mark is part of its letter (भारत, தமிழ், ไทย), but
@@ -30,16 +33,51 @@ def slugify(text: str) -> str:
         # were both "भ-रत", one tag page for two tags (a red team). Allowed here, and
         # dropped where it follows no letter (after a '-', or at the start).
         disallowed, orphans = _patterns(marks)
-        slug = _slugify(
-            text, allow_unicode=True, regex_pattern=disallowed, replacements=_REPLACEMENTS
-        )
+        slug = _library(text, disallowed)
         slug = re.sub("-{2,}", "-", orphans.sub(r"\1", slug)).strip("-")
     else:
-        slug = _slugify(text, allow_unicode=True, replacements=_REPLACEMENTS)
+        slug = _library(text, None)
     encoded = slug.encode("utf-8")
     if len(encoded) > MAX_SLUG_BYTES:
         slug = encoded[:MAX_SLUG_BYTES].decode("utf-8", errors="ignore").strip("-")
     return slug
+
+
+def _library(text: str, disallowed: re.Pattern[str] | None) -> str:
+    """python-slugify with Unicode allowed, without reading references again (_read has)."""
+    return str(
+        _slugify(
+            text,
+            allow_unicode=True,
+            regex_pattern=disallowed,
+            entities=False,
+            decimal=False,
+            hexadecimal=False,
+        )
+    )
+
+
+_NAMED = re.compile("&({});".format("|".join(name2codepoint)))
+_DECIMAL = re.compile(r"&#(\d+);")
+_HEX = re.compile(r"&#x([\da-fA-F]+);")
+
+
+def _read(text: str) -> str:
+    """text with its HTML character references read as python-slugify reads them (after
+    its first NFKC; named, then decimal, then hexadecimal, each kind all or nothing), and
+    Turkish İ replaced: done here, so that the marks are found in what is slugified (a
+    mark spelt `&#2366;` was kept or not by what the process had slugified before: a
+    review) and `&#304;` is replaced too."""
+    if "&" in text:
+        text = unicodedata.normalize("NFKC", text)
+        text = _NAMED.sub(lambda m: chr(name2codepoint[m[1]]), text)
+        with contextlib.suppress(ValueError, OverflowError):
+            text = _DECIMAL.sub(lambda m: chr(int(m[1])), text)
+        with contextlib.suppress(ValueError, OverflowError):
+            text = _HEX.sub(lambda m: chr(int(m[1], 16)), text)
+    for old, new in _REPLACEMENTS:
+        text = text.replace(old, new)
+    return text
 
 
 def _marks(text: str) -> frozenset[str]:
@@ -47,8 +85,6 @@ def _marks(text: str) -> frozenset[str]:
     invisible ones) of text as slugify reads it (NFKC, lower-cased); none for ASCII."""
     if text.isascii():
         return frozenset()
-    for old, new in _REPLACEMENTS:
-        text = text.replace(old, new)
     read = set(unicodedata.normalize("NFKC", text).lower())
     return frozenset(
         c for c in read if unicodedata.category(c) in ("Mn", "Mc") and not _INVISIBLE.match(c)

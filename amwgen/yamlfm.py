@@ -118,9 +118,9 @@ def load_mapping(text: str) -> Mapping:
         line, bad = _unreadable(loader, node, lines) if node is not None else (0, None)
         why = str(err)
         if isinstance(err, KeyError | AttributeError):  # PyYAML's own words would be ours
-            tag = bad.tag.rsplit(":", 1)[-1] if bad is not None else "its tag"
-            shown = show(bad.value) if bad is not None else "it"
-            why = f"{shown} is no {tag}"
+            why = "a value is not what its tag says"
+            if bad is not None:
+                why = f"{show(bad.value)} is no {bad.tag.rsplit(':', 1)[-1]}"
         raise YamlError(line, f"cannot read value: {why}") from None
     except RecursionError:
         raise YamlError(0, "values are nested too deeply") from None

@@ -734,6 +734,24 @@ def test_what_a_template_exports_is_what_jinja_exports(run, site: Path) -> None:
     assert f"{layouts / '404.html'}:2: template: 'in_for' is undefined" in result.err
 
 
+def test_a_name_read_behind_a_guard_or_in_a_macros_own_import_is_no_error(run, site: Path) -> None:  # type: ignore[no-untyped-def]
+    # A second review: these render, and check refused them.
+    layouts = site / "layouts"
+    layouts.mkdir()
+    (layouts / "m.html").write_text("{% macro a() %}A{% endmacro %}\n")
+    (layouts / "404.html").write_text(
+        '{% import "m.html" as m %}{% if m.banner is defined %}{{ m.banner() }}{% endif %}\n'
+        "{{ m.c | default('') }}{{ m.__name__ }}{{ m.a() }}\n"
+        '{% from "m.html" import b %}{% if b is defined %}{{ b() }}{% endif %}\n'
+        '{% macro x() %}{% import "m.html" as site %}{{ site.a() }}{% endmacro %}\n'
+        "{{ site.title }}{{ x() }}\n"
+    )
+    result = run("check", site)
+    assert result.code == 0, result.err
+    assert run("build", site).code == 0
+    assert "A" in (site / "public" / "404.html").read_text()
+
+
 def test_a_control_character_in_a_layouts_string_is_text(run, site: Path) -> None:  # type: ignore[no-untyped-def]
     # Only a lone surrogate is refused in a literal (a review: clean-up code was refused).
     (site / "layouts").mkdir()

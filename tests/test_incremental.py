@@ -763,6 +763,24 @@ def test_no_change_rebuild_renders_nothing_and_keeps_mtimes(site: Path, tmp_path
     assert {p: p.stat().st_mtime_ns for p in (tmp_path / "out").rglob("*.html")} == mtimes
 
 
+def test_an_empty_folder_added_to_static_is_copied_by_the_next_build(
+    site: Path, tmp_path: Path
+) -> None:
+    # The input key counted the files of static/ only: a folder added empty was in the
+    # output only after a clean build (a second review).
+    from datetime import UTC, datetime
+
+    from amwgen.build import Options, build
+
+    now = datetime(2026, 11, 26, tzinfo=UTC)
+    assert not build(site, Options(now=now)).problems
+    (site / "static" / "empty").mkdir(parents=True)
+    assert not build(site, Options(now=now)).problems
+    assert (site / "public" / "empty").is_dir()
+    clean = build(site, Options(now=now, output=tmp_path / "clean", clean=True, save_cache=False))
+    assert not clean.problems and (tmp_path / "clean" / "empty").is_dir()
+
+
 def test_a_build_into_another_folder_leaves_the_cache_of_the_output_alone(
     site: Path, tmp_path: Path
 ) -> None:
