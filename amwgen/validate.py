@@ -365,11 +365,10 @@ def _source(check: Checker) -> Source | None:
     if isinstance(value, dict):
         # Each problem at its key's line, and all of them: an unknown key hid a bad url.
         unknown = sorted(str(k) for k in value if k not in ("url", "name"))
-        if unknown:
-            close = difflib.get_close_matches(unknown[0], ("url", "name"), n=1)
+        for key in unknown:
+            close = difflib.get_close_matches(key, ("url", "name"), n=1)
             hint = f" (did you mean '{close[0]}'?)" if close else " (url, name)"
-            message = f"unknown key '{unknown[0]}'{hint}"
-            check.report("source", message, lines.get(f"source.{unknown[0]}"))
+            check.report("source", f"unknown key '{key}'{hint}", lines.get(f"source.{key}"))
             failed = True
         name = value.get("name") or ""
         if isinstance(name, bool) or not isinstance(name, str | int | float):
@@ -377,8 +376,10 @@ def _source(check: Checker) -> Source | None:
                 "source", f"name must be text, not {_kind(name)}", lines.get("source.name")
             )
             failed = True
-        if "url" not in value and unknown:
-            return None  # the unknown key is what is wrong ('ulr')
+        if "url" not in value:
+            if not unknown:  # the unknown key is what is wrong ('ulr') if there is one
+                check.report("source", "needs a url ({url: ..., name: ...})")
+            return None
         value = value.get("url")
         line = lines.get("source.url")
     if not isinstance(value, str):

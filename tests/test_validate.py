@@ -399,7 +399,7 @@ def test_source_forms() -> None:
     ("value", "message"),
     [
         ("{url: 'https://x.example/', nam: X}", "source: unknown key 'nam' (did you mean 'name'?)"),
-        ("{name: X}", "source: must be a URL or {url: ..., name: ...}, not an empty value"),
+        ("{name: X}", "source: needs a url ({url: ..., name: ...})"),  # not "an empty value"
         ("{url: 'https://x.example/', name: [X]}", "source: name must be text, not a list"),
         ("[https://x.example/]", "source: must be a URL or {url: ..., name: ...}, not a list"),
     ],
@@ -410,10 +410,11 @@ def test_source_mapping_problems(value: str, message: str) -> None:
 
 def test_source_problems_are_each_at_their_own_line() -> None:
     # An unknown key hid a bad url, and a bad url was at the line of `source:` (a red team).
-    text = front(source="\n  nme: X\n  url: ftp://x.example/")
-    assert errors(text) == [
+    text = front(source="\n  nme: X\n  url: ftp://x.example/\n  via: Y")
+    assert sorted(errors(text)) == [  # (the command line prints them by line)
         "content/x.md:7: source: unknown key 'nme' (did you mean 'name'?)",
         "content/x.md:8: source: 'ftp://x.example/' is not an http(s) URL",
+        "content/x.md:9: source: unknown key 'via' (url, name)",  # every one (a review)
     ]
 
 
