@@ -10,7 +10,7 @@ from pathlib import Path
 
 from amwgen import faults, yamlfm
 from amwgen.config import key_line
-from amwgen.model import Problem, RawDoc
+from amwgen.model import Problem, RawDoc, cannot_read
 
 # SPEC 1: folders directly below content/ that hold something other than articles.
 SPECIAL_DIRS = ("topics", "players", "pages", "editions")
@@ -81,7 +81,7 @@ def _walk(
             continue  # a folder that vanished holds nothing to read
         except OSError as err:
             # Unreadable (its permissions): check said "ok", and build "cannot write".
-            problems.append(_at(Path(folder), f"cannot read: {err.strerror or err}"))
+            problems.append(cannot_read(Path(folder), err))
             continue
         folders = [e for e in entries if _is_dir(e)]
         for entry in folders:
@@ -134,7 +134,7 @@ def _odd_file(path: Path, root: Path) -> Problem | None:
     except OSError as err:
         if err.errno == errno.ELOOP:
             return _at(path, "is a link that loops")
-        return _at(path, f"cannot read: {err.strerror or err}")
+        return cannot_read(path, err)
     if not stat.S_ISREG(mode):
         return _at(path, "is not a regular file")
     return None
@@ -170,7 +170,7 @@ def read_doc(site_dir: Path, rel: str, problems: list[Problem]) -> RawDoc | None
     try:
         data = path.read_bytes()
     except OSError as err:
-        problems.append(_at(path, f"cannot read: {err.strerror}"))
+        problems.append(cannot_read(path, err))
         return None
     return parse_doc(path, rel, data, problems)
 

@@ -27,6 +27,11 @@ class Problem:
         return (str(self.path), self.line, self.message)
 
 
+def cannot_read(path: Path, err: OSError) -> Problem:
+    """A file or folder that cannot be read, at its line 1, with the system's reason."""
+    return Problem(path, 1, None, f"cannot read: {err.strerror or err}")
+
+
 @dataclass(frozen=True, slots=True)
 class RawDoc:
     """One Markdown file split into front matter (with key lines) and body."""

@@ -18,7 +18,7 @@ from typing import Any
 
 from amwgen.fingerprint import Fingerprints, combine, hash_bytes
 from amwgen.load import SPECIAL_DIRS, find_sources, parse_doc
-from amwgen.model import Content, PlainPage, Problem, Profile, RawDoc, SiteConfig
+from amwgen.model import Content, PlainPage, Problem, Profile, RawDoc, SiteConfig, cannot_read
 from amwgen.parallel import fork_map
 from amwgen.validate import (
     PROFILE_KEYS,
@@ -172,7 +172,7 @@ def _read(
             data = _bytes_of(name)
             digest = hash_bytes(data).hex()
     except OSError as err:
-        problems.append(Problem(Path(name), 1, None, f"cannot read: {err.strerror or err}"))
+        problems.append(cannot_read(Path(name), err))
         return None
     if st.st_ctime_ns / 1e9 < racy and st.st_mtime_ns / 1e9 < racy:
         now_seen[name] = (stat, digest)
@@ -211,7 +211,7 @@ def _validate(source: _Source, context: tuple[SiteConfig, Targets]) -> DocResult
         try:
             data = _bytes_of(source.name)
         except OSError as err:
-            problem = Problem(source.path, 1, None, f"cannot read: {err.strerror or err}")
+            problem = cannot_read(source.path, err)
             return DocResult(source.kind, None, 1, None, (problem,), ())
     doc = parse_doc(source.path, source.rel, data, problems)
     if doc is None:

@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import TypeVar
 
 from amwgen import faults
-from amwgen.model import Problem
+from amwgen.model import Problem, cannot_read
 
 T = TypeVar("T")
 
@@ -329,7 +329,7 @@ def walk_tree(
         except OSError as err:
             if unread is None:
                 raise
-            unread.append(Problem(Path(path), 1, None, f"cannot read: {err.strerror or err}"))
+            unread.append(cannot_read(Path(path), err))
             return
         for entry in entries:
             try:
