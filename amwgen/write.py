@@ -107,19 +107,21 @@ def _copy_static(static: Path, tmp: Path) -> None:
                         os.mkdir(target)
                     except OSError as err:
                         stopped.add(rel)
-                        reason = err.strerror or str(err)
-                        message = f"cannot go into the output: {reason}"
-                        problems.append(Problem(path, 1, None, message))
+                        problems.append(_refused(path, err))
         elif os.path.isdir(target):
             problems.append(clash_problem(path, rel, folder=True))
         else:
             try:
                 _copy_new(str(path), target)
             except OSError as err:
-                reason = err.strerror or str(err)
-                problems.append(Problem(path, 1, None, f"cannot go into the output: {reason}"))
+                problems.append(_refused(path, err))
     if problems:
         raise StaticClash(tuple(sorted(problems, key=Problem.sort_key)))
+
+
+def _refused(source: Path, err: OSError) -> Problem:
+    """source, of static/, could not be made in the output: the system's reason."""
+    return Problem(source, 1, None, f"cannot go into the output: {err.strerror or err}")
 
 
 def clash_problem(source: Path, rel: str, folder: bool) -> Problem:
