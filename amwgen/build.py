@@ -79,11 +79,11 @@ from amwgen.render import (
     Group,
     article_shows,
     asset_digest,
-    is_template_name,
     make_env,
     page_files,
     plan_groups,
     sitemap_page,
+    template_files,
 )
 from amwgen.search import BUNDLE, index_search
 from amwgen.sources import DocResult, Seen, gather
@@ -233,11 +233,9 @@ def layout_problems(site_dir: Path, checked: Checked) -> list[Problem]:
     layouts = site_dir / "layouts"
     if not layouts.is_dir():
         return []
-    env = make_env(site_dir, checked.config, "", translations=checked.translations)
+    env = _check_env(site_dir, checked)
     problems = []
-    for name, _ in walk_files(layouts):  # linked folders followed, as Jinja's loader does
-        if not is_template_name(name):
-            continue  # not a template, or hidden (an editor's ._page.html, say)
+    for name in template_files(layouts):  # not hidden ones (an editor's ._page.html, say)
         try:
             env.get_template(name)
         except jinja2.TemplateError as err:
@@ -260,8 +258,12 @@ def import_problems(site_dir: Path, checked: Checked) -> list[Problem]:
 
 
 def _missing_imports(site_dir: Path, checked: Checked) -> list[Missing]:
-    env = make_env(site_dir, checked.config, "", translations=checked.translations)
-    return missing_imports(env, site_dir)
+    return missing_imports(_check_env(site_dir, checked), site_dir)
+
+
+def _check_env(site_dir: Path, checked: Checked) -> jinja2.Environment:
+    """The site's templates as a build loads them, for what `check` looks at in them."""
+    return make_env(site_dir, checked.config, "", translations=checked.translations)
 
 
 def static_problems(site_dir: Path, checked: Checked) -> list[Problem]:

@@ -18,8 +18,7 @@ import jinja2
 from jinja2 import nodes
 
 from amwgen.model import Problem
-from amwgen.render import is_template_name, template_names
-from amwgen.write import walk_files
+from amwgen.render import template_files, template_names
 
 
 @dataclass(frozen=True, slots=True)
@@ -36,7 +35,7 @@ def missing_imports(env: jinja2.Environment, site_dir: Path) -> list[Missing]:
     layouts = site_dir / "layouts"
     if not layouts.is_dir():
         return []
-    own_names = {name for name, _ in walk_files(layouts) if is_template_name(name)}
+    own_names = set(template_files(layouts))
     replaced = "|".join(map(re.escape, own_names or ["\0"]))
     named = re.compile(rf"""(?:import|from)\s+["'](?:{replaced})["']""")
     parsed: dict[str, tuple[Path, nodes.Template] | str] = {}
@@ -102,10 +101,10 @@ def missing_imports(env: jinja2.Environment, site_dir: Path) -> list[Missing]:
 
 def _exported(body: list[nodes.Node]) -> set[str]:
     """What a template exports, as Jinja does: its macros and `{% set %}` names at the top
-    level, in `{% if %}` too (not in a block, a loop, a macro or `with`), but for names
-    that start with "_"."""
+    level, in `{% if %}` too (_top_level: not in a block, a loop, a macro or `with`), but for
+    names that start with "_"."""
     names: set[str] = set()
-    for node in body:
+    for node in _top_level(body):
         if isinstance(node, nodes.Macro):
             names.add(node.name)
         elif isinstance(node, nodes.Assign | nodes.AssignBlock):
@@ -113,11 +112,6 @@ def _exported(body: list[nodes.Node]) -> set[str]:
             names.update(
                 n.name for n in [target, *target.find_all(nodes.Name)] if isinstance(n, nodes.Name)
             )
-        elif isinstance(node, nodes.If):
-            names |= _exported(node.body)
-            for branch in node.elif_:
-                names |= _exported([branch])
-            names |= _exported(node.else_)
     return {name for name in names if not name.startswith("_")}
 
 

@@ -245,18 +245,24 @@ def is_template_name(name: str) -> bool:
     return name.endswith(TEMPLATE_SUFFIXES) and "/." not in f"/{name}"
 
 
+def template_files(root: Path) -> list[str]:
+    """The templates below a folder of them (layouts/), by their names there, sorted: its
+    links followed, as Jinja's loader follows them; only what is_template_name takes."""
+    return [name for name, _ in walk_files(root) if is_template_name(name)]
+
+
 def template_names(env: jinja2.Environment) -> list[str]:
-    """Every template env's loaders serve, site layouts/ first (its links followed, as its
-    loader follows them; only what is_template_name takes), then the theme's."""
+    """Every template env's loaders serve, site layouts/ first (template_files), then the
+    theme's."""
     names: set[str] = set()
     loader = env.loader
     for each in loader.loaders if isinstance(loader, jinja2.ChoiceLoader) else [loader]:
         if isinstance(each, jinja2.FileSystemLoader):
             for root in each.searchpath:
-                names.update(name for name, _ in walk_files(Path(root)))
+                names.update(template_files(Path(root)))
         elif each is not None:
-            names.update(each.list_templates())
-    return sorted(filter(is_template_name, names))
+            names.update(filter(is_template_name, each.list_templates()))
+    return sorted(names)
 
 
 def page_files(groups: Iterable[Group]) -> Iterator[str]:
