@@ -576,7 +576,7 @@ def inline_problem(html: str) -> str | None:
     """Why css-inline cannot inline html's CSS (a style attribute it cannot read, on an
     element a rule applies to), or None."""
     try:
-        _inliner().inline(html)
+        inline_css(html)
     except _inline_error() as err:
         return str(err)
     return None
