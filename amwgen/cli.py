@@ -26,6 +26,7 @@ from amwgen.build import (
     verify,
 )
 from amwgen.config import ConfigError, FlagError
+from amwgen.entry import INTERRUPTED
 from amwgen.linkcheck import DEFAULT_TIMEOUT, articles_of, check_sources
 from amwgen.load import shown
 from amwgen.lock import DEFAULT_WAIT, Busy
@@ -274,7 +275,7 @@ def main(argv: Sequence[str] | None = None, exiting: bool = False) -> int:
         print_problems(err.problems, (), fmt, sys.stdout, sys.stderr)
         return EXIT_USAGE
     except KeyboardInterrupt:
-        print("amwgen: interrupted; the previous output is untouched", file=sys.stderr)
+        print(INTERRUPTED, file=sys.stderr)
         return 130
     except Busy as err:
         print(f"amwgen: {err}", file=sys.stderr)

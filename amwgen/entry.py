@@ -7,12 +7,14 @@ import os
 import sys
 from typing import NoReturn
 
+INTERRUPTED = "amwgen: interrupted; the previous output is untouched"  # cli says it too
+
 
 def run() -> NoReturn:
     try:
         from amwgen.cli import run as run_command
     except KeyboardInterrupt:
-        print("amwgen: interrupted; the previous output is untouched", file=sys.stderr)
+        print(INTERRUPTED, file=sys.stderr)
         sys.stderr.flush()
         os._exit(130)
     run_command()
