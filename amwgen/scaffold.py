@@ -85,9 +85,6 @@ What happened, in one or two sentences: this paragraph is the summary unless `su
 
 def init_site(site_dir: Path, now: datetime) -> list[Path]:
     """Create a site (site.yaml, one example article, README, .gitignore); return the paths."""
-    for name in ("site.yaml", "content"):
-        if (site_dir / name).exists():
-            raise Refused(f"{site_dir / name} already exists; not overwritten")
     today = now.date()  # the new site's time zone is UTC
     name = site_dir.resolve().name
     # The folder's name as the title, if it is text (a name in another encoding is not).
@@ -98,7 +95,8 @@ def init_site(site_dir: Path, now: datetime) -> list[Path]:
         "README.md": README,
         ".gitignore": "public/\n.public.*/\n.amwgen-cache/\n",
     }
-    for rel in files:  # all refused before one is written: no half-made site
+    # All refused before one is written (no half-made site), and a site's content/ too.
+    for rel in dict.fromkeys(["site.yaml", "content", *files]):
         if os.path.lexists(site_dir / rel):
             raise Refused(f"{site_dir / rel} already exists; not overwritten")
     written = []
