@@ -361,7 +361,7 @@ def _source(check: Checker) -> Source | None:
     name: Any = ""
     lines = check.doc.key_lines
     line = None  # the url's line: source's own, or source.url's
-    failed = False
+    before = len(check.problems)
     if isinstance(value, dict):
         # Each problem at its key's line, and all of them: an unknown key hid a bad url.
         unknown = sorted(str(k) for k in value if k not in ("url", "name"))
@@ -369,13 +369,11 @@ def _source(check: Checker) -> Source | None:
             close = difflib.get_close_matches(key, ("url", "name"), n=1)
             hint = f" (did you mean '{close[0]}'?)" if close else " (url, name)"
             check.report("source", f"unknown key '{key}'{hint}", lines.get(f"source.{key}"))
-            failed = True
         name = value.get("name") or ""
         if isinstance(name, bool) or not isinstance(name, str | int | float):
             check.report(
                 "source", f"name must be text, not {_kind(name)}", lines.get("source.name")
             )
-            failed = True
         if "url" not in value:
             if not unknown:  # the unknown key is what is wrong ('ulr') if there is one
                 check.report("source", "needs a url ({url: ..., name: ...})")
@@ -392,7 +390,9 @@ def _source(check: Checker) -> Source | None:
     if host is None:
         check.report("source", f"{yamlfm.show(value)} is not an http(s) URL", line)
         return None
-    return None if failed else Source(url, " ".join(_scalar_text(name).split()) or host)
+    if len(check.problems) > before:  # an unknown key, or a name that is no text
+        return None
+    return Source(url, " ".join(_scalar_text(name).split()) or host)
 
 
 def http_host(url: str) -> str | None:
