@@ -7,7 +7,7 @@ import re
 from dataclasses import replace
 from pathlib import Path
 from typing import Any, Protocol
-from urllib.parse import SplitResult, urlsplit
+from urllib.parse import SplitResult, quote, urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from amwgen import yamlfm
@@ -229,7 +229,32 @@ def _base_url(value: Any, report: Report) -> str:
     if any(c in _NOT_IN_URLS for c in value):
         report("base_url", f"'{value}' holds a character a URL cannot: one of {_NOT_IN_URLS}")
         return "http://localhost/"
-    return value if value.endswith("/") else value + "/"
+    url = value if value.isascii() else _ascii_url(parts)
+    if url is None:
+        report("base_url", f"'{value}' has a host name that is no internationalised domain name")
+        return "http://localhost/"
+    return url if url.endswith("/") else url + "/"
+
+
+def _ascii_url(parts: SplitResult) -> str | None:
+    """The URL in ASCII, as sitemaps and feeds must give it (sitemaps.org: escaped): a host
+    name in its IDNA form (例え.jp: xn--r8jz45g.jp), other characters beyond ASCII
+    percent-encoded as UTF-8 (/ニュース/: /%E3%83%8B...); what is ASCII already is kept as it
+    is. None when the host name cannot be written in IDNA."""
+    netloc = parts.netloc
+    if not netloc.isascii():
+        user, at, host_port = netloc.rpartition("@")
+        host, colon, port = host_port.partition(":")  # no IPv6 literal is beyond ASCII
+        try:
+            host = host.encode("idna").decode("ascii")
+        except UnicodeError:
+            return None
+        netloc = quote(user, safe=_KEPT) + at + host + colon + port
+    path = quote(parts.path, safe=_KEPT)
+    return f"{parts.scheme}://{netloc}{path}"
+
+
+_KEPT = "/%:@!$&'()*+,;=-._~"  # RFC 3986's characters of a path, and escapes made already
 
 
 _NOT_IN_URLS = '"<>\\^`{|}'  # RFC 3986 has no place for these, even escaped in HTML

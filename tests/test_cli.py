@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import subprocess
 import sys
 from datetime import UTC, datetime
@@ -109,6 +110,31 @@ def test_base_url_flag_changes_absolute_and_root_relative_urls(run, site: Path) 
     html = (site / "public" / "news" / "one" / "index.html").read_text()
     assert '<link rel="canonical" href="https://x.example/sub/news/one/">' in html
     assert 'href="/sub/tags/alpha/"' in html
+
+
+def test_a_base_url_beyond_ascii_is_written_as_a_url_holds_it(run, site: Path) -> None:  # type: ignore[no-untyped-def]
+    # A red team: the sitemap's <loc>, feeds and canonical links carried the host and the
+    # path as typed; sitemaps.org wants them escaped, and links within the site were too.
+    yaml = (site / "site.yaml").read_text()
+    base = re.search(r"^base_url: (.*)$", yaml, re.M)
+    assert base is not None
+    (site / "site.yaml").write_text(yaml.replace(base[0], "base_url: https://例え.jp/ニュース"))
+    assert run("build", site).code == 0
+    root = "https://xn--r8jz45g.jp/%E3%83%8B%E3%83%A5%E3%83%BC%E3%82%B9/"
+    html = (site / "public" / "news" / "one" / "index.html").read_text()
+    assert f'<link rel="canonical" href="{root}news/one/">' in html
+    assert 'href="/%E3%83%8B%E3%83%A5%E3%83%BC%E3%82%B9/tags/alpha/"' in html
+    sitemap = (site / "public" / "sitemap.xml").read_text()
+    assert f"<loc>{root}news/one/</loc>" in sitemap
+    assert sitemap.isascii()
+    assert f'<link href="{root}feed.xml" rel="self"/>' in (site / "public" / "feed.xml").read_text()
+    # The flag is read alike; ASCII is kept as it is typed.
+    assert run("build", site, "--base-url", "https://例え.jp:8080/café").code == 0
+    html = (site / "public" / "news" / "one" / "index.html").read_text()
+    assert 'href="https://xn--r8jz45g.jp:8080/caf%C3%A9/news/one/"' in html
+    assert run("build", site, "--base-url", "HTTPS://X.example/A%C3%A9").code == 0
+    html = (site / "public" / "news" / "one" / "index.html").read_text()
+    assert 'href="HTTPS://X.example/A%C3%A9/news/one/"' in html
 
 
 def test_bad_base_url_flag_is_usage_error(run, site: Path) -> None:  # type: ignore[no-untyped-def]

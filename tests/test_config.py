@@ -157,6 +157,13 @@ def test_bad_base_url(tmp_path: Path, url: str) -> None:
     assert problem.startswith("site.yaml:2: base_url: ")
 
 
+def test_a_host_name_with_no_idna_form_is_refused(tmp_path: Path) -> None:
+    assert config_problems(tmp_path, "title: T\nbase_url: https://a..例.jp/\n") == [
+        "site.yaml:2: base_url: 'https://a..例.jp/' has a host name that is no "
+        "internationalised domain name"
+    ]
+
+
 @pytest.mark.parametrize(
     "zone", ["Mars/Olympus", "asia/seoul", "../../etc/passwd", "''", "localtime", "9"]
 )
