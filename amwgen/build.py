@@ -12,7 +12,7 @@ import tempfile
 import time
 import traceback
 from collections import Counter
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 from functools import cache, partial
@@ -70,7 +70,7 @@ from amwgen.index import (
     valid_until,
 )
 from amwgen.lock import DEFAULT_WAIT, output_lock
-from amwgen.model import Problem, SiteConfig
+from amwgen.model import Article, Problem, SiteConfig
 from amwgen.page import TemplateFault
 from amwgen.parallel import Background, can_fork
 from amwgen.render import (
@@ -190,6 +190,7 @@ def check(
         content, config, options.now, options.drafts, options.future
     )
     problems += index_problems
+    problems += links_to_unpublished(gathered.results.values(), index)
     notes, note_problems = validate_notes(gathered.notes, config)
     problems += note_problems + unused_notes(index, notes)
     errors = sorted((p for p in problems if p.severity == "error"), key=Problem.sort_key)
@@ -209,6 +210,38 @@ def check(
         gathered.seen,
         table,
     )
+
+
+def links_to_unpublished(results: Iterable[DocResult], index: Index) -> list[Problem]:
+    """A published page's link to an article this build leaves out, a draft or one dated
+    after now: it leads to no page (a 404, and the slug of a story not yet out) until that
+    article is published. A warning at the link; the build that publishes both is silent."""
+    shown = {id(entry.article) for entry in index.entries}
+    later = {
+        r.target: r.value
+        for r in results
+        if r.kind == "articles" and isinstance(r.value, Article) and id(r.value) not in shown
+    }
+    problems: list[Problem] = []
+    for result in results if later else ():
+        value = result.value
+        if not result.links or value is None:
+            continue
+        if result.kind == "articles" and id(value) not in shown:
+            continue  # not published itself
+        for url, line, typed in result.links:
+            article = later.get(url)
+            if article is None:
+                continue
+            if article.draft:
+                message = f"'{typed}' is a draft: the link leads to no page until it is published"
+            else:
+                day = article.date.date().isoformat()
+                message = (
+                    f"'{typed}' is dated {day}, after now: the link leads to no page till then"
+                )
+            problems.append(Problem(value.path, line, "link", message, "warning"))
+    return problems
 
 
 def check_site(site_dir: Path, options: Options) -> Checked:

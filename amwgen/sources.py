@@ -22,6 +22,7 @@ from amwgen.model import Content, PlainPage, Problem, Profile, RawDoc, SiteConfi
 from amwgen.parallel import fork_map
 from amwgen.validate import (
     PROFILE_KEYS,
+    LinkUse,
     Targets,
     duplicate_slugs,
     link_key,
@@ -54,6 +55,9 @@ class DocResult:
     # An article or page that failed: the slug it would have, which another may share (that
     # is reported in the same run, not once its own errors are fixed).
     slug: str = ""
+    # Its links to source files, each with the URL it leads to (validate.LinkUse): to tell a
+    # link to a page this build does not make (a draft's, one dated later) once it is known.
+    links: tuple[LinkUse, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -219,19 +223,21 @@ def _validate(source: _Source, context: tuple[SiteConfig, Targets]) -> DocResult
     recording = _Recording(targets)
     value: Any
     found: list[Problem]
+    links: list[LinkUse] = []
     if source.kind == "articles":
-        value, found = validate_article(doc, config, recording)
+        value, found = validate_article(doc, config, recording, links)
     elif source.kind == "pages":
-        value, found = validate_page(doc, config, recording)
+        value, found = validate_page(doc, config, recording, links)
     elif source.kind in PROFILE_KEYS:
-        value, found = validate_profile(doc, source.kind, config, recording)
+        value, found = validate_profile(doc, source.kind, config, recording, links)
     else:
         value, found = doc, []
     target = link_target(doc, source.kind, config)
     needs = tuple(sorted(recording.asked.items()))
     line = doc.key_lines.get("slug", 1)
     failed = slug_of(doc) if value is None and source.kind in ("articles", "pages") else ""
-    return DocResult(source.kind, target, line, value, tuple(problems + found), needs, failed)
+    problems += found
+    return DocResult(source.kind, target, line, value, tuple(problems), needs, failed, tuple(links))
 
 
 def _assemble(

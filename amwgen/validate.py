@@ -61,6 +61,8 @@ DATETIME_RE = re.compile(
 DATE_FORMS = "YYYY-MM-DD or YYYY-MM-DDTHH:MM[:SS][+HH:MM]"
 # Issue 5: {source path below content/: URL path} of every document a body may link to.
 Targets = dict[str, str]
+# A body's link to a source file, as resolved: the URL, the line, the link as typed.
+LinkUse = tuple[str, int, str]
 # Years whose dates survive conversion to any offset and one day either side.
 YEARS = (1000, 9998)
 
@@ -160,11 +162,15 @@ def _kind(value: Any) -> str:
 
 
 def validate_article(
-    doc: RawDoc, config: SiteConfig, targets: Targets | None = None
+    doc: RawDoc,
+    config: SiteConfig,
+    targets: Targets | None = None,
+    used: list[LinkUse] | None = None,
 ) -> tuple[Article | None, list[Problem]]:
     """Return the Article a RawDoc describes, or None with every problem found.
 
-    With targets, links to source .md files become their URLs (else they are left as written).
+    With targets, links to source .md files become their URLs (else they are left as written);
+    used, when given, gets each such link (LinkUse).
     """
     check = Checker(doc)
     check.known_keys(ARTICLE_KEYS)
@@ -182,7 +188,7 @@ def validate_article(
     slug = _slug(check, doc.rel.rsplit("/", 1)[-1].removesuffix(".md"))
     draft = _draft(check)
     rendered = render_markdown(doc.body, config.unsafe_html)
-    body_html = _resolve_links(check, rendered, targets)
+    body_html = _resolve_links(check, rendered, targets, used)
     fields = (
         _category(check),
         _region(check),
@@ -406,7 +412,11 @@ def http_host(url: str) -> str | None:
 
 
 def validate_profile(
-    doc: RawDoc, taxonomy: str, config: SiteConfig, targets: Targets | None = None
+    doc: RawDoc,
+    taxonomy: str,
+    config: SiteConfig,
+    targets: Targets | None = None,
+    used: list[LinkUse] | None = None,
 ) -> tuple[Profile | None, list[Problem]]:
     """Return the Profile of a topic or player file, with its problems.
 
@@ -427,7 +437,7 @@ def validate_profile(
     kind = check.text("kind")
     aliases = check.terms("aliases")
     rendered = render_markdown(doc.body, config.unsafe_html)
-    body_html = _resolve_links(check, rendered, targets)
+    body_html = _resolve_links(check, rendered, targets, used)
     if not slug:
         return None, check.problems
     profile = Profile(
@@ -445,7 +455,10 @@ def validate_profile(
 
 
 def validate_page(
-    doc: RawDoc, config: SiteConfig, targets: Targets | None = None
+    doc: RawDoc,
+    config: SiteConfig,
+    targets: Targets | None = None,
+    used: list[LinkUse] | None = None,
 ) -> tuple[PlainPage | None, list[Problem]]:
     """Return the PlainPage of a content/pages file, or None with its problems."""
     check = Checker(doc)
@@ -457,7 +470,7 @@ def validate_page(
         check.report("slug" if "slug" in doc.fields else None, f"'{slug}' is a path amwgen uses")
     summary = check.text("summary")
     rendered = render_markdown(doc.body, config.unsafe_html)
-    body_html = _resolve_links(check, rendered, targets)
+    body_html = _resolve_links(check, rendered, targets, used)
     if check.problems or title is None or slug is None:
         return None, check.problems
     return PlainPage(doc.path, slug, title, body_html, summary or rendered.summary), []
@@ -477,7 +490,9 @@ def link_target(doc: RawDoc, kind: str, config: SiteConfig) -> str | None:
     return f"{config.base_path}news/{slug}/" if kind == "articles" else f"{config.base_path}{slug}/"
 
 
-def _resolve_links(check: Checker, rendered: Rendered, targets: Targets | None) -> str:
+def _resolve_links(
+    check: Checker, rendered: Rendered, targets: Targets | None, used: list[LinkUse] | None
+) -> str:
     """The body's HTML with links to source .md files pointing at their pages (issue 5)."""
     if targets is None:
         return rendered.html
@@ -485,11 +500,13 @@ def _resolve_links(check: Checker, rendered: Rendered, targets: Targets | None) 
     folder = posixpath.dirname(check.doc.rel)
     for link in rendered.links:
         url = targets.get(link_key(posixpath.normpath(posixpath.join(folder, link.path))))
+        line = check.doc.body_line + link.line
         if url is None:
-            line = check.doc.body_line + link.line
             check.report("link", f"no article at '{link.path}{link.fragment}'", line)
         else:
             urls[link.href] = url + link.fragment
+            if used is not None:
+                used.append((url, line, f"{link.path}{link.fragment}"))
     return with_links(rendered.html, urls)
 
 

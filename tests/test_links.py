@@ -100,6 +100,40 @@ def test_missing_target_is_a_located_error_in_check_and_build(run, tmp_path: Pat
     assert not (site / "public").exists()
 
 
+def test_a_link_to_a_story_not_out_yet_is_a_warning_at_the_link(run, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    # A red team: a published page linked in silence to a draft's URL, or to that of a story
+    # dated after now (an embargo): a 404, and the slug of a story not yet out.
+    body = "Intro.\n\nSee [soon](../12/soon.md#x)\nand [wip](../10/wip.md)."
+    extra = {
+        "content/2026/12/soon.md": article("Soon", "2026-12-24", "See [first](../11/first.md)."),
+        "content/2026/10/wip.md": article("Work in progress", "2026-10-09", "WIP.", draft="true"),
+        "content/pages/faq.md": "---\ntitle: FAQ\n---\nSee [wip](../2026/10/wip.md).\n",
+    }
+    site = _site(tmp_path / "site", body, **extra)
+    first, faq = (
+        site / "content" / "2026" / "11" / "first.md",
+        site / "content" / "pages" / "faq.md",
+    )
+    expected = [
+        f"{first}:9: warning: link: '../12/soon.md#x' is dated 2026-12-24, after now: the link "
+        "leads to no page till then",
+        f"{first}:10: warning: link: '../10/wip.md' is a draft: the link leads to no page until "
+        "it is published",
+        f"{faq}:4: warning: link: '../2026/10/wip.md' is a draft: the link leads to no page until "
+        "it is published",
+    ]
+    for command in ("check", "build", "build"):  # the second build from the cache
+        result = run(command, site)
+        assert result.code == 0, result.err
+        assert [line for line in result.err.splitlines() if ": link: " in line] == expected
+    assert 'href="/digest/news/soon/#x"' in (site / "public/news/first/index.html").read_text()
+    # Built with them (the scheduled story links back, unpublished itself: no warning), none.
+    result = run("build", site, "--drafts", "--future")
+    assert result.code == 0, result.err
+    assert ": link: " not in result.err
+    assert (site / "public/news/soon/index.html").is_file()
+
+
 def test_rendering_alone_leaves_links_as_written() -> None:
     rendered = render_markdown(
         "[a](x.md) [b](<a b.md#top>) [c](/abs.md) [d](#x.md) [e](mailto:x.md)"
