@@ -9,6 +9,7 @@ import unicodedata
 from datetime import date, datetime, time
 from pathlib import Path
 from typing import Any
+from urllib.parse import quote
 from zoneinfo import ZoneInfo
 
 from amwgen import i18n, yamlfm
@@ -481,13 +482,16 @@ def link_target(doc: RawDoc, kind: str, config: SiteConfig) -> str | None:
     name = doc.rel.rsplit("/", 1)[-1].removesuffix(".md")
     if kind in PROFILE_KEYS:
         term = slugify(name)
-        return f"{config.base_path}{kind}/{term}/" if term else None
+        return f"{config.base_path}{kind}/{quote(term)}/" if term else None
     if kind not in ("articles", "pages"):
         return None
     slug = _slug(Checker(doc), name)
     if not slug:
         return None
-    return f"{config.base_path}news/{slug}/" if kind == "articles" else f"{config.base_path}{slug}/"
+    # Percent-encoded, as every other link to the page is (render.site_url): a review found
+    # `/news/café/` in bodies where cards had `/news/caf%C3%A9/`.
+    path = f"news/{quote(slug)}/" if kind == "articles" else f"{quote(slug)}/"
+    return config.base_path + path
 
 
 def _resolve_links(

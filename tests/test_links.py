@@ -60,8 +60,26 @@ def test_a_link_finds_its_file_whatever_the_form_of_its_names_accents(run, tmp_p
     result = run("build", site, "-q")
     assert result.code == 0, result.err
     html = (site / "public" / "news" / "first" / "index.html").read_text(encoding="utf-8")
-    assert f'href="/digest/news/{nfc}/"' in html
-    assert f'href="/digest/news/{nfc}-2/"' in html
+    # Percent-encoded, as the cards link them (a review: bodies had `/news/café/`).
+    assert 'href="/digest/news/caf%C3%A9/"' in html
+    assert 'href="/digest/news/caf%C3%A9-2/"' in html
+    home = (site / "public" / "index.html").read_text(encoding="utf-8")
+    assert 'href="/digest/news/caf%C3%A9/"' in home
+
+
+def test_links_to_a_page_and_a_profile_beyond_ascii_are_percent_encoded(
+    run, tmp_path: Path
+) -> None:  # type: ignore[no-untyped-def]
+    body = "See [who](../../players/과기부.md) and [faq](../../pages/질문.md)."
+    extra = {
+        "content/players/과기부.md": "---\ntitle: 과기부\n---\nA ministry.\n",
+        "content/pages/질문.md": "---\ntitle: 질문\n---\nQuestions.\n",
+    }
+    site = _site(tmp_path / "site", body, **extra)
+    assert run("build", site, "-q").code == 0
+    html = (site / "public" / "news" / "first" / "index.html").read_text(encoding="utf-8")
+    assert 'href="/digest/players/%EA%B3%BC%EA%B8%B0%EB%B6%80/"' in html
+    assert 'href="/digest/%EC%A7%88%EB%AC%B8/"' in html
 
 
 def test_link_from_a_page_and_with_dot_segments(run, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
