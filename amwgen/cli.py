@@ -172,7 +172,9 @@ def _add_writing_commands(commands: argparse._SubParsersAction[_Parser]) -> None
     new_cmd.add_argument("--player", action="append", default=[], help="a player (repeatable)")
     new_cmd.add_argument("--tag", action="append", default=[], help="a tag (repeatable)")
     init_cmd = commands.add_parser("init", help="create a new site with one example article")
-    init_cmd.add_argument("dir", type=Path, metavar="DIR", help="folder to create the site in")
+    init_cmd.add_argument(
+        "dir", type=_new_folder, metavar="DIR", help="folder to create the site in"
+    )
     schema_cmd = commands.add_parser(
         "schema", help="print the JSON Schema of article front matter (or of site.yaml)"
     )
@@ -212,6 +214,14 @@ def _seconds(text: str) -> float:
     if not 0 <= value < float("inf"):
         raise argparse.ArgumentTypeError(f"'{text}' is not a number of seconds (0 or more)")
     return value
+
+
+def _new_folder(text: str) -> Path:
+    # An empty name was the working folder (Path("") is "."): `amwgen init "$DIR"` with DIR
+    # unset made a site where it ran (a review).
+    if not text:
+        raise argparse.ArgumentTypeError("'' names no folder")
+    return Path(text)
 
 
 def _jobs(text: str) -> int:

@@ -14,6 +14,7 @@ from amwgen.config import load_config
 from amwgen.load import is_utf8, shown
 from amwgen.model import SiteConfig
 from amwgen.slug import slugify
+from amwgen.yamlfm import uncarried, uncarried_message
 
 
 class Refused(Exception):
@@ -38,6 +39,9 @@ def new_article(site_dir: Path, title: str, now: datetime, terms: NewTerms) -> P
     for given in (title, *terms.topics, *terms.players, *terms.tags):
         if not is_utf8(given):  # bytes of another encoding on the command line
             raise BadTitle(f"'{shown(given)}' is not UTF-8 text")
+        bad = uncarried(given)
+        if bad is not None:  # check would refuse the article written (a review: a BEL)
+            raise BadTitle(f"'{shown(given)}' {uncarried_message(bad[1])}")
     slug = slugify(title)
     if not slug:
         raise BadTitle(f"'{title}' has no letters or digits to make a file name from")

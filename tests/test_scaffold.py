@@ -148,6 +148,35 @@ def test_new_refuses_a_term_that_makes_no_slug_and_writes_nothing(
     assert not (site / "content").exists() or not list((site / "content").rglob("*.md"))
 
 
+@pytest.mark.parametrize(
+    ("args", "given"), [(["bell\x07"], "bell\x07"), (["Fine", "--tag", "a\x01"], "a\x01")]
+)
+def test_new_refuses_a_character_no_page_can_carry_and_writes_nothing(
+    run, tmp_path: Path, args: list[str], given: str
+) -> None:  # type: ignore[no-untyped-def]
+    # It wrote `title: "bell\u0007"`, which check then refused (a review).
+    site = write_site(tmp_path / "site", {})
+    result = run("new", site, *args)
+    assert result.code == 2
+    code = f"U+{ord(given[-1]):04X}"
+    assert f"'{given}' contains the character {code}, which no page or feed" in result.err
+    assert not (site / "content").exists() or not list((site / "content").rglob("*.md"))
+
+
+def test_init_refuses_an_empty_folder_name_and_writes_nothing(
+    run, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:  # type: ignore[no-untyped-def]
+    # `amwgen init ""` made a site in the working folder (Path("") is "."): a review.
+    monkeypatch.chdir(tmp_path)
+    result = run("init", "")
+    assert result.code == 2
+    assert (
+        result.err.strip()
+        == "amwgen init: argument DIR: '' names no folder (see 'amwgen init --help')"
+    )
+    assert list(tmp_path.iterdir()) == []
+
+
 def test_new_writes_characters_yaml_forbids_as_escapes(run, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
     # DEL and C1 controls: written as they were, the new article was not valid YAML.
     site = write_site(tmp_path / "site", {})
