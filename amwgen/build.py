@@ -279,8 +279,12 @@ def layout_problems(site_dir: Path, checked: Checked) -> list[Problem]:
 
 
 def _caused(missing: Missing, problem: Problem) -> bool:
-    """Whether problem, a render error, is what missing (a name not there) made happen."""
-    said = f"'{missing.name}'" in problem.message
+    """Whether problem, a render error, is what missing (a name or a template not there, a
+    template extending itself) made happen: Jinja names a missing template bare, and a
+    template extending itself recurses."""
+    message = problem.message
+    said = f"'{missing.name}'" in message or message == missing.name
+    said = said or message.startswith("RecursionError")
     return said and missing.user.resolve() == problem.path.resolve()
 
 

@@ -1,6 +1,7 @@
-"""Names that templates take from one another (`{% from "macros.html" import card %}`,
-`m.card` after `{% import "macros.html" as m %}`), checked against what the other template
-exports, when either of the two is the site's (layouts/).
+"""Templates a layout names (extends, includes, imports) that are not there, and names
+that templates take from one another (`{% from "macros.html" import card %}`, `m.card`
+after `{% import "macros.html" as m %}`), checked against what the other template exports,
+when either of the two is the site's (layouts/).
 
 An empty `layouts/macros.html` broke the theme's list.html, which build then blamed, and
 `check` passed it. What is missing is said at the site's file: a layout that uses a name at
@@ -73,12 +74,21 @@ def missing_imports(env: jinja2.Environment, site_dir: Path) -> list[Missing]:
         if isinstance(user, str):
             continue  # layout_problems reports a layout that does not parse
         path, tree = user
+        if own(path):
+            for verb, other, line in _named(tree):
+                if verb == "extends" and other == name:
+                    message = (
+                        f"extends {other}, which is this template: a replacement cannot extend "
+                        "the built-in one of its name"
+                    )
+                elif parse(other) == "missing":
+                    message = f"{verb} {other}, which is no template"
+                else:
+                    continue
+                problem = Problem(shown(path), line, "template", message)
+                found.append(Missing(problem, other, path))
         for imported, wanted, line in _imports(tree):
             target = parse(imported)
-            if target == "missing" and own(path):
-                message = f"imports from {imported}, which is no template"
-                found.append(Missing(Problem(shown(path), line, "template", message), "", path))
-                continue
             if isinstance(target, str) or not (own(path) or own(target[0])):
                 continue
             where, module = target
@@ -97,6 +107,27 @@ def missing_imports(env: jinja2.Environment, site_dir: Path) -> list[Missing]:
                 found.append(Missing(problem, missing, path))
     unique = {(m.problem, m.name, m.user): m for m in found}
     return sorted(unique.values(), key=lambda m: m.problem.sort_key())
+
+
+def _named(tree: nodes.Template) -> list[tuple[str, str, int]]:
+    """Each template tree names by a constant: (how, name, line), how being "extends",
+    "includes" (not `ignore missing`) or "imports from"; Jinja fails on one that is not
+    there when the page renders it (a review: `check` passed them)."""
+    found: list[tuple[str, str, int]] = []
+    for node in tree.find_all((nodes.Extends, nodes.Include, nodes.Import, nodes.FromImport)):
+        if isinstance(node, nodes.Extends):
+            verb, template = "extends", node.template
+        elif isinstance(node, nodes.Include):
+            if node.ignore_missing:
+                continue
+            verb, template = "includes", node.template
+        elif isinstance(node, nodes.Import | nodes.FromImport):
+            verb, template = "imports from", node.template
+        else:
+            continue
+        if isinstance(template, nodes.Const) and isinstance(template.value, str):
+            found.append((verb, template.value, node.lineno))
+    return sorted(found, key=lambda each: each[2])
 
 
 def _exported(body: list[nodes.Node]) -> set[str]:

@@ -726,6 +726,38 @@ def test_a_name_a_layout_imports_that_is_not_there_is_an_error_where_it_is_missi
     assert run("build", site).code == 0
 
 
+@pytest.mark.parametrize(
+    ("statement", "message"),
+    [
+        ('{% import "nope.html" as n %}', "imports from nope.html, which is no template"),
+        ('{% include "nope.html" %}', "includes nope.html, which is no template"),
+        ('{% extends "nope.html" %}', "extends nope.html, which is no template"),
+        (
+            '{% extends "404.html" %}',
+            "extends 404.html, which is this template: a replacement cannot extend the "
+            "built-in one of its name",
+        ),
+    ],
+)
+def test_a_template_a_layout_names_that_is_not_there_is_an_error_in_check_too(
+    run, site: Path, statement: str, message: str
+) -> None:  # type: ignore[no-untyped-def]
+    # A review: check passed these; build said "template: nope.html", or RecursionError.
+    assert run("build", site).code == 0
+    before = tree(site / "public")
+    (site / "layouts").mkdir()
+    layout = site / "layouts" / "404.html"
+    layout.write_text(f"<p>\n{statement}\n")
+    for command in ("check", "build"):
+        result = run(command, site)
+        assert result.code == 1, result.err
+        assert result.err.splitlines()[:-1] == [f"{layout}:2: template: {message}"]
+    assert tree(site / "public") == before
+    # `ignore missing` renders without it; another built-in template may be extended.
+    layout.write_text('{% include "nope.html" ignore missing %}{% extends "base.html" %}\n')
+    assert run("check", site).code == 0
+
+
 def test_what_a_template_exports_is_what_jinja_exports(run, site: Path) -> None:  # type: ignore[no-untyped-def]
     # A review of the check above: names Jinja does not export (in a block, a loop, with a
     # "_") counted as there; one alias for two templates taken for both; a template not
