@@ -267,8 +267,8 @@ def layout_problems(site_dir: Path, checked: Checked) -> list[Problem]:
     if not layouts.is_dir():
         return []
     env = _check_env(site_dir, checked)
-    problems = []
-    for name in template_files(layouts):  # not hidden ones (an editor's ._page.html, say)
+    problems: list[Problem] = []  # a folder that cannot be listed, first
+    for name in template_files(layouts, problems):  # not hidden ones (an editor's ._page.html)
         try:
             env.get_template(name)
         except jinja2.TemplateError as err:
@@ -446,7 +446,10 @@ def _build(site_dir: Path, options: Options, clones: list[_Clone | _SpareListing
         checked.translations,
         _compiled(folder, options),
     )
-    templates = tree_digest(_template_dirs(site_dir), contents=True)
+    unread: list[Problem] = []
+    templates = tree_digest(_template_dirs(site_dir), contents=True, unread=unread)
+    if unread:  # a layout that cannot be read would leave the theme's in its place, unsaid
+        return Result(tuple(unread), checked.warnings)
     key = input_key(options, out, checked, spec, templates, statics)
     render_key = combine(Fingerprints().of(spec), templates)
     # Issue 7: one build of an output at a time; the output and the cache change together.
@@ -1126,18 +1129,21 @@ def _arrivals(
     return _Arrivals(arrived, frozenset(left), lists)
 
 
-def tree_digest(roots: list[Path], contents: bool) -> str:
-    """Digest of the files below roots: names and bytes, or names, sizes and mtimes."""
+def tree_digest(roots: list[Path], contents: bool, unread: list[Problem] | None = None) -> str:
+    """Digest of the files below roots: names and bytes, or names, sizes and mtimes.
+    unread gets each folder that cannot be listed, as a located problem."""
     parts: list[str] = []
     for root in roots:
         # Linked folders are followed, as Jinja's loader and the static copy follow them;
         # one that cannot be listed counts as such (the copy or check says so, located).
         # Folders count too: the copy makes an empty one (a review: static/empty was not in
         # the output until a clean build).
-        unread: list[Problem] = []
-        walked = list(walk_tree(root, unread))
+        found: list[Problem] = []
+        walked = list(walk_tree(root, found))
         parts += [f"{path}\0folder" for _, path, folder in walked if folder]
-        parts += [f"{problem.path}\0unread" for problem in unread]
+        parts += [f"{problem.path}\0unread" for problem in found]
+        if unread is not None:
+            unread += found
         for path in (path for _, path, folder in walked if not folder):
             stat = path.stat()
             seen = f"{stat.st_ino}:{stat.st_size}:{stat.st_mtime_ns}:{stat.st_ctime_ns}"

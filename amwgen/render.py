@@ -49,9 +49,9 @@ from amwgen.index import (
     timeline,
     window_of,
 )
-from amwgen.model import Article, PlainPage, Scale, SiteConfig
+from amwgen.model import Article, PlainPage, Problem, Scale, SiteConfig
 from amwgen.page import Page, output_file, page_bytes
-from amwgen.write import walk_files
+from amwgen.write import walk_tree
 
 THEME_DIR = Path(__file__).parent
 SCORES_TOP = 10
@@ -245,10 +245,12 @@ def is_template_name(name: str) -> bool:
     return name.endswith(TEMPLATE_SUFFIXES) and "/." not in f"/{name}"
 
 
-def template_files(root: Path) -> list[str]:
+def template_files(root: Path, unread: list[Problem] | None = None) -> list[str]:
     """The templates below a folder of them (layouts/), by their names there, sorted: its
-    links followed, as Jinja's loader follows them; only what is_template_name takes."""
-    return [name for name, _ in walk_files(root) if is_template_name(name)]
+    links followed, as Jinja's loader follows them; only what is_template_name takes. A
+    folder that cannot be listed is left out; unread gets it as a located problem."""
+    walked = walk_tree(root, [] if unread is None else unread)
+    return [name for name, _, folder in walked if not folder and is_template_name(name)]
 
 
 def template_names(env: jinja2.Environment) -> list[str]:

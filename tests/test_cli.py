@@ -889,7 +889,9 @@ def test_a_file_name_with_a_line_break_is_reported_on_one_line(run, tmp_path: Pa
     ]
 
 
-@pytest.mark.parametrize("folder", ["content/news", "content/topics", "static/locked"])
+@pytest.mark.parametrize(
+    "folder", ["content/news", "content/topics", "static/locked", "layouts/parts"]
+)
 def test_a_content_folder_that_cannot_be_read_is_a_located_error(
     run, site: Path, folder: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:  # type: ignore[no-untyped-def]
@@ -898,8 +900,10 @@ def test_a_content_folder_that_cannot_be_read_is_a_located_error(
     # dropped root's override of permissions; here the listing is refused as it was).
     (site / folder).mkdir(parents=True)
     text = article("X") if folder == "content/news" else "---\ntitle: X\n---\nA topic.\n"
-    # (static/: the copy and check said "amwgen: cannot write static/locked", unlocated.)
+    # (static/: the copy and check said "amwgen: cannot write static/locked", unlocated;
+    # layouts/: check said so, and build used the theme's templates in silence.)
     (site / folder / "x.md").write_text(text)
+    (site / folder / "x.html").write_text("<p>a part</p>\n")
     assert run("build", site).code == 0
     before = tree(site / "public")
     listing = os.scandir
