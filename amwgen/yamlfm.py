@@ -21,18 +21,21 @@ _KEY_TAGS = frozenset(f"tag:yaml.org,2002:{t}" for t in ("int", "float", "null",
 
 
 class Yaml12Loader(_BaseLoader):  # type: ignore[valid-type,misc]
-    """Safe loader with YAML 1.2 booleans and no timestamp magic.
+    """Safe loader with YAML 1.2 booleans and numbers and no timestamp magic.
 
     `region: NO` stays "NO"; `yes`/`on` stay strings; dates stay strings so the
-    validator parses them and reports bad ones with their line.
+    validator parses them and reports bad ones with their line. Whole numbers are those of
+    YAML 1.2's core schema: YAML 1.1's read `title: 10:30` as 630 (base 60), `010` as 8,
+    and `1_000` as 1000 (a review); now they are "10:30", 10 and "1_000".
     """
 
 
+_YAML11 = ("bool", "timestamp", "int", "float")
 Yaml12Loader.yaml_implicit_resolvers = {
     first: [
         (tag, regexp)
         for tag, regexp in resolvers
-        if tag not in ("tag:yaml.org,2002:bool", "tag:yaml.org,2002:timestamp")
+        if tag not in {f"tag:yaml.org,2002:{name}" for name in _YAML11}
     ]
     for first, resolvers in _BaseLoader.yaml_implicit_resolvers.items()
 }
@@ -41,6 +44,35 @@ Yaml12Loader.add_implicit_resolver(
     re.compile(r"^(?:true|True|TRUE|false|False|FALSE)$"),
     list("tTfF"),
 )
+Yaml12Loader.add_implicit_resolver(
+    "tag:yaml.org,2002:int",
+    re.compile(r"^(?:[-+]?[0-9]+|0o[0-7]+|0x[0-9a-fA-F]+)$"),
+    list("-+0123456789"),
+)
+Yaml12Loader.add_implicit_resolver(
+    "tag:yaml.org,2002:float",
+    re.compile(
+        # With a point, as YAML 1.1 wants (`1e3` stays text, as it was), without its "_"
+        # and base 60 (`1:30.5` was 90.5).
+        r"^(?:[-+]?(?:\.[0-9]+|[0-9]+\.[0-9]*)(?:[eE][-+][0-9]+)?"
+        r"|[-+]?\.(?:inf|Inf|INF)|\.(?:nan|NaN|NAN))$"
+    ),
+    list("-+.0123456789"),
+)
+
+
+def _int12(loader: yaml.SafeLoader, node: yaml.ScalarNode) -> int:
+    """An int of YAML 1.2's core schema: decimal (leading zeros too), 0o octal, 0x hex (what
+    `!!int` tags as well)."""
+    text = str(loader.construct_scalar(node))
+    if text.startswith("0o"):
+        return int(text[2:], 8)
+    if text.startswith("0x"):
+        return int(text[2:], 16)
+    return int(text, 10)
+
+
+Yaml12Loader.add_constructor("tag:yaml.org,2002:int", _int12)
 
 
 class YamlError(Exception):
