@@ -27,6 +27,16 @@ KNOWN_KEYS = (
     "editions",
     "promo",
 )
+# The known keys of each mapping of site.yaml, by its dotted key ("": the top).
+_KEYS: dict[str, tuple[str, ...]] = {
+    "": KNOWN_KEYS,
+    "scores": ("novelty", "significance"),
+    "scores.novelty": ("min", "max"),
+    "scores.significance": ("min", "max"),
+    "markdown": ("unsafe_html",),
+    "editions": ("weekly", "monthly", "top"),
+    "promo": ("title", "text", "url", "label"),
+}
 
 
 class ConfigError(Exception):
@@ -58,6 +68,19 @@ def load_config(site_dir: Path) -> SiteConfig:
     if problems or config is None:
         raise ConfigError(sorted(problems, key=Problem.sort_key))
     return config
+
+
+def _given(data: dict[str, Any], at: str = "") -> dict[str, Any]:
+    """data without the empty values of its known keys (`key:` with nothing after it counts
+    as not given, as in front matter: `per_page:` and `promo: {label: }` were errors where
+    `timezone:` was not), in nested mappings too; title and base_url kept, whose emptiness
+    is their error, and unknown keys, which are errors."""
+    known = set(_KEYS.get(at, ())) - ({"title", "base_url"} if not at else set())
+    return {
+        key: _given(value, f"{at}.{key}".lstrip(".")) if isinstance(value, dict) else value
+        for key, value in data.items()
+        if value is not None or key not in known
+    }
 
 
 def read_mapping(path: Path) -> yamlfm.Mapping:
@@ -96,7 +119,7 @@ def _read(path: Path) -> str:
 
 def parse_config(path: Path, mapping: yamlfm.Mapping) -> tuple[SiteConfig | None, list[Problem]]:
     """Validate a site.yaml mapping; every problem is collected, none raised."""
-    data, lines = mapping.data, mapping.key_lines
+    data, lines = _given(mapping.data), mapping.key_lines
     problems: list[Problem] = []
 
     def report(key: str, message: str, at: str | None = None) -> None:
@@ -285,7 +308,7 @@ def _scales(data: dict[str, Any], report: Report) -> tuple[Scale, Scale]:
             "scores", f"must be a mapping with novelty and significance, not {yamlfm.show(scores)}"
         )
         return Scale(0, 3), Scale(0, 3)
-    _unknown(scores, ("novelty", "significance"), "scores", report)
+    _unknown(scores, _KEYS["scores"], "scores", report)
     return _scale(scores, "novelty", report), _scale(scores, "significance", report)
 
 
@@ -297,7 +320,7 @@ def _scale(scores: dict[str, Any], name: str, report: Report) -> Scale:
     if not isinstance(spec, dict):
         report(key, f"must be a mapping {{min: N, max: M}}, not {yamlfm.show(spec)}")
         return Scale(0, 3)
-    if _unknown(spec, ("min", "max"), key, report):
+    if _unknown(spec, _KEYS[key], key, report):
         return Scale(0, 3)
     low, high = spec.get("min", 0), spec.get("max", 3)
     if any(isinstance(v, bool) or not isinstance(v, int) for v in (low, high)) or low >= high:
@@ -325,7 +348,7 @@ def _markdown(data: dict[str, Any], report: Report) -> bool:
             f"must be a mapping {{unsafe_html: true|false}}, not {yamlfm.show(markdown)}",
         )
         return False
-    if _unknown(markdown, ("unsafe_html",), "markdown", report):
+    if _unknown(markdown, _KEYS["markdown"], "markdown", report):
         return False
     unsafe = markdown.get("unsafe_html", False)
     if not isinstance(unsafe, bool):
@@ -343,7 +366,7 @@ def _editions(data: dict[str, Any], report: Report) -> Editions:
         shape = "{weekly: bool, monthly: bool, top: N}"
         report("editions", f"must be a mapping {shape}, not {yamlfm.show(editions)}")
         return default
-    if _unknown(editions, ("weekly", "monthly", "top"), "editions", report):
+    if _unknown(editions, _KEYS["editions"], "editions", report):
         return default
     weekly = editions.get("weekly", default.weekly)
     monthly = editions.get("monthly", default.monthly)
@@ -362,7 +385,7 @@ def _promo(data: dict[str, Any], report: Report) -> Promo | None:
     promo = data.get("promo")
     if promo is None:
         return None
-    keys = ("title", "text", "url", "label")
+    keys = _KEYS["promo"]
     if not isinstance(promo, dict):
         report(
             "promo", f"must be a mapping with title, text, url and label, not {yamlfm.show(promo)}"

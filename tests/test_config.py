@@ -165,6 +165,37 @@ def test_a_host_name_with_no_idna_form_is_refused(tmp_path: Path) -> None:
 
 
 @pytest.mark.parametrize(
+    "empty",
+    [
+        "timezone:",
+        "per_page:",
+        "search:",
+        "output:",
+        "editions: {top: }",
+        "markdown: {unsafe_html: }",
+        "scores: {novelty: {min: }}",
+        "scores:",
+    ],
+)
+def test_an_empty_value_counts_as_not_given(tmp_path: Path, empty: str) -> None:
+    # A review: `per_page:`, `search:` and `editions: {top: }` were errors ("not an empty
+    # value"), where `timezone:` and front matter's empty values count as not given.
+    write_site(tmp_path, {}, MINIMAL + empty + "\n")
+    assert load_config(tmp_path) == load_config(write_site(tmp_path / "plain", {}, MINIMAL))
+
+
+def test_an_empty_promo_label_is_the_default_and_an_empty_unknown_key_is_still_unknown(
+    tmp_path: Path,
+) -> None:
+    write_site(tmp_path, {}, MINIMAL + "promo: {title: P, url: /about/, label: }\n")
+    assert load_config(tmp_path).promo == Promo("P", "", "/about/", "Learn more")
+    assert config_problems(tmp_path, MINIMAL + "per_pgae:\neditions: {tpo: }\n") == [
+        "site.yaml:3: unknown key 'per_pgae' (did you mean 'per_page'?)",
+        "site.yaml:4: editions: unknown key 'tpo' (did you mean 'top'?)",
+    ]
+
+
+@pytest.mark.parametrize(
     "zone", ["Mars/Olympus", "asia/seoul", "../../etc/passwd", "''", "localtime", "9"]
 )
 def test_bad_timezone(tmp_path: Path, zone: str) -> None:
