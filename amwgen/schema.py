@@ -125,11 +125,14 @@ def article_schema(config: SiteConfig | None = None) -> Schema:
     }
 
 
-def _object(cls: type, types: dict[str, Schema], defaults: object | None = None) -> Schema:
-    """An object whose keys are the dataclass's fields, with defaults from an instance."""
+def _object(
+    cls: type, types: dict[str, Schema], defaults: object | None = None, kept: tuple[str, ...] = ()
+) -> Schema:
+    """An object whose keys are the dataclass's fields, with defaults from an instance; each
+    may be left empty (`top:`, counted as not given) but those kept."""
     props: dict[str, Schema] = {}
     for f in fields(cls):
-        prop = dict(types[f.name])
+        prop = dict(types[f.name]) if f.name in kept else _optional(types[f.name])
         if defaults is not None:
             prop["default"] = getattr(defaults, f.name)
         props[f.name] = prop
@@ -137,49 +140,59 @@ def _object(cls: type, types: dict[str, Schema], defaults: object | None = None)
 
 
 def _site_keys() -> dict[str, Schema]:
+    """site.yaml's keys as config reads them: text may be a number (`title: 2026`), and an
+    optional key may be left empty, in nested mappings too (a review: the editor flagged
+    `timezone:`, which `check` passes)."""
     defaults = SiteConfig(title="", base_url="/")
     integer: Schema = {"type": "integer"}
     boolean: Schema = {"type": "boolean"}
     bounded = {**integer, "minimum": -SCALE_BOUND, "maximum": SCALE_BOUND}
     scale = _object(Scale, {"min": bounded, "max": bounded})
     promo_types = {f.name: {"type": "string"} for f in fields(Promo)}
+
+    def optional(schema: Schema, default: object) -> Schema:
+        return {**_optional(schema), "default": default}
+
     return {
-        "title": {"type": "string", "pattern": r"\S", "description": "required: the site's name"},
+        "title": {**NONEMPTY_TEXT, "description": "required: the site's name"},
         "base_url": {**HTTP_URL, "description": "required: absolute URL the site lives at"},
-        "language": {
-            "type": "string",
-            "pattern": rf"^{LANGUAGE_PATTERN}$",
-            "maxLength": LANGUAGE_LENGTH,
-            "default": defaults.language,
-        },
+        "language": optional(
+            {"type": "string", "pattern": rf"^{LANGUAGE_PATTERN}$", "maxLength": LANGUAGE_LENGTH},
+            defaults.language,
+        ),
         "timezone": {
-            "type": "string",
-            "default": defaults.timezone,
+            **optional({"type": "string"}, defaults.timezone),
             "description": "IANA zone for dates written without an offset, e.g. Asia/Seoul",
         },
-        "description": {"type": "string", "default": defaults.description},
-        "output": {"type": "string", "default": defaults.output},
-        "per_page": {"type": "integer", "minimum": 1, "default": defaults.per_page},
-        "scores": {
-            "type": "object",
-            "properties": {
-                "novelty": {**scale, "default": _scale(defaults.novelty)},
-                "significance": {**scale, "default": _scale(defaults.significance)},
-            },
-            "additionalProperties": False,
-        },
-        "markdown": {
-            "type": "object",
-            "properties": {"unsafe_html": {**boolean, "default": defaults.unsafe_html}},
-            "additionalProperties": False,
-        },
-        "search": {**boolean, "default": defaults.search},
-        "editions": _object(
-            Editions,
-            {"weekly": boolean, "monthly": boolean, "top": {**integer, "minimum": 1}},
-            defaults.editions,
+        "description": optional(TEXT, defaults.description),
+        "output": optional(TEXT, defaults.output),
+        "per_page": optional({"type": "integer", "minimum": 1}, defaults.per_page),
+        "scores": _optional(
+            {
+                "type": "object",
+                "properties": {
+                    "novelty": optional(scale, _scale(defaults.novelty)),
+                    "significance": optional(scale, _scale(defaults.significance)),
+                },
+                "additionalProperties": False,
+            }
         ),
-        "promo": {**_object(Promo, promo_types), "required": ["url"]},
+        "markdown": _optional(
+            {
+                "type": "object",
+                "properties": {"unsafe_html": optional(boolean, defaults.unsafe_html)},
+                "additionalProperties": False,
+            }
+        ),
+        "search": optional(boolean, defaults.search),
+        "editions": _optional(
+            _object(
+                Editions,
+                {"weekly": boolean, "monthly": boolean, "top": {**integer, "minimum": 1}},
+                defaults.editions,
+            )
+        ),
+        "promo": _optional({**_object(Promo, promo_types, kept=("url",)), "required": ["url"]}),
     }
 
 

@@ -12,7 +12,7 @@ from conftest import FIXTURES, REPO, SITE_YAML, write_site
 from jsonschema import Draft202012Validator
 
 from amwgen import yamlfm
-from amwgen.config import KNOWN_KEYS, load_config
+from amwgen.config import KNOWN_KEYS, ConfigError, load_config
 from amwgen.load import load_content
 from amwgen.schema import article_schema, site_schema
 from amwgen.validate import ARTICLE_KEYS, REQUIRED_KEYS, validate_article
@@ -121,3 +121,34 @@ def test_schema_command(tmp_path: Path) -> None:
     assert own["properties"]["significance"]["minimum"] == 1  # type: ignore[index]
     assert own["properties"]["significance"]["maximum"] == 5  # type: ignore[index]
     assert schema("--site") == site_schema()
+
+
+MINIMAL_SITE = "title: T\nbase_url: https://t.example/\n"
+SITE_CASES = {
+    "empty optional keys": MINIMAL_SITE
+    + "language:\ntimezone:\ndescription:\noutput:\nper_page:\nsearch:\nmarkdown:\n"
+    + "editions: {weekly: , top: }\nscores: {novelty: , significance: {min: , max: 5}}\n",
+    "empty promo label": MINIMAL_SITE + "promo: {url: /about/, label: }\n",
+    "number as title": MINIMAL_SITE.replace("title: T", "title: 2026"),
+    "number as description": MINIMAL_SITE + "description: 2026\n",
+    "empty title": MINIMAL_SITE.replace("title: T", "title:"),
+    "promo without url": MINIMAL_SITE + "promo: {title: P, url: }\n",
+    "per_page zero": MINIMAL_SITE + "per_page: 0\n",
+    "search as text": MINIMAL_SITE + "search: yes\n",
+    "unknown nested key": MINIMAL_SITE + "editions: {tpo: }\n",
+    "promo title number": MINIMAL_SITE + "promo: {title: 5, url: /about/}\n",
+}
+
+
+@pytest.mark.parametrize("case", SITE_CASES)
+def test_site_schema_and_config_agree(case: str, tmp_path: Path) -> None:
+    # A review: the editor's schema refused `timezone:` and `title: 2026`, which check passes.
+    write_site(tmp_path, {}, SITE_CASES[case])
+    try:
+        load_config(tmp_path)
+        refused = False
+    except ConfigError:
+        refused = True
+    data = yamlfm.load_mapping(SITE_CASES[case]).data
+    errors = [e.message for e in _validator(site_schema()).iter_errors(data)]
+    assert bool(errors) == refused, errors
