@@ -237,7 +237,9 @@ def build_now(environ: dict[str, str] | os._Environ[str]) -> datetime:
         return datetime.now(UTC)
     digits = epoch.strip()
     if not (digits.isascii() and digits.isdigit()):  # "²" is a digit to str.isdigit
-        raise UsageError(f"amwgen: SOURCE_DATE_EPOCH '{epoch}' is not a whole number of seconds")
+        # (-5: reproducible-builds.org counts from 1970 on; "is not a whole number" misled.)
+        message = "is not a whole number of seconds since 1970"
+        raise UsageError(f"amwgen: SOURCE_DATE_EPOCH '{epoch}' {message}")
     try:
         now: datetime | None = datetime.fromtimestamp(int(digits), UTC)
     except (ValueError, OverflowError, OSError):  # after the year 9999

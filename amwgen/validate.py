@@ -335,8 +335,10 @@ def _slug(check: Checker, default: str) -> str | None:
     given = check.text("slug")
     slug = slugify(given if given is not None else default)
     if not slug:
-        key = "slug" if given is not None else None
-        check.report(key, "has no letters or digits to make a slug from; set 'slug:'")
+        if given is not None:  # "set 'slug:'" said to a slug that was set: a review
+            check.report("slug", f"'{given}' has no letters or digits to make a slug from")
+        else:
+            check.report(None, "has no letters or digits to make a slug from; set 'slug:'")
         return None
     return slug
 

@@ -430,9 +430,9 @@ def test_help_lists_every_flag(command: str) -> None:
 @pytest.mark.parametrize(
     ("epoch", "why"),
     [
-        ("soon", "is not a whole number of seconds"),
-        ("²", "is not a whole number of seconds"),  # a digit to str.isdigit: a traceback
-        ("-5", "is not a whole number of seconds"),
+        ("soon", "is not a whole number of seconds since 1970"),
+        ("²", "is not a whole number of seconds since 1970"),  # a digit to isdigit: a traceback
+        ("-5", "is not a whole number of seconds since 1970"),
         ("253370764800", "is after the year 9998"),  # 9999-01-01: a traceback later on
         ("99999999999999999999", "is after the year 9998"),  # beyond datetime: a traceback
     ],

@@ -357,7 +357,7 @@ def test_explicit_slug_is_slugified() -> None:
 
 def test_slug_with_nothing_to_slugify() -> None:
     assert errors(front(slug="'...'")) == [
-        "content/x.md:6: slug: has no letters or digits to make a slug from; set 'slug:'"
+        "content/x.md:6: slug: '...' has no letters or digits to make a slug from"
     ]
 
 
