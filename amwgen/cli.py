@@ -58,7 +58,11 @@ class _Parser(argparse.ArgumentParser):
     """argparse that reports a usage error on one line and exits 2."""
 
     def error(self, message: str) -> NoReturn:
-        raise UsageError(f"{self.prog}: {message} (see '{self.prog} --help')")
+        raise _usage(self.prog, message)
+
+
+def _usage(prog: str, message: str) -> UsageError:
+    return UsageError(f"{prog}: {message} (see '{prog} --help')")
 
 
 def make_parser() -> argparse.ArgumentParser:
@@ -270,7 +274,10 @@ def main(argv: Sequence[str] | None = None, exiting: bool = False) -> int:
     debug = "--debug" in (argv if argv is not None else sys.argv[1:])
     args: argparse.Namespace | None = None
     try:
-        args = make_parser().parse_args(argv)
+        args, extra = make_parser().parse_known_args(argv)
+        if extra:  # said of the command's parser, as its other usage errors are (a review)
+            message = f"unrecognized arguments: {' '.join(extra)}"
+            raise _usage(f"amwgen {args.command}", message)
         return _run(args, exiting)
     except UsageError as err:
         print(err, file=sys.stderr)

@@ -137,6 +137,17 @@ def test_a_base_url_beyond_ascii_is_written_as_a_url_holds_it(run, site: Path) -
     assert 'href="HTTPS://X.example/A%C3%A9/news/one/"' in html
 
 
+def test_an_unknown_flag_is_said_of_its_command(run, site: Path) -> None:  # type: ignore[no-untyped-def]
+    # A review: "amwgen: unrecognized arguments", where the command's other usage errors
+    # are "amwgen build: ...".
+    result = run("build", site, "--nosuch")
+    assert result.code == 2
+    assert result.err.splitlines() == [
+        "amwgen build: unrecognized arguments: --nosuch (see 'amwgen build --help')"
+    ]
+    assert not (site / "public").exists()
+
+
 def test_bad_base_url_flag_is_usage_error(run, site: Path) -> None:  # type: ignore[no-untyped-def]
     result = run("build", site, "--base-url", "ftp://nope")
     assert result.code == 2
