@@ -185,7 +185,7 @@ def check(
     table = load_table(site_dir, config.language)  # issue 6: site i18n/ overrides; ConfigError
     found = cache if cache is not None else {}
     gathered = gather(site_dir, config, found, options.jobs, seen, stats)
-    content, problems = gathered.content, list(gathered.problems)
+    content, problems = gathered.content, [*gathered.problems, *not_folders(site_dir)]
     index, index_problems = build_index(
         content, config, options.now, options.drafts, options.future
     )
@@ -210,6 +210,16 @@ def check(
         gathered.seen,
         table,
     )
+
+
+def not_folders(site_dir: Path) -> list[Problem]:
+    """A file named as one of the site's folders, which was passed over in silence (a
+    review: a file `content` made a site of no articles): an error at it."""
+    named = [site_dir / name for name in ("content", "layouts", "static", "i18n")]
+    message = "is a file; amwgen reads a folder of this name here"
+    return [
+        Problem(path, 1, None, message) for path in named if path.exists() and not path.is_dir()
+    ]
 
 
 def links_to_unpublished(results: Iterable[DocResult], index: Index) -> list[Problem]:
