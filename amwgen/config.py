@@ -203,9 +203,17 @@ def _string(data: dict[str, Any], key: str, default: str, report: Report) -> str
     value = data.get(key, default)
     if value is None:
         return default
-    if isinstance(value, bool) or not isinstance(value, str | int | float):
+    text = _text(value)
+    if text is None:
         report(key, f"must be text, not {yamlfm.show(value)}")
         return default
+    return text
+
+
+def _text(value: Any) -> str | None:
+    """A setting's text: a number is its text (`title: 2026`); None for anything else."""
+    if isinstance(value, bool) or not isinstance(value, str | int | float):
+        return None
     return str(value)
 
 
@@ -393,11 +401,13 @@ def _promo(data: dict[str, Any], report: Report) -> Promo | None:
         return None
     if _unknown(promo, keys, "promo", report):
         return None
-    values = {k: promo.get(k, "") for k in keys}
-    for key, value in values.items():
-        if not isinstance(value, str):
-            report(f"promo.{key}", f"must be text, not {yamlfm.show(value)}")
+    values: dict[str, str] = {}
+    for key in keys:  # a number is its text, as for title and description (a review)
+        text = _text(promo.get(key, ""))
+        if text is None:
+            report(f"promo.{key}", f"must be text, not {yamlfm.show(promo[key])}")
             return None
+        values[key] = text
     if not values["url"]:
         report("promo", "needs a url")
         return None

@@ -189,6 +189,9 @@ def test_an_empty_promo_label_is_the_default_and_an_empty_unknown_key_is_still_u
 ) -> None:
     write_site(tmp_path, {}, MINIMAL + "promo: {title: P, url: /about/, label: }\n")
     assert load_config(tmp_path).promo == Promo("P", "", "/about/", "Learn more")
+    # A number is its text, as for the site's title (a review: "must be text").
+    write_site(tmp_path, {}, MINIMAL + "promo: {title: 2026, text: 5, url: /about/}\n")
+    assert load_config(tmp_path).promo == Promo("2026", "5", "/about/", "Learn more")
     assert config_problems(tmp_path, MINIMAL + "per_pgae:\neditions: {tpo: }\n") == [
         "site.yaml:3: unknown key 'per_pgae' (did you mean 'per_page'?)",
         "site.yaml:4: editions: unknown key 'tpo' (did you mean 'top'?)",

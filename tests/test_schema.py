@@ -137,6 +137,7 @@ SITE_CASES = {
     "search as text": MINIMAL_SITE + "search: yes\n",
     "unknown nested key": MINIMAL_SITE + "editions: {tpo: }\n",
     "promo title number": MINIMAL_SITE + "promo: {title: 5, url: /about/}\n",
+    "promo title list": MINIMAL_SITE + "promo: {title: [5], url: /about/}\n",
 }
 
 
