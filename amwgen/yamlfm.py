@@ -21,22 +21,19 @@ _KEY_TAGS = frozenset(f"tag:yaml.org,2002:{t}" for t in ("int", "float", "null",
 
 
 class Yaml12Loader(_BaseLoader):  # type: ignore[valid-type,misc]
-    """Safe loader with YAML 1.2 booleans and numbers and no timestamp magic.
+    """Safe loader with YAML 1.2 booleans, plain numbers and no timestamp magic.
 
     `region: NO` stays "NO"; `yes`/`on` stay strings; dates stay strings so the
-    validator parses them and reports bad ones with their line. Whole numbers are those of
-    YAML 1.2's core schema: YAML 1.1's read `title: 10:30` as 630 (base 60), `010` as 8,
-    and `1_000` as 1000 (a review); now they are "10:30", 10 and "1_000".
+    validator parses them and reports bad ones with their line. YAML 1.1's other numbers
+    are text: it read `title: 10:30` as 630 (base 60), `010` as 8 (octal), `1_000` as 1000
+    and `0b11` as 3, in silence (a review). A number with a leading zero (`010`, `0800`)
+    is text too, as `0800` was: its zero is part of what was written.
     """
 
 
-_YAML11 = ("bool", "timestamp", "int", "float")
+_YAML11 = {f"tag:yaml.org,2002:{name}" for name in ("bool", "timestamp", "int", "float")}
 Yaml12Loader.yaml_implicit_resolvers = {
-    first: [
-        (tag, regexp)
-        for tag, regexp in resolvers
-        if tag not in {f"tag:yaml.org,2002:{name}" for name in _YAML11}
-    ]
+    first: [(tag, regexp) for tag, regexp in resolvers if tag not in _YAML11]
     for first, resolvers in _BaseLoader.yaml_implicit_resolvers.items()
 }
 Yaml12Loader.add_implicit_resolver(
@@ -46,33 +43,19 @@ Yaml12Loader.add_implicit_resolver(
 )
 Yaml12Loader.add_implicit_resolver(
     "tag:yaml.org,2002:int",
-    re.compile(r"^(?:[-+]?[0-9]+|0o[0-7]+|0x[0-9a-fA-F]+)$"),
+    re.compile(r"^(?:[-+]?(?:0|[1-9][0-9]*)|[-+]?0x[0-9a-fA-F]+)$"),
     list("-+0123456789"),
 )
 Yaml12Loader.add_implicit_resolver(
     "tag:yaml.org,2002:float",
+    # YAML 1.1's, without its "_" and base 60 (`1:30.5` was 90.5): a point after a digit,
+    # or at the start with no sign (`-.5` stays text, as it was), and the infinities.
     re.compile(
-        # With a point, as YAML 1.1 wants (`1e3` stays text, as it was), without its "_"
-        # and base 60 (`1:30.5` was 90.5).
-        r"^(?:[-+]?(?:\.[0-9]+|[0-9]+\.[0-9]*)(?:[eE][-+][0-9]+)?"
+        r"^(?:[-+]?[0-9]+\.[0-9]*(?:[eE][-+][0-9]+)?|\.[0-9]+(?:[eE][-+][0-9]+)?"
         r"|[-+]?\.(?:inf|Inf|INF)|\.(?:nan|NaN|NAN))$"
     ),
     list("-+.0123456789"),
 )
-
-
-def _int12(loader: yaml.SafeLoader, node: yaml.ScalarNode) -> int:
-    """An int of YAML 1.2's core schema: decimal (leading zeros too), 0o octal, 0x hex (what
-    `!!int` tags as well)."""
-    text = str(loader.construct_scalar(node))
-    if text.startswith("0o"):
-        return int(text[2:], 8)
-    if text.startswith("0x"):
-        return int(text[2:], 16)
-    return int(text, 10)
-
-
-Yaml12Loader.add_constructor("tag:yaml.org,2002:int", _int12)
 
 
 class YamlError(Exception):

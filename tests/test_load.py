@@ -49,20 +49,21 @@ def test_yaml_12_booleans() -> None:
 
 def test_yaml_12_whole_numbers_and_no_base_60() -> None:
     # A review: YAML 1.1 read `title: 10:30` as 630 (base 60), a score `010` as 8 (octal),
-    # `1_000` as 1000 and `0b11` as 3, in silence.
+    # `1_000` as 1000 and `0b11` as 3, in silence. And a second review: `0800` stays text,
+    # as it was (its zero is part of what was written), and so does `-.5`.
     text = (
-        "a: 10:30\nb: 010\nc: 1_000\nd: 0b11\ne: 1:30.5\nf: 1_0.5\n"
-        "g: 0o17\nh: 0x1F\ni: -12\nj: 2.5\nk: .5\nl: 1e3\nm: 1.5e+3\nn: .inf\n"
+        "a: 10:30\nb: 010\nc: 1_000\nd: 0b11\ne: 1:30.5\nf: 1_0.5\ng: 0o17\nh: 0x1F\n"
+        "i: -12\nj: 2.5\nk: .5\nl: 1e3\nm: 1.5e+3\nn: .inf\no: 0800\np: -.5\nq: -0x1F\nr: 0\n"
     )
     data = yamlfm.load_mapping(text).data
     assert data == {
         "a": "10:30",
-        "b": 10,
+        "b": "010",
         "c": "1_000",
         "d": "0b11",
         "e": "1:30.5",
         "f": "1_0.5",
-        "g": 15,
+        "g": "0o17",
         "h": 31,
         "i": -12,
         "j": 2.5,
@@ -70,17 +71,22 @@ def test_yaml_12_whole_numbers_and_no_base_60() -> None:
         "l": "1e3",  # a point is wanted, as before
         "m": 1500.0,
         "n": float("inf"),
+        "o": "0800",
+        "p": "-.5",
+        "q": -31,
+        "r": 0,
     }
 
 
 def test_a_title_of_a_time_is_its_text(run, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
-    site = write_site(tmp_path / "site", {"content/x.md": article("10:30")})
+    site = write_site(tmp_path / "site", {"content/x.md": article("10:30", slug="0900")})
     assert run("build", site, "-q").code == 0
-    assert "<h1>10:30</h1>" in (site / "public/news/x/index.html").read_text()
+    assert "<h1>10:30</h1>" in (site / "public/news/0900/index.html").read_text()
     (site / "content/x.md").write_text(article("10:30").replace("novelty: 1", "novelty: 010"))
     result = run("check", site)
     assert result.code == 1
-    assert f"{site / 'content' / 'x.md'}:" in result.err and "novelty: 10 is outside" in result.err
+    assert f"{site / 'content' / 'x.md'}:" in result.err
+    assert "novelty: must be a whole number" in result.err, result.err
 
 
 def test_dates_stay_strings_for_the_validator() -> None:
