@@ -10,6 +10,8 @@ from typing import Any, Protocol
 from urllib.parse import SplitResult, quote, urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+import idna
+
 from amwgen import yamlfm
 from amwgen.model import Editions, Problem, Promo, Scale, SiteConfig
 
@@ -269,16 +271,20 @@ def _base_url(value: Any, report: Report) -> str:
 
 def _ascii_url(parts: SplitResult) -> str | None:
     """The URL in ASCII, as sitemaps and feeds must give it (sitemaps.org: escaped): a host
-    name in its IDNA form (例え.jp: xn--r8jz45g.jp), other characters beyond ASCII
+    name in its IDNA 2008 form (例え.jp: xn--r8jz45g.jp), other characters beyond ASCII
     percent-encoded as UTF-8 (/ニュース/: /%E3%83%8B...); what is ASCII already is kept as it
     is. None when the host name cannot be written in IDNA."""
     netloc = parts.netloc
     if not netloc.isascii():
         user, at, host_port = netloc.rpartition("@")
-        host, colon, port = host_port.partition(":")  # no IPv6 literal is beyond ASCII
+        if host_port.startswith("["):
+            return None  # an IPv6 literal's zone beyond ASCII: no host name to write
+        host, colon, port = host_port.partition(":")
         try:
-            host = host.encode("idna").decode("ascii")
-        except UnicodeError:
+            # IDNA 2008 with UTS 46, as browsers read it: Python's own codec is IDNA 2003,
+            # which writes faß.de as fass.de, another domain (a review).
+            host = idna.encode(host, uts46=True, transitional=False).decode("ascii")
+        except UnicodeError:  # idna.IDNAError is one
             return None
         netloc = quote(user, safe=_KEPT) + at + host + colon + port
     path = quote(parts.path, safe=_KEPT)

@@ -157,10 +157,27 @@ def test_bad_base_url(tmp_path: Path, url: str) -> None:
     assert problem.startswith("site.yaml:2: base_url: ")
 
 
-def test_a_host_name_with_no_idna_form_is_refused(tmp_path: Path) -> None:
-    assert config_problems(tmp_path, "title: T\nbase_url: https://a..例.jp/\n") == [
-        "site.yaml:2: base_url: 'https://a..例.jp/' has a host name that is no "
-        "internationalised domain name"
+@pytest.mark.parametrize(
+    ("given", "written"),
+    [
+        ("https://faß.de/nachrichten", "https://xn--fa-hia.de/nachrichten/"),  # not fass.de
+        ("https://Ünïcode.COM:8080/x", "https://xn--ncode-cta3g.com:8080/x/"),
+        ("https://user:pä@例え.jp/", "https://user:p%C3%A4@xn--r8jz45g.jp/"),
+        ("https://EXAMPLE.org/A%20b", "https://EXAMPLE.org/A%20b/"),  # ASCII: as typed
+    ],
+)
+def test_a_base_url_beyond_ascii_is_written_in_idna_2008_and_percent_encoded(
+    tmp_path: Path, given: str, written: str
+) -> None:
+    # A review: Python's "idna" codec is IDNA 2003, which wrote faß.de as fass.de.
+    write_site(tmp_path, {}, f"title: T\nbase_url: {given}\n")
+    assert load_config(tmp_path).base_url == written
+
+
+@pytest.mark.parametrize("url", ["https://a..例.jp/", "http://[fe80::1%25ü]/"])
+def test_a_host_name_with_no_idna_form_is_refused(tmp_path: Path, url: str) -> None:
+    assert config_problems(tmp_path, f"title: T\nbase_url: {url}\n") == [
+        f"site.yaml:2: base_url: '{url}' has a host name that is no internationalised domain name"
     ]
 
 
