@@ -293,8 +293,12 @@ def _caused(missing: Missing, problem: Problem) -> bool:
     template extending itself) made happen: Jinja names a missing template bare, and a
     template extending itself recurses."""
     message = problem.message
-    said = f"'{missing.name}'" in message or message == missing.name
-    said = said or message.startswith("RecursionError")
+    if missing.kind == "itself":  # only that recursion: a macro's own is its error (a review)
+        said = message.startswith("RecursionError")
+    elif missing.kind == "template":
+        said = message == missing.name
+    else:
+        said = f"'{missing.name}'" in message
     return said and missing.user.resolve() == problem.path.resolve()
 
 

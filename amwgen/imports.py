@@ -24,11 +24,14 @@ from amwgen.render import template_files, template_names
 
 @dataclass(frozen=True, slots=True)
 class Missing:
-    """A name a template uses that the template it takes it from does not export."""
+    """A name a template uses that the template it takes it from does not export; or a
+    template it names that is not there (kind "template"), or its own name that it extends
+    (kind "itself")."""
 
     problem: Problem  # said at the site's file
-    name: str
+    name: str  # the name, or the template's
     user: Path  # the file of the template that uses it (the site's or the theme's)
+    kind: str = "name"
 
 
 def missing_imports(env: jinja2.Environment, site_dir: Path) -> list[Missing]:
@@ -77,16 +80,17 @@ def missing_imports(env: jinja2.Environment, site_dir: Path) -> list[Missing]:
         if own(path):
             for verb, other, line in _named(tree):
                 if verb == "extends" and other == name:
+                    kind = "itself"
                     message = (
                         f"extends {other}, which is this template: a replacement cannot extend "
                         "the built-in one of its name"
                     )
                 elif parse(other) == "missing":
-                    message = f"{verb} {other}, which is no template"
+                    kind, message = "template", f"{verb} {other}, which is no template"
                 else:
                     continue
                 problem = Problem(shown(path), line, "template", message)
-                found.append(Missing(problem, other, path))
+                found.append(Missing(problem, other, path, kind))
         for imported, wanted, line in _imports(tree):
             target = parse(imported)
             if isinstance(target, str) or not (own(path) or own(target[0])):

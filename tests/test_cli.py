@@ -770,6 +770,26 @@ def test_a_template_a_layout_names_that_is_not_there_is_an_error_in_check_too(
     assert run("check", site).code == 0
 
 
+def test_a_layouts_own_recursion_is_kept_beside_a_missing_template(run, site: Path) -> None:  # type: ignore[no-untyped-def]
+    # A review: any RecursionError of a layout was taken for the work of a missing template
+    # the layout named, and dropped; only one that extends itself recurses so.
+    (site / "layouts").mkdir()
+    layout = site / "layouts" / "page.html"
+    layout.write_text(
+        '{% extends "base.html" %}\n{% macro r(n) %}{{ r(n + 1) }}{% endmacro %}\n'
+        '{% block main %}\n{% if page.never is defined %}{% include "extra.html" %}{% endif %}\n'
+        "{{ r(0) }}\n{% endblock %}\n"
+    )
+    (site / "content" / "pages").mkdir(exist_ok=True)
+    (site / "content" / "pages" / "about.md").write_text("---\ntitle: About\n---\nUs.\n")
+    result = run("build", site, "-q")
+    assert result.code == 1
+    said = result.err.splitlines()
+    assert said[0] == f"{layout}:4: template: includes extra.html, which is no template"
+    assert said[1].startswith(f"{layout}:2: template: RecursionError: maximum recursion depth")
+    assert said[2:] == ["2 error(s); nothing was written"]
+
+
 def test_what_a_template_exports_is_what_jinja_exports(run, site: Path) -> None:  # type: ignore[no-untyped-def]
     # A review of the check above: names Jinja does not export (in a block, a loop, with a
     # "_") counted as there; one alias for two templates taken for both; a template not
