@@ -37,6 +37,7 @@ from amwgen.report import (
     as_text,
     build_report,
     choose_format,
+    one_line,
     print_problems,
     progress,
     write_step_summary,
@@ -280,7 +281,9 @@ def main(argv: Sequence[str] | None = None, exiting: bool = False) -> int:
             raise _usage(f"amwgen {args.command}", message)
         return _run(args, exiting)
     except UsageError as err:
-        print(err, file=sys.stderr)
+        # An argument is said as given: its controls escaped (a review: `new --tag` with an
+        # escape sequence coloured the terminal).
+        print(one_line(str(err)), file=sys.stderr)
         return EXIT_USAGE
     except FlagError as err:
         command = getattr(args, "command", None)
@@ -430,7 +433,7 @@ def _write_command(args: argparse.Namespace) -> int:
         raise UsageError(f"amwgen new: {err}") from None
     except Refused as err:
         # Issue 5: never overwrite an author's file.
-        print(f"amwgen {args.command}: {err}", file=sys.stderr)
+        print(one_line(f"amwgen {args.command}: {err}"), file=sys.stderr)
         return EXIT_CONTENT
 
 

@@ -54,9 +54,9 @@ def print_problems(
 def as_text(problem: Problem) -> str:
     """SPEC 6: `path:line: field: message`, one line; a warning says so after the line."""
     if problem.severity == "error":
-        return _one_line(str(problem))
+        return one_line(str(problem))
     where = f"{problem.field}: " if problem.field else ""
-    return _one_line(f"{problem.path}:{problem.line}: warning: {where}{problem.message}")
+    return one_line(f"{problem.path}:{problem.line}: warning: {where}{problem.message}")
 
 
 # Line breaks and other controls, which a file's name may hold: a name with a newline
@@ -64,7 +64,9 @@ def as_text(problem: Problem) -> str:
 _CONTROL = re.compile("[\x00-\x08\x0a-\x1f\x7f-\x9f\u2028\u2029]")
 
 
-def _one_line(text: str) -> str:
+def one_line(text: str) -> str:
+    """text with its line breaks and other controls escaped (\\n, \\x1b): one line, and
+    nothing that moves or colours a terminal."""
     return _CONTROL.sub(lambda found: found.group().encode("unicode_escape").decode(), text)
 
 

@@ -149,7 +149,12 @@ def test_new_refuses_a_term_that_makes_no_slug_and_writes_nothing(
 
 
 @pytest.mark.parametrize(
-    ("args", "given"), [(["bell\x07"], "bell\x07"), (["Fine", "--tag", "a\x01"], "a\x01")]
+    ("args", "given"),
+    [
+        (["bell\x07"], "bell\x07"),
+        (["Fine", "--tag", "a\x01"], "a\x01"),
+        (["\x1b[31mred"], "\x1b[31mred"),
+    ],
 )
 def test_new_refuses_a_character_no_page_can_carry_and_writes_nothing(
     run, tmp_path: Path, args: list[str], given: str
@@ -158,8 +163,11 @@ def test_new_refuses_a_character_no_page_can_carry_and_writes_nothing(
     site = write_site(tmp_path / "site", {})
     result = run("new", site, *args)
     assert result.code == 2
-    code = f"U+{ord(given[-1]):04X}"
-    assert f"'{given}' contains the character {code}, which no page or feed" in result.err
+    code = f"U+{ord(next(c for c in given if ord(c) < 32)):04X}"
+    # Said escaped (a review: an escape sequence coloured the terminal).
+    escaped = given.encode("unicode_escape").decode()
+    assert f"'{escaped}' contains the character {code}, which no page or feed" in result.err
+    assert not any(ord(c) < 32 for c in result.err.rstrip("\n"))
     assert not (site / "content").exists() or not list((site / "content").rglob("*.md"))
 
 
