@@ -275,10 +275,13 @@ def main(argv: Sequence[str] | None = None, exiting: bool = False) -> int:
     debug = "--debug" in (argv if argv is not None else sys.argv[1:])
     args: argparse.Namespace | None = None
     try:
-        args, extra = make_parser().parse_known_args(argv)
-        if extra:  # said of the command's parser, as its other usage errors are (a review)
-            message = f"unrecognized arguments: {' '.join(extra)}"
-            raise _usage(f"amwgen {args.command}", message)
+        given = list(argv if argv is not None else sys.argv[1:])
+        args, extra = make_parser().parse_known_args(given)
+        if extra:  # said of the command's parser, as its other usage errors are (a review),
+            # unless given before the command, to amwgen itself
+            before = given[: given.index(args.command)] if args.command in given else []
+            prog = "amwgen" if any(arg in before for arg in extra) else f"amwgen {args.command}"
+            raise _usage(prog, f"unrecognized arguments: {' '.join(extra)}")
         return _run(args, exiting)
     except UsageError as err:
         # An argument is said as given: its controls escaped (a review: `new --tag` with an

@@ -147,6 +147,11 @@ def test_an_unknown_flag_is_said_of_its_command(run, site: Path) -> None:  # typ
         "amwgen build: unrecognized arguments: --nosuch (see 'amwgen build --help')"
     ]
     assert not (site / "public").exists()
+    # One given to amwgen itself, before the command, is said of amwgen.
+    result = run("--nosuch", "build", site)
+    assert result.err.splitlines() == [
+        "amwgen: unrecognized arguments: --nosuch (see 'amwgen --help')"
+    ]
 
 
 def test_bad_base_url_flag_is_usage_error(run, site: Path) -> None:  # type: ignore[no-untyped-def]
