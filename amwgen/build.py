@@ -213,13 +213,19 @@ def check(
 
 
 def not_folders(site_dir: Path) -> list[Problem]:
-    """A file named as one of the site's folders, which was passed over in silence (a
-    review: a file `content` made a site of no articles): an error at it."""
-    named = [site_dir / name for name in ("content", "layouts", "static", "i18n")]
-    message = "is a file; amwgen reads a folder of this name here"
-    return [
-        Problem(path, 1, None, message) for path in named if path.exists() and not path.is_dir()
-    ]
+    """A file named as one of the site's folders, or a link of that name that leads to no
+    folder, which was passed over in silence (a review: a file `content` made a site of no
+    articles): an error at it."""
+    problems = []
+    for path in (site_dir / name for name in ("content", "layouts", "static", "i18n")):
+        if path.is_dir():
+            continue
+        if path.is_symlink():  # to nothing, or to itself: it was passed over too
+            problems.append(Problem(path, 1, None, "is a link that leads to no folder"))
+        elif path.exists():
+            message = "is a file; amwgen reads a folder of this name here"
+            problems.append(Problem(path, 1, None, message))
+    return problems
 
 
 def links_to_unpublished(
@@ -360,7 +366,7 @@ def output_dir(site_dir: Path, config: SiteConfig, options: Options) -> Path:
         out = out.resolve()
     resolved, site = out.resolve(), site_dir.resolve()
     mine = ("content", "layouts", "static", "i18n", "site.yaml", CACHE_DIR)
-    owned = [(site / name).resolve() for name in mine]  # a linked one: where it leads
+    owned = [_leads_to(site / name) for name in mine]  # a linked one: where it leads
     if site.is_relative_to(resolved) or any(resolved.is_relative_to(o) for o in owned):
         message = f"output folder '{out}' would replace the site's own files; choose another"
         raise _output_error(site_dir, options, message)
@@ -369,6 +375,15 @@ def output_dir(site_dir: Path, config: SiteConfig, options: Options) -> Path:
         message = f"'{out}' is a file, not a folder; choose another output"
         raise _output_error(site_dir, options, message)
     return out
+
+
+def _leads_to(path: Path) -> Path:
+    """Where path leads (Path.resolve); a link that loops leads nowhere but to itself (its
+    RuntimeError was a traceback: a review). check says what is wrong with it (not_folders)."""
+    try:
+        return path.resolve()
+    except (RuntimeError, OSError):
+        return path.absolute()
 
 
 def _output_error(site_dir: Path, options: Options, message: str) -> ConfigError:

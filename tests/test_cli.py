@@ -926,21 +926,34 @@ def test_a_file_name_with_a_line_break_is_reported_on_one_line(run, tmp_path: Pa
     ]
 
 
-@pytest.mark.parametrize("name", ["content", "layouts", "static", "i18n"])
-def test_a_file_named_as_a_sites_folder_is_an_error(run, site: Path, name: str) -> None:  # type: ignore[no-untyped-def]
+@pytest.mark.parametrize(
+    ("name", "made"),
+    [
+        ("content", "file"),
+        ("layouts", "file"),
+        ("static", "file"),
+        ("i18n", "file"),
+        ("content", "link to nothing"),
+        ("content", "link to itself"),  # a traceback from the output's checks (a review)
+    ],
+)
+def test_a_file_named_as_a_sites_folder_is_an_error(run, site: Path, name: str, made: str) -> None:  # type: ignore[no-untyped-def]
     # A review: such a file was passed over in silence (`content`: a site of no articles).
     assert run("build", site).code == 0
     before = tree(site / "public")
     target = site / name
     if target.is_dir():
         shutil.rmtree(target)
-    target.write_text("not a folder\n")
+    if made == "file":
+        target.write_text("not a folder\n")
+        said = "is a file; amwgen reads a folder of this name here"
+    else:
+        target.symlink_to(site / "nowhere" if made == "link to nothing" else target)
+        said = "is a link that leads to no folder"
     for command in ("check", "build"):
         result = run(command, site)
         assert result.code == 1, result.err
-        assert result.err.splitlines()[0] == (
-            f"{target}:1: is a file; amwgen reads a folder of this name here"
-        )
+        assert result.err.splitlines()[0] == f"{target}:1: {said}"
     assert tree(site / "public") == before
 
 
