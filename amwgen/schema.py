@@ -148,7 +148,7 @@ def _site_keys() -> dict[str, Schema]:
     boolean: Schema = {"type": "boolean"}
     bounded = {**integer, "minimum": -SCALE_BOUND, "maximum": SCALE_BOUND}
     scale = _object(Scale, {"min": bounded, "max": bounded})
-    promo_types = {f.name: TEXT for f in fields(Promo)}
+    promo_types = {f.name: TEXT for f in fields(Promo)} | {"url": NONEMPTY_TEXT}
 
     def optional(schema: Schema, default: object) -> Schema:
         return {**_optional(schema), "default": default}

@@ -133,6 +133,7 @@ SITE_CASES = {
     "number as description": MINIMAL_SITE + "description: 2026\n",
     "empty title": MINIMAL_SITE.replace("title: T", "title:"),
     "promo without url": MINIMAL_SITE + "promo: {title: P, url: }\n",
+    "promo with an empty url": MINIMAL_SITE + "promo: {title: P, url: ''}\n",
     "per_page zero": MINIMAL_SITE + "per_page: 0\n",
     "search as text": MINIMAL_SITE + "search: yes\n",
     "unknown nested key": MINIMAL_SITE + "editions: {tpo: }\n",
