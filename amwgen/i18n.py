@@ -14,6 +14,7 @@ from typing import Any
 
 from babel import Locale, UnknownLocaleError
 from babel.dates import format_skeleton
+from markupsafe import Markup, escape
 
 from amwgen import yamlfm
 from amwgen.config import ConfigError, key_line, read_mapping
@@ -23,6 +24,19 @@ TRANSLATIONS = Path(__file__).parent / "translations"
 FALLBACK = "en"
 Table = tuple[tuple[str, str], ...]
 _PLACEHOLDER = re.compile(r"\{(\w+)\}")
+_LINK = re.compile(r'<a href="\{(\w+)\}">|</a>')  # the markup Translator.markup keeps
+
+
+def _filled(text: str, values: dict[str, object]) -> Markup:
+    """text escaped, its placeholders filled with their values, escaped in turn."""
+
+    def value(found: re.Match[str]) -> str:
+        given = values.get(found.group(1))
+        return found.group(0) if given is None else str(escape(given))
+
+    return Markup(_PLACEHOLDER.sub(value, str(escape(text))))
+
+
 PLURAL_FORMS = ("zero", "one", "two", "few", "many")
 KEY_LEVELS = 4  # "taxonomy.tags", "stories.one": a key's parts at most
 
@@ -116,13 +130,33 @@ class Translator:
         return self._text(key, **values)
 
     def _text(self, key: str, **values: object) -> str:
+        return _PLACEHOLDER.sub(lambda m: str(values.get(m.group(1), m.group(0))), self._raw(key))
+
+    def _raw(self, key: str) -> str:
         text = self.table.get(key)
         if text is None:
             # A language without a plural form ("one" in Korean) uses its "other".
             base, _, form = key.rpartition(".")
             fallback = f"{base}.other" if form in PLURAL_FORMS else key
             text = self.table.get(fallback, key)
-        return _PLACEHOLDER.sub(lambda m: str(values.get(m.group(1), m.group(0))), text)
+        return text
+
+    def markup(self, key: str, **values: object) -> Markup:
+        """The string key as HTML, for the few that hold links (`not_found_text`): its own
+        `<a href="{name}">` and `</a>` kept, every other character of it escaped, as a site's
+        i18n/ file is content (a red team put a script into /404.html through it), and each
+        value escaped unless it is markup already (time_tag's)."""
+        text, found, at = self._raw(key), [], 0
+        for link in _LINK.finditer(text):
+            found.append(_filled(text[at : link.start()], values))
+            name = link.group(1)
+            if name is None:
+                found.append(Markup("</a>"))
+            else:
+                found.append(Markup('<a href="{}">').format(values.get(name, "")))
+            at = link.end()
+        found.append(_filled(text[at:], values))
+        return Markup("").join(found)
 
     def plural(self, key: str, count: int, **values: object) -> str:
         """key.<form> for count by the language's plural rules (key.other when missing)."""

@@ -639,6 +639,7 @@ def make_env(
     translator = i18n.Translator(config.language, table)
     env.globals.update(
         t=translator,
+        t_html=translator.markup,
         tn=translator.plural,
         date_text=translator.date_text,
         month_text=translator.month_text,

@@ -107,6 +107,16 @@ def test_an_editors_note_cannot_break_out_of_its_attributes_in_the_email(built: 
             assert not any(name.lower().startswith("on") for name in el.attrib), el.attrib
 
 
+def test_translated_strings_that_hold_links_keep_only_their_links(built: Path) -> None:
+    # A red team: i18n/en.yaml's not_found_text and updated went into pages unescaped.
+    page = (built / "404.html").read_text()
+    assert "&lt;a href=&#34;/&#34; onclick=&#34;alert(1)&#34;&gt;home" in page  # text, not a link
+    assert "Nothing &lt;script&gt;alert(&#34;404&#34;)&lt;/script&gt; here" in page
+    assert '<a href="/topics/">topics</a>' in page  # a link the string may make
+    article = next(built.glob("news/*/index.html")).read_text()
+    assert "updated <time" in article and "&lt;img src=x onerror=" in article
+
+
 def test_title_with_closing_tag_is_text(built: Path) -> None:
     page = built / "news" / "tmp-escaped" / "index.html"
     titles = [el for el in _elements(page) if el.tag == "title"]
