@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import cache
@@ -18,8 +19,12 @@ from mdit_py_plugins.footnote import footnote_plugin
 
 from amwgen.slug import slugify
 
-# Schemes that can run code or smuggle content: never a link target (SPEC 3, issue 3).
-BAD_SCHEMES = ("javascript:", "vbscript:", "file:", "data:")
+# The only schemes a link may have; a relative link has none. Those that can run code or
+# smuggle content (javascript:, vbscript:, file:, data:) are never a link target (SPEC 3,
+# issue 3); a list of those alone let `ms-msdt:` and `search-ms:` through, which start
+# programs from a mail client (a red team).
+LINK_SCHEMES = frozenset({"http", "https", "mailto", "tel", "ftp", "irc", "ircs", "xmpp"})
+_SCHEME = re.compile(r"([a-z][a-z0-9+.\-]*):")
 
 
 @dataclass(frozen=True, slots=True)
@@ -119,9 +124,11 @@ THEME_ID_PREFIX = "amw-"  # every id the theme's templates give starts so
 
 
 def _validate_link(url: str) -> bool:
-    """False for URLs whose scheme could run script; markdown-it then leaves the text as is."""
+    """False for a URL with a scheme not in LINK_SCHEMES (those that could run script among
+    them); markdown-it then leaves the text as is."""
     compact = "".join(url.split()).lower()
-    return not compact.startswith(BAD_SCHEMES)
+    scheme = _SCHEME.match(compact)
+    return scheme is None or scheme.group(1) in LINK_SCHEMES
 
 
 def _render_link_open(

@@ -11,7 +11,7 @@ import html5lib
 import pytest
 from conftest import FIXTURES, article, write_site
 
-BAD_SCHEMES = ("javascript:", "vbscript:", "data:")
+BAD_SCHEMES = ("javascript:", "vbscript:", "data:", "ms-msdt:", "search-ms:", "file:")
 URL_ATTRS = ("href", "src", "action", "formaction", "xlink:href", "poster")
 
 
