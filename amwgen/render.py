@@ -49,7 +49,7 @@ from amwgen.index import (
     timeline,
     window_of,
 )
-from amwgen.model import Article, PlainPage, Problem, Scale, SiteConfig
+from amwgen.model import Article, PlainPage, Problem, Profile, Scale, SiteConfig
 from amwgen.page import Page, output_file, page_bytes
 from amwgen.write import walk_tree
 
@@ -478,6 +478,20 @@ class _CompiledTemplates(jinja2.FileSystemBytecodeCache):
             super().dump_bytecode(bucket)
 
 
+# Fields a template may not read: no page's digest holds them, so a page that showed one
+# kept it stale in an incremental build (a red team). An entry's rank moves with every
+# story that comes in; a document's path is the site's folder as typed on the command line
+# (its `rel`, below content/, is what a layout may show).
+_UNSHOWN: dict[str, tuple[type, ...]] = {
+    "rank": (Entry,),
+    "path": (Article, PlainPage, Profile, editions.EditionNote),
+}
+
+
+def _unshown(name: str) -> str:
+    return f"'{name}' is not for templates: no page is made again when it changes"
+
+
 class _Environment(jinja2.Environment):
     """Jinja's environment, giving each template its globals as one dict.
 
@@ -495,6 +509,20 @@ class _Environment(jinja2.Environment):
 
     def make_globals(self, d: MutableMapping[str, Any] | None) -> MutableMapping[str, Any]:
         return {**self.globals, **(d or {})}
+
+    def getattr(self, obj: Any, attribute: str) -> Any:
+        """Jinja's, but for what no page's digest holds (_UNSHOWN): undefined, so that a
+        layout showing it fails at its line instead of going stale."""
+        hidden = _UNSHOWN.get(attribute)
+        if hidden is not None and isinstance(obj, hidden):
+            return self.undefined(obj=obj, name=attribute, hint=_unshown(attribute))
+        return super().getattr(obj, attribute)
+
+    def getitem(self, obj: Any, argument: Any) -> Any:
+        hidden = _UNSHOWN.get(argument) if isinstance(argument, str) else None
+        if hidden is not None and isinstance(obj, hidden):
+            return self.undefined(obj=obj, name=argument, hint=_unshown(argument))
+        return super().getitem(obj, argument)
 
     def compile(self, source: Any, name: Any = None, filename: Any = None, *args: Any) -> Any:
         """Jinja's, with what its compiler raises as another error (ValueError on a constant

@@ -795,6 +795,36 @@ def test_a_layouts_own_recursion_is_kept_beside_a_missing_template(run, site: Pa
     assert said[2:] == ["2 error(s); nothing was written"]
 
 
+@pytest.mark.parametrize(
+    ("shown", "name"),
+    [
+        ("{{ entry.rank }}", "rank"),
+        ("{{ entry.article.path }}", "path"),
+        ("{{ entry['rank'] }}", "rank"),
+    ],
+)
+def test_a_field_no_digest_holds_is_an_error_in_a_layout(
+    run, site: Path, shown: str, name: str
+) -> None:  # type: ignore[no-untyped-def]
+    # A red team: a card showing entry.rank (documented then) kept its old rank on the term
+    # pages an added story did not reach; entry.article.path kept the site folder as first
+    # typed. Neither is in a page's digest: a layout may not show them.
+    assert run("build", site).code == 0
+    before = tree(site / "public")
+    (site / "layouts").mkdir()
+    card = (REPO / "amwgen" / "templates" / "card.html").read_text()
+    layout = site / "layouts" / "card.html"
+    layout.write_text(card.replace("</article>", f"<p>{shown}</p></article>"))
+    result = run("build", site)
+    assert result.code == 1
+    line = card.split("</article>")[0].count("\n") + 1
+    assert result.err.splitlines()[0] == (
+        f"{layout}:{line}: template: '{name}' is not for templates: no page is made again "
+        "when it changes"
+    )
+    assert tree(site / "public") == before
+
+
 def test_what_a_template_exports_is_what_jinja_exports(run, site: Path) -> None:  # type: ignore[no-untyped-def]
     # A review of the check above: names Jinja does not export (in a block, a loop, with a
     # "_") counted as there; one alias for two templates taken for both; a template not
