@@ -513,10 +513,16 @@ class _Environment(jinja2.Environment):
     def getattr(self, obj: Any, attribute: str) -> Any:
         """Jinja's, but for what no page's digest holds (_UNSHOWN): undefined, so that a
         layout showing it fails at its line instead of going stale."""
-        hidden = _UNSHOWN.get(attribute)
-        if hidden is not None and isinstance(obj, hidden):
+        if attribute in _UNSHOWN and isinstance(obj, _UNSHOWN[attribute]):
             return self.undefined(obj=obj, name=attribute, hint=_unshown(attribute))
-        return super().getattr(obj, attribute)
+        try:  # Jinja's own, here rather than through super(): it runs for every `a.b`
+            return getattr(obj, attribute)
+        except AttributeError:
+            pass
+        try:
+            return obj[attribute]
+        except (TypeError, LookupError, AttributeError):
+            return self.undefined(obj=obj, name=attribute)
 
     def getitem(self, obj: Any, argument: Any) -> Any:
         hidden = _UNSHOWN.get(argument) if isinstance(argument, str) else None
