@@ -271,24 +271,40 @@ def _base_url(value: Any, report: Report) -> str:
 
 def _ascii_url(parts: SplitResult) -> str | None:
     """The URL in ASCII, as sitemaps and feeds must give it (sitemaps.org: escaped): a host
-    name in its IDNA 2008 form (例え.jp: xn--r8jz45g.jp), other characters beyond ASCII
+    name as browsers write it (例え.jp: xn--r8jz45g.jp), other characters beyond ASCII
     percent-encoded as UTF-8 (/ニュース/: /%E3%83%8B...); what is ASCII already is kept as it
     is. None when the host name cannot be written in IDNA."""
     netloc = parts.netloc
     if not netloc.isascii():
         user, at, host_port = netloc.rpartition("@")
-        if host_port.startswith("["):
-            return None  # an IPv6 literal's zone beyond ASCII: no host name to write
-        host, colon, port = host_port.partition(":")
-        try:
-            # IDNA 2008 with UTS 46, as browsers read it: Python's own codec is IDNA 2003,
-            # which writes faß.de as fass.de, another domain (a review).
-            host = idna.encode(host, uts46=True, transitional=False).decode("ascii")
-        except UnicodeError:  # idna.IDNAError is one
+        if host_port.startswith("["):  # an IPv6 literal: its zone beyond ASCII is refused
+            written: str | None = host_port if host_port.isascii() else None
+        else:
+            host, colon, port = host_port.partition(":")
+            ascii_host = _ascii_host(host)
+            written = None if ascii_host is None else ascii_host + colon + port
+        if written is None:
             return None
-        netloc = quote(user, safe=_KEPT) + at + host + colon + port
+        netloc = quote(user, safe=_KEPT) + at + written
     path = quote(parts.path, safe=_KEPT)
     return f"{parts.scheme}://{netloc}{path}"
+
+
+def _ascii_host(host: str) -> str | None:
+    """A host name as browsers write it (WHATWG's URL: UTS 46 mapping, non-transitional, then
+    Punycode label by label): Python's own codec is IDNA 2003, which wrote faß.de as
+    fass.de, another domain, and the `idna` library's strict IDNA 2008 refused ☃.net and
+    a_b.例え.jp, which browsers take (two reviews). None for a name with an empty label or
+    a character UTS 46 disallows."""
+    try:
+        mapped = idna.uts46_remap(host, std3_rules=False, transitional=False)
+        labels = mapped.removesuffix(".").split(".")
+        if not all(labels):
+            return None
+        written = [x if x.isascii() else "xn--" + x.encode("punycode").decode() for x in labels]
+    except UnicodeError:  # idna.IDNAError is one
+        return None
+    return ".".join(written) + ("." if mapped.endswith(".") else "")
 
 
 _KEPT = "/%:@!$&'()*+,;=-._~"  # RFC 3986's characters of a path, and escapes made already
