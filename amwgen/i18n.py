@@ -28,13 +28,18 @@ _LINK = re.compile(r'<a href="\{(\w+)\}">|</a>')  # the markup Translator.markup
 
 
 def _filled(text: str, values: dict[str, object]) -> Markup:
-    """text escaped, its placeholders filled with their values, escaped in turn."""
+    """text escaped but for its character references (`&nbsp;`, `&#8212;`: a translator's,
+    inert), its placeholders filled with their values, escaped in turn."""
 
     def value(found: re.Match[str]) -> str:
         given = values.get(found.group(1))
         return found.group(0) if given is None else str(escape(given))
 
-    return Markup(_PLACEHOLDER.sub(value, str(escape(text))))
+    escaped = _REFERENCE.sub(r"&\1;", str(escape(text)))
+    return Markup(_PLACEHOLDER.sub(value, escaped))
+
+
+_REFERENCE = re.compile(r"&amp;(#[0-9]{1,7}|#[xX][0-9a-fA-F]{1,6}|[A-Za-z][A-Za-z0-9]{1,31});")
 
 
 PLURAL_FORMS = ("zero", "one", "two", "few", "many")
@@ -146,16 +151,21 @@ class Translator:
         `<a href="{name}">` and `</a>` kept, every other character of it escaped, as a site's
         i18n/ file is content (a red team put a script into /404.html through it), and each
         value escaped unless it is markup already (time_tag's)."""
-        text, found, at = self._raw(key), [], 0
+        text, found, at, open_links = self._raw(key), [], 0, 0
         for link in _LINK.finditer(text):
             found.append(_filled(text[at : link.start()], values))
             name = link.group(1)
-            if name is None:
-                found.append(Markup("</a>"))
-            else:
+            if name is not None:
                 found.append(Markup('<a href="{}">').format(values.get(name, "")))
+                open_links += 1
+            elif open_links:  # a `</a>` closes only a link kept (a review: stray ones)
+                found.append(Markup("</a>"))
+                open_links -= 1
+            else:
+                found.append(_filled(link.group(0), values))
             at = link.end()
         found.append(_filled(text[at:], values))
+        found += [Markup("</a>")] * open_links  # what the string left open
         return Markup("").join(found)
 
     def plural(self, key: str, count: int, **values: object) -> str:

@@ -220,3 +220,25 @@ def test_an_empty_feed_title_suffix_leaves_the_site_title_alone(run, tmp_path: P
     site = write_site(tmp_path / "s", files)
     assert run("build", site).code == 0
     assert "<title>Test Digest</title>" in (site / "public/significant.xml").read_text()
+
+
+def test_a_string_that_holds_links_keeps_its_links_and_references_only(run, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    # A review of the escaping t_html brought: a translator's &nbsp; was escaped twice, and a
+    # `</a>` closing an <a> that was shown as text was kept, a stray end tag.
+    files = {
+        "content/x.md": article("X", updated="2026-11-21"),
+        "i18n/en.yaml": (
+            "updated: 'updated&nbsp;{date}'\n"
+            'not_found_text: \'Q&A &mdash; <a href="{home}" class="x">news</a>, '
+            '<a href="{topics}">topics</a>.\'\n'
+        ),
+    }
+    site = write_site(tmp_path / "site", files)
+    assert run("build", site, "-q").code == 0
+    page = (site / "public" / "404.html").read_text()
+    assert (
+        "<p>Q&amp;A &mdash; &lt;a href=&#34;/&#34; class=&#34;x&#34;&gt;news&lt;/a&gt;, "
+        '<a href="/topics/">topics</a>.</p>'
+    ) in page
+    story = (site / "public" / "news" / "x" / "index.html").read_text()
+    assert "updated&nbsp;<time" in story
