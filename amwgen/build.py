@@ -358,13 +358,19 @@ def static_problems(site_dir: Path, checked: Checked) -> list[Problem]:
 def output_dir(site_dir: Path, config: SiteConfig, options: Options) -> Path:
     """Where the site goes; ConfigError if that folder would hold the site's own sources."""
     out = options.output if options.output is not None else site_dir / config.output
-    if out.is_symlink() or ".." in out.parts:
-        # The swap replaces a folder; through a link, it is the folder pointed to. And
-        # `-o ../public`, `output: ../public`: where ".." leads (the file system's answer,
-        # as a linked folder before it may lead elsewhere than its parent), as each page's
-        # path is checked against the output's spelt without it (write.write_file).
-        out = out.resolve()
-    resolved, site = out.resolve(), site_dir.resolve()
+    try:
+        if out.is_symlink() or ".." in out.parts:
+            # The swap replaces a folder; through a link, it is the folder pointed to. And
+            # `-o ../public`, `output: ../public`: where ".." leads (the file system's
+            # answer, as a linked folder before it may lead elsewhere than its parent), as
+            # each page's path is checked against the output's spelt without it
+            # (write.write_file).
+            out = out.resolve()
+        resolved = out.resolve()
+    except (RuntimeError, OSError):  # a link that loops: a traceback (a review)
+        message = f"output folder '{out}' is, or goes through, a link that loops; choose another"
+        raise _output_error(site_dir, options, message) from None
+    site = site_dir.resolve()
     mine = ("content", "layouts", "static", "i18n", "site.yaml", CACHE_DIR)
     owned = [_leads_to(site / name) for name in mine]  # a linked one: where it leads
     if site.is_relative_to(resolved) or any(resolved.is_relative_to(o) for o in owned):
@@ -436,7 +442,7 @@ def _build(site_dir: Path, options: Options, clones: list[_Clone | _SpareListing
     if (
         not options.cache
         and options.output is not None
-        and out.resolve() != (site_dir / config.output).resolve()
+        and out.resolve() != _leads_to(site_dir / config.output)
     ):
         options = replace(options, cache=OTHER_CACHE)
     # Issue 8: taken before any input is read, so a file that changes during this build

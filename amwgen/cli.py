@@ -290,7 +290,7 @@ def main(argv: Sequence[str] | None = None, exiting: bool = False) -> int:
         return EXIT_USAGE
     except FlagError as err:
         command = getattr(args, "command", None)
-        print(f"amwgen {command}: {err.flag}: {err.message}", file=sys.stderr)
+        print(one_line(f"amwgen {command}: {err.flag}: {err.message}"), file=sys.stderr)
         fmt = choose_format(getattr(args, "format", None), os.environ)
         # The flag as the path in --format json and github, as for a site.yaml problem.
         print_problems(err.problems, (), fmt, sys.stdout, None)

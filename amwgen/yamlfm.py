@@ -48,10 +48,11 @@ Yaml12Loader.add_implicit_resolver(
 )
 Yaml12Loader.add_implicit_resolver(
     "tag:yaml.org,2002:float",
-    # YAML 1.1's, without its "_" and base 60 (`1:30.5` was 90.5): a point after a digit,
-    # or at the start with no sign (`-.5` stays text, as it was), and the infinities.
+    # YAML 1.1's, without its "_" and base 60 (`1:30.5` was 90.5): a point after a number
+    # with no leading zero (`01.5` is text, as `010` is), or at the start with no sign
+    # (`-.5` stays text, as it was), and the infinities.
     re.compile(
-        r"^(?:[-+]?[0-9]+\.[0-9]*(?:[eE][-+][0-9]+)?|\.[0-9]+(?:[eE][-+][0-9]+)?"
+        r"^(?:[-+]?(?:0|[1-9][0-9]*)\.[0-9]*(?:[eE][-+][0-9]+)?|\.[0-9]+(?:[eE][-+][0-9]+)?"
         r"|[-+]?\.(?:inf|Inf|INF)|\.(?:nan|NaN|NAN))$"
     ),
     list("-+.0123456789"),

@@ -138,6 +138,29 @@ def test_a_base_url_beyond_ascii_is_written_as_a_url_holds_it(run, site: Path) -
     assert 'href="HTTPS://X.example/A%C3%A9/news/one/"' in html
 
 
+def test_an_output_folder_through_a_link_that_loops_is_an_error(run, site: Path) -> None:  # type: ignore[no-untyped-def]
+    # A review: a traceback (RuntimeError: Symlink loop), from -o and from site.yaml alike.
+    (site / "loop").symlink_to(site / "loop")
+    result = run("build", site, "-o", site / "loop" / "x")
+    assert result.code == 2
+    assert result.err.splitlines() == [
+        f"amwgen build: -o: output folder '{site / 'loop' / 'x'}' is, or goes through, a link "
+        "that loops; choose another"
+    ]
+    yaml = (site / "site.yaml").read_text()
+    (site / "site.yaml").write_text(yaml + "output: loop\n")
+    line = len(yaml.splitlines()) + 1
+    for command in ("check", "build"):
+        result = run(command, site)
+        assert result.code == 2
+        assert result.err.splitlines()[0] == (
+            f"{site / 'site.yaml'}:{line}: output: output folder '{site / 'loop'}' is, or goes "
+            "through, a link that loops; choose another"
+        )
+    result = run("build", site, "-o", site / "elsewhere")  # site.yaml's own, compared: no error
+    assert result.code == 0, result.err
+
+
 def test_an_unknown_flag_is_said_of_its_command(run, site: Path) -> None:  # type: ignore[no-untyped-def]
     # A review: "amwgen: unrecognized arguments", where the command's other usage errors
     # are "amwgen build: ...".
@@ -147,6 +170,12 @@ def test_an_unknown_flag_is_said_of_its_command(run, site: Path) -> None:  # typ
         "amwgen build: unrecognized arguments: --nosuch (see 'amwgen build --help')"
     ]
     assert not (site / "public").exists()
+    # A flag's value is said with its controls escaped: one line, no colours (a review).
+    result = run("build", site, "--base-url", "https://ex\x1b[31mample.org/\nforged:1: error")
+    assert result.err.splitlines() == [
+        "amwgen build: --base-url: 'https://ex\\x1b[31mample.org/\\nforged:1: error' is not "
+        "an absolute http(s) URL"
+    ]
     # One given to amwgen itself, before the command, is said of amwgen.
     result = run("--nosuch", "build", site)
     assert result.err.splitlines() == [

@@ -54,6 +54,7 @@ def test_yaml_12_whole_numbers_and_no_base_60() -> None:
     text = (
         "a: 10:30\nb: 010\nc: 1_000\nd: 0b11\ne: 1:30.5\nf: 1_0.5\ng: 0o17\nh: 0x1F\n"
         "i: -12\nj: 2.5\nk: .5\nl: 1e3\nm: 1.5e+3\nn: .inf\no: 0800\np: -.5\nq: -0x1F\nr: 0\n"
+        "s: 01.5\nt: 0.5\n"
     )
     data = yamlfm.load_mapping(text).data
     assert data == {
@@ -75,6 +76,8 @@ def test_yaml_12_whole_numbers_and_no_base_60() -> None:
         "p": "-.5",
         "q": -31,
         "r": 0,
+        "s": "01.5",  # a leading zero, as 010 (a second review)
+        "t": 0.5,
     }
 
 
