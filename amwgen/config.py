@@ -291,20 +291,33 @@ def _ascii_url(parts: SplitResult) -> str | None:
 
 
 def _ascii_host(host: str) -> str | None:
-    """A host name as browsers write it (WHATWG's URL: UTS 46 mapping, non-transitional, then
-    Punycode label by label): Python's own codec is IDNA 2003, which wrote faß.de as
-    fass.de, another domain, and the `idna` library's strict IDNA 2008 refused ☃.net and
-    a_b.例え.jp, which browsers take (two reviews). None for a name with an empty label or
-    a character UTS 46 disallows."""
+    """A host name in ASCII: mapped by UTS 46 as browsers map it (non-transitional: faß.de
+    is xn--fa-hia.de, where Python's own IDNA 2003 codec wrote fass.de, another domain),
+    each label beyond ASCII then checked and written by IDNA 2008 (`idna.alabel`: joiners,
+    combining marks, right-to-left text; an emoji is refused), and each ASCII label checked
+    for what no host holds (a mapping makes a backslash of `＼`: a review) and, if it starts with
+    `xn--`, for Punycode that reads. None for a name it refuses, one with an empty label too.
+    """
     try:
         mapped = idna.uts46_remap(host, std3_rules=False, transitional=False)
         labels = mapped.removesuffix(".").split(".")
-        if not all(labels):
-            return None
-        written = [x if x.isascii() else "xn--" + x.encode("punycode").decode() for x in labels]
+        written = []
+        for label in labels:
+            if not label.isascii():
+                written.append(idna.alabel(label).decode("ascii"))
+                continue
+            if not label or any(c in _NOT_IN_HOSTS or ord(c) < 33 for c in label):
+                return None
+            if label.lower().startswith("xn--"):
+                idna.ulabel(label)  # raises for Punycode that does not read
+            written.append(label)
     except UnicodeError:  # idna.IDNAError is one
         return None
     return ".".join(written) + ("." if mapped.endswith(".") else "")
+
+
+# What no host name holds (WHATWG's forbidden domain code points, with _NOT_IN_URLS).
+_NOT_IN_HOSTS = frozenset('#%/:<>?@[\\]^|"`{}\x7f')
 
 
 _KEPT = "/%:@!$&'()*+,;=-._~"  # RFC 3986's characters of a path, and escapes made already

@@ -156,7 +156,10 @@ class Translator:
             found.append(_filled(text[at : link.start()], values))
             name = link.group(1)
             if name is not None:
-                found.append(Markup('<a href="{}">').format(values.get(name, "")))
+                # A value of markup (time_tag's) is no address: it went in unescaped (a review).
+                href = values.get(name, "")
+                href = "" if isinstance(href, Markup) else str(href)
+                found.append(Markup('<a href="{}">').format(href))
                 open_links += 1
             elif open_links:  # a `</a>` closes only a link kept (a review: stray ones)
                 found.append(Markup("</a>"))

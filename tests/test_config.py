@@ -164,9 +164,9 @@ def test_bad_base_url(tmp_path: Path, url: str) -> None:
         ("https://Ünïcode.COM:8080/x", "https://xn--ncode-cta3g.com:8080/x/"),
         ("https://user:pä@例え.jp/", "https://user:p%C3%A4@xn--r8jz45g.jp/"),
         ("https://EXAMPLE.org/A%20b", "https://EXAMPLE.org/A%20b/"),  # ASCII: as typed
-        # Hosts browsers take that strict IDNA 2008 refuses (a second review).
-        ("https://i❤.ws/digest", "https://xn--i-7iq.ws/digest/"),
+        # An ASCII label as browsers take it, beside one beyond ASCII (a second review).
         ("https://news_desk.例え.jp/", "https://news_desk.xn--r8jz45g.jp/"),
+        ("https://例え。jp/", "https://xn--r8jz45g.jp/"),  # an ideographic full stop
         ("https://ü@[::1]/", "https://%C3%BC@[::1]/"),
     ],
 )
@@ -179,7 +179,21 @@ def test_a_base_url_beyond_ascii_is_written_in_idna_2008_and_percent_encoded(
     assert load_config(tmp_path).base_url == written
 
 
-@pytest.mark.parametrize("url", ["https://a..例.jp/", "http://[fe80::1%25ü]/"])
+@pytest.mark.parametrize(
+    "url",
+    [
+        "https://a..例.jp/",
+        "http://[fe80::1%25ü]/",
+        # What UTS 46 maps to a character no host holds, a joiner out of place, a label
+        # written as Punycode that is none, an emoji (IDNA 2008): a third review.
+        "https://a＼b.例え.jp/",
+        "https://a％41.例え.jp/",
+        "https://a\u200db.例え.jp/",
+        "https://xn--ü.com/",
+        "https://xn--a.例え.jp/",
+        "https://i❤.ws/",
+    ],
+)
 def test_a_host_name_with_no_idna_form_is_refused(tmp_path: Path, url: str) -> None:
     assert config_problems(tmp_path, f"title: T\nbase_url: {url}\n") == [
         f"site.yaml:2: base_url: '{url}' has a host name that is no internationalised domain name"

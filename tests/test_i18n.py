@@ -242,3 +242,8 @@ def test_a_string_that_holds_links_keeps_its_links_and_references_only(run, tmp_
     ) in page
     story = (site / "public" / "news" / "x" / "index.html").read_text()
     assert "updated&nbsp;<time" in story
+    # A value of markup (the date's <time>) is no address: it went into href as it was.
+    (site / "i18n" / "en.yaml").write_text("updated: 'updated <a href=\"{date}\">then</a>'\n")
+    assert run("build", site, "-q").code == 0
+    story = (site / "public" / "news" / "x" / "index.html").read_text()
+    assert 'updated <a href="">then</a>' in story
