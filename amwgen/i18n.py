@@ -25,6 +25,8 @@ FALLBACK = "en"
 Table = tuple[tuple[str, str], ...]
 _PLACEHOLDER = re.compile(r"\{(\w+)\}")
 _LINK = re.compile(r'<a href="\{(\w+)\}">|</a>')  # the markup Translator.markup keeps
+# A character reference as escape() leaves it: put back, as a translator wrote it.
+_REFERENCE = re.compile(r"&amp;(#[0-9]{1,7}|#[xX][0-9a-fA-F]{1,6}|[A-Za-z][A-Za-z0-9]{1,31});")
 
 
 def _filled(text: str, values: dict[str, object]) -> Markup:
@@ -37,9 +39,6 @@ def _filled(text: str, values: dict[str, object]) -> Markup:
 
     escaped = _REFERENCE.sub(r"&\1;", str(escape(text)))
     return Markup(_PLACEHOLDER.sub(value, escaped))
-
-
-_REFERENCE = re.compile(r"&amp;(#[0-9]{1,7}|#[xX][0-9a-fA-F]{1,6}|[A-Za-z][A-Za-z0-9]{1,31});")
 
 
 PLURAL_FORMS = ("zero", "one", "two", "few", "many")
