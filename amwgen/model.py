@@ -92,7 +92,19 @@ class SiteConfig:
         """An absolute, percent-encoded URL from base_url (feeds, sitemaps, canonical links)."""
         if path.startswith(("http://", "https://")):
             return path
-        return self.base_url + quote(path.lstrip("/"), safe="/#?=&%")
+        return self.base_url + _encoded(path)
+
+    def site_url(self, path: str) -> str:
+        """A root-relative, percent-encoded URL for a site path (base_url's path prefixed):
+        what the pages link (render's url(), and a body's link to another document)."""
+        if path.startswith(("http://", "https://", "mailto:", "#")):
+            return path
+        return self.base_path + _encoded(path)
+
+
+def _encoded(path: str) -> str:
+    """A site path, without its leading '/', percent-encoded (its query and fragment kept)."""
+    return quote(path.lstrip("/"), safe="/#?=&%")
 
 
 @dataclass(frozen=True)  # no slots: pickled in bulk, and slotted classes pickle slowly

@@ -13,7 +13,6 @@ from functools import cache, lru_cache, partial
 from pathlib import Path
 from types import BuiltinFunctionType, FunctionType, MethodType
 from typing import Any
-from urllib.parse import quote
 from zoneinfo import ZoneInfo
 
 import jinja2
@@ -795,10 +794,8 @@ _MARKABLE = frozenset({FunctionType, MethodType, type(lru_cache(maxsize=1)(len))
 
 
 def site_url(config: SiteConfig, path: str) -> str:
-    """A root-relative, percent-encoded URL for a site path (base_url's path prefixed)."""
-    if path.startswith(("http://", "https://", "mailto:", "#")):
-        return path
-    return config.base_path + quote(path.lstrip("/"), safe="/#?=&%")
+    """A root-relative, percent-encoded URL for a site path (SiteConfig.site_url)."""
+    return config.site_url(path)
 
 
 def absolute_url(config: SiteConfig, path: str) -> str:

@@ -9,7 +9,6 @@ import unicodedata
 from datetime import date, datetime, time
 from pathlib import Path
 from typing import Any
-from urllib.parse import quote
 from zoneinfo import ZoneInfo
 
 from amwgen import i18n, yamlfm
@@ -482,18 +481,17 @@ def validate_page(
 def link_target(doc: RawDoc, kind: str, config: SiteConfig) -> str | None:
     """The URL that a link to this document's source path leads to (None: it has no page)."""
     name = doc.rel.rsplit("/", 1)[-1].removesuffix(".md")
+    # Percent-encoded, as every other link to the page is (SiteConfig.site_url): a review
+    # found `/news/café/` in bodies where cards had `/news/caf%C3%A9/`.
     if kind in PROFILE_KEYS:
         term = slugify(name)
-        return f"{config.base_path}{kind}/{quote(term)}/" if term else None
+        return config.site_url(f"/{kind}/{term}/") if term else None
     if kind not in ("articles", "pages"):
         return None
     slug = _slug(Checker(doc), name)
     if not slug:
         return None
-    # Percent-encoded, as every other link to the page is (render.site_url): a review found
-    # `/news/café/` in bodies where cards had `/news/caf%C3%A9/`.
-    path = f"news/{quote(slug)}/" if kind == "articles" else f"{quote(slug)}/"
-    return config.base_path + path
+    return config.site_url(f"/news/{slug}/" if kind == "articles" else f"/{slug}/")
 
 
 def _resolve_links(
