@@ -316,14 +316,12 @@ def _ascii_host(host: str) -> str | None:
     return ".".join(written) + ("." if mapped.endswith(".") else "")
 
 
-# What no host name holds (WHATWG's forbidden domain code points, with _NOT_IN_URLS).
-_NOT_IN_HOSTS = frozenset('#%/:<>?@[\\]^|"`{}\x7f')
-
-
 _KEPT = "/%:@!$&'()*+,;=-._~"  # RFC 3986's characters of a path, and escapes made already
 
 
 _NOT_IN_URLS = '"<>\\^`{|}'  # RFC 3986 has no place for these, even escaped in HTML
+# What no host name holds: WHATWG's forbidden domain code points, with _NOT_IN_URLS.
+_NOT_IN_HOSTS = frozenset(f"#%/:?@[]\x7f{_NOT_IN_URLS}")
 
 
 def split_url(value: str) -> SplitResult | None:
