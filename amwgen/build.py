@@ -34,6 +34,7 @@ from amwgen.i18n import Table, load_table
 from amwgen.imports import Missing, missing_imports
 from amwgen.incremental import (
     CACHE_DIR,
+    INPUT_FOLDERS,
     OTHER_CACHE,
     CardStore,
     Quick,
@@ -212,15 +213,12 @@ def check(
     )
 
 
-SITE_FOLDERS = ("content", "layouts", "static", "i18n")  # what amwgen reads beside site.yaml
-
-
 def not_folders(site_dir: Path) -> list[Problem]:
     """A file named as one of the site's folders, or a link of that name that leads to no
     folder, which was passed over in silence (a review: a file `content` made a site of no
     articles): an error at it."""
     problems = []
-    for path in (site_dir / name for name in SITE_FOLDERS):
+    for path in (site_dir / name for name in INPUT_FOLDERS):
         if path.is_dir():
             continue
         if path.is_symlink():  # to nothing, or to itself: it was passed over too
@@ -374,7 +372,7 @@ def output_dir(site_dir: Path, config: SiteConfig, options: Options) -> Path:
         message = f"output folder '{out}' is, or goes through, a link that loops; choose another"
         raise _output_error(site_dir, options, message) from None
     site = site_dir.resolve()
-    mine = (*SITE_FOLDERS, "site.yaml", CACHE_DIR)
+    mine = (*INPUT_FOLDERS, "site.yaml", CACHE_DIR)
     owned = [_leads_to(site / name) for name in mine]  # a linked one: where it leads
     if site.is_relative_to(resolved) or any(resolved.is_relative_to(o) for o in owned):
         message = f"output folder '{out}' would replace the site's own files; choose another"
