@@ -302,6 +302,15 @@ def write_hugo_site(site: Path, target: Path) -> None:
     write(site, target)
 
 
+def interpreter() -> str:
+    """Which Python ran the figures: its version and the executable a virtual environment
+    stands for. Builds of one version differ: Debian's runs amwgen 15-20% faster than
+    pyenv's default build, which is not optimised with profiles (docs/performance.md,
+    "Which Python"), and a build does not always say how it was made."""
+    executable = os.path.realpath(getattr(sys, "_base_executable", sys.executable))
+    return f"Python {sys.version.split()[0]} ({executable})"
+
+
 def table(rows: list[dict[str, str]]) -> str:
     keys = list(dict.fromkeys(k for row in rows for k in row))
     lines = ["| " + " | ".join(keys) + " |", "|" + "---|" * len(keys)]
@@ -333,7 +342,7 @@ def main() -> int:
     ]
     text = table(rows)
     print(text)
-    machine = f"{os.cpu_count()} cores, Python {sys.version.split()[0]}, -j {args.jobs}"
+    machine = f"{os.cpu_count()} cores, {interpreter()}, -j {args.jobs}"
     if hugo_bin:
         version = subprocess.run([hugo_bin, "version"], capture_output=True, text=True).stdout
         machine += f"; {version.split('+')[0].split('-')[0].strip()}"
