@@ -71,3 +71,23 @@ def test_the_file_system_script_times_three_trees_and_leaves_nothing(tmp_path: P
     ]
     assert all(" s, system " in line for line in lines)
     assert list(tmp_path.iterdir()) == []
+
+
+def test_the_stage_timer_times_a_builds_stages(tmp_path: Path) -> None:
+    site = tmp_path / "site"
+    bench.generate(site, 30)
+    command = [sys.executable, str(REPO / "benchmarks" / "stages.py"), str(site), "-q", "-j", "1"]
+    env = {**os.environ, "PYTHONPATH": str(REPO)}
+    first = subprocess.run(command, capture_output=True, text=True, env=env, timeout=120)
+    assert first.returncode == 0, first.stderr
+    stages = [line.split()[0] for line in first.stderr.splitlines()[1:]]
+    assert stages[:3] == ["input_stamp", "load_quick", "load_state"]
+    expected = {"check", "gather", "build_index", "plan_units", "write_site", "save_state"}
+    assert expected <= set(stages)
+    assert first.stderr.startswith("imports ") and ", exit code 0" in first.stderr
+    assert (site / "public" / "index.html").is_file()
+    # A build that finds nothing changed stops after the stamp, and says so by its stages.
+    again = subprocess.run(command, capture_output=True, text=True, env=env, timeout=120)
+    assert again.returncode == 0, again.stderr
+    stages = [line.split()[0] for line in again.stderr.splitlines()[1:]]
+    assert stages == ["input_stamp", "load_quick"]
