@@ -327,7 +327,7 @@ def test_a_static_file_that_cannot_go_into_the_output_is_a_located_error(
 
 def test_check_reads_the_builds_cache_writes_nothing_and_sees_every_change(run, site: Path) -> None:  # type: ignore[no-untyped-def]
     # check takes what the last build validated for the files unchanged since (10,000
-    # articles: 1.0 s against 19.8 s, docs/performance.md): an edit since must still show.
+    # articles: 1.0 s against 19.8 s, docs/performance-history.md): an edit since must still show.
     assert run("build", site).code == 0
     cache = site / ".amwgen-cache"
     before = tree(cache)

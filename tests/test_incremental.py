@@ -529,7 +529,7 @@ def test_a_file_once_written_is_never_changed_so_a_reader_of_an_old_page_keeps_i
     """A page's file is never written over, even when two builds later only the spare still
     holds it: a reader that opened it (a slow download, a web server's open-file cache, an
     upload running while builds follow each other) keeps the bytes it opened. (Writing over
-    the spare's own copies was tried and not kept, docs/performance.md.)"""
+    the spare's own copies was tried and not kept, docs/performance-history.md.)"""
     out, spare = tmp_path / "out", tmp_path / ".out.spare"
     alpha = site / "content" / "2026" / "alpha.md"
     beta = site / "content" / "2026" / "beta.md"
