@@ -8,7 +8,7 @@ import json
 import re
 from collections.abc import Callable, Iterable, Iterator, MutableMapping, Sequence
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from functools import cache, lru_cache, partial
 from pathlib import Path
 from types import BuiltinFunctionType, FunctionType, MethodType
@@ -691,7 +691,7 @@ def _fragments(env: jinja2.Environment, t: i18n.Translator) -> dict[str, Callabl
     config = env.globals["site"]
     url = env.globals["url"]  # the same cached function the templates call
     assert isinstance(config, SiteConfig) and callable(url)
-    times: dict[datetime | date, Markup] = {}
+    times: dict[tuple[datetime | date, timedelta | None], Markup] = {}
     links: dict[tuple[tuple[TermLink, ...], str], Markup] = {}
     scores: dict[tuple[str, int, Scale], Markup] = {}
     pairs: dict[tuple[int, int], Markup] = {}
@@ -699,10 +699,13 @@ def _fragments(env: jinja2.Environment, t: i18n.Translator) -> dict[str, Callabl
     # Plain string building with escape(): Markup.format goes through string.Formatter,
     # which costs more than the rest of a card. Each piece is memoised by its inputs.
     def time_tag(moment: datetime | date) -> Markup:
-        html = times.get(moment)
+        # By its offset too: one instant in two zones (a layout's own datetime beside a
+        # story's) is one key of a dict, though its text and `datetime` differ.
+        key = (moment, moment.utcoffset()) if isinstance(moment, datetime) else (moment, None)
+        html = times.get(key)
         if html is None:
             text = escape(t.date_text(moment))
-            html = times[moment] = Markup(f'<time datetime="{moment.isoformat()}">{text}</time>')
+            html = times[key] = Markup(f'<time datetime="{_html_time(moment)}">{text}</time>')
         return html
 
     def term_links(items: tuple[TermLink, ...], sep: str = ", ") -> Markup:
@@ -791,6 +794,13 @@ class CardCache:
 # classes; functions, methods and lru_cache wrappers unless they carry Jinja's mark.
 _PLAIN_CALLABLES = frozenset({BuiltinFunctionType, i18n.Translator, CardCache})
 _MARKABLE = frozenset({FunctionType, MethodType, type(lru_cache(maxsize=1)(len))})
+
+
+def _html_time(moment: datetime | date) -> str:
+    """A `<time datetime>` value: HTML allows at most three digits of a second's fraction."""
+    if isinstance(moment, datetime) and moment.microsecond:
+        return moment.isoformat(timespec="milliseconds")
+    return moment.isoformat()
 
 
 def site_url(config: SiteConfig, path: str) -> str:

@@ -6,7 +6,8 @@ import difflib
 import posixpath
 import re
 import unicodedata
-from datetime import date, datetime, time
+from datetime import date, datetime, time, timedelta, timezone
+from functools import cache
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -55,8 +56,8 @@ RESERVED_SLUGS = frozenset(
 )
 # SPEC 3: a date, or a datetime with or without offset; nothing looser (no ISO weeks, no 20261121).
 DATE_RE = re.compile(r"\d{4}-\d{2}-\d{2}")
-DATETIME_RE = re.compile(
-    r"\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}(:\d{2}(\.\d{1,6})?)?(Z|[+-]\d{2}:?\d{2})?"
+DATETIME_RE = re.compile(  # an offset's minutes below 60: `+09:60` is a typo, not +10:00
+    r"\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}(:\d{2}(\.\d{1,6})?)?(Z|[+-]([01]\d|2[0-3]):?[0-5]\d)?"
 )
 DATE_FORMS = "YYYY-MM-DD or YYYY-MM-DDTHH:MM[:SS][+HH:MM]"
 # Issue 5: {source path below content/: URL path} of every document a body may link to.
@@ -258,9 +259,26 @@ def _date(check: Checker, key: str, zone: ZoneInfo) -> datetime | None:
     if not YEARS[0] <= moment.year <= YEARS[1]:
         check.report(key, f"{yamlfm.show(value)} is out of range (years {YEARS[0]} to {YEARS[1]})")
         return None
-    if moment.tzinfo is None:
-        return moment.replace(tzinfo=zone)
-    return moment.astimezone(zone)
+    local = moment.replace(tzinfo=zone) if moment.tzinfo is None else moment.astimezone(zone)
+    if not YEARS[0] <= local.year <= YEARS[1]:  # in the site's calendar: its editions' years
+        check.report(
+            key,
+            f"{yamlfm.show(value)} is out of range (years {YEARS[0]} to {YEARS[1]} "
+            f"in the site's time zone, {zone.key})",
+        )
+        return None
+    return local.replace(tzinfo=fixed_offset(local.utcoffset(), local.tzname()))
+
+
+@cache
+def fixed_offset(offset: timedelta | None, name: str | None) -> timezone:
+    """A date's zone as the site's zone has it at that moment: its offset from UTC and its
+    name ("KST", "EDT"), one object for each. Not the site's ZoneInfo itself: datetimes that
+    share a tzinfo compare and hash by their wall-clock time alone, so in the hour a clock
+    falls back 01:30 EDT would equal 01:30 EST, and 01:10 EST come before 01:50 EDT (in
+    `updated` against `date`, the newest date of a feed or a sitemap, memos, a layout's
+    sort)."""
+    return timezone(offset or timedelta(), name) if name else timezone(offset or timedelta())
 
 
 def _score(check: Checker, key: str, scale: Scale) -> int | None:

@@ -1686,3 +1686,37 @@ def test_a_path_comes_out_of_the_cache_as_the_path_that_went_in(text: str) -> No
     )
     # A cache another Python version wrote has the text alone.
     assert _path_of(text) == path
+
+
+def test_stories_in_the_hour_a_clock_falls_back_keep_their_own_offsets(run, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    """01:30 EDT and 01:30 EST are one wall-clock time and two instants (a red team): each
+    page says its own, the feed's `updated` is the later, and an edit leaves the output a
+    clean build's (the `<time>` markup was memoised by a key under which the two were one)."""
+    zone = "title: T\nbase_url: https://t.example/\ntimezone: America/New_York\nsearch: false\n"
+    files = {
+        "content/a.md": article("A", "2026-11-01T05:30:00Z", summary="A."),  # 01:30 EDT
+        "content/b.md": article("B", "2026-11-01T06:30:00Z", summary="B."),  # 01:30 EST
+        "content/c.md": article("C", "2026-11-01T05:50:00Z"),  # 01:50 EDT
+        "content/d.md": article("D", "2026-11-01T06:10:00Z"),  # 01:10 EST
+    }
+    site = write_site(tmp_path / "site", files, zone)
+    assert run("build", site, "-j", "1").code == 0
+    out = site / "public"
+    for slug, offset, other in (("a", "-04:00", "-05:00"), ("b", "-05:00", "-04:00")):
+        page = (out / "news" / slug / "index.html").read_text()
+        assert f'<time datetime="2026-11-01T01:30:00{offset}">' in page
+        assert f"01:30:00{other}" not in page
+    # The newest is B (06:30Z), though 01:50 (C) is the latest wall-clock time.
+    newest = "2026-11-01T01:30:00-05:00"
+    feed = (out / "feed.xml").read_text()
+    assert feed.index(f"<updated>{newest}</updated>") < feed.index("<entry>")
+    sitemap = (out / "sitemap.xml").read_text()
+    assert f"<loc>https://t.example/</loc><lastmod>{newest}</lastmod>" in sitemap
+    home = (out / "index.html").read_text()
+    places = [home.index(f">{title}</a>") for title in "BDCA"]
+    assert places == sorted(places)
+    (site / "content" / "a.md").write_text(
+        article("A", "2026-11-01T05:30:00Z", "Edited.", summary="A.")
+    )
+    result = run("build", site, "-j", "1", "--verify")
+    assert result.code == 0, result.err

@@ -181,7 +181,7 @@ def test_dates_that_would_overflow_are_errors(value: str) -> None:
 def test_date_is_midnight_in_site_timezone() -> None:
     moment = ok(front(date="2026-11-21")).date
     assert moment.isoformat() == "2026-11-21T00:00:00+09:00"
-    assert str(moment.tzinfo) == "Asia/Seoul"
+    assert moment.tzname() == "KST"  # the site's zone's name at that moment
 
 
 def test_naive_datetime_is_local_time_in_site_timezone() -> None:
@@ -207,6 +207,53 @@ def test_updated_before_date_is_an_error() -> None:
     text = front(date="2026-11-20", updated="2026-11-19T08:00:00+09:00")
     assert errors(text) == [
         "content/x.md:6: updated: '2026-11-19T08:00:00+09:00' is before date '2026-11-20'"
+    ]
+
+
+NEW_YORK = SiteConfig(title="T", base_url="https://t.example/", timezone="America/New_York")
+
+
+def test_updated_and_date_compare_as_instants_where_the_clock_falls_back() -> None:
+    # 2026-11-01 in New York: 01:00-02:00 happens twice, first EDT (-04:00), then EST.
+    later = ok(
+        front(date="2026-11-01T01:50:00-04:00", updated="2026-11-01T01:10:00-05:00"), NEW_YORK
+    )
+    assert later.updated is not None and later.updated > later.date  # 05:50Z, then 06:10Z
+    assert errors(
+        front(date="2026-11-01T01:10:00-05:00", updated="2026-11-01T01:50:00-04:00"), NEW_YORK
+    ) == [
+        "content/x.md:6: updated: '2026-11-01T01:50:00-04:00' is before date '2026-11-01T01:10:00-05:00'"
+    ]
+    # One wall-clock time, two instants: unequal, and sorted as they happened.
+    first = ok(front(date="2026-11-01T05:30:00Z"), NEW_YORK).date
+    second = ok(front(date="2026-11-01T06:30:00Z"), NEW_YORK).date
+    assert (first.isoformat(), first.tzname()) == ("2026-11-01T01:30:00-04:00", "EDT")
+    assert (second.isoformat(), second.tzname()) == ("2026-11-01T01:30:00-05:00", "EST")
+    assert first != second and first < second and hash(first) != hash(second)
+    assert max([second, first]) is second
+
+
+def test_a_local_time_that_happens_twice_is_the_first_and_one_that_never_happens_is_early() -> None:
+    # docs/content.md 3.4: the offset before the change, as zoneinfo's fold=0 has it.
+    twice = ok(front(date="2026-11-01T01:30"), NEW_YORK).date
+    assert (twice.isoformat(), twice.tzname()) == ("2026-11-01T01:30:00-04:00", "EDT")
+    never = ok(front(date="2026-03-08T02:30"), NEW_YORK).date
+    assert (never.isoformat(), never.tzname()) == ("2026-03-08T02:30:00-05:00", "EST")
+
+
+def test_a_year_is_in_range_in_the_sites_time_zone() -> None:
+    # 1000-01-01T00:00+14:00 is 0999-12-31 in Seoul: an edition /editions/999-12/ (a review).
+    assert errors(front(date="1000-01-01T00:00:00+14:00")) == [
+        "content/x.md:3: date: '1000-01-01T00:00:00+14:00' is out of range "
+        "(years 1000 to 9998 in the site's time zone, Asia/Seoul)"
+    ]
+
+
+@pytest.mark.parametrize("offset", ["+09:60", "+0999", "+24:00", "-25:00"])
+def test_an_offset_of_60_minutes_or_24_hours_is_a_typo_not_a_date(offset: str) -> None:
+    assert errors(front(date=f"2026-11-21T09:30:00{offset}")) == [
+        f"content/x.md:3: date: '2026-11-21T09:30:00{offset}' is not a date "
+        "(YYYY-MM-DD or YYYY-MM-DDTHH:MM[:SS][+HH:MM])"
     ]
 
 
@@ -718,3 +765,12 @@ def test_any_bytes_give_article_or_problems(data: bytes) -> None:
 @given(st.binary(max_size=120))
 def test_any_bytes_after_front_matter_marker(data: bytes) -> None:
     _outcome(b"---\n" + data + b"\n---\n")
+
+
+def test_a_fraction_of_a_second_is_three_digits_in_a_time_element(run, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    # HTML's time strings allow one to three digits; Python writes six (a red team).
+    site = write_site(tmp_path, {"content/x.md": front(date="2026-11-21T09:30:15.250")})
+    assert run("build", site, "-j", "1").code == 0
+    page = (site / "public" / "news" / "x" / "index.html").read_text()
+    assert '<time datetime="2026-11-21T09:30:15.250+09:00">' in page
+    assert "15.250000" not in page.split("</head>")[1]
