@@ -198,6 +198,36 @@ def test_relative_dates_keep_the_date_in_the_title(visit: Any) -> None:
     assert title is None or (title != text and "2026" in title)
 
 
+def test_relative_dates_count_the_readers_calendar_days(browser: Any, site: str) -> None:
+    # 24-hour blocks said "today" of 23:00 yesterday, seen at 08:00 (a red team).
+    context = browser.new_context(timezone_id="Asia/Seoul", locale="en-US")
+    try:
+        page = context.new_page()
+        page.clock.set_fixed_time("2026-11-22T08:00:00+09:00")
+        moments = {
+            "early": ("2026-11-22T00:30:00+09:00", "today"),
+            "late": ("2026-11-21T23:00:00+09:00", "yesterday"),  # 9 hours before
+            "two": ("2026-11-20T23:30:00+09:00", "2 days ago"),  # 32.5 hours before
+            "utc": ("2026-11-21T15:30:00Z", "today"),  # 00:30 in Seoul
+            "later": ("2026-11-22T09:00:00+09:00", None),  # after now: left as it is
+        }
+        body = "".join(
+            f'<time id="{k}" datetime="{v}">as written</time>' for k, (v, _) in moments.items()
+        )
+        html = (
+            f'<!doctype html><html lang="en"><body>{body}<script src="/assets/amwgen.js"></script>'
+        )
+        page.route(
+            site + "/relative/",
+            lambda route: route.fulfill(status=200, content_type="text/html", body=html),
+        )
+        page.goto(site + "/relative/")
+        shown = {k: page.text_content(f"#{k}") for k in moments}
+        assert shown == {k: said or "as written" for k, (_, said) in moments.items()}
+    finally:
+        context.close()
+
+
 @pytest.mark.skipif(not os.environ.get("AMWGEN_SCREENSHOTS"), reason="AMWGEN_SCREENSHOTS unset")
 @pytest.mark.parametrize("dark", [False, True], ids=["light", "dark"])
 @pytest.mark.parametrize("name", ["article", "topic"])

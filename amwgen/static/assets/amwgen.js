@@ -1,11 +1,18 @@
 /* amwgen built-in theme: progressive enhancement only; every page works without it.
-   1. <time> elements with a moment (datetime with a time) read "3 days ago" for 30 days,
-      the date itself kept in the title.
+   1. <time> elements with a moment (datetime with a time) read "today", "yesterday",
+      "3 days ago" (days of the reader's calendar) for 30 days, the date kept in the title.
    2. The search page (form[data-amw-search]) queries the Pagefind index in /pagefind/. */
 (function () {
   "use strict";
   var lang = document.documentElement.lang || "en";
   var DAY = 86400000;
+
+  // The reader's calendar day of a moment, as a count of days: "yesterday" is the day
+  // before today on the reader's calendar, not 24 to 48 hours ago.
+  function dayOf(moment) {
+    var d = new Date(moment);
+    return Date.UTC(d.getFullYear(), d.getMonth(), d.getDate()) / DAY;
+  }
 
   function relativeDates() {
     if (!window.Intl || !Intl.RelativeTimeFormat) return;
@@ -13,8 +20,8 @@
     var now = Date.now();
     document.querySelectorAll("time[datetime*='T']").forEach(function (el) {
       var when = Date.parse(el.getAttribute("datetime"));
-      var days = Math.floor((now - when) / DAY);
-      if (isNaN(when) || days < 0 || days > 30) return;
+      var days = dayOf(now) - dayOf(when);
+      if (isNaN(when) || when > now || days > 30) return;
       el.title = el.textContent;
       el.textContent = words.format(-days, "day");
     });
