@@ -526,7 +526,14 @@ def unused_notes(index: Index, notes: tuple[EditionNote, ...]) -> list[Problem]:
         return []
     slugs = {period.slug for period in story_periods(index, KINDS)}
     return [
-        Problem(n.path, 1, None, f"no story is dated in {n.slug}, so it has no edition", "warning")
+        # "published": a draft's or a story's dated after now does not count (yet).
+        Problem(
+            n.path,
+            1,
+            None,
+            f"no published story is dated in {n.slug}, so it has no edition",
+            "warning",
+        )
         for n in notes
         if n.slug not in slugs
     ]

@@ -11,7 +11,7 @@ from zoneinfo import ZoneInfo
 import feedparser
 import html5lib
 import pytest
-from conftest import EPOCH, SITE_YAML, tree, write_site
+from conftest import EPOCH, SITE_YAML, article, tree, write_site
 from hypothesis import given
 from hypothesis import strategies as st
 
@@ -423,8 +423,19 @@ def test_note_for_an_empty_period_is_a_warning(tmp_path: Path, run) -> None:  # 
     site = write_site(tmp_path / "site", files)
     result = run("build", site, "-o", tmp_path / "out")
     assert result.code == 0, result.err
-    assert "2026-w40.md:1: warning: no story is dated in 2026-w40" in result.err
+    assert "2026-w40.md:1: warning: no published story is dated in 2026-w40" in result.err
     assert not (tmp_path / "out/editions/2026-w40").exists()
+
+
+def test_a_note_for_a_period_whose_story_is_not_out_yet_says_so(tmp_path: Path, run) -> None:  # type: ignore[no-untyped-def]
+    # A story is dated in 2026-w49 (after now, 2026-11-26), but none is published there: the
+    # warning said "no story is dated in 2026-w49" (a red team).
+    later = article("Later", "2026-12-01", summary="Later.")
+    files = {**TIES, "content/later.md": later, "content/editions/2026-w49.md": NOTE}
+    site = write_site(tmp_path / "site", files)
+    result = run("build", site, "-o", tmp_path / "out")
+    assert result.code == 0, result.err
+    assert "2026-w49.md:1: warning: no published story is dated in 2026-w49, so it" in result.err
 
 
 # --- true to the data, reproducible --------------------------------------------------------
