@@ -4,11 +4,14 @@
 
 Runs the build as `python -m amwgen build SITE ...` does, in this process, with a timer
 around each stage that build.py calls (the names below), and prints to stderr the seconds
-spent importing amwgen, in the whole build, and in each stage that ran, in the order they
-first started. A stage nested in another is counted in both (`gather` and `build_index` in
-`check`, `render_groups` in `write_site`); what forked workers do is counted only as the
-time the stage that waits for them takes. docs/performance.md, "Where the time goes", was
-measured with it.
+spent importing amwgen, in the whole build, in each stage that ran (in the order they first
+started) and in none. A stage nested in another is counted in both: `gather` and
+`build_index` in `check`; `render_groups`, `load_cards`, `sitemap_page`, `render_one` and
+`index_search` in `write_site` (`load_cards` in `render_groups`). What forked workers do is
+counted as the time the stage that waits for them takes; "in no stage" is the rest of the
+build (waiting for the clone of the output, the quick check that nothing changed, the
+templates' digest). With `--verify`, the clean build it adds is timed too. docs/performance.md,
+"Where the time goes", was measured with it.
 """
 
 from __future__ import annotations
@@ -20,25 +23,37 @@ import time
 from collections.abc import Callable
 from typing import Any
 
-STAGES = (
+STAGES = (  # in the order a build starts them
     "input_stamp",
     "load_quick",
     "load_state",
     "check",
     "gather",
     "build_index",
+    "input_key",
     "headlines",
     "seeded_prints",
-    "input_key",
     "plan_units",
     "write_site",
-    "load_cards",
     "render_groups",
+    "load_cards",
     "sitemap_page",
     "render_one",
     "index_search",
     "save_state",
     "_save_quick",
+)
+# Stages that run inside another (the docstring): left out of the sum "in no stage" subtracts.
+NESTED = frozenset(
+    {
+        "gather",
+        "build_index",
+        "render_groups",
+        "load_cards",
+        "sitemap_page",
+        "render_one",
+        "index_search",
+    }
 )
 
 
@@ -70,6 +85,8 @@ def main(argv: list[str]) -> int:
     print(f"imports {imported:.3f} s, build {total:.3f} s, exit code {code}", file=sys.stderr)
     for name, spent in seconds.items():
         print(f"  {name:14s} {spent:.3f}", file=sys.stderr)
+    staged = sum(spent for name, spent in seconds.items() if name not in NESTED)
+    print(f"  (in no stage)  {total - staged:.3f}", file=sys.stderr)
     return code
 
 

@@ -52,7 +52,7 @@ def test_benchmark_runs_and_writes_results(tmp_path: Path) -> None:
     ):
         assert column in table
     assert "| 30 |" in table
-    # Which interpreter ran it: builds of one Python version differ by a fifth in speed.
+    # Which interpreter ran it: two builds of Python 3.11 differ by a sixth in speed.
     assert f"Python {sys.version.split()[0]} (" in table
     assert os.path.realpath(getattr(sys, "_base_executable", sys.executable)) in table
 
@@ -80,14 +80,33 @@ def test_the_stage_timer_times_a_builds_stages(tmp_path: Path) -> None:
     env = {**os.environ, "PYTHONPATH": str(REPO)}
     first = subprocess.run(command, capture_output=True, text=True, env=env, timeout=120)
     assert first.returncode == 0, first.stderr
-    stages = [line.split()[0] for line in first.stderr.splitlines()[1:]]
-    assert stages[:3] == ["input_stamp", "load_quick", "load_state"]
-    expected = {"check", "gather", "build_index", "plan_units", "write_site", "save_state"}
-    assert expected <= set(stages)
+    stages = [line.split()[0] for line in first.stderr.splitlines()[1:-1]]
+    # Every stage a first build runs in one process, in the order they start: a stage that
+    # build.py no longer calls by its name would be timed no more, and fail here.
+    assert stages == [
+        "input_stamp",
+        "load_quick",
+        "load_state",
+        "check",
+        "gather",
+        "build_index",
+        "input_key",
+        "headlines",
+        "seeded_prints",
+        "plan_units",
+        "write_site",
+        "render_groups",
+        "sitemap_page",
+        "render_one",
+        "index_search",
+        "save_state",
+        "_save_quick",
+    ]
+    assert first.stderr.splitlines()[-1].startswith("  (in no stage)  ")
     assert first.stderr.startswith("imports ") and ", exit code 0" in first.stderr
     assert (site / "public" / "index.html").is_file()
     # A build that finds nothing changed stops after the stamp, and says so by its stages.
     again = subprocess.run(command, capture_output=True, text=True, env=env, timeout=120)
     assert again.returncode == 0, again.stderr
-    stages = [line.split()[0] for line in again.stderr.splitlines()[1:]]
+    stages = [line.split()[0] for line in again.stderr.splitlines()[1:-1]]
     assert stages == ["input_stamp", "load_quick"]
