@@ -29,6 +29,7 @@ import jinja2
 import jinja2.meta
 
 from amwgen.fingerprint import code_digest, combine, hash_bytes
+from amwgen.model import Unpickler
 from amwgen.render import template_names
 
 CACHE_DIR = ".amwgen-cache"
@@ -264,7 +265,7 @@ def _older(path: Path, seconds: float) -> bool:
 def _load(path: Path) -> Any:
     try:
         with path.open("rb") as f:
-            return pickle.load(f)
+            return Unpickler(f).load()
     except Exception:  # missing, cut short, or written by other code: only speed is lost
         return None
 

@@ -20,6 +20,8 @@ from collections.abc import Callable, Iterator, Sequence
 from functools import partial
 from typing import Any, Generic, TypeVar
 
+from amwgen.model import unpickle
+
 T = TypeVar("T")
 C = TypeVar("C")
 R = TypeVar("R")
@@ -216,7 +218,7 @@ class _Crew:
                     break
                 worker.buffer += data
             for frame in worker.frames():
-                number, ok, value = pickle.loads(frame)
+                number, ok, value = unpickle(frame)  # one zone object per offset
                 worker.pending -= 1
                 if not ok:
                     raise _error(value)

@@ -6,8 +6,7 @@ import difflib
 import posixpath
 import re
 import unicodedata
-from datetime import date, datetime, time, timedelta, timezone
-from functools import cache
+from datetime import date, datetime, time, timedelta
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -24,6 +23,7 @@ from amwgen.model import (
     Scale,
     SiteConfig,
     Source,
+    fixed_offset,
 )
 from amwgen.slug import slugify
 
@@ -267,18 +267,7 @@ def _date(check: Checker, key: str, zone: ZoneInfo) -> datetime | None:
             f"in the site's time zone, {zone.key})",
         )
         return None
-    return local.replace(tzinfo=fixed_offset(local.utcoffset(), local.tzname()))
-
-
-@cache
-def fixed_offset(offset: timedelta | None, name: str | None) -> timezone:
-    """A date's zone as the site's zone has it at that moment: its offset from UTC and its
-    name ("KST", "EDT"), one object for each. Not the site's ZoneInfo itself: datetimes that
-    share a tzinfo compare and hash by their wall-clock time alone, so in the hour a clock
-    falls back 01:30 EDT would equal 01:30 EST, and 01:10 EST come before 01:50 EDT (in
-    `updated` against `date`, the newest date of a feed or a sitemap, memos, a layout's
-    sort)."""
-    return timezone(offset or timedelta(), name) if name else timezone(offset or timedelta())
+    return local.replace(tzinfo=fixed_offset(local.utcoffset() or timedelta(), local.tzname()))
 
 
 def _score(check: Checker, key: str, scale: Scale) -> int | None:

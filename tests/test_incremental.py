@@ -1720,3 +1720,23 @@ def test_stories_in_the_hour_a_clock_falls_back_keep_their_own_offsets(run, tmp_
     )
     result = run("build", site, "-j", "1", "--verify")
     assert result.code == 0, result.err
+
+
+def test_the_cache_loads_one_zone_object_for_each_offset_and_name(tmp_path: Path) -> None:
+    """Dates validated in forked workers come back with a zone object for each batch; the
+    cache, loaded, holds one for each offset and name (model.fixed_offset), each the very
+    zone its arguments make (the same repr: digests are made from reprs)."""
+    from datetime import UTC, datetime, timedelta, timezone
+
+    from amwgen import incremental
+    from amwgen.model import fixed_offset
+
+    kst = [timezone(timedelta(hours=9), "KST") for _ in range(50)]  # as from 50 batches
+    dates = [datetime(2026, 11, day % 28 + 1, tzinfo=zone) for day, zone in enumerate(kst)]
+    unnamed = datetime(2026, 11, 1, tzinfo=timezone(timedelta(hours=-4)))
+    utc = datetime(2026, 11, 1, tzinfo=UTC)
+    incremental._dump(tmp_path / "x.pickle", (dates, unnamed, utc))
+    loaded, loaded_unnamed, loaded_utc = incremental._load(tmp_path / "x.pickle")
+    assert loaded == dates and [repr(d) for d in loaded] == [repr(d) for d in dates]
+    assert {id(d.tzinfo) for d in loaded} == {id(fixed_offset(timedelta(hours=9), "KST"))}
+    assert repr(loaded_unnamed) == repr(unnamed) and loaded_utc.tzinfo is UTC

@@ -10,11 +10,13 @@ import signal
 import subprocess
 import sys
 import time
+from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
 import pytest
 
-from amwgen.parallel import Background, can_fork
+from amwgen.model import fixed_offset
+from amwgen.parallel import Background, can_fork, fork_map
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -601,3 +603,15 @@ def test_a_worker_that_dies_idle_with_its_results_all_in_costs_the_map_nothing()
         [sys.executable, "-c", DIES_IDLE], capture_output=True, text=True, timeout=60
     )
     assert done.stdout.splitlines() == ["[0, 1, 2]", "children left: 0"], done.stderr[-2000:]
+
+
+def _dated(day: int, hours: int) -> datetime:
+    return datetime(2026, 11, day, tzinfo=timezone(timedelta(hours=hours), "KST"))
+
+
+def test_results_from_workers_share_one_zone_object_for_each_offset() -> None:
+    """Each worker's batch came back with zone objects of its own: thousands of them in a
+    10,000-article site's documents, which the cache then kept (model.Unpickler)."""
+    results = fork_map(_dated, list(range(1, 29)), 9, 2, 1)
+    assert results == [_dated(day, 9) for day in range(1, 29)]
+    assert {id(r.tzinfo) for r in results} == {id(fixed_offset(timedelta(hours=9), "KST"))}
