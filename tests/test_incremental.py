@@ -1740,3 +1740,23 @@ def test_the_cache_loads_one_zone_object_for_each_offset_and_name(tmp_path: Path
     assert loaded == dates and [repr(d) for d in loaded] == [repr(d) for d in dates]
     assert {id(d.tzinfo) for d in loaded} == {id(fixed_offset(timedelta(hours=9), "KST"))}
     assert repr(loaded_unnamed) == repr(unnamed) and loaded_utc.tzinfo is UTC
+
+
+def test_one_moment_spelt_two_ways_where_the_clock_springs_forward_keeps_each_spelling(
+    run, tmp_path: Path
+) -> None:  # type: ignore[no-untyped-def]
+    """02:30 on 2026-03-08 never happens in New York: written without an offset it is taken at
+    -05:00 (07:30Z, docs/content.md 3.4), the moment another story gives as 07:30Z, which the
+    zone spells 03:30-04:00. One moment, two spellings: the `<time>` memo was keyed by the
+    moment alone, so the first spelling went on both pages (a review)."""
+    zone = "title: T\nbase_url: https://t.example/\ntimezone: America/New_York\nsearch: false\n"
+    files = {
+        "content/a.md": article("A", "2026-03-08T02:30"),
+        "content/b.md": article("B", "2026-03-08T07:30:00Z"),
+    }
+    site = write_site(tmp_path / "site", files, zone)
+    assert run("build", site, "-j", "1").code == 0
+    pages = {slug: (site / "public" / "news" / slug / "index.html").read_text() for slug in "ab"}
+    assert '<time datetime="2026-03-08T02:30:00-05:00">' in pages["a"]
+    assert '<time datetime="2026-03-08T03:30:00-04:00">' in pages["b"]
+    assert "02:30:00-05:00" not in pages["b"] and "03:30:00-04:00" not in pages["a"]

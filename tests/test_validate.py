@@ -769,8 +769,11 @@ def test_any_bytes_after_front_matter_marker(data: bytes) -> None:
 
 def test_a_fraction_of_a_second_is_three_digits_in_a_time_element(run, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
     # HTML's time strings allow one to three digits; Python writes six (a red team).
-    site = write_site(tmp_path, {"content/x.md": front(date="2026-11-21T09:30:15.250")})
+    text = front(date="2026-11-21T09:30:15.250", topics="[Robotics]", players="[Acme]")
+    site = write_site(tmp_path, {"content/x.md": text})
     assert run("build", site, "-j", "1").code == 0
-    page = (site / "public" / "news" / "x" / "index.html").read_text()
-    assert '<time datetime="2026-11-21T09:30:15.250+09:00">' in page
-    assert "15.250000" not in page.split("</head>")[1]
+    out = site / "public"
+    for page in (out / "news" / "x" / "index.html", out / "topics" / "robotics" / "index.html"):
+        body = page.read_text().split("</head>")[1]
+        assert '<time datetime="2026-11-21T09:30:15.250+09:00">' in body
+        assert "15.250000" not in body  # the player map's "latest" too (a review)
