@@ -699,8 +699,9 @@ def _fragments(env: jinja2.Environment, t: i18n.Translator) -> dict[str, Callabl
     # Plain string building with escape(): Markup.format goes through string.Formatter,
     # which costs more than the rest of a card. Each piece is memoised by its inputs.
     def time_tag(moment: datetime | date) -> Markup:
-        # By its offset too: one instant in two zones (a layout's own datetime beside a
-        # story's) is one key of a dict, though its text and `datetime` differ.
+        # By its offset too: one moment spelt two ways (02:30-05:00 and 03:30-04:00 in New
+        # York's spring gap; a layout's own datetime beside a story's) is one key of a dict,
+        # though its text and `datetime` differ.
         key = (moment, moment.utcoffset()) if isinstance(moment, datetime) else (moment, None)
         html = times.get(key)
         if html is None:
