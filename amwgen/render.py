@@ -660,9 +660,9 @@ def make_env(
     env.globals.update(
         site=config,
         taxonomies=TAXONOMIES,
-        url=lru_cache(maxsize=65536)(partial(site_url, config)),
-        abs_url=lru_cache(maxsize=65536)(partial(absolute_url, config)),
-        css_url=site_url(config, "/assets/amwgen.css") + f"?v={css_digest}",
+        url=lru_cache(maxsize=65536)(config.site_url),
+        abs_url=lru_cache(maxsize=65536)(config.absolute_url),
+        css_url=config.site_url("/assets/amwgen.css") + f"?v={css_digest}",
         scale=score_scale,
         nav=nav,
         json_ld=json_ld,
@@ -677,7 +677,7 @@ def make_env(
         date_text=translator.date_text,
         month_text=translator.month_text,
         period_title=lambda period: editions.period_title(translator, period),
-        js_url=site_url(config, "/assets/amwgen.js") + (f"?v={js_digest}" if js_digest else ""),
+        js_url=config.site_url("/assets/amwgen.js") + (f"?v={js_digest}" if js_digest else ""),
     )
     env.globals.update(_fragments(env, translator))
     env.globals["card_html"] = CardCache(env)
@@ -802,16 +802,6 @@ def _html_time(moment: datetime | date) -> str:
     if isinstance(moment, datetime) and moment.microsecond:
         return moment.isoformat(timespec="milliseconds")
     return moment.isoformat()
-
-
-def site_url(config: SiteConfig, path: str) -> str:
-    """A root-relative, percent-encoded URL for a site path (SiteConfig.site_url)."""
-    return config.site_url(path)
-
-
-def absolute_url(config: SiteConfig, path: str) -> str:
-    """An absolute URL from base_url, for feeds, sitemaps and canonical links."""
-    return config.absolute_url(path)
 
 
 def json_ld(data: object) -> Markup:
