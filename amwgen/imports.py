@@ -125,10 +125,9 @@ def _named(tree: nodes.Template) -> list[tuple[str, str, int]]:
             if node.ignore_missing:
                 continue
             verb, template = "includes", node.template
-        elif isinstance(node, nodes.Import | nodes.FromImport):
-            verb, template = "imports from", node.template
         else:
-            continue
+            assert isinstance(node, nodes.Import | nodes.FromImport)  # what find_all took
+            verb, template = "imports from", node.template
         if isinstance(template, nodes.Const) and isinstance(template.value, str):
             found.append((verb, template.value, node.lineno))
     return sorted(found, key=lambda each: each[2])
