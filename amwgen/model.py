@@ -108,12 +108,12 @@ class SiteConfig:
 @cache
 def fixed_offset(offset: timedelta, name: str | None = None) -> timezone:
     """A date's zone as the site's zone has it at that moment: its offset from UTC and its
-    name ("KST", "EDT"), one object for each. Not the site's ZoneInfo itself:
-    datetimes that share a tzinfo compare and hash by their wall-clock time alone, so in
-    the hour a clock falls back 01:30 EDT would equal 01:30 EST, and 01:10 EST come before
-    01:50 EDT (in `updated` against `date`, the newest date of a feed or a sitemap, memos,
-    a layout's sort). The arguments are timezone's own, so the object is the one they make:
-    Unpickler makes every timezone through here."""
+    name ("KST", "EDT"), one object for each. Not the site's ZoneInfo itself: datetimes
+    that share a tzinfo compare and hash by their wall-clock time alone, so in the hour
+    a clock falls back 01:30 EDT would equal 01:30 EST, and 01:10 EST come before 01:50
+    EDT (in `updated` against `date`, the newest date of a feed or a sitemap, memos, a
+    layout's sort). The arguments are timezone's own, so the object is the one they
+    make: Unpickler makes every timezone through here."""
     return timezone(offset) if name is None else timezone(offset, name)
 
 
