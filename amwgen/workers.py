@@ -232,7 +232,6 @@ def render_groups(
     job: Job,
     jobs: int,
     ahead: Callable[[], Cards] | None = None,
-    sitemap: Callable[[list[SitemapRow]], Page | None] | None = None,
 ) -> list[GroupOutcome]:
     """Make and render the groups that changed; take the others' files from the last output.
 
@@ -243,11 +242,6 @@ def render_groups(
     dozen of the hundreds of pages its groups hold (the others' input is unchanged); only the
     pages to render go to the workers, and only when there are MIN_PARALLEL of them. Which
     process renders a page changes nothing in it.
-
-    sitemap: the page made from every group's sitemap rows (None: not written), whose outcome
-    comes after the groups'. Where the groups are made here, the rows are known before any
-    page is rendered, and it is rendered with the others (issue 8: 0.1 s at 10,000
-    articles, alone at the end of an add otherwise); else after them.
     """
     global _WORKER, _CARDS
     # Groups to reuse are checked here (each file against the listing of the tree the build
@@ -256,7 +250,6 @@ def render_groups(
     todo = [replace(u, old=None) for u, d in zip(units, done, strict=True) if not d]
     size = sum(u.size for u in todo)
     _WORKER, _CARDS = None, None
-    last: list[GroupOutcome] | None = None  # the sitemap's, when rendered with the groups
     try:
         if size > DIGEST_FIRST:
             # The biggest first, so that the workers finish together (with -j 1, in turn).
@@ -266,54 +259,23 @@ def render_groups(
             made = dict(zip(order, outcomes, strict=True))
             fresh = [made[i] for i in range(len(todo))]
         else:
-            fresh, last = _digest_first(todo, job, jobs, ahead, sitemap, done)
+            fresh = _digest_first(todo, job, jobs, ahead)
     finally:
         _WORKER, _CARDS = None, None
     urls: dict[str, str] = {}
     shared = iter(_one_copy(outcome, urls) for outcome in fresh)
-    outcomes = [d if d is not None else next(shared) for d in done]
-    if sitemap is not None and last is None:
-        page = sitemap([row for group in outcomes for row in group.record.rows])
-        last = [_sitemap_outcome(page, render_one(page, job))] if page is not None else []
-    return outcomes + (last or [])
-
-
-def _sitemap_outcome(page: Page, outcome: Outcome) -> GroupOutcome:
-    """The sitemap's outcome, as a group of its own that no build takes whole (no key)."""
-    return GroupOutcome(page.path, GroupRecord("", (), ()), (outcome,))
+    return [d if d is not None else next(shared) for d in done]
 
 
 def _digest_first(
-    todo: list[Unit],
-    job: Job,
-    jobs: int,
-    ahead: Callable[[], Cards] | None,
-    sitemap: Callable[[list[SitemapRow]], Page | None] | None,
-    done: list[GroupOutcome | None],
-) -> tuple[list[GroupOutcome], list[GroupOutcome] | None]:
+    todo: list[Unit], job: Job, jobs: int, ahead: Callable[[], Cards] | None
+) -> list[GroupOutcome]:
     """render_groups for a few groups: made, and their pages digested, in this process; the
-    pages whose input changed rendered here, or by workers when there are many. With them
-    the sitemap (from the rows of the groups reused, done, and of those made), whose outcome
-    comes second (None: no sitemap given)."""
+    pages whose input changed rendered here, or by workers when there are many."""
     global _WORKER, _CARDS
     worker = _worker(job)
     made = [_make(unit, worker, job) for unit in todo]
     pending = [(page, digest) for _, _, left in made for page, digest in left]
-    last: list[GroupOutcome] | None = None
-    map_page = None
-    if sitemap is not None:
-        rows = [row for group in done if group is not None for row in group.record.rows]
-        map_page = sitemap(rows + [row for pages, _, _ in made for row in sitemap_rows(pages)])
-        last = []
-    if map_page is not None:
-        digest = _digest(map_page, worker)
-        kept = _kept(map_page.file, digest, job.target, job.previous)
-        if kept is not None:
-            last = [_sitemap_outcome(map_page, kept)]
-            map_page = None
-        else:
-            # First: a worker renders it at once, while this process takes pages from the end.
-            pending.insert(0, (map_page, digest))
     if len(pending) >= MIN_PARALLEL and jobs > 1:
         # This process renders its share too (a few hundred pages: forking the last worker
         # would cost more than it brings), with the cards made ahead, as the workers do.
@@ -321,15 +283,13 @@ def _digest_first(
         rendered = iter(fork_map(_rendered, pending, job, jobs, 1, share=True))
     else:
         rendered = iter(_render(p, d, worker, job.target, job.previous) for p, d in pending)
-    if map_page is not None:
-        last = [_sitemap_outcome(map_page, next(rendered))]
     fresh = []
     for unit, (pages, outcomes, left) in zip(todo, made, strict=True):
         by_file = {o.file: o for o in outcomes}
         by_file.update((page.file, next(rendered)) for page, _ in left)
         final = tuple(by_file[p.file] for p in pages if p.file not in job.replaced)
         fresh.append(_finish(unit, pages, final, worker, job.render_key))
-    return fresh, last
+    return fresh
 
 
 def _one_copy(made: GroupOutcome, urls: dict[str, str]) -> GroupOutcome:

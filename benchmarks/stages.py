@@ -6,13 +6,12 @@ Runs the build as `python -m amwgen build SITE ...` does, in this process, with 
 around each stage that build.py calls (the names below), and prints to stderr the seconds
 spent importing amwgen, in the whole build, in each stage that ran (in the order they first
 started) and in none. A stage nested in another is counted in both: `gather` and
-`build_index` in `check`; `render_groups`, `sitemap_page`, `load_cards` and `index_search`
-in `write_site` (`sitemap_page`, which makes the sitemap from every group's rows, and
-`load_cards` in `render_groups`, which renders the sitemap with the pages). What forked
-workers do is counted as the time the stage that waits for them takes; "in no stage" is the
-rest of the build (waiting for the clone of the output, the quick check that nothing
-changed, the templates' digest). With `--verify`, the clean build it adds is timed too.
-docs/performance.md, "Where the time goes", was measured with it.
+`build_index` in `check`; `render_groups`, `load_cards`, `sitemap_page`, `render_one` and
+`index_search` in `write_site` (`load_cards` in `render_groups`). What forked workers do is
+counted as the time the stage that waits for them takes; "in no stage" is the rest of the
+build (waiting for the clone of the output, the quick check that nothing changed, the
+templates' digest). With `--verify`, the clean build it adds is timed too. docs/performance.md,
+"Where the time goes", was measured with it.
 """
 
 from __future__ import annotations
@@ -37,8 +36,9 @@ STAGES = (  # in the order a build starts them
     "plan_units",
     "write_site",
     "render_groups",
-    "sitemap_page",  # after load_cards when workers make the groups (a clean build)
     "load_cards",
+    "sitemap_page",
+    "render_one",
     "index_search",
     "save_state",
     "_save_quick",
@@ -49,8 +49,9 @@ NESTED = frozenset(
         "gather",
         "build_index",
         "render_groups",
-        "sitemap_page",
         "load_cards",
+        "sitemap_page",
+        "render_one",
         "index_search",
     }
 )
