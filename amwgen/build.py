@@ -148,6 +148,9 @@ class Result:
     seconds: float = 0.0
     files: int = 0  # pages in the output
     rendered: int = 0  # pages rendered this time (the others were unchanged)
+    # When the passing of time next changes a page (a timestamp: index.valid_until): a story
+    # comes out, leaves a window, an edition ends. serve rebuilds then.
+    valid_until: float = float("inf")
 
     @property
     def ok(self) -> bool:
@@ -1204,6 +1207,7 @@ def _result(
         seconds=time.perf_counter() - started,
         files=len(records),
         rendered=rendered,
+        valid_until=checked.valid_until,
     )
 
 

@@ -24,6 +24,7 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, replace
 from datetime import datetime
+from functools import partial
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from types import FrameType
@@ -132,14 +133,20 @@ def _run(
     serving = threading.Thread(target=server.serve_forever, name="amwgen-http", daemon=True)
     try:
         watchers = start_watchers(site_dir, changes, stop)
-        rebuild(site_dir, replace(options, now=clock()), hub, debug)
+        now = clock()
+        _, until = rebuild(site_dir, replace(options, now=now), hub, debug)
         serving.start()
         print(f"serving {site_dir} at {url} (Ctrl-C to stop)", flush=True)
         while True:
-            changed = _next_changes(changes)
-            shown = sorted(os.path.relpath(p, site_dir) for p in changed)
-            print(f"changed: {', '.join(shown[:5])}{' ...' if len(shown) > 5 else ''}", flush=True)
-            rebuild(site_dir, replace(options, now=clock()), hub, debug)
+            changed = _next_changes(changes, partial(_due, clock, now.timestamp(), until))
+            if changed:
+                shown = sorted(os.path.relpath(p, site_dir) for p in changed)
+                more = " ..." if len(shown) > 5 else ""
+                print(f"changed: {', '.join(shown[:5])}{more}", flush=True)
+            else:
+                print("time passed: a story came out, or a window or an edition ended", flush=True)
+            now = clock()
+            _, until = rebuild(site_dir, replace(options, now=now), hub, debug)
     except KeyboardInterrupt:
         print("stopped", flush=True)
     finally:
@@ -151,17 +158,22 @@ def _run(
             watcher.join(timeout=2)
 
 
-def rebuild(site_dir: Path, options: Options, hub: Hub, debug: bool) -> State:
-    """Build once; print the outcome; publish it to every open tab."""
+def rebuild(site_dir: Path, options: Options, hub: Hub, debug: bool) -> tuple[State, float]:
+    """Build once; print the outcome; publish it to every open tab. Returns the state
+    published and when the passing of time next changes a page (a timestamp; never, after
+    a failed build: the next save rebuilds)."""
     started = time.perf_counter()
     errors: tuple[str, ...] = ()
     files = 0
+    until = float("inf")
     try:
         result = build(site_dir, options)
         for warning in result.warnings:
             print(as_text(warning), file=sys.stderr)
         # One line an error, as build and check print them (report.as_text).
         errors, files = tuple(map(as_text, result.problems)), result.files
+        if result.ok:
+            until = result.valid_until
     except ConfigError as err:
         errors = tuple(map(as_text, err.problems))
     except jinja2.TemplateSyntaxError as err:
@@ -180,17 +192,26 @@ def rebuild(site_dir: Path, options: Options, hub: Hub, debug: bool) -> State:
         print(f"{len(errors)} error(s); {serving}", file=sys.stderr, flush=True)
     else:
         print(f"built {files} files in {seconds:.2f} s", flush=True)
-    return state
+    return state, until
 
 
-def _next_changes(changes: queue.Queue[set[str]]) -> set[str]:
-    """The next batch of changed paths, merged with any that queued up during a rebuild."""
+def _due(clock: Callable[[], datetime], built: float, until: float) -> bool:
+    """Whether the clock has reached until, a moment after built (the last build's "now"): a
+    clock held by SOURCE_DATE_EPOCH never does, not even when until is that very moment."""
+    moment = clock().timestamp()
+    return moment >= until and moment > built
+
+
+def _next_changes(changes: queue.Queue[set[str]], due: Callable[[], bool]) -> set[str]:
+    """The next batch of changed paths, merged with any that queued up during a rebuild; an
+    empty set when due() says it is time to rebuild though no file changed."""
     while True:
         try:
             batch = changes.get(timeout=0.5)  # a timeout keeps Ctrl-C prompt
             break
         except queue.Empty:
-            continue
+            if due():
+                return set()
     while True:
         try:
             batch |= changes.get_nowait()
@@ -261,11 +282,18 @@ def _watch_trees(
     restart: threading.Event,
     ready: threading.Event,
 ) -> None:
-    """content/, layouts/ and static/ with all below them; restarted when one appears or goes."""
+    """content/, layouts/ and static/ with all below them; restarted when one appears or goes.
+
+    After a restart, once it watches again, it names the trees as changed: the rebuild the
+    tree's coming caused may have read it before a file written in it a moment later, which
+    this watch, not yet started then, did not see either.
+    """
     ignore = DefaultFilter()  # editor swap files, .git, __pycache__ ...
+    restarted = False
     while not stop.is_set():
         restart.clear()
         trees = [site_dir / name for name in TREE_NAMES if (site_dir / name).is_dir()]
+        announce, restarted = restarted, True
         if not trees:
             ready.set()
             while not (stop.is_set() or restart.wait(WATCH_TICK_MS / 1000)):
@@ -273,6 +301,9 @@ def _watch_trees(
             continue
         for batch in _watch(trees, _Either(stop, restart), ignore, recursive=True):
             ready.set()
+            if announce:  # the first tick: the watch has begun
+                changes.put({str(tree) for tree in trees})
+                announce = False
             if batch:
                 changes.put({path for _, path in batch})
 
@@ -296,9 +327,16 @@ def _watch(
     )
 
 
+# Stop on these as on Ctrl-C: SIGTERM (kill, a service manager), SIGHUP (the terminal closed,
+# an SSH session dropped; Windows has none).
+STOP_SIGNALS = tuple(
+    s for s in (getattr(signal, name, None) for name in ("SIGTERM", "SIGHUP")) if s is not None
+)
+
+
 @contextmanager
 def _sigterm_as_interrupt() -> Iterator[None]:
-    """Stop on SIGTERM as on Ctrl-C, so the temp folder is removed either way."""
+    """Stop on STOP_SIGNALS as on Ctrl-C, so the temp folder is removed either way."""
 
     def interrupt(signum: int, frame: FrameType | None) -> None:
         raise KeyboardInterrupt
@@ -306,11 +344,12 @@ def _sigterm_as_interrupt() -> Iterator[None]:
     if threading.current_thread() is not threading.main_thread():
         yield
         return
-    previous = signal.signal(signal.SIGTERM, interrupt)
+    previous = [(number, signal.signal(number, interrupt)) for number in STOP_SIGNALS]
     try:
         yield
     finally:
-        signal.signal(signal.SIGTERM, previous)
+        for number, handler in previous:
+            signal.signal(number, handler)
 
 
 # --- HTTP -----------------------------------------------------------------------------------
@@ -432,16 +471,21 @@ def locate(root: Path, target: str) -> Path | str | None:
     path = url_path(target)
     if path is None:
         return None
-    real = Path(os.path.realpath(root / path.lstrip("/")))
-    if not real.is_relative_to(root):
-        return None
-    if real.is_dir():
-        if not path.endswith("/"):
-            return quote(path, safe="/") + "/"
-        real = Path(os.path.realpath(real / "index.html"))
+    try:
+        real = Path(os.path.realpath(root / path.lstrip("/")))
         if not real.is_relative_to(root):
             return None
-    return real if real.is_file() else None
+        if real.is_dir():
+            if not path.endswith("/"):
+                # The query kept, as static hosts keep it (a link to /search?q=x).
+                query = target.split("#", 1)[0].partition("?")[2]
+                return quote(path, safe="/") + "/" + (f"?{query}" if query else "")
+            real = Path(os.path.realpath(real / "index.html"))
+            if not real.is_relative_to(root):
+                return None
+        return real if real.is_file() else None
+    except OSError:  # a name longer than the file system allows: nothing is built there
+        return None
 
 
 def content_type(path: Path) -> str:

@@ -54,6 +54,7 @@ def test_pretty_urls(root: Path) -> None:
     assert locate(root, "/news/a/") == root / "news" / "a" / "index.html"
     assert locate(root, "/news/a/?utm=x#top") == root / "news" / "a" / "index.html"
     assert locate(root, "/news/a") == "/news/a/"  # redirect, as static hosts do
+    assert locate(root, "/news/a?q=x&p=2#top") == "/news/a/?q=x&p=2"  # with its query
     assert locate(root, "/") == root / "index.html"
     assert locate(root, "/feed.xml") == root / "feed.xml"
     assert locate(root, "/alias.xml") == root / "feed.xml"  # a link that stays inside is fine
@@ -99,6 +100,14 @@ def test_url_path_decodes_ordinary_paths() -> None:
     assert url_path(EVENTS_PATH + "?t=1") == EVENTS_PATH
 
 
+def test_a_name_longer_than_the_file_system_allows_is_404(root: Path) -> None:
+    """A red team: a path segment of 300 bytes raised ENAMETOOLONG in the handler (no
+    response, a traceback in the terminal); nothing can be built at such a name."""
+    long = "a" * 300
+    for target in (f"/{long}", f"/news/{long}/", f"/news/{long}", f"/{long}/x/"):
+        assert locate(root, target) is None, target
+
+
 def test_script_goes_before_the_last_body_end() -> None:
     hub = Hub()
     script = reload_script(hub)
@@ -114,9 +123,11 @@ def test_script_goes_before_the_last_body_end() -> None:
 class Server:
     """`python -m amwgen serve SITE --port 0`, its output lines and its event stream."""
 
-    def __init__(self, site: Path) -> None:
-        env = {**os.environ, "SOURCE_DATE_EPOCH": EPOCH, "PYTHONUNBUFFERED": "1"}
+    def __init__(self, site: Path, epoch: bool = True, **environ: str) -> None:
+        env = {**os.environ, "SOURCE_DATE_EPOCH": EPOCH, "PYTHONUNBUFFERED": "1", **environ}
         env.pop("GITHUB_ACTIONS", None)
+        if not epoch:  # the clock, as a writer's machine has it
+            env.pop("SOURCE_DATE_EPOCH")
         self.proc = subprocess.Popen(
             [sys.executable, "-m", "amwgen", "serve", str(site), "--port", "0"],
             cwd=REPO,
@@ -411,7 +422,88 @@ def test_serve_prints_each_error_on_one_line(
     )
     now = datetime.fromtimestamp(int(EPOCH), UTC)
     hub = Hub()
-    state = rebuild(site, Options(now=now, output=tmp_path / "out"), hub, debug=False)
+    state, _ = rebuild(site, Options(now=now, output=tmp_path / "out"), hub, debug=False)
     expected = f"{site}/content/real.md:1: title: forged\\nx.md:4: novelty: 9 is outside 0..3"
     assert state.errors == (expected,)
     assert capsys.readouterr().err.splitlines()[0] == expected
+
+
+@pytest.mark.parametrize("stop", ["SIGHUP", "SIGTERM"])
+def test_serve_stops_cleanly_when_its_terminal_closes_or_it_is_told_to(
+    tmp_path: Path, stop: str
+) -> None:
+    """A red team: SIGHUP (a terminal closed, an SSH session dropped) left the temporary
+    folder behind, a copy of the whole built site; it stops serve as Ctrl-C does."""
+    site = write_site(tmp_path / "site", {"content/2026/11/story.md": article()})
+    temp = tmp_path / "temp"
+    temp.mkdir()
+    server = Server(site, TMPDIR=str(temp))
+    try:
+        assert [p.name for p in temp.iterdir()][0].startswith("amwgen-serve-")
+        server.proc.send_signal(getattr(signal, stop))
+        assert server.proc.wait(timeout=DEADLINE) == 0
+        server.next_line("^stopped")
+    finally:
+        if server.proc.poll() is None:
+            server.proc.kill()
+            server.proc.wait()
+    assert list(temp.iterdir()) == []
+    assert "Traceback" not in "".join(server.err)
+
+
+def test_serve_rebuilds_when_a_story_comes_out(tmp_path: Path) -> None:
+    """A red team: a story dated a few seconds ahead never appeared until some file was
+    saved; serve rebuilds by itself when the passing of time changes a page (a story
+    comes out, leaves a window, an edition ends), as a build then would."""
+    from datetime import UTC, datetime, timedelta
+
+    due = (datetime.now(UTC) + timedelta(seconds=5)).replace(microsecond=0)
+    site = write_site(
+        tmp_path / "site",
+        {
+            "content/2026/11/old.md": article("Old story", "2026-11-01"),
+            "content/2026/11/due.md": article("Due story", f"'{due.isoformat()}'"),
+        },
+    )
+    server = Server(site, epoch=False)
+    try:
+        status, _, _ = server.request("/news/due/")
+        assert status == 404 or datetime.now(UTC) >= due
+        server.next_line("^time passed")
+        server.page("/news/due/", "Due story")
+        server.page("/", "Due story")
+    finally:
+        server.proc.send_signal(signal.SIGINT)
+        server.proc.wait(timeout=DEADLINE)
+
+
+def test_a_tree_made_while_serving_is_watched_before_the_rebuild_that_reads_it(
+    tmp_path: Path,
+) -> None:
+    """A red team: a file written about 0.1 s after its folder (static/, layouts/, i18n/) was
+    made could fall between the rebuild the folder caused and the start of the watch on it,
+    and was never served. Once the restarted watch watches, it names its trees as changed,
+    so one more rebuild reads what was written meanwhile."""
+    import queue as queues
+
+    from amwgen.serve import start_watchers
+
+    site = write_site(tmp_path / "site", {"content/2026/11/story.md": article()})
+    changes: queues.Queue[set[str]] = queues.Queue()
+    stop = threading.Event()
+    watchers = start_watchers(site, changes, stop)
+    try:
+        (site / "static").mkdir()
+        wanted = {str(site / "content"), str(site / "static")}
+        end = time.monotonic() + DEADLINE
+        batches: list[set[str]] = []
+        while wanted not in batches:
+            assert time.monotonic() < end, batches
+            try:
+                batches.append(changes.get(timeout=0.1))
+            except queues.Empty:
+                continue
+    finally:
+        stop.set()
+        for watcher in watchers:
+            watcher.join(timeout=5)
