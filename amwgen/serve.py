@@ -483,6 +483,8 @@ def locate(root: Path, target: str) -> Path | str | None:
             real = Path(os.path.realpath(real / "index.html"))
             if not real.is_relative_to(root):
                 return None
+        elif path.endswith("/"):
+            return None  # /feed.xml/: no static host serves a file there (a red team)
         return real if real.is_file() else None
     except OSError:  # a name longer than the file system allows: nothing is built there
         return None

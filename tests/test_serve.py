@@ -59,6 +59,9 @@ def test_pretty_urls(root: Path) -> None:
     assert locate(root, "/feed.xml") == root / "feed.xml"
     assert locate(root, "/alias.xml") == root / "feed.xml"  # a link that stays inside is fine
     assert locate(root, "/nothing/") is None
+    # A file's name with a slash after it is no page: it would work here and not when hosted.
+    assert locate(root, "/feed.xml/") is None
+    assert locate(root, "/news/a/index.html/") is None
 
 
 @pytest.mark.parametrize(
