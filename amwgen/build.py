@@ -202,7 +202,10 @@ def check(
         [*content.warnings, *(p for p in problems if p.severity != "error")], key=Problem.sort_key
     )
     index_or_none = None if errors else index
-    until = valid_until(content.articles, options.now, config.timezone)
+    # Drafts left out are no page at any time: their dates would only expire the shortcut
+    # early (and make serve rebuild for nothing).
+    shown = [a for a in content.articles if options.drafts or not a.draft]
+    until = valid_until(shown, options.now, config.timezone)
     return Checked(
         config,
         index_or_none,

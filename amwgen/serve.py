@@ -113,7 +113,7 @@ def serve(
         # Pages link to the server itself; -j 1: a rebuild must not fork workers per save.
         # A cache of its own: the build's, made for another base URL and output, stays whole.
         options = replace(options, output=out, base_url=url, jobs=1, cache=SERVE_CACHE)
-        with server, _sigterm_as_interrupt():
+        with server, _stops_as_interrupt():
             _run(site_dir, options, clock, server, hub, url, debug)
     return 0
 
@@ -328,15 +328,15 @@ def _watch(
 
 
 # Stop on these as on Ctrl-C: SIGTERM (kill, a service manager), SIGHUP (the terminal closed,
-# an SSH session dropped; Windows has none).
-STOP_SIGNALS = tuple(
-    s for s in (getattr(signal, name, None) for name in ("SIGTERM", "SIGHUP")) if s is not None
-)
+# an SSH session dropped). Windows has no SIGHUP.
+STOP_NAMES = ("SIGTERM", "SIGHUP")
+STOP_SIGNALS = tuple(getattr(signal, name) for name in STOP_NAMES if hasattr(signal, name))
 
 
 @contextmanager
-def _sigterm_as_interrupt() -> Iterator[None]:
-    """Stop on STOP_SIGNALS as on Ctrl-C, so the temp folder is removed either way."""
+def _stops_as_interrupt() -> Iterator[None]:
+    """Stop on STOP_SIGNALS as on Ctrl-C, so the temp folder is removed either way; one that
+    was ignored stays ignored (`nohup amwgen serve` outlives its terminal)."""
 
     def interrupt(signum: int, frame: FrameType | None) -> None:
         raise KeyboardInterrupt
@@ -344,7 +344,8 @@ def _sigterm_as_interrupt() -> Iterator[None]:
     if threading.current_thread() is not threading.main_thread():
         yield
         return
-    previous = [(number, signal.signal(number, interrupt)) for number in STOP_SIGNALS]
+    caught = [number for number in STOP_SIGNALS if signal.getsignal(number) is not signal.SIG_IGN]
+    previous = [(number, signal.signal(number, interrupt)) for number in caught]
     try:
         yield
     finally:
@@ -477,8 +478,10 @@ def locate(root: Path, target: str) -> Path | str | None:
             return None
         if real.is_dir():
             if not path.endswith("/"):
-                # The query kept, as static hosts keep it (a link to /search?q=x).
+                # The query kept, as static hosts keep it (a link to /search?q=x), with
+                # what a URL may not hold percent-encoded (escapes kept as they are).
                 query = target.split("#", 1)[0].partition("?")[2]
+                query = quote(query, safe="/?&=%+;:@,!$'()*~")
                 return quote(path, safe="/") + "/" + (f"?{query}" if query else "")
             real = Path(os.path.realpath(real / "index.html"))
             if not real.is_relative_to(root):

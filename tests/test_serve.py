@@ -8,6 +8,7 @@ import os
 import queue
 import re
 import signal
+import socket
 import subprocess
 import sys
 import threading
@@ -55,6 +56,7 @@ def test_pretty_urls(root: Path) -> None:
     assert locate(root, "/news/a/?utm=x#top") == root / "news" / "a" / "index.html"
     assert locate(root, "/news/a") == "/news/a/"  # redirect, as static hosts do
     assert locate(root, "/news/a?q=x&p=2#top") == "/news/a/?q=x&p=2"  # with its query
+    assert locate(root, "/news/a?q=\x01%20\xe9") == "/news/a/?q=%01%20%C3%A9"  # a URL's bytes
     assert locate(root, "/") == root / "index.html"
     assert locate(root, "/feed.xml") == root / "feed.xml"
     assert locate(root, "/alias.xml") == root / "feed.xml"  # a link that stays inside is fine
@@ -120,17 +122,49 @@ def test_script_goes_before_the_last_body_end() -> None:
     assert inject(b"<p>x", b"<s>") == b"<p>x<s>"
 
 
-# --- the real server in a subprocess ----------------------------------------------------------
+# --- the real server, over HTTP --------------------------------------------------------------
 
 
-class Server:
+class _Client:
+    """Requests to a server on a port of this machine."""
+
+    def __init__(self, port: int) -> None:
+        self.port = port
+
+    def request(self, path: str, method: str = "GET") -> tuple[int, dict[str, str], bytes]:
+        conn = http.client.HTTPConnection("127.0.0.1", self.port, timeout=DEADLINE)
+        try:
+            conn.putrequest(method, path, skip_host=False, skip_accept_encoding=True)
+            conn.endheaders()
+            response = conn.getresponse()
+            return response.status, dict(response.getheaders()), response.read()
+        finally:
+            conn.close()
+
+    def page(self, path: str, text: str) -> bytes:
+        """The page at path once it holds text (rebuilds swap the output in whole)."""
+        end = time.monotonic() + DEADLINE
+        while True:
+            try:
+                status, _, body = self.request(path)
+            except ConnectionRefusedError:  # not listening yet
+                status, body = 0, b""
+            if status == 200 and text.encode() in body:
+                return body
+            if time.monotonic() > end:
+                raise AssertionError(f"{path} never held {text!r}: {status} {body[:200]!r}")
+            time.sleep(0.05)
+
+
+class Server(_Client):
     """`python -m amwgen serve SITE --port 0`, its output lines and its event stream."""
 
-    def __init__(self, site: Path, epoch: bool = True, **environ: str) -> None:
+    def __init__(self, site: Path, hangup: bool = True, **environ: str) -> None:
         env = {**os.environ, "SOURCE_DATE_EPOCH": EPOCH, "PYTHONUNBUFFERED": "1", **environ}
         env.pop("GITHUB_ACTIONS", None)
-        if not epoch:  # the clock, as a writer's machine has it
-            env.pop("SOURCE_DATE_EPOCH")
+        # SIGHUP as a terminal leaves it (default), or ignored as under nohup (hangup False),
+        # whatever the tests' own process has.
+        disposition = signal.SIG_DFL if hangup else signal.SIG_IGN
         self.proc = subprocess.Popen(
             [sys.executable, "-m", "amwgen", "serve", str(site), "--port", "0"],
             cwd=REPO,
@@ -138,6 +172,7 @@ class Server:
             stdout=subprocess.PIPE,
             stderr=subprocess.PIPE,
             text=True,
+            preexec_fn=lambda: signal.signal(signal.SIGHUP, disposition),
         )
         self.out: queue.Queue[str] = queue.Queue()
         self.err: list[str] = []
@@ -165,16 +200,6 @@ class Server:
         while not any(text in line for line in self.err):
             assert time.monotonic() < end, f"stderr never held {text!r}: {''.join(self.err)}"
             time.sleep(0.05)
-
-    def request(self, path: str, method: str = "GET") -> tuple[int, dict[str, str], bytes]:
-        conn = http.client.HTTPConnection("127.0.0.1", self.port, timeout=DEADLINE)
-        try:
-            conn.putrequest(method, path, skip_host=False, skip_accept_encoding=True)
-            conn.endheaders()
-            response = conn.getresponse()
-            return response.status, dict(response.getheaders()), response.read()
-        finally:
-            conn.close()
 
     def listen(self) -> None:
         """Read the event stream in a thread; return once its hello has arrived."""
@@ -214,17 +239,6 @@ class Server:
             if event == name and (not containing or any(containing in e for e in errors)):
                 return data
         raise AssertionError(f"no {name!r} event in time; saw {seen}; stderr: {''.join(self.err)}")
-
-    def page(self, path: str, text: str) -> bytes:
-        """The page at path once it holds text (rebuilds swap the output in whole)."""
-        end = time.monotonic() + DEADLINE
-        while True:
-            status, _, body = self.request(path)
-            if status == 200 and text.encode() in body:
-                return body
-            if time.monotonic() > end:
-                raise AssertionError(f"{path} never held {text!r}: {status} {body[:200]!r}")
-            time.sleep(0.05)
 
 
 def _pump(stream: IO[str], put: object) -> None:
@@ -444,8 +458,8 @@ def test_serve_stops_cleanly_when_its_terminal_closes_or_it_is_told_to(
     try:
         assert [p.name for p in temp.iterdir()][0].startswith("amwgen-serve-")
         server.proc.send_signal(getattr(signal, stop))
-        assert server.proc.wait(timeout=DEADLINE) == 0
         server.next_line("^stopped")
+        assert server.proc.wait(timeout=DEADLINE) == 0
     finally:
         if server.proc.poll() is None:
             server.proc.kill()
@@ -454,30 +468,96 @@ def test_serve_stops_cleanly_when_its_terminal_closes_or_it_is_told_to(
     assert "Traceback" not in "".join(server.err)
 
 
-def test_serve_rebuilds_when_a_story_comes_out(tmp_path: Path) -> None:
-    """A red team: a story dated a few seconds ahead never appeared until some file was
-    saved; serve rebuilds by itself when the passing of time changes a page (a story
-    comes out, leaves a window, an edition ends), as a build then would."""
-    from datetime import UTC, datetime, timedelta
+def test_serve_under_nohup_outlives_its_terminal(tmp_path: Path) -> None:
+    """A review: SIGHUP ignored when serve starts (`nohup amwgen serve &`) stays ignored."""
+    site = write_site(tmp_path / "site", {"content/2026/11/story.md": article()})
+    server = Server(site, hangup=False)
+    try:
+        server.proc.send_signal(signal.SIGHUP)
+        # Still serving after it: a save is built and served.
+        story = site / "content" / "2026" / "11" / "story.md"
+        _edit(story, article(body="Body after the hangup."))
+        server.page("/news/story/", "Body after the hangup.")
+        assert server.proc.poll() is None
+    finally:
+        server.proc.send_signal(signal.SIGINT)
+        assert server.proc.wait(timeout=DEADLINE) == 0
 
-    due = (datetime.now(UTC) + timedelta(seconds=5)).replace(microsecond=0)
+
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port: int = probe.getsockname()[1]
+        return port
+
+
+def test_serve_rebuilds_when_a_story_comes_out(tmp_path: Path) -> None:
+    """A red team: a story dated ahead never appeared until some file was saved; serve
+    rebuilds by itself once the clock passes the moment the passing of time changes a page
+    (a story comes out, leaves a window, an edition ends), as a build then would. serve
+    runs here in a thread, with a clock the test moves."""
+    from datetime import UTC, datetime
+
+    from amwgen.build import Options
+    from amwgen.serve import serve
+
     site = write_site(
         tmp_path / "site",
         {
             "content/2026/11/old.md": article("Old story", "2026-11-01"),
-            "content/2026/11/due.md": article("Due story", f"'{due.isoformat()}'"),
+            "content/2026/11/due.md": article("Due story", "'2026-11-27T12:00:00+00:00'"),
+            # A draft comes out at no time: no rebuild waits for it.
+            "content/2026/11/draft.md": article(
+                "Draft", "'2026-11-27T11:30:00+00:00'", draft="true"
+            ),
         },
     )
-    server = Server(site, epoch=False)
+    moments = [datetime(2026, 11, 27, 11, 0, tzinfo=UTC)]
+    stop = threading.Event()
+
+    def clock() -> datetime:
+        if stop.is_set():
+            raise KeyboardInterrupt  # as Ctrl-C would, in the loop that asks the time
+        return moments[-1]
+
+    port = _free_port()
+    options = Options(now=clock())
+    done: list[int] = []
+    thread = threading.Thread(
+        target=lambda: done.append(serve(site, options, "127.0.0.1", port, clock)), daemon=True
+    )
+    thread.start()
     try:
-        status, _, _ = server.request("/news/due/")
-        assert status == 404 or datetime.now(UTC) >= due
-        server.next_line("^time passed")
+        server = _Client(port)
+        server.page("/", "Old story")
+        assert server.request("/news/due/")[0] == 404
+        moments.append(datetime(2026, 11, 27, 12, 0, 1, tzinfo=UTC))
         server.page("/news/due/", "Due story")
         server.page("/", "Due story")
     finally:
-        server.proc.send_signal(signal.SIGINT)
-        server.proc.wait(timeout=DEADLINE)
+        stop.set()
+        thread.join(timeout=DEADLINE)
+    assert done == [0]
+
+
+def test_a_draft_sets_no_moment_to_build_again(tmp_path: Path) -> None:
+    """A review: a draft dated ahead set the moment the build's output expires (serve
+    rebuilt for nothing then, and again 48 hours and 30 days on); with --drafts it counts."""
+    from datetime import UTC, datetime
+
+    from amwgen.build import Options, build
+
+    site = write_site(
+        tmp_path / "site",
+        {"content/2026/11/draft.md": article("Draft", "'2026-11-27T12:00:00+00:00'", draft="true")},
+    )
+    now = datetime(2026, 11, 27, 11, 0, tzinfo=UTC)
+    moment = datetime(2026, 11, 27, 12, 0, tzinfo=UTC).timestamp()
+    plain = build(site, Options(now=now, output=tmp_path / "plain", save_cache=False))
+    shown = build(site, Options(now=now, output=tmp_path / "drafts", drafts=True, save_cache=False))
+    assert plain.ok and shown.ok
+    assert shown.valid_until == moment
+    assert plain.valid_until > moment
 
 
 def test_a_tree_made_while_serving_is_watched_before_the_rebuild_that_reads_it(
@@ -487,12 +567,10 @@ def test_a_tree_made_while_serving_is_watched_before_the_rebuild_that_reads_it(
     made could fall between the rebuild the folder caused and the start of the watch on it,
     and was never served. Once the restarted watch watches, it names its trees as changed,
     so one more rebuild reads what was written meanwhile."""
-    import queue as queues
-
     from amwgen.serve import start_watchers
 
     site = write_site(tmp_path / "site", {"content/2026/11/story.md": article()})
-    changes: queues.Queue[set[str]] = queues.Queue()
+    changes: queue.Queue[set[str]] = queue.Queue()
     stop = threading.Event()
     watchers = start_watchers(site, changes, stop)
     try:
@@ -504,7 +582,7 @@ def test_a_tree_made_while_serving_is_watched_before_the_rebuild_that_reads_it(
             assert time.monotonic() < end, batches
             try:
                 batches.append(changes.get(timeout=0.1))
-            except queues.Empty:
+            except queue.Empty:
                 continue
     finally:
         stop.set()
