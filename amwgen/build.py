@@ -47,6 +47,7 @@ from amwgen.incremental import (
     load_state,
     make_cache_folder,
     output_intact,
+    output_untouched,
     quick_holds,
     records_intact,
     save_quick,
@@ -455,7 +456,7 @@ def _build(site_dir: Path, options: Options, clones: list[_Clone | _SpareListing
     # Issue 8: taken before any input is read, so a file that changes during this build
     # makes the next one look again.
     stats: dict[str, os.stat_result] = {}
-    stamp = input_stamp(site_dir, _stamp_extra(options, out), stats)
+    stamp = input_stamp(site_dir, _stamp_extra(site_dir, options, out), stats)
     folder = cache_folder(site_dir, options.cache)
     quick = None if options.clean else load_quick(folder)
     if quick is not None and quick_holds(quick, stamp, options.now.timestamp(), out):
@@ -500,7 +501,12 @@ def _build(site_dir: Path, options: Options, clones: list[_Clone | _SpareListing
     # Issue 7: one build of an output at a time; the output and the cache change together.
     with output_lock(out, options.wait):
         intact = output_intact(state, out)  # before the swap changes the output folder
-        if intact and key == state.input_key and records_intact(out, state.records):
+        if (
+            intact
+            and key == state.input_key
+            and output_untouched(state, out)
+            and records_intact(out, state.records)
+        ):
             # Issue 8: nothing that any page is made from has changed; the output stands.
             result = _result(checked, out, started, state.records, 0)
             _save_quick(folder, options, out, stamp, checked, state.records, result)
@@ -588,11 +594,13 @@ def _build(site_dir: Path, options: Options, clones: list[_Clone | _SpareListing
         records = {o.file: o.record for o in outcomes}
         if options.save_cache:
             kept = state if intact else State()  # its output is now the spare
+            swapped = out.stat()
             now = State(
                 docs=checked.sources,
                 seen=checked.seen,
                 output=str(out.absolute()),
-                output_inode=out.stat().st_ino,
+                output_inode=swapped.st_ino,
+                output_mtime_ns=swapped.st_mtime_ns,
                 records=records,
                 input_key=key,
                 groups=groups,
@@ -736,12 +744,19 @@ def _compiled(folder: Path, options: Options) -> Path | None:
     return folder
 
 
-def _stamp_extra(options: Options, out: Path) -> str:
-    """What besides the site's files decides the output: options, amwgen's code and theme."""
+def _stamp_extra(site_dir: Path, options: Options, out: Path) -> str:
+    """What besides the site's files decides the output (options, amwgen's code and theme),
+    and the report the shortcut repeats: its paths are as typed, from the working folder
+    (a build of `site` from above, then of `.` inside it, would say `-> site/public`)."""
     theme = [str(THEME_DIR / name) for name in ("templates", "static", "translations")]
     stats = [part for folder in theme for part in stat_lines(folder, folder)]
     selection = (options.drafts, options.future, options.base_url, str(out.absolute()))
-    return combine(repr(selection), *stats)
+    try:
+        here = os.getcwd()
+    except OSError:  # the working folder was removed: the paths can only be absolute
+        here = ""
+    spelt = (here, str(site_dir), str(out))
+    return combine(repr(selection), repr(spelt), *stats)
 
 
 def _save_quick(
@@ -755,13 +770,15 @@ def _save_quick(
 ) -> None:
     if not options.save_cache:
         return
-    files = tuple((name, r.size, r.mtime_ns) for name, r in sorted(records.items()))
+    files = tuple((name, r.size, r.mtime_ns, r.inode) for name, r in sorted(records.items()))
+    folder_stat = out.stat()
     quick = Quick(
         stamp=stamp,
         valid_from=options.now.timestamp(),
         valid_until=checked.valid_until,
         output=str(out.absolute()),
-        output_inode=out.stat().st_ino,
+        output_inode=folder_stat.st_ino,
+        output_mtime_ns=folder_stat.st_mtime_ns,
         files=files,
         summary=result,
     )

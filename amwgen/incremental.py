@@ -89,6 +89,9 @@ class State:
     seen: dict[str, Any] = field(default_factory=dict)  # source path -> (stat, digest)
     output: str = ""  # absolute path of the output folder these records describe
     output_inode: int = 0
+    # The output folder's own mtime: a file put into it by hand or by a deploy step (a CNAME)
+    # changes it, and a build then removes that file, as a clean one would not write it.
+    output_mtime_ns: int = 0
     records: dict[str, Record] = field(default_factory=dict)  # output file -> record
     input_key: str = ""  # digest of the whole input of the last build
     groups: dict[str, Any] = field(default_factory=dict)  # group name -> workers.GroupRecord
@@ -416,6 +419,15 @@ def output_intact(state: State, out: Path) -> bool:
         return False
 
 
+def output_untouched(state: State, out: Path) -> bool:
+    """True when nothing was added to or taken from the output folder itself since the
+    recorded build (its mtime): deeper down, records_intact finds only the recorded files."""
+    try:
+        return out.stat().st_mtime_ns == state.output_mtime_ns
+    except OSError:
+        return False
+
+
 class TemplateDigests:
     """Digest of a template and every template it can reach, by name, for one build."""
 
@@ -493,15 +505,20 @@ def _named(parsed: jinja2.nodes.Template) -> tuple[str, ...]:
 
 
 def records_intact(out: Path, records: dict[str, Record]) -> bool:
-    """True when every recorded output file still has its recorded size and mtime (the file
-    itself: a symbolic link put in its place is not it, whatever it leads to)."""
+    """True when every recorded output file is still the recorded file: its inode, size and
+    mtime (the file itself: a symbolic link put in its place is not it, whatever it leads to;
+    a file edited and its mtime set back, as `sed -i` then `touch -r` leave it, is another)."""
     base = str(out)
     for name, record in records.items():
         try:
             stat = os.stat(f"{base}/{name}", follow_symlinks=False)
         except OSError:
             return False
-        if stat.st_size != record.size or stat.st_mtime_ns != record.mtime_ns:
+        if (
+            stat.st_size != record.size
+            or stat.st_mtime_ns != record.mtime_ns
+            or stat.st_ino != record.inode
+        ):
             return False
     return True
 
@@ -521,7 +538,8 @@ class Quick:
     valid_until: float  # from when "now" changes a page (timestamp; index.valid_until)
     output: str
     output_inode: int
-    files: tuple[tuple[str, int, int], ...]  # output file, size, mtime_ns
+    output_mtime_ns: int  # State.output_mtime_ns
+    files: tuple[tuple[str, int, int, int], ...]  # output file, size, mtime_ns, inode
     summary: Any  # what the build reported (build.Result), returned as it was
 
 
@@ -604,12 +622,17 @@ def quick_holds(quick: Quick, stamp: str, now: float, out: Path) -> bool:
     if quick.stamp != stamp or not quick.valid_from <= now < quick.valid_until:
         return False
     try:
-        if str(out.absolute()) != quick.output or out.stat().st_ino != quick.output_inode:
+        folder = out.stat()
+        if (
+            str(out.absolute()) != quick.output
+            or folder.st_ino != quick.output_inode
+            or folder.st_mtime_ns != quick.output_mtime_ns
+        ):
             return False
         base = quick.output
-        for name, size, mtime_ns in quick.files:
-            st = os.stat(f"{base}/{name}")
-            if st.st_size != size or st.st_mtime_ns != mtime_ns:
+        for name, size, mtime_ns, inode in quick.files:
+            st = os.stat(f"{base}/{name}", follow_symlinks=False)
+            if st.st_size != size or st.st_mtime_ns != mtime_ns or st.st_ino != inode:
                 return False
     except OSError:
         return False

@@ -763,6 +763,87 @@ def test_no_change_rebuild_renders_nothing_and_keeps_mtimes(site: Path, tmp_path
     assert {p: p.stat().st_mtime_ns for p in (tmp_path / "out").rglob("*.html")} == mtimes
 
 
+@pytest.mark.parametrize("touched", [False, True])
+def test_a_file_put_into_the_output_folder_goes_at_the_next_build(
+    site: Path, tmp_path: Path, touched: bool
+) -> None:
+    """A red team: a file a person or a deploy step put into the output (a CNAME) stayed
+    through builds that found nothing changed, and went at the next one that did. Both
+    shortcuts (by the stamp; by the input key, after a source was touched) now see the
+    output folder's mtime change, and the build removes it, as a clean build has none."""
+    from datetime import UTC, datetime
+
+    from amwgen.build import Options, build
+
+    out = tmp_path / "out"
+    options = Options(now=datetime(2026, 11, 26, tzinfo=UTC), output=out)
+    assert build(site, options).ok and build(site, options).rendered == 0
+    (out / "CNAME").write_text("example.org\n")
+    if touched:  # the stamp changes, the input key does not
+        source = next((site / "content").rglob("*.md"))
+        os.utime(source, ns=(source.stat().st_atime_ns, source.stat().st_mtime_ns + 10**9))
+    assert build(site, options).rendered == 0
+    assert not (out / "CNAME").exists()
+    clean = tmp_path / "clean"
+    build(site, Options(now=options.now, output=clean, clean=True, save_cache=False))
+    assert tree(out) == tree(clean)
+
+
+@pytest.mark.parametrize("touched", [False, True])
+def test_a_page_edited_with_its_mtime_set_back_is_made_again(
+    site: Path, tmp_path: Path, touched: bool
+) -> None:
+    """A red team: a page edited to the same size and given its old mtime back (`sed -i`,
+    then `touch -r`) passed both shortcuts, which looked at size and mtime; it is another
+    file (inode), and the build puts the page back."""
+    from datetime import UTC, datetime
+
+    from amwgen.build import Options, build
+
+    out = tmp_path / "out"
+    options = Options(now=datetime(2026, 11, 26, tzinfo=UTC), output=out)
+    assert build(site, options).ok and build(site, options).rendered == 0
+    page = out / "tags" / "index.html"
+    before = page.stat()
+    edited = page.with_name("edited.tmp")
+    edited.write_bytes(page.read_bytes().replace(b"<h1>", b"<h2>", 1))
+    os.utime(edited, ns=(before.st_atime_ns, before.st_mtime_ns))
+    os.replace(edited, page)
+    assert page.stat().st_size == before.st_size and page.stat().st_mtime_ns == before.st_mtime_ns
+    if touched:
+        source = next((site / "content").rglob("*.md"))
+        os.utime(source, ns=(source.stat().st_atime_ns, source.stat().st_mtime_ns + 10**9))
+    build(site, options)
+    clean = tmp_path / "clean"
+    build(site, Options(now=options.now, output=clean, clean=True, save_cache=False))
+    assert tree(out) == tree(clean)
+
+
+def test_a_build_from_another_folder_reports_paths_from_there(
+    run, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:  # type: ignore[no-untyped-def]
+    """A red team: `amwgen build site` from above, then `amwgen build . --verify` inside it,
+    repeated the first report (`-> site/public`, warnings at `site/content/...`), and
+    --verify then compared with a folder that is not there. The shortcut holds only for a
+    build typed the same way from the same folder."""
+    site = write_site(
+        tmp_path / "site",
+        {
+            "content/2026/11/a.md": article("A", "2026-11-20", "See [the draft](b.md)."),
+            "content/2026/11/b.md": article("B", "2026-11-21", draft="true"),
+        },
+    )
+    monkeypatch.chdir(tmp_path)
+    first = run("build", "site")
+    assert first.code == 0 and "-> site/public" in first.out
+    assert "site/content/2026/11/a.md:" in first.err
+    monkeypatch.chdir(site)
+    second = run("build", ".", "--verify")
+    assert second.code == 0, second.err
+    assert "-> public" in second.out and "site/public" not in second.out
+    assert "\ncontent/2026/11/a.md:" in "\n" + second.err and "site/content" not in second.err
+
+
 def test_an_empty_folder_added_to_static_is_copied_by_the_next_build(
     site: Path, tmp_path: Path
 ) -> None:
