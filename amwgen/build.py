@@ -456,13 +456,14 @@ def _build(site_dir: Path, options: Options, clones: list[_Clone | _SpareListing
     # Issue 8: taken before any input is read, so a file that changes during this build
     # makes the next one look again.
     stats: dict[str, os.stat_result] = {}
-    stamp = input_stamp(site_dir, _stamp_extra(site_dir, options, out), stats)
+    stamp = input_stamp(site_dir, _stamp_extra(options, out), stats)
     folder = cache_folder(site_dir, options.cache)
     quick = None if options.clean else load_quick(folder)
     if quick is not None and quick_holds(quick, stamp, options.now.timestamp(), out):
         # Not one input file, and nothing that "now" decides, changed: the output stands.
         summary = quick.summary
         assert isinstance(summary, Result)
+        summary = _respelt(summary, Path(quick.site), site_dir, out)
         return replace(summary, seconds=time.perf_counter() - started, rendered=0)
     clone = _Clone.wanted(folder, out, options)  # before the cache is read: it takes seconds
     if clone is not None:
@@ -509,7 +510,7 @@ def _build(site_dir: Path, options: Options, clones: list[_Clone | _SpareListing
         ):
             # Issue 8: nothing that any page is made from has changed; the output stands.
             result = _result(checked, out, started, state.records, 0)
-            _save_quick(folder, options, out, stamp, checked, state.records, result)
+            _save_quick(folder, site_dir, options, out, stamp, checked, state.records, result)
             if options.exiting:
                 _LEFT.append(locals())
             return result
@@ -612,7 +613,7 @@ def _build(site_dir: Path, options: Options, clones: list[_Clone | _SpareListing
             )
             save_state(folder, now, state)
         result = _result(checked, out, started, records, sum(o.rendered for o in outcomes))
-        _save_quick(folder, options, out, stamp, checked, records, result)
+        _save_quick(folder, site_dir, options, out, stamp, checked, records, result)
     if options.exiting:
         _LEFT.append(locals())
     return result
@@ -744,23 +745,33 @@ def _compiled(folder: Path, options: Options) -> Path | None:
     return folder
 
 
-def _stamp_extra(site_dir: Path, options: Options, out: Path) -> str:
-    """What besides the site's files decides the output (options, amwgen's code and theme),
-    and the report the shortcut repeats: its paths are as typed, from the working folder
-    (a build of `site` from above, then of `.` inside it, would say `-> site/public`)."""
+def _stamp_extra(options: Options, out: Path) -> str:
+    """What besides the site's files decides the output: options, amwgen's code and theme."""
     theme = [str(THEME_DIR / name) for name in ("templates", "static", "translations")]
     stats = [part for folder in theme for part in stat_lines(folder, folder)]
     selection = (options.drafts, options.future, options.base_url, str(out.absolute()))
-    try:
-        here = os.getcwd()
-    except OSError:  # the working folder was removed: the paths can only be absolute
-        here = ""
-    spelt = (here, str(site_dir), str(out))
-    return combine(repr(selection), repr(spelt), *stats)
+    return combine(repr(selection), *stats)
+
+
+def _respelt(result: Result, then: Path, site_dir: Path, out: Path) -> Result:
+    """The last build's report in this build's spelling: its output, and the paths of its
+    warnings below the site (`amwgen build site` from above, then `amwgen build .` inside
+    it, said `-> site/public` and `site/content/...` again)."""
+    if then == site_dir and result.output == out:
+        return result
+
+    def moved(problem: Problem) -> Problem:
+        try:
+            return replace(problem, path=site_dir / problem.path.relative_to(then))
+        except ValueError:  # not below the site as then typed: as it was
+            return problem
+
+    return replace(result, output=out, warnings=tuple(map(moved, result.warnings)))
 
 
 def _save_quick(
     folder: Path,
+    site_dir: Path,
     options: Options,
     out: Path,
     stamp: str,
@@ -781,6 +792,7 @@ def _save_quick(
         output_mtime_ns=folder_stat.st_mtime_ns,
         files=files,
         summary=result,
+        site=str(site_dir),
     )
     save_quick(folder, quick)
 

@@ -541,6 +541,7 @@ class Quick:
     output_mtime_ns: int  # State.output_mtime_ns
     files: tuple[tuple[str, int, int, int], ...]  # output file, size, mtime_ns, inode
     summary: Any  # what the build reported (build.Result), returned as it was
+    site: str = ""  # the site's folder as that build was given it, which summary's paths hold
 
 
 def input_stamp(site_dir: Path, extra: str, stats: dict[str, os.stat_result] | None = None) -> str:

@@ -824,8 +824,13 @@ def test_a_build_from_another_folder_reports_paths_from_there(
 ) -> None:  # type: ignore[no-untyped-def]
     """A red team: `amwgen build site` from above, then `amwgen build . --verify` inside it,
     repeated the first report (`-> site/public`, warnings at `site/content/...`), and
-    --verify then compared with a folder that is not there. The shortcut holds only for a
-    build typed the same way from the same folder."""
+    --verify then compared with a folder that is not there. The shortcut still holds (a
+    review: not taking it rendered every page again), and says its report in the spelling
+    of this build."""
+    from datetime import UTC, datetime
+
+    from amwgen.build import Options, build
+
     site = write_site(
         tmp_path / "site",
         {
@@ -842,6 +847,9 @@ def test_a_build_from_another_folder_reports_paths_from_there(
     assert second.code == 0, second.err
     assert "-> public" in second.out and "site/public" not in second.out
     assert "\ncontent/2026/11/a.md:" in "\n" + second.err and "site/content" not in second.err
+    third = build(site.absolute(), Options(now=datetime(2026, 11, 26, tzinfo=UTC)))
+    assert third.rendered == 0 and third.output == site.absolute() / "public"
+    assert [w.path for w in third.warnings] == [site.absolute() / "content/2026/11/a.md"]
 
 
 def test_an_empty_folder_added_to_static_is_copied_by_the_next_build(
