@@ -12,6 +12,7 @@ import json
 import mimetypes
 import os
 import queue
+import re
 import secrets
 import signal
 import socket
@@ -499,9 +500,14 @@ def content_type(path: Path) -> str:
     return f"{guessed}; charset=utf-8" if textual else guessed
 
 
+# A comment, or one left open at the end: a </body> inside it is no end of the body.
+_COMMENT = re.compile(rb"<!--.*?(?:-->|\Z)", re.DOTALL)
+
+
 def inject(html: bytes, script: bytes) -> bytes:
-    """html with script before its last </body>, or at its end."""
-    at = html.lower().rfind(b"</body>")
+    """html with script before its last </body> outside comments, or at its end."""
+    shown = _COMMENT.sub(lambda m: b" " * len(m.group()), html)  # same offsets
+    at = shown.lower().rfind(b"</body>")
     return html + script if at < 0 else html[:at] + script + html[at:]
 
 

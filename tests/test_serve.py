@@ -120,6 +120,11 @@ def test_script_goes_before_the_last_body_end() -> None:
     html = b"<html><body><p>&lt;/body&gt;</p></BODY></html>"
     assert inject(html, b"<s>") == b"<html><body><p>&lt;/body&gt;</p><s></BODY></html>"
     assert inject(b"<p>x", b"<s>") == b"<p>x<s>"
+    # A red team: a </body> in a comment after the real one took the script into the
+    # comment, and the page never reloaded.
+    html = b"<body>a</body></html><!-- </BODY> -->"
+    assert inject(html, b"<s>") == b"<body>a<s></body></html><!-- </BODY> -->"
+    assert inject(b"<body>a</body><!-- </body>", b"<s>") == b"<body>a<s></body><!-- </body>"
 
 
 # --- the real server, over HTTP --------------------------------------------------------------
