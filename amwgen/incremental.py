@@ -504,23 +504,24 @@ def _named(parsed: jinja2.nodes.Template) -> tuple[str, ...]:
     return tuple(found)
 
 
+def is_file_as_recorded(path: str, size: int, mtime_ns: int, inode: int) -> bool:
+    """The file at path is the one recorded: same inode, size and mtime (the file itself: a
+    symbolic link put in its place is not it, whatever it leads to; a file edited and its
+    mtime set back, as `sed -i` then `touch -r` leave it, is another)."""
+    try:
+        stat = os.stat(path, follow_symlinks=False)
+    except OSError:
+        return False
+    return stat.st_ino == inode and stat.st_size == size and stat.st_mtime_ns == mtime_ns
+
+
 def records_intact(out: Path, records: dict[str, Record]) -> bool:
-    """True when every recorded output file is still the recorded file: its inode, size and
-    mtime (the file itself: a symbolic link put in its place is not it, whatever it leads to;
-    a file edited and its mtime set back, as `sed -i` then `touch -r` leave it, is another)."""
+    """True when every recorded output file is still the recorded file (is_file_as_recorded)."""
     base = str(out)
-    for name, record in records.items():
-        try:
-            stat = os.stat(f"{base}/{name}", follow_symlinks=False)
-        except OSError:
-            return False
-        if (
-            stat.st_size != record.size
-            or stat.st_mtime_ns != record.mtime_ns
-            or stat.st_ino != record.inode
-        ):
-            return False
-    return True
+    return all(
+        is_file_as_recorded(f"{base}/{name}", r.size, r.mtime_ns, r.inode)
+        for name, r in records.items()
+    )
 
 
 # --- the stat shortcut ---------------------------------------------------------------------
@@ -541,7 +542,7 @@ class Quick:
     output_mtime_ns: int  # State.output_mtime_ns
     files: tuple[tuple[str, int, int, int], ...]  # output file, size, mtime_ns, inode
     summary: Any  # what the build reported (build.Result), returned as it was
-    site: str = ""  # the site's folder as that build was given it, which summary's paths hold
+    site: str  # the site's folder as that build was given it, which summary's paths hold
 
 
 def input_stamp(site_dir: Path, extra: str, stats: dict[str, os.stat_result] | None = None) -> str:
@@ -630,11 +631,10 @@ def quick_holds(quick: Quick, stamp: str, now: float, out: Path) -> bool:
             or folder.st_mtime_ns != quick.output_mtime_ns
         ):
             return False
-        base = quick.output
-        for name, size, mtime_ns, inode in quick.files:
-            st = os.stat(f"{base}/{name}", follow_symlinks=False)
-            if st.st_size != size or st.st_mtime_ns != mtime_ns or st.st_ino != inode:
-                return False
     except OSError:
         return False
-    return True
+    base = quick.output
+    return all(
+        is_file_as_recorded(f"{base}/{name}", size, mtime_ns, inode)
+        for name, size, mtime_ns, inode in quick.files
+    )

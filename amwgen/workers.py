@@ -22,7 +22,13 @@ from typing import NamedTuple
 import jinja2
 
 from amwgen.fingerprint import Fingerprints, combine, hash_bytes
-from amwgen.incremental import CardStore, Record, TemplateDigests, TemplateRefs
+from amwgen.incremental import (
+    CardStore,
+    Record,
+    TemplateDigests,
+    TemplateRefs,
+    is_file_as_recorded,
+)
 from amwgen.index import Entry
 from amwgen.model import SiteConfig
 from amwgen.page import Page
@@ -476,24 +482,10 @@ def _take(file: str, record: Record, previous: Previous, target: Path) -> bool:
     if previous.root is None:
         return False
     source = f"{previous.root}/{file}"
-    if not _intact(source, record):
+    if not is_file_as_recorded(source, record.size, record.mtime_ns, record.inode):
         return False
     _link(source, dest)
     return True
-
-
-def _intact(path: str, record: Record) -> bool:
-    """The file at path is the one record describes: same inode, size and mtime (the file
-    itself: a symbolic link put there, even to that very file, is not it)."""
-    try:
-        stat = os.stat(path, follow_symlinks=False)
-    except OSError:
-        return False
-    return (
-        stat.st_ino == record.inode
-        and stat.st_size == record.size
-        and stat.st_mtime_ns == record.mtime_ns
-    )
 
 
 def _link(source: str, dest: str) -> None:
