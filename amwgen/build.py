@@ -1205,24 +1205,27 @@ def _arrivals(
 
 def tree_digest(roots: list[Path], contents: bool, unread: list[Problem] | None = None) -> str:
     """Digest of the files below roots: names and bytes, or names, sizes and mtimes.
-    unread gets each folder that cannot be listed, as a located problem."""
+    unread gets each folder that cannot be listed, as a located problem. A file is named by
+    its root's place in roots and its path below it: not by the site's folder as typed."""
     parts: list[str] = []
-    for root in roots:
+    for number, root in enumerate(roots):
         # Linked folders are followed, as Jinja's loader and the static copy follow them;
         # one that cannot be listed counts as such (the copy or check says so, located).
         # Folders count too: the copy makes an empty one (a review: static/empty was not in
         # the output until a clean build).
         found: list[Problem] = []
         walked = list(walk_tree(root, found))
-        parts += [f"{path}\0folder" for _, path, folder in walked if folder]
-        parts += [f"{problem.path}\0unread" for problem in found]
+        parts += [f"{number}:{rel}\0folder" for rel, _, folder in walked if folder]
+        parts += [f"{number}:{os.path.relpath(problem.path, root)}\0unread" for problem in found]
         if unread is not None:
             unread += found
-        for path in (path for _, path, folder in walked if not folder):
+        for rel, path, folder in walked:
+            if folder:
+                continue
             stat = path.stat()
             seen = f"{stat.st_ino}:{stat.st_size}:{stat.st_mtime_ns}:{stat.st_ctime_ns}"
             body = path.read_bytes().hex() if contents else seen
-            parts.append(f"{path}\0{body}")
+            parts.append(f"{number}:{rel}\0{body}")
     return combine(*parts)
 
 

@@ -108,7 +108,7 @@ class Period:
 class EditionNote:
     """An editor's note: content/editions/<slug>.md (title and body)."""
 
-    path: Path
+    path: Path = field(repr=False)  # as RawDoc's
     slug: str
     title: str  # "" when not given: the theme shows its translation table's editors_note
     body_html: str

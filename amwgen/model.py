@@ -39,7 +39,10 @@ def cannot_read(path: Path, err: OSError) -> Problem:
 class RawDoc:
     """One Markdown file split into front matter (with key lines) and body."""
 
-    path: Path  # as shown to the user: site dir as given / content / ...
+    # As shown to the user: the site's folder as typed / content / ... In no digest (its
+    # repr, fingerprint.FLAT) and not for templates (render._UNSHOWN): a build that names
+    # the site another way (`site` from above, `.` inside it) reuses what the last made.
+    path: Path = field(repr=False)
     rel: str  # posix path below content/
     fields: dict[str, Any]
     key_lines: dict[str, int]  # "title" -> 2, "read.novelty" -> 9
@@ -147,7 +150,7 @@ class Source:
 
 @dataclass(frozen=True)  # no slots: pickled in bulk, and slotted classes pickle slowly
 class Article:
-    path: Path
+    path: Path = field(repr=False)  # as RawDoc's
     rel: str
     slug: str
     title: str
@@ -193,7 +196,7 @@ class Article:
 class Profile:
     """Prose for a term: content/topics/<slug>.md or content/players/<slug>.md."""
 
-    path: Path
+    path: Path = field(repr=False)  # as RawDoc's
     slug: str
     title: str
     url: str | None = None
@@ -210,7 +213,7 @@ class Profile:
 class PlainPage:
     """A page from content/pages, served at /<slug>/."""
 
-    path: Path
+    path: Path = field(repr=False)  # as RawDoc's
     slug: str
     title: str
     body_html: str

@@ -1,10 +1,12 @@
 """content/ -> Content, reusing each file's validated result while its bytes are unchanged.
 
 Every source file is validated on its own (validate.validate_article and its siblings): a
-file whose key (path, bytes, settings, amwgen version) is in the cache, and whose links still
-lead where they led, is not parsed again. Files that must be parsed are parsed once, in forked
-workers when there are many; only those linking to other files are validated a second time,
-once every file's URL is known.
+file whose key (its path below content/, bytes, settings, amwgen version) is in the cache, and
+whose links still lead where they led, is not parsed again. Neither the key nor the files'
+stats kept between builds hold the site's folder as typed (`site` from above, `.` inside it):
+a cached result is given this build's spelling of its file's path (_named). Files that must
+be parsed are parsed once, in forked workers when there are many; only those linking to other
+files are validated a second time, once every file's URL is known.
 """
 
 from __future__ import annotations
@@ -39,7 +41,7 @@ MIN_PARALLEL = 200  # files to parse before forking workers pays off
 RACY_SECONDS = 2.0
 
 Stat = tuple[int, int, int, int, int]  # device, inode, size, mtime_ns, ctime_ns
-Seen = dict[str, tuple[Stat, str]]  # file path -> its stat and the digest of its bytes
+Seen = dict[str, tuple[Stat, str]]  # path below content/ -> its stat and the digest of its bytes
 
 
 @dataclass(frozen=True)  # no slots: pickled in bulk, and slotted classes pickle slowly
@@ -145,13 +147,32 @@ def _with_bytes(source: _Source, settings: str) -> _Source:
     digest = hash_bytes(data).hex()
     if digest == source.digest:
         return replace(source, data=data)
-    key = _key(settings, source.kind, source.rel, source.name, digest)
+    key = _key(settings, source.kind, source.rel, digest)
     return replace(source, data=data, digest=digest, key=key)
 
 
-def _key(settings: str, kind: str, rel: str, name: str, digest: str) -> str:
-    """A source file's cache key: the settings, its kind and path, and its bytes' digest."""
-    return combine(settings, kind, rel, name, digest)
+def _key(settings: str, kind: str, rel: str, digest: str) -> str:
+    """A source file's cache key: the settings, its kind and path below content/, and its
+    bytes' digest."""
+    return combine(settings, kind, rel, digest)
+
+
+def _named(result: DocResult, source: _Source) -> DocResult:
+    """result with its file's path as this build names it: a cached one has the path the
+    build that made it was given, which may have named the site another way. (Its problems
+    are all in its own file: problems between files, such as a slug taken twice, are found
+    by each build.)"""
+    value, name = result.value, source.name
+    if (value is None or str(value.path) == name) and all(
+        str(problem.path) == name for problem in result.problems
+    ):
+        return result
+    path = source.path
+    return replace(
+        result,
+        value=None if value is None else replace(value, path=path),
+        problems=tuple(replace(problem, path=path) for problem in result.problems),
+    )
 
 
 def _read(
@@ -169,7 +190,7 @@ def _read(
     try:
         st = stats.get(name) or os.stat(name)
         stat = (st.st_dev, st.st_ino, st.st_size, st.st_mtime_ns, st.st_ctime_ns)
-        known = before.get(name)
+        known = before.get(rel)
         if known is not None and known[0] == stat:
             digest = known[1]
         else:
@@ -179,10 +200,10 @@ def _read(
         problems.append(cannot_read(Path(name), err))
         return None
     if st.st_ctime_ns / 1e9 < racy and st.st_mtime_ns / 1e9 < racy:
-        now_seen[name] = (stat, digest)
+        now_seen[rel] = (stat, digest)
     top = rel.split("/", 1)[0] if "/" in rel else ""
     kind = top if top in SPECIAL_DIRS else "articles"
-    return _Source(rel, name, kind, data, _key(settings, kind, rel, name, digest), digest)
+    return _Source(rel, name, kind, data, _key(settings, kind, rel, digest), digest)
 
 
 def _bytes_of(name: str) -> bytes:
@@ -251,7 +272,7 @@ def _assemble(
     failed: dict[str, list[tuple[str, Path]]] = {kind: [] for kind in by_kind}
     line_of: dict[str, int] = {}
     for source in sources:
-        result = results[source.key]
+        result = results[source.key] = _named(results[source.key], source)
         problems.extend(result.problems)
         line_of[source.name] = result.slug_line
         if result.value is not None:

@@ -55,7 +55,9 @@ DIGEST_FIRST = 3000
 class EnvSpec:
     """Everything a Jinja environment is made from: part of every page's input."""
 
-    site_dir: Path
+    # As typed: left out of the digests (repr=False) like `compiled`, for the same reason as
+    # RawDoc.path. The templates it leads to are in them by their bytes (build.tree_digest).
+    site_dir: Path = field(repr=False)
     config: SiteConfig
     css_digest: str
     js_digest: str

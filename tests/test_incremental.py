@@ -9,6 +9,7 @@ import pickle
 import random
 import shutil
 import stat
+import textwrap
 import threading
 import time
 import zipfile
@@ -1849,3 +1850,46 @@ def test_one_moment_spelt_two_ways_where_the_clock_springs_forward_keeps_each_sp
     assert '<time datetime="2026-03-08T02:30:00-05:00">' in pages["a"]
     assert '<time datetime="2026-03-08T03:30:00-04:00">' in pages["b"]
     assert "02:30:00-05:00" not in pages["b"] and "03:30:00-04:00" not in pages["a"]
+
+
+def test_a_site_named_another_way_reuses_the_last_build(
+    run, site: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:  # type: ignore[no-untyped-def]
+    """`amwgen build site` from above, then `amwgen build .` inside the site, then with its
+    absolute path: each an edit later, each renders only what the edit shows (every page was
+    rendered again: the cache's keys held the site's folder as typed), and says its errors
+    and warnings in its own spelling, also those of files it did not read again."""
+    from datetime import UTC, datetime
+
+    from amwgen.build import Options, build
+
+    now = datetime(2026, 11, 26, tzinfo=UTC)
+    delta = site / "content" / "2026" / "delta.md"
+    (site / "content" / "2026" / "linked.md").write_text(
+        textwrap.dedent(article("Linked", "2026-11-20", "See [the draft](draft.md)."))
+    )
+    (site / "content" / "2026" / "draft.md").write_text(
+        textwrap.dedent(article("Draft", "2026-11-21", draft="true"))
+    )
+    monkeypatch.chdir(tmp_path)
+    first = build(Path("site"), Options(now=now))
+    assert first.ok and first.rendered == first.files > 40
+    assert [str(w.path) for w in first.warnings] == ["site/content/2026/linked.md"]
+    for spelling in (Path("."), site.absolute()):
+        monkeypatch.chdir(site)
+        delta.write_text(delta.read_text() + "\nA new paragraph.\n")
+        edited = build(spelling, Options(now=now))
+        assert edited.ok and 0 < edited.rendered < first.files / 2, spelling
+        assert [w.path for w in edited.warnings] == [spelling / "content/2026/linked.md"]
+        assert build(spelling, Options(now=now, output=tmp_path / "clean", clean=True)).ok
+        assert tree(tmp_path / "clean") == tree(site / "public")
+    # A file with an error, read by a build from above, is reported in the next one's terms.
+    (site / "content" / "2026" / "bad.md").write_text(
+        textwrap.dedent(article("Bad", "2026-11-22", novelty="9"))
+    )
+    monkeypatch.chdir(tmp_path)
+    assert "site/content/2026/bad.md:" in run("build", "site").err
+    monkeypatch.chdir(site)
+    again = run("build", ".")
+    assert again.code == 1 and "\ncontent/2026/bad.md:" in "\n" + again.err, again.err
+    assert "site/" not in again.err
