@@ -59,6 +59,37 @@ Yaml12Loader.add_implicit_resolver(
 )
 
 
+# A value tagged by hand (`novelty: !!int 010`) is read by YAML 1.2's core schema too: PyYAML
+# reads !!int and !!float as YAML 1.1 did (`010` was 8, `1_0` 10, `1:30` 90) and !!timestamp
+# into a datetime with any offset (`+09:60` was +10:00). A date stays text, checked as any.
+_INT_12 = re.compile(r"[-+]?[0-9]+|0o[0-7]+|[-+]?0x[0-9a-fA-F]+")
+_FLOAT_12 = re.compile(
+    r"[-+]?(?:\.[0-9]+|[0-9]+(?:\.[0-9]*)?)(?:[eE][-+]?[0-9]+)?"
+    r"|[-+]?\.(?:inf|Inf|INF)|\.(?:nan|NaN|NAN)"
+)
+
+
+def _int_12(loader: Yaml12Loader, node: yaml.ScalarNode) -> int:
+    text = loader.construct_scalar(node)
+    if not _INT_12.fullmatch(text):
+        raise ValueError(f"{show(text)} is no int (digits, or 0o or 0x and digits)")
+    sign, digits = (-1, text[1:]) if text[0] == "-" else (1, text.lstrip("+"))
+    base = 8 if digits.startswith("0o") else 16 if digits.startswith("0x") else 10
+    return sign * int(digits[2:] if base != 10 else digits, base)
+
+
+def _float_12(loader: Yaml12Loader, node: yaml.ScalarNode) -> float:
+    text = loader.construct_scalar(node)
+    if not _FLOAT_12.fullmatch(text):
+        raise ValueError(f"{show(text)} is no float")
+    return float(text.lower().replace(".inf", "inf").replace(".nan", "nan"))
+
+
+Yaml12Loader.add_constructor("tag:yaml.org,2002:int", _int_12)
+Yaml12Loader.add_constructor("tag:yaml.org,2002:float", _float_12)
+Yaml12Loader.add_constructor("tag:yaml.org,2002:timestamp", Yaml12Loader.construct_yaml_str)
+
+
 class YamlError(Exception):
     """YAML that cannot be read; line is 0-based within the YAML text.
 
