@@ -691,9 +691,19 @@ def _joined(base: str, url: str) -> str:
     """url made absolute against base; as written when it cannot be (`//[a`, a host that
     is no URL's)."""
     try:
-        return urljoin(base, url)
+        joined = urljoin(base, url)
     except ValueError:
         return url
+    # urljoin drops a ";" that ends the path (parameters, empty): `page;` is another URL
+    # than `page`. What follows the path in each is the same query and fragment.
+    if _PATH_END.split(url, maxsplit=1)[0].endswith(";"):
+        path = _PATH_END.split(joined, maxsplit=1)[0]
+        if not path.endswith(";"):
+            joined = f"{path};{joined[len(path) :]}"
+    return joined
+
+
+_PATH_END = re.compile(r"(?=[?#])")
 
 
 def atom(data: EditionsFeed, config: SiteConfig, t: Translator) -> bytes:

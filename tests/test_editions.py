@@ -331,6 +331,20 @@ def test_editors_note_on_page_and_in_both_emails(tmp_path: Path, run) -> None:  
     assert "A busy week" not in (tmp_path / "out/editions/2026-w46/index.html").read_text()
 
 
+def test_a_note_link_whose_path_ends_in_a_semicolon_keeps_it(tmp_path: Path, run) -> None:  # type: ignore[no-untyped-def]
+    # urljoin drops a ";" that ends a path (empty parameters): `page;` became `.../page`, in
+    # both emails (carried in notes since the fifteenth session).
+    body = "See [a](page;) and [b](../w46/;?x=1)."
+    files = {**TIES, "content/editions/2026-w47.md": f"---\ntitle: N\n---\n{body}\n"}
+    site = write_site(tmp_path / "site", files)
+    assert run("build", site, "-o", tmp_path / "out").code == 0
+    out = tmp_path / "out/editions/2026-w47"
+    base = "https://test.example.org/editions/"
+    assert f'href="{base}2026-w47/page;"' in (out / "email.html").read_text()
+    text = (out / "email.txt").read_text()
+    assert f"[a]({base}2026-w47/page;)" in text and f"[b]({base}w46/;?x=1)" in text
+
+
 @pytest.mark.parametrize("unsafe", [False, True])
 def test_a_note_link_that_no_url_can_join_stays_as_written(
     tmp_path: Path, run, unsafe: bool
