@@ -185,7 +185,12 @@ class Article:
         return max(1, self.words // 200)
 
     def values(self, field_name: str) -> tuple[str, ...]:
-        """The raw term names this article gives for a taxonomy's field."""
+        """The raw term names this article gives for a taxonomy's field (text, or a tuple of
+        texts); any field of text works, but not `path`, which no digest holds (RawDoc)."""
+        if field_name == "path":  # as render._UNSHOWN refuses it to templates, in its words
+            raise AttributeError(
+                "'path' is not for templates: no page is made again when it changes"
+            )
         value = getattr(self, field_name)
         if value is None:
             return ()
