@@ -47,6 +47,7 @@ from amwgen.incremental import (
     load_state,
     make_cache_folder,
     output_intact,
+    output_name,
     output_untouched,
     quick_holds,
     records_intact,
@@ -599,7 +600,7 @@ def _build(site_dir: Path, options: Options, clones: list[_Clone | _SpareListing
             now = State(
                 docs=checked.sources,
                 seen=checked.seen,
-                output=str(out.absolute()),
+                output=output_name(out),
                 output_inode=swapped.st_ino,
                 output_mtime_ns=swapped.st_mtime_ns,
                 records=records,
@@ -749,7 +750,7 @@ def _stamp_extra(options: Options, out: Path) -> str:
     """What besides the site's files decides the output: options, amwgen's code and theme."""
     theme = [str(THEME_DIR / name) for name in ("templates", "static", "translations")]
     stats = [part for folder in theme for part in stat_lines(folder, folder)]
-    selection = (options.drafts, options.future, options.base_url, str(out.absolute()))
+    selection = (options.drafts, options.future, options.base_url, output_name(out))
     return combine(repr(selection), *stats)
 
 
@@ -787,7 +788,7 @@ def _save_quick(
         stamp=stamp,
         valid_from=options.now.timestamp(),
         valid_until=checked.valid_until,
-        output=str(out.absolute()),
+        output=output_name(out),
         output_inode=folder_stat.st_ino,
         output_mtime_ns=folder_stat.st_mtime_ns,
         files=files,
@@ -811,7 +812,7 @@ def input_key(
     """
     assert checked.index is not None
     prints = Fingerprints()
-    selection = (options.drafts, options.future, str(out.absolute()))
+    selection = (options.drafts, options.future, output_name(out))
     return combine(
         prints.of(spec),
         prints.of(selection),

@@ -411,10 +411,17 @@ class _Pickler(pickle.Pickler):
     dispatch_table = {**copyreg.dispatch_table, PosixPath: _path_parts}
 
 
+def output_name(out: Path) -> str:
+    """The output folder as the cache records it: the real path of the folder it is in, so
+    that a site typed through a link (`ln` to `site`: `ln/public`) has the same output,
+    and its own name, not followed (a link there is what a build swaps)."""
+    return os.path.join(os.path.realpath(out.parent), out.name)
+
+
 def output_intact(state: State, out: Path) -> bool:
     """True when out is still the very folder the recorded build swapped in."""
     try:
-        return state.output == str(out.absolute()) and out.stat().st_ino == state.output_inode
+        return state.output == output_name(out) and out.stat().st_ino == state.output_inode
     except OSError:
         return False
 
@@ -626,7 +633,7 @@ def quick_holds(quick: Quick, stamp: str, now: float, out: Path) -> bool:
     try:
         folder = out.stat()
         if (
-            str(out.absolute()) != quick.output
+            output_name(out) != quick.output
             or folder.st_ino != quick.output_inode
             or folder.st_mtime_ns != quick.output_mtime_ns
         ):

@@ -19,6 +19,7 @@ import jinja2
 import jinja2.bccache
 import jinja2.ext
 import jinja2.lexer
+from jinja2 import nodes
 from markupsafe import Markup, escape
 
 from amwgen import editions, feeds, i18n
@@ -487,6 +488,15 @@ _UNSHOWN: dict[str, tuple[type, ...]] = {
 }
 
 
+_DUNDER = "a name that starts with '__' is not for templates"
+
+
+def _dunder(name: str) -> bool:
+    """A name that starts with "__" but `__name__` (an imported template's: `m.__name__`,
+    a second review's), which holds no value of a page's data."""
+    return name.startswith("__") and name != "__name__"
+
+
 def _unshown(name: str) -> str:
     return f"'{name}' is not for templates: no page is made again when it changes"
 
@@ -524,9 +534,12 @@ class _Environment(jinja2.Environment):
             return self.undefined(obj=obj, name=attribute)
 
     def getitem(self, obj: Any, argument: Any) -> Any:
-        hidden = _UNSHOWN.get(argument) if isinstance(argument, str) else None
-        if hidden is not None and isinstance(obj, hidden):
-            return self.undefined(obj=obj, name=argument, hint=_unshown(argument))
+        if isinstance(argument, str):
+            hidden = _UNSHOWN.get(argument)
+            if hidden is not None and isinstance(obj, hidden):
+                return self.undefined(obj=obj, name=argument, hint=_unshown(argument))
+            if _dunder(argument):  # as _refuse_dunders, for a name made meanwhile
+                return self.undefined(obj=obj, name=argument, hint=_DUNDER)
         return super().getitem(obj, argument)
 
     def compile(self, source: Any, name: Any = None, filename: Any = None, *args: Any) -> Any:
@@ -543,9 +556,31 @@ class _Environment(jinja2.Environment):
         hundred brackets) a syntax error at the template: build parses each template a page
         uses to find what it includes (incremental.TemplateDigests), compiled or not."""
         try:
-            return super()._parse(source, name, filename)
+            parsed = super()._parse(source, name, filename)
         except RecursionError as err:
             raise _uncompiled(err, name, filename) from None
+        _refuse_dunders(parsed, name, filename)
+        return parsed
+
+
+def _refuse_dunders(parsed: nodes.Template, name: str | None, filename: str | None) -> None:
+    """A syntax error at the first name that starts with "__" read from a value (`a.__dict__`,
+    `a['__dict__']`, `a|attr('__dict__')`): the way round getattr's check of what no page's
+    digest holds (`a.__dict__['path']`, `a.__getattribute__('rank')`: a red team), and no
+    theme's business. A name made while rendering reaches getitem, which refuses it too."""
+    for node in parsed.find_all((nodes.Getattr, nodes.Getitem, nodes.Filter)):
+        if isinstance(node, nodes.Getattr):
+            said: object = node.attr
+        elif isinstance(node, nodes.Getitem):
+            said = node.arg.value if isinstance(node.arg, nodes.Const) else None
+        elif isinstance(node, nodes.Filter):
+            first = node.args[0] if node.name == "attr" and node.args else None
+            said = first.value if isinstance(first, nodes.Const) else None
+        else:
+            continue
+        if isinstance(said, str) and _dunder(said):
+            message = f"'{said}': {_DUNDER}"
+            raise jinja2.TemplateSyntaxError(message, node.lineno, name, filename)
 
 
 def _uncompiled(err: Exception, name: str | None, filename: str | None) -> jinja2.TemplateError:

@@ -856,6 +856,38 @@ def test_a_field_no_digest_holds_is_an_error_in_a_layout(
     assert tree(site / "public") == before
 
 
+@pytest.mark.parametrize(
+    "shown",
+    [
+        "{{ entry.article.__dict__['path'] }}",
+        "{{ entry.__getattribute__('rank') }}",
+        "{{ entry.article|attr('__dict__') }}",
+        "{{ entry['__class__'] }}",
+        "{% set n = '__' ~ 'dict__' %}{{ entry.article[n] }}",  # made while rendering
+    ],
+)
+def test_a_name_that_starts_with_two_underscores_is_an_error_in_a_layout(
+    run, site: Path, shown: str
+) -> None:  # type: ignore[no-untyped-def]
+    # A red team: `entry.article.__dict__['path']` went round the check above, and a page
+    # that showed it kept the site's folder as the build that first made it had it typed.
+    assert run("build", site).code == 0
+    before = tree(site / "public")
+    (site / "layouts").mkdir()
+    card = (REPO / "amwgen" / "templates" / "card.html").read_text()
+    layout = site / "layouts" / "card.html"
+    layout.write_text(card.replace("</article>", f"<p>{shown}</p></article>"))
+    line = card.split("</article>")[0].count("\n") + 1
+    # A name made while rendering fails when the page is rendered: in build, not in check.
+    for command in ("build",) if "set n" in shown else ("check", "build"):
+        result = run(command, site)
+        assert result.code == 1, command
+        said = result.err.splitlines()[0]
+        assert said.startswith(f"{layout}:{line}: template: "), said
+        assert "a name that starts with '__' is not for templates" in said, said
+    assert tree(site / "public") == before
+
+
 def test_what_a_template_exports_is_what_jinja_exports(run, site: Path) -> None:  # type: ignore[no-untyped-def]
     # A review of the check above: names Jinja does not export (in a block, a loop, with a
     # "_") counted as there; one alias for two templates taken for both; a template not

@@ -1856,9 +1856,10 @@ def test_a_site_named_another_way_reuses_the_last_build(
     run, site: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:  # type: ignore[no-untyped-def]
     """`amwgen build site` from above, then `amwgen build .` inside the site, then with its
-    absolute path: each an edit later, each renders only what the edit shows (every page was
-    rendered again: the cache's keys held the site's folder as typed), and says its errors
-    and warnings in its own spelling, also those of files it did not read again."""
+    absolute path, then through a link to it: each an edit later, each renders only what the
+    edit shows (every page was rendered again: the cache's keys held the site's folder as
+    typed; through a link, the output's path), and says its errors and warnings in its own
+    spelling, also those of files it did not read again."""
     from datetime import UTC, datetime
 
     from amwgen.build import Options, build
@@ -1875,8 +1876,10 @@ def test_a_site_named_another_way_reuses_the_last_build(
     first = build(Path("site"), Options(now=now))
     assert first.ok and first.rendered == first.files > 40
     assert [str(w.path) for w in first.warnings] == ["site/content/2026/linked.md"]
-    for spelling in (Path("."), site.absolute()):
-        monkeypatch.chdir(site)
+    (tmp_path / "ln").symlink_to("site")
+    here = [(site, Path(".")), (site, site.absolute()), (tmp_path, Path("ln"))]
+    for cwd, spelling in [*here, (tmp_path, tmp_path / "ln"), (tmp_path, Path("site"))]:
+        monkeypatch.chdir(cwd)
         delta.write_text(delta.read_text() + "\nA new paragraph.\n")
         edited = build(spelling, Options(now=now))
         assert edited.ok and 0 < edited.rendered < first.files / 2, spelling
