@@ -407,10 +407,25 @@ class DevHandler(BaseHTTPRequestHandler):
             self._send(200, content_type(found), found.read_bytes(), send_body)
 
     def _send(self, status: int, ctype: str, body: bytes, send_body: bool) -> None:
+        span: tuple[int, int] | None = None
         if ctype.startswith("text/html"):
             body = inject(body, reload_script(self.dev.hub))
-        self.send_response(status)
+        elif status == 200 and "If-Range" not in self.headers:  # no validators to match
+            # A part of a file, as static hosts send one: Safari plays a <video> only so.
+            span = byte_range(self.headers.get("Range"), len(body))
+        if span is not None and span[0] >= len(body):
+            self.send_response(416)
+            self.send_header("Content-Range", f"bytes */{len(body)}")
+            self.send_header("Content-Length", "0")
+            self.end_headers()
+            return
+        self.send_response(status if span is None else 206)
         self.send_header("Content-Type", ctype)
+        if span is not None:
+            self.send_header("Content-Range", f"bytes {span[0]}-{span[1] - 1}/{len(body)}")
+            body = body[span[0] : span[1]]
+        elif status == 200 and not ctype.startswith("text/html"):
+            self.send_header("Accept-Ranges", "bytes")
         self.send_header("Content-Length", str(len(body)))
         self.send_header("Cache-Control", "no-store")
         self.end_headers()
@@ -492,6 +507,26 @@ def locate(root: Path, target: str) -> Path | str | None:
         return real if real.is_file() else None
     except OSError:  # a name longer than the file system allows: nothing is built there
         return None
+
+
+_RANGE = re.compile(r"bytes=(?:([0-9]+)-([0-9]*)|-([0-9]+))")
+
+
+def byte_range(header: str | None, size: int) -> tuple[int, int] | None:
+    """The bytes [start, end) a Range header asks of a file of size bytes (RFC 9110 14.1.2:
+    `bytes=5-9`, `bytes=5-`, `bytes=-4`); a start at or past the end when none of them is
+    there (416), None for no header, one not understood or several ranges (the whole file,
+    as the RFC allows)."""
+    found = _RANGE.fullmatch(header.strip()) if header else None
+    if found is None:
+        return None
+    first, last, suffix = found.groups()
+    if suffix is not None:
+        return (max(size - int(suffix), 0), size) if int(suffix) else (size, size)
+    start = int(first)
+    if last and int(last) < start:
+        return None  # `bytes=9-5`: not a range at all
+    return start, min(int(last) + 1, size) if last else size
 
 
 def content_type(path: Path) -> str:
