@@ -417,6 +417,7 @@ class DevHandler(BaseHTTPRequestHandler):
             self.send_response(416)
             self.send_header("Content-Range", f"bytes */{len(body)}")
             self.send_header("Content-Length", "0")
+            self.send_header("Cache-Control", "no-store")
             self.end_headers()
             return
         self.send_response(status if span is None else 206)
@@ -509,7 +510,9 @@ def locate(root: Path, target: str) -> Path | str | None:
         return None
 
 
-_RANGE = re.compile(r"bytes=(?:([0-9]+)-([0-9]*)|-([0-9]+))")
+# Eighteen digits at most: Python converts no number of over 4,300 (a review); a file of
+# an exabyte is not served here.
+_RANGE = re.compile(r"bytes=(?:([0-9]{1,18})-([0-9]{0,18})|-([0-9]{1,18}))")
 
 
 def byte_range(header: str | None, size: int) -> tuple[int, int] | None:
@@ -522,7 +525,10 @@ def byte_range(header: str | None, size: int) -> tuple[int, int] | None:
         return None
     first, last, suffix = found.groups()
     if suffix is not None:
-        return (max(size - int(suffix), 0), size) if int(suffix) else (size, size)
+        if not int(suffix):
+            return size, size  # `bytes=-0`: no byte at all
+        # An empty file: no part to send, and the RFC counts this one satisfiable: whole.
+        return (max(size - int(suffix), 0), size) if size else None
     start = int(first)
     if last and int(last) < start:
         return None  # `bytes=9-5`: not a range at all
