@@ -690,20 +690,20 @@ def absolute_markdown(text: str, base: str) -> str:
 def _joined(base: str, url: str) -> str:
     """url made absolute against base; as written when it cannot be (`//[a`, a host that
     is no URL's)."""
+    # urljoin splits ";parameters" off each segment, as RFC 1808 did: it dropped an empty
+    # one (`page;` became `.../page`) and took `..;` for `..`. RFC 3986, which browsers
+    # follow, has no parameters: the ";" are kept out of its sight.
+    hidden = ";" in url and _STAND_IN not in url + base
+    if hidden:
+        base, url = base.replace(";", _STAND_IN), url.replace(";", _STAND_IN)
     try:
         joined = urljoin(base, url)
     except ValueError:
-        return url
-    # urljoin drops a ";" that ends the path (parameters, empty): `page;` is another URL
-    # than `page`. What follows the path in each is the same query and fragment.
-    if _PATH_END.split(url, maxsplit=1)[0].endswith(";"):
-        path = _PATH_END.split(joined, maxsplit=1)[0]
-        if not path.endswith(";"):
-            joined = f"{path};{joined[len(path) :]}"
-    return joined
+        joined = url
+    return joined.replace(_STAND_IN, ";") if hidden else joined
 
 
-_PATH_END = re.compile(r"(?=[?#])")
+_STAND_IN = "\ue000"  # a private-use character: no special meaning to urljoin, nor stripped
 
 
 def atom(data: EditionsFeed, config: SiteConfig, t: Translator) -> bytes:

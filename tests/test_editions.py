@@ -334,7 +334,7 @@ def test_editors_note_on_page_and_in_both_emails(tmp_path: Path, run) -> None:  
 def test_a_note_link_whose_path_ends_in_a_semicolon_keeps_it(tmp_path: Path, run) -> None:  # type: ignore[no-untyped-def]
     # urljoin drops a ";" that ends a path (empty parameters): `page;` became `.../page`, in
     # both emails (carried in notes since the fifteenth session).
-    body = "See [a](page;) and [b](../w46/;?x=1)."
+    body = "See [a](page;), [b](../w46/;?x=1) and [c](..;)."  # `..;` is no `..` (a review)
     files = {**TIES, "content/editions/2026-w47.md": f"---\ntitle: N\n---\n{body}\n"}
     site = write_site(tmp_path / "site", files)
     assert run("build", site, "-o", tmp_path / "out").code == 0
@@ -343,6 +343,7 @@ def test_a_note_link_whose_path_ends_in_a_semicolon_keeps_it(tmp_path: Path, run
     assert f'href="{base}2026-w47/page;"' in (out / "email.html").read_text()
     text = (out / "email.txt").read_text()
     assert f"[a]({base}2026-w47/page;)" in text and f"[b]({base}w46/;?x=1)" in text
+    assert f"[c]({base}2026-w47/..;)" in text
 
 
 @pytest.mark.parametrize("unsafe", [False, True])
