@@ -6,6 +6,7 @@ import contextlib
 import hashlib
 import json
 import re
+import string
 from collections.abc import Callable, Iterable, Iterator, MutableMapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
@@ -18,6 +19,7 @@ from zoneinfo import ZoneInfo
 import jinja2
 import jinja2.bccache
 import jinja2.ext
+import jinja2.filters
 import jinja2.lexer
 from jinja2 import nodes
 from markupsafe import Markup, escape
@@ -515,6 +517,7 @@ class _Environment(jinja2.Environment):
         # Template names -> the first that exists (render._select): Jinja caches templates it
         # found, not the search for one that is missing (term-tags.html, on every term page).
         self.chosen: dict[tuple[str, ...], jinja2.Template] = {}
+        self.filters["attr"] = _attr  # also what map('attr', ...) calls
 
     def make_globals(self, d: MutableMapping[str, Any] | None) -> MutableMapping[str, Any]:
         return {**self.globals, **(d or {})}
@@ -564,23 +567,63 @@ class _Environment(jinja2.Environment):
 
 
 def _refuse_dunders(parsed: nodes.Template, name: str | None, filename: str | None) -> None:
-    """A syntax error at the first name that starts with "__" read from a value (`a.__dict__`,
-    `a['__dict__']`, `a|attr('__dict__')`): the way round getattr's check of what no page's
-    digest holds (`a.__dict__['path']`, `a.__getattribute__('rank')`: a red team), and no
-    theme's business. A name made while rendering reaches getitem, which refuses it too."""
-    for node in parsed.find_all((nodes.Getattr, nodes.Getitem, nodes.Filter)):
+    """A syntax error at the first read of what a layout may not read, each a way round
+    getattr's check of what no page's digest holds: a name that starts with "__" read from a
+    value (`a.__dict__['path']`, `a.__getattribute__('rank')`, `a['__dict__']`,
+    `a|attr('__dict__')`: a red team), and str.format reading a field of a value
+    (`'{0.path}'.format(a)`: a review), or given text made while rendering. Names made while
+    rendering reach getitem and the attr filter, which refuse them too."""
+    for node in parsed.find_all((nodes.Getattr, nodes.Getitem, nodes.Filter, nodes.Call)):
+        said: object = None
         if isinstance(node, nodes.Getattr):
-            said: object = node.attr
+            said = node.attr
         elif isinstance(node, nodes.Getitem):
             said = node.arg.value if isinstance(node.arg, nodes.Const) else None
         elif isinstance(node, nodes.Filter):
             first = node.args[0] if node.name == "attr" and node.args else None
             said = first.value if isinstance(first, nodes.Const) else None
-        else:
-            continue
+        elif (
+            isinstance(node, nodes.Call)
+            and isinstance(node.node, nodes.Getattr)
+            and node.node.attr in _FORMATS
+        ):
+            text = node.node.node
+            if not (isinstance(text, nodes.Const) and isinstance(text.value, str)):
+                message = f"'{node.node.attr}' of text made while rendering: {_FORMAT}"
+                raise jinja2.TemplateSyntaxError(message, node.lineno, name, filename)
+            if _reads_fields(text.value):
+                message = f"a field read in a format string: {_FORMAT}"
+                raise jinja2.TemplateSyntaxError(message, node.lineno, name, filename)
         if isinstance(said, str) and _dunder(said):
             message = f"'{said}': {_DUNDER}"
             raise jinja2.TemplateSyntaxError(message, node.lineno, name, filename)
+
+
+_FORMATS = frozenset({"format", "format_map"})
+_FORMAT = "not for templates (the format filter, or ~, join text)"
+
+
+def _reads_fields(text: str) -> bool:
+    """Whether a str.format string reads an attribute or item of a value (`{0.path}`,
+    `{a[rank]}`), in a field or in a field nested in its format spec."""
+    try:
+        fields = list(string.Formatter().parse(text))
+    except ValueError:  # a string str.format refuses too
+        return False
+    return any(
+        field is not None and ("." in field or "[" in field or _reads_fields(spec or ""))
+        for _, field, spec, _ in fields
+    )
+
+
+@jinja2.pass_environment
+def _attr(environment: jinja2.Environment, obj: Any, name: str) -> Any:
+    """Jinja's attr filter, but for a name that starts with "__" and str.format (_DUNDER,
+    _FORMATS), which a layout can name only here as it renders."""
+    if isinstance(name, str) and (_dunder(name) or (name in _FORMATS and isinstance(obj, str))):
+        hint = _DUNDER if _dunder(name) else _FORMAT
+        return environment.undefined(obj=obj, name=name, hint=hint)
+    return jinja2.filters.do_attr(environment, obj, name)
 
 
 def _uncompiled(err: Exception, name: str | None, filename: str | None) -> jinja2.TemplateError:
