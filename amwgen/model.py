@@ -35,6 +35,11 @@ def cannot_read(path: Path, err: OSError) -> Problem:
     return Problem(path, 1, None, f"cannot read: {err.strerror or err}")
 
 
+def not_for_templates(name: str) -> str:
+    """Why a layout may not read a field that no page's digest holds (render._UNSHOWN)."""
+    return f"'{name}' is not for templates: no page is made again when it changes"
+
+
 @dataclass(frozen=True, slots=True)
 class RawDoc:
     """One Markdown file split into front matter (with key lines) and body."""
@@ -187,10 +192,8 @@ class Article:
     def values(self, field_name: str) -> tuple[str, ...]:
         """The raw term names this article gives for a taxonomy's field (text, or a tuple of
         texts); any field of text works, but not `path`, which no digest holds (RawDoc)."""
-        if field_name == "path":  # as render._UNSHOWN refuses it to templates, in its words
-            raise AttributeError(
-                "'path' is not for templates: no page is made again when it changes"
-            )
+        if field_name == "path":  # as render._UNSHOWN refuses it to templates
+            raise AttributeError(not_for_templates(field_name))
         value = getattr(self, field_name)
         if value is None:
             return ()

@@ -51,7 +51,15 @@ from amwgen.index import (
     timeline,
     window_of,
 )
-from amwgen.model import Article, PlainPage, Problem, Profile, Scale, SiteConfig
+from amwgen.model import (
+    Article,
+    PlainPage,
+    Problem,
+    Profile,
+    Scale,
+    SiteConfig,
+    not_for_templates,
+)
 from amwgen.page import Page, output_file, page_bytes
 from amwgen.write import walk_tree
 
@@ -499,10 +507,6 @@ def _dunder(name: str) -> bool:
     return name.startswith("__") and name != "__name__"
 
 
-def _unshown(name: str) -> str:
-    return f"'{name}' is not for templates: no page is made again when it changes"
-
-
 class _Environment(jinja2.Environment):
     """Jinja's environment, giving each template its globals as one dict.
 
@@ -526,7 +530,7 @@ class _Environment(jinja2.Environment):
         """Jinja's, but for what no page's digest holds (_UNSHOWN): undefined, so that a
         layout showing it fails at its line instead of going stale."""
         if attribute in _UNSHOWN and isinstance(obj, _UNSHOWN[attribute]):
-            return self.undefined(obj=obj, name=attribute, hint=_unshown(attribute))
+            return self.undefined(obj=obj, name=attribute, hint=not_for_templates(attribute))
         try:  # Jinja's own, here rather than through super(): it runs for every `a.b`
             return getattr(obj, attribute)
         except AttributeError:
@@ -540,8 +544,8 @@ class _Environment(jinja2.Environment):
         if isinstance(argument, str):
             hidden = _UNSHOWN.get(argument)
             if hidden is not None and isinstance(obj, hidden):
-                return self.undefined(obj=obj, name=argument, hint=_unshown(argument))
-            if _dunder(argument):  # as _refuse_dunders, for a name made meanwhile
+                return self.undefined(obj=obj, name=argument, hint=not_for_templates(argument))
+            if _dunder(argument):  # as _refuse_ways_round, for a name made meanwhile
                 return self.undefined(obj=obj, name=argument, hint=_DUNDER)
         return super().getitem(obj, argument)
 
@@ -562,11 +566,11 @@ class _Environment(jinja2.Environment):
             parsed = super()._parse(source, name, filename)
         except RecursionError as err:
             raise _uncompiled(err, name, filename) from None
-        _refuse_dunders(parsed, name, filename)
+        _refuse_ways_round(parsed, name, filename)
         return parsed
 
 
-def _refuse_dunders(parsed: nodes.Template, name: str | None, filename: str | None) -> None:
+def _refuse_ways_round(parsed: nodes.Template, name: str | None, filename: str | None) -> None:
     """A syntax error at the first read of what a layout may not read, each a way round
     getattr's check of what no page's digest holds: a name that starts with "__" read from a
     value (`a.__dict__['path']`, `a.__getattribute__('rank')`, `a['__dict__']`,
