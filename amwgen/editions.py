@@ -508,6 +508,13 @@ def _note(
     if errors or period is None:
         return None, check.problems
     body = render_markdown(doc.body, config.unsafe_html).html
+    depth = html_depth(body) if config.unsafe_html else 0
+    if depth > EMAIL_DEPTH:
+        # css-inline (Rust) recurses once for each level, and at some ten thousand levels
+        # it overflowed its stack: the build died of a segmentation fault, unsaid.
+        message = f"its HTML is nested {depth} elements deep: the email holds {EMAIL_DEPTH}"
+        check.report(None, message, doc.body_line)
+        return None, check.problems
     if config.unsafe_html and "style" in body.lower():
         # Its HTML goes into the email, whose CSS is inlined: a style css-inline cannot
         # read (`style="color"`, pasted from a mail tool) failed the build with a traceback.
@@ -518,6 +525,48 @@ def _note(
     text = absolute_markdown(doc.body.strip(), config.absolute_url(period.url))
     note = EditionNote(doc.path, slug, title or "", body, text)
     return note, check.problems
+
+
+EMAIL_DEPTH = 1000  # elements within elements, at most, in a note's HTML
+
+
+class _Depth(HTMLParser):
+    """How deep elements go, at least as deep as in the tree a browser (or css-inline) makes:
+    an end tag closes the elements open since its start tag, one with none open is passed
+    over, `<div/>` opens a div (only a void element or one in SVG has no content), and an
+    element a browser closes by itself (`<p>` at the next) counts as open (more, not less)."""
+
+    VOID = frozenset({"area", "base", "br", "col", "embed", "hr", "img", "input", "link"})
+    VOID |= {"meta", "source", "track", "wbr"}
+
+    def __init__(self) -> None:
+        super().__init__(convert_charrefs=True)
+        self.stack: list[str] = []
+        self.opened: Counter[str] = Counter()
+        self.deepest = 0
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        if tag not in self.VOID:
+            self.stack.append(tag)
+            self.opened[tag] += 1
+            self.deepest = max(self.deepest, len(self.stack))
+
+    def handle_startendtag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        self.handle_starttag(tag, attrs)  # `<div/>` is `<div>` in HTML
+
+    def handle_endtag(self, tag: str) -> None:
+        if self.opened[tag]:
+            while (closed := self.stack.pop()) != tag:
+                self.opened[closed] -= 1
+            self.opened[tag] -= 1
+
+
+def html_depth(html: str) -> int:
+    """The deepest nesting of elements in html, as _Depth counts it."""
+    parser = _Depth()
+    parser.feed(html)
+    parser.close()
+    return parser.deepest
 
 
 def unused_notes(index: Index, notes: tuple[EditionNote, ...]) -> list[Problem]:

@@ -389,6 +389,26 @@ def test_raw_html_links_in_a_note_are_made_absolute_however_they_are_quoted(
     assert "©" not in mail and 'title="a § b"' in mail
 
 
+def test_a_note_nested_too_deep_for_the_email_is_an_error_at_the_note(tmp_path: Path, run) -> None:  # type: ignore[no-untyped-def]
+    # Twenty thousand nested <div>s: css-inline overflowed its stack, and the build died of
+    # a segmentation fault (carried in notes since the seventeenth session).
+    deep = "<div>" * 20_000 + "x" + "</div>" * 20_000
+    note = f"---\ntitle: N\n---\n\n{deep}\n"
+    files = {**TIES, "content/editions/2026-w47.md": note}
+    site = write_site(tmp_path / "site", files, SITE_YAML + "markdown: {unsafe_html: true}\n")
+    path = site / "content/editions/2026-w47.md"
+    for command in ("check", "build"):
+        result = run(command, site)
+        assert result.code == 1, result.err
+        assert result.err.startswith(
+            f"{path}:5: its HTML is nested 20000 elements deep: the email holds 1000"
+        ), result.err
+    # As deep as the email holds: built.
+    fine = "<div>" * 1000 + "x" + "</div>" * 1000
+    (site / "content/editions/2026-w47.md").write_text(f"---\ntitle: N\n---\n\n{fine}\n")
+    assert run("build", site).code == 0
+
+
 def test_a_style_the_email_cannot_inline_is_an_error_at_the_note(tmp_path: Path, run) -> None:  # type: ignore[no-untyped-def]
     # `style="color"` (HTML pasted from a mail tool): check passed it, and build failed
     # with css-inline's traceback (a red team).
