@@ -568,13 +568,18 @@ NOT_FOUND = b"""<!doctype html>
 <body><h1>Not found</h1><p>Nothing is built at this address.</p></body></html>
 """
 
-RELOAD_SCRIPT = f"""<script data-amwgen-serve>
-(() => {{
+# One event stream for all of a site's tabs: browsers open six connections to a host over
+# HTTP/1.1 and each stream holds one, so a seventh tab never loaded. The tab holding the lock
+# listens and passes what it hears to the others (a BroadcastChannel); when it goes, another
+# takes the lock. A tab that comes in asks for what was heard last (a failed build's errors).
+# Where there are no Web Locks (not a secure context: --bind 0.0.0.0, opened by its address),
+# each tab listens for itself.
+RELOAD_SCRIPT = """<script data-amwgen-serve>
+(() => {
   const served = BUILD_ID;
-  const source = new EventSource("{EVENTS_PATH}");
-  const show = (errors) => {{
+  const show = (errors) => {
     let box = document.getElementById("amwgen-errors");
-    if (!box) {{
+    if (!box) {
       box = document.createElement("pre");
       box.id = "amwgen-errors";
       box.setAttribute("role", "alert");
@@ -582,16 +587,41 @@ RELOAD_SCRIPT = f"""<script data-amwgen-serve>
         + "z-index:2147483647;margin:0;padding:1em 1.5em;background:#2b0b0b;color:#ffe9e9;"
         + "font:14px/1.5 ui-monospace,monospace;white-space:pre-wrap;border-top:4px solid #e5484d";
       document.body.appendChild(box);
-    }}
+    }
     box.textContent = "amwgen: the build failed; this is the last good page.\\n\\n"
       + errors.join("\\n");
-  }};
-  source.addEventListener("hello", (e) => {{
-    const state = JSON.parse(e.data);
-    if (state.build !== served && state.errors.length === 0) location.reload();
-  }});
-  source.addEventListener("reload", () => location.reload());
-  source.addEventListener("errors", (e) => show(JSON.parse(e.data).errors));
-}})();
+  };
+  const heard = (name, state) => {
+    if (name === "reload") location.reload();
+    else if (name === "errors") show(state.errors);
+    else if (state.build !== served && state.errors.length === 0) location.reload();
+  };
+  const shared = window.BroadcastChannel && navigator.locks;
+  const channel = shared ? new BroadcastChannel("amwgen-serve") : null;
+  let last = [];
+  const listen = () => {
+    const source = new EventSource(EVENTS);
+    for (const name of ["hello", "reload", "errors"]) {
+      source.addEventListener(name, (e) => {
+        const message = {name: name, state: JSON.parse(e.data)};
+        last = name === "hello" ? [message] : name === "errors" ? [last[0], message] : [];
+        if (channel) channel.postMessage(message);
+        heard(name, message.state);
+      });
+    }
+  };
+  if (!shared) return listen();
+  let listening = false;
+  channel.onmessage = (e) => {
+    if (e.data !== "ask") heard(e.data.name, e.data.state);
+    else if (listening) last.forEach((message) => message && channel.postMessage(message));
+  };
+  channel.postMessage("ask");
+  navigator.locks.request("amwgen-serve", () => {
+    listening = true;
+    listen();
+    return new Promise(() => {});  // held while the tab is open
+  });
+})();
 </script>
-"""
+""".replace("EVENTS", json.dumps(EVENTS_PATH))

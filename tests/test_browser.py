@@ -12,6 +12,7 @@ import http.server
 import os
 import threading
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -238,3 +239,50 @@ def test_screenshots_for_the_docs(visit: Any, name: str, dark: bool) -> None:
     target = SCREENSHOTS / f"{name}-{'dark' if dark else 'light'}.png"
     page.screenshot(path=str(target), full_page=False)
     assert target.stat().st_size > 1000
+
+
+def test_serve_reloads_more_tabs_than_a_browser_opens_connections(
+    browser: Any, tmp_path: Path
+) -> None:
+    """Each tab held an event stream, and a browser opens six connections to a host: a
+    seventh tab never loaded (suspected by the twentieth session's red team, confirmed in
+    the twenty-first). The tabs now share one stream; errors reach each, also one opened
+    after the build failed."""
+    import signal
+
+    from conftest import article, write_site
+    from test_serve import DEADLINE, Server, _edit
+
+    story = "content/2026/11/story.md"
+    site = write_site(tmp_path / "site", {story: article("A story", "2026-11-20", "Body one.")})
+    server = Server(site)
+    context = browser.new_context()
+    try:
+        server.page("/news/story/", "Body one.")
+        url = f"http://127.0.0.1:{server.port}/news/story/"
+        timeout = DEADLINE * 1000
+        tabs = []
+        for _ in range(8):
+            tab = context.new_page()
+            tab.goto(url, wait_until="load", timeout=timeout)
+            tabs.append(tab)
+        _edit(site / story, article("A story", "2026-11-20", "Body two."))
+        for tab in tabs:
+            tab.wait_for_function(
+                "document.body.textContent.includes('Body two.')", timeout=timeout
+            )
+        _edit(site / story, article("A story", "2026-11-20", "Body two.", novelty="9"))
+        late = context.new_page()
+        late.goto(url, wait_until="load", timeout=timeout)
+        for tab in [*tabs, late]:
+            tab.wait_for_selector("#amwgen-errors", timeout=timeout)
+            assert "novelty: 9 is outside 0..3" in tab.inner_text("#amwgen-errors")
+        _edit(site / story, article("A story", "2026-11-20", "Body three."))
+        for tab in [*tabs, late]:
+            tab.wait_for_function(
+                "document.body.textContent.includes('Body three.')", timeout=timeout
+            )
+    finally:
+        context.close()
+        server.proc.send_signal(signal.SIGINT)
+        server.proc.wait(timeout=DEADLINE)
