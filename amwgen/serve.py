@@ -598,15 +598,14 @@ RELOAD_SCRIPT = """<script data-amwgen-serve>
   };
   const shared = window.BroadcastChannel && navigator.locks;
   const channel = shared ? new BroadcastChannel("amwgen-serve") : null;
-  let last = [];
+  let now = null;  // the state last heard: the build served now, and its errors
   const listen = () => {
     const source = new EventSource(EVENTS);
     for (const name of ["hello", "reload", "errors"]) {
       source.addEventListener(name, (e) => {
-        const message = {name: name, state: JSON.parse(e.data)};
-        last = name === "hello" ? [message] : name === "errors" ? [last[0], message] : [];
-        if (channel) channel.postMessage(message);
-        heard(name, message.state);
+        now = JSON.parse(e.data);
+        if (channel) channel.postMessage({name: name, state: now});
+        heard(name, now);
       });
     }
   };
@@ -614,7 +613,12 @@ RELOAD_SCRIPT = """<script data-amwgen-serve>
   let listening = false;
   channel.onmessage = (e) => {
     if (e.data !== "ask") heard(e.data.name, e.data.state);
-    else if (listening) last.forEach((message) => message && channel.postMessage(message));
+    else if (listening && now) {
+      // As the stream greets a tab: the build now (a failed one's too: no reload then,
+      // the page being its), then its errors.
+      channel.postMessage({name: "hello", state: now});
+      if (now.errors.length) channel.postMessage({name: "errors", state: now});
+    }
   };
   channel.postMessage("ask");
   navigator.locks.request("amwgen-serve", () => {

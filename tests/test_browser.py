@@ -257,6 +257,7 @@ def test_serve_reloads_more_tabs_than_a_browser_opens_connections(
     site = write_site(tmp_path / "site", {story: article("A story", "2026-11-20", "Body one.")})
     server = Server(site)
     context = browser.new_context()
+    context.add_init_script("sessionStorage.loads = (+sessionStorage.loads || 0) + 1")
     try:
         server.page("/news/story/", "Body one.")
         url = f"http://127.0.0.1:{server.port}/news/story/"
@@ -271,12 +272,19 @@ def test_serve_reloads_more_tabs_than_a_browser_opens_connections(
             tab.wait_for_function(
                 "document.body.textContent.includes('Body two.')", timeout=timeout
             )
+        # A moment for the tab that now listens (another, or the same reloaded) to be told
+        # of this good build, which it then passed to a tab coming in: the review's case.
+        tabs[0].wait_for_timeout(1000)
         _edit(site / story, article("A story", "2026-11-20", "Body two.", novelty="9"))
         late = context.new_page()
         late.goto(url, wait_until="load", timeout=timeout)
         for tab in [*tabs, late]:
             tab.wait_for_selector("#amwgen-errors", timeout=timeout)
             assert "novelty: 9 is outside 0..3" in tab.inner_text("#amwgen-errors")
+        # The late tab loaded once: a review found it reloading some fifteen times a second,
+        # told of the last good build by the tab that listens.
+        late.wait_for_timeout(1500)
+        assert late.evaluate("sessionStorage.loads") == "1"
         _edit(site / story, article("A story", "2026-11-20", "Body three."))
         for tab in [*tabs, late]:
             tab.wait_for_function(
