@@ -507,6 +507,15 @@ def _dunder(name: str) -> bool:
     return name.startswith("__") and name != "__name__"
 
 
+class _Undefined(jinja2.StrictUndefined):
+    """Jinja's StrictUndefined, an error also when shown inside another value: a list of
+    them showed as `[Undefined]` (`{{ entries|map(attribute='rank')|list }}`, so also what
+    no page's digest holds)."""
+
+    __slots__ = ()
+    __repr__ = jinja2.StrictUndefined._fail_with_undefined_error
+
+
 class _Environment(jinja2.Environment):
     """Jinja's environment, giving each template its globals as one dict.
 
@@ -729,7 +738,7 @@ def make_env(
             ]
         ),
         autoescape=jinja2.select_autoescape(["html", "xml"], default_for_string=True),
-        undefined=jinja2.StrictUndefined,
+        undefined=_Undefined,
         trim_blocks=True,
         lstrip_blocks=True,
         keep_trailing_newline=True,

@@ -842,6 +842,8 @@ PATH = "'path' is not for templates: no page is made again when it changes"
         # A method that reads a field by name: it handed out the path (carried in notes
         # since the sixteenth session; since the twenty-first no digest holds the path).
         ("{{ entry.article.values('path') }}", PATH, False),
+        # Shown inside a list: `[Undefined]` (carried in notes since the sixteenth session).
+        ("{{ [entry]|map(attribute='rank')|list }}", RANK, False),
         ("{{ entry.article.__dict__['path'] }}", DUNDER, True),
         ("{{ entry.__getattribute__('rank') }}", DUNDER, True),
         ("{{ entry.article|attr('__dict__') }}", DUNDER, True),
