@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import io
 import pickle
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from datetime import datetime, timedelta, timezone
 from functools import cache
 from pathlib import Path
@@ -191,13 +191,18 @@ class Article:
 
     def values(self, field_name: str) -> tuple[str, ...]:
         """The raw term names this article gives for a taxonomy's field (text, or a tuple of
-        texts); any field of text works, but not `path`, which no digest holds (RawDoc)."""
-        if field_name == "path":  # as render._UNSHOWN refuses it to templates
+        texts); any field of text works, but not one that no digest holds (`path`), which
+        templates may not read (render._UNSHOWN)."""
+        if field_name in _ARTICLE_UNDIGESTED:
             raise AttributeError(not_for_templates(field_name))
         value = getattr(self, field_name)
         if value is None:
             return ()
         return value if isinstance(value, tuple) else (value,)
+
+
+# The fields of an article that no digest holds (repr=False: fingerprint leaves them out).
+_ARTICLE_UNDIGESTED = frozenset(f.name for f in fields(Article) if not f.repr)
 
 
 @dataclass(frozen=True, slots=True)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import hashlib
 import json
 import re
@@ -24,6 +25,9 @@ import jinja2.lexer
 from jinja2 import nodes
 from markupsafe import Markup, escape
 
+import amwgen.index
+import amwgen.model
+import amwgen.page
 from amwgen import editions, feeds, i18n
 from amwgen.index import (
     SCORES_WINDOW,
@@ -55,7 +59,6 @@ from amwgen.model import (
     Article,
     PlainPage,
     Problem,
-    Profile,
     Scale,
     SiteConfig,
     not_for_templates,
@@ -488,14 +491,31 @@ class _CompiledTemplates(jinja2.FileSystemBytecodeCache):
             super().dump_bytecode(bucket)
 
 
-# Fields a template may not read: no page's digest holds them, so a page that showed one
-# kept it stale in an incremental build (a red team). An entry's rank moves with every
-# story that comes in; a document's path is the site's folder as typed on the command line
-# (its `rel`, below content/, is what a layout may show).
-_UNSHOWN: dict[str, tuple[type, ...]] = {
-    "rank": (Entry,),
-    "path": (Article, PlainPage, Profile, editions.EditionNote),
-}
+def _undigested(*namespaces: dict[str, Any]) -> dict[str, tuple[type, ...]]:
+    """The fields a template may not read, by name, with the dataclasses that have them:
+    those no page's digest holds (repr=False, which fingerprint leaves out), so that a page
+    that showed one kept it stale in an incremental build (a red team). An entry's rank
+    moves with every story that comes in; a document's path is the site's folder as typed
+    on the command line (its `rel`, below content/, is what a layout may show)."""
+    kinds = {
+        kind
+        for namespace in namespaces
+        for kind in namespace.values()
+        if isinstance(kind, type) and dataclasses.is_dataclass(kind)
+    }
+    found: dict[str, tuple[type, ...]] = {}
+    for kind in sorted(kinds, key=lambda kind: kind.__qualname__):
+        for item in dataclasses.fields(kind):
+            if not item.repr:
+                found[item.name] = (*found.get(item.name, ()), kind)
+    return found
+
+
+# Every module whose values pages carry, and this one's page data, defined above.
+_UNSHOWN = _undigested(
+    *(vars(module) for module in (amwgen.model, amwgen.index, amwgen.page, editions, feeds)),
+    globals(),
+)
 
 
 _DUNDER = "a name that starts with '__' is not for templates"

@@ -882,6 +882,27 @@ def test_a_field_no_digest_holds_is_an_error_in_a_layout(
     assert tree(site / "public") == before
 
 
+def test_any_field_no_digest_holds_is_an_error_in_a_layout(run, site: Path) -> None:  # type: ignore[no-untyped-def]
+    # Not only rank and path: every field the digests leave out (repr=False), such as the
+    # lines of a profile's title and aliases in its file (a final re-read: a list of two).
+    (site / "content" / "topics").mkdir()
+    (site / "content" / "topics" / "robotics.md").write_text("---\ntitle: Robotics\n---\nBots.\n")
+    assert run("build", site).code == 0
+    before = tree(site / "public")
+    (site / "layouts").mkdir()
+    term = (REPO / "amwgen" / "templates" / "term.html").read_text()
+    shown = term.replace("{% if term.profile %}", "{% if term.profile %}{{ term.profile.lines }}")
+    assert shown != term
+    (site / "layouts" / "term.html").write_text(shown)
+    result = run("build", site)
+    assert result.code == 1
+    said = result.err.splitlines()[0]
+    line = term.split("{% if term.profile %}")[0].count("\n") + 1
+    assert said.startswith(f"{site / 'layouts' / 'term.html'}:{line}: template: "), said
+    assert said.endswith("'lines' is not for templates: no page is made again when it changes")
+    assert tree(site / "public") == before
+
+
 def test_a_format_string_that_reads_no_field_is_fine_in_a_layout(run, site: Path) -> None:  # type: ignore[no-untyped-def]
     (site / "layouts").mkdir()
     card = (REPO / "amwgen" / "templates" / "card.html").read_text()
