@@ -73,9 +73,7 @@ def _int_12(loader: Yaml12Loader, node: yaml.ScalarNode) -> int:
     text = loader.construct_scalar(node)
     if not _INT_12.fullmatch(text):
         raise ValueError(f"{show(text)} is no int (digits, or 0o or 0x and digits)")
-    sign, digits = (-1, text[1:]) if text[0] == "-" else (1, text.lstrip("+"))
-    base = 8 if digits.startswith("0o") else 16 if digits.startswith("0x") else 10
-    return sign * int(digits[2:] if base != 10 else digits, base)
+    return int(text, 8 if "0o" in text else 16 if "0x" in text else 10)  # prefix and sign too
 
 
 def _float_12(loader: Yaml12Loader, node: yaml.ScalarNode) -> float:
