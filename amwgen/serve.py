@@ -408,10 +408,12 @@ class DevHandler(BaseHTTPRequestHandler):
 
     def _send(self, status: int, ctype: str, body: bytes, send_body: bool) -> None:
         span: tuple[int, int] | None = None
-        if ctype.startswith("text/html"):
+        html = ctype.startswith("text/html")
+        if html:
             body = inject(body, reload_script(self.dev.hub))
-        elif status == 200 and "If-Range" not in self.headers:  # no validators to match
-            # A part of a file, as static hosts send one: Safari plays a <video> only so.
+        # A part of a file, as static hosts send one: Safari plays a <video> only so.
+        ranged = status == 200 and not html
+        if ranged and "If-Range" not in self.headers:  # no validators to match
             span = byte_range(self.headers.get("Range"), len(body))
         if span is not None and span[0] >= len(body):
             self.send_response(416)
@@ -425,7 +427,7 @@ class DevHandler(BaseHTTPRequestHandler):
         if span is not None:
             self.send_header("Content-Range", f"bytes {span[0]}-{span[1] - 1}/{len(body)}")
             body = body[span[0] : span[1]]
-        elif status == 200 and not ctype.startswith("text/html"):
+        elif ranged:
             self.send_header("Accept-Ranges", "bytes")
         self.send_header("Content-Length", str(len(body)))
         self.send_header("Cache-Control", "no-store")
