@@ -74,12 +74,13 @@ from amwgen.index import (
 )
 from amwgen.lock import DEFAULT_WAIT, output_lock
 from amwgen.model import Article, Problem, SiteConfig
-from amwgen.page import TemplateFault
+from amwgen.page import Page, TemplateFault
 from amwgen.parallel import Background, can_fork
 from amwgen.render import (
     THEME_DIR,
     Cards,
     Group,
+    SitemapRow,
     article_shows,
     asset_digest,
     make_env,
@@ -102,7 +103,6 @@ from amwgen.workers import (
     make_name,
     outline_key,
     render_groups,
-    render_one,
 )
 from amwgen.write import (
     Listing,
@@ -554,12 +554,11 @@ def _build(site_dir: Path, options: Options, clones: list[_Clone | _SpareListing
                 made_cards.append(store)
                 return cards
 
-            done = render_groups(units, here, options.jobs, ahead)
-            rows = [row for group in done for row in group.record.rows]
-            sitemap = sitemap_page(index, rows)
-            if sitemap.file not in replaced:
-                outcome = render_one(sitemap, here)
-                done.append(GroupOutcome(sitemap.path, GroupRecord("", (), ()), (outcome,)))
+            def sitemap(rows: list[SitemapRow]) -> Page | None:
+                page = sitemap_page(index, rows)
+                return page if page.file not in replaced else None
+
+            done = render_groups(units, here, options.jobs, ahead, sitemap)
             if found is not None:
                 # Every file of the tree it started from that no page wrote goes, recorded
                 # or not (one put into the output by a deploy step, say); static files are

@@ -240,6 +240,7 @@ def render_groups(
     job: Job,
     jobs: int,
     ahead: Callable[[], Cards] | None = None,
+    closing: Callable[[list[SitemapRow]], Page | None] | None = None,
 ) -> list[GroupOutcome]:
     """Make and render the groups that changed; take the others' files from the last output.
 
@@ -250,6 +251,11 @@ def render_groups(
     dozen of the hundreds of pages its groups hold (the others' input is unchanged); only the
     pages to render go to the workers, and only when there are MIN_PARALLEL of them. Which
     process renders a page changes nothing in it.
+
+    closing: the page made from every group's sitemap rows (the sitemap), None when there is
+    none to make. It comes last, in a group of its own with no key; when the groups are made
+    here first, it is rendered beside their pages (its rows are known before any page is),
+    not after them.
     """
     global _WORKER, _CARDS
     # Groups to reuse are checked here (each file against the listing of the tree the build
@@ -266,38 +272,62 @@ def render_groups(
             outcomes = fork_map(_unit, [todo[i] for i in order], job, jobs, 1)
             made = dict(zip(order, outcomes, strict=True))
             fresh = [made[i] for i in range(len(todo))]
+            last = None
         else:
-            fresh = _digest_first(todo, job, jobs, ahead)
+            fresh, last = _digest_first(todo, done, job, jobs, ahead, closing)
     finally:
         _WORKER, _CARDS = None, None
     urls: dict[str, str] = {}
     shared = iter(_one_copy(outcome, urls) for outcome in fresh)
-    return [d if d is not None else next(shared) for d in done]
+    finished = [d if d is not None else next(shared) for d in done]
+    if last is None and closing is not None:
+        page = closing([row for group in finished for row in group.record.rows])
+        last = None if page is None else render_one(page, job)
+    if last is not None:
+        finished.append(GroupOutcome(last.file, GroupRecord("", (), ()), (last,)))
+    return finished
 
 
 def _digest_first(
-    todo: list[Unit], job: Job, jobs: int, ahead: Callable[[], Cards] | None
-) -> list[GroupOutcome]:
+    todo: list[Unit],
+    done: list[GroupOutcome | None],
+    job: Job,
+    jobs: int,
+    ahead: Callable[[], Cards] | None,
+    closing: Callable[[list[SitemapRow]], Page | None] | None,
+) -> tuple[list[GroupOutcome], Outcome | None]:
     """render_groups for a few groups: made, and their pages digested, in this process; the
-    pages whose input changed rendered here, or by workers when there are many."""
+    pages whose input changed rendered here, or by workers when there are many. done: the
+    groups reused (None for those in todo, in its order), whose rows closing's page shows
+    with the made ones'; that page's outcome (None: it made none) comes second."""
     global _WORKER, _CARDS
     worker = _worker(job)
     made = [_make(unit, worker, job) for unit in todo]
     pending = [(page, digest) for _, _, left in made for page, digest in left]
+    last = None
+    if closing is not None:
+        rows = iter(sitemap_rows(pages) for pages, _, _ in made)
+        last = closing([row for d in done for row in (d.record.rows if d else next(rows))])
+        if last is not None:
+            # First, to the first worker (this process, when it shares the work, takes from
+            # the end and hands out batches only between its items): "" has it digested
+            # where it is rendered, and kept if unchanged.
+            pending.insert(0, (last, ""))
     if len(pending) >= MIN_PARALLEL and jobs > 1:
         # This process renders its share too (a few hundred pages: forking the last worker
         # would cost more than it brings), with the cards made ahead, as the workers do.
         _WORKER, _CARDS = None, ahead() if ahead is not None else None
         rendered = iter(fork_map(_rendered, pending, job, jobs, 1, share=True))
     else:
-        rendered = iter(_render(p, d, worker, job.target, job.previous) for p, d in pending)
+        rendered = iter(_rendered(item, job) for item in pending)
+    closed = next(rendered) if last is not None else None
     fresh = []
     for unit, (pages, outcomes, left) in zip(todo, made, strict=True):
         by_file = {o.file: o for o in outcomes}
         by_file.update((page.file, next(rendered)) for page, _ in left)
         final = tuple(by_file[p.file] for p in pages if p.file not in job.replaced)
         fresh.append(_finish(unit, pages, final, worker, job.render_key))
-    return fresh
+    return fresh, closed
 
 
 def _one_copy(made: GroupOutcome, urls: dict[str, str]) -> GroupOutcome:
@@ -342,7 +372,7 @@ def _unit(unit: Unit, job: Job) -> GroupOutcome:
     return _finish(unit, pages, outcomes, worker, job.render_key)
 
 
-Pending = tuple[Page, str]  # a page to render, with its input digest
+Pending = tuple[Page, str]  # a page to render, with its input digest ("": not made yet)
 
 
 def _make(
@@ -365,8 +395,13 @@ def _make(
 
 
 def _rendered(pending: Pending, job: Job) -> Outcome:
+    """A pending page rendered; one with no digest yet ("") digested first, and kept when
+    its input is unchanged."""
     page, digest = pending
-    return _render(page, digest, _worker(job), job.target, job.previous)
+    worker = _worker(job)
+    if not digest:
+        return _one(page, worker, job.target, job.previous)
+    return _render(page, digest, worker, job.target, job.previous)
 
 
 def _finish(

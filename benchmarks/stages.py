@@ -6,12 +6,12 @@ Runs the build as `python -m amwgen build SITE ...` does, in this process, with 
 around each stage that build.py calls (the names below), and prints to stderr the seconds
 spent importing amwgen, in the whole build, in each stage that ran (in the order they first
 started) and in none. A stage nested in another is counted in both: `gather` and
-`build_index` in `check`; `render_groups`, `load_cards`, `sitemap_page`, `render_one` and
-`index_search` in `write_site` (`load_cards` in `render_groups`). What forked workers do is
-counted as the time the stage that waits for them takes; "in no stage" is the rest of the
-build (waiting for the clone of the output, the quick check that nothing changed, the
-templates' digest). With `--verify`, the clean build it adds is timed too. docs/performance.md,
-"Where the time goes", was measured with it.
+`build_index` in `check`; `render_groups`, `load_cards`, `sitemap_page` and `index_search` in
+`write_site` (`load_cards` and `sitemap_page` in `render_groups`, which renders the sitemap
+too). What forked workers do is counted as the time the stage that waits for them takes;
+"in no stage" is the rest of the build (waiting for the clone of the output, the quick check
+that nothing changed, the templates' digest). With `--verify`, the clean build it adds is
+timed too. docs/performance.md, "Where the time goes", was measured with it.
 """
 
 from __future__ import annotations
@@ -38,7 +38,6 @@ STAGES = (  # in the order a build starts them
     "render_groups",
     "load_cards",
     "sitemap_page",
-    "render_one",
     "index_search",
     "save_state",
     "_save_quick",
@@ -51,7 +50,6 @@ NESTED = frozenset(
         "render_groups",
         "load_cards",
         "sitemap_page",
-        "render_one",
         "index_search",
     }
 )

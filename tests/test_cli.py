@@ -1029,6 +1029,39 @@ def test_broken_layout_is_a_located_error_and_keeps_the_output(
     assert tree(site / "public") == before
 
 
+@pytest.mark.parametrize(
+    ("digest_first", "min_parallel"),
+    [(0, 1), (10**6, 1), (10**6, 10**6)],
+    ids=["workers-make-groups", "digested-here-rendered-by-workers", "all-here"],
+)
+def test_a_broken_sitemap_layout_is_a_located_error_wherever_it_is_rendered(
+    run,
+    site: Path,
+    digest_first: int,
+    min_parallel: int,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:  # type: ignore[no-untyped-def]
+    """The sitemap is rendered after the groups, or beside their pages (by a worker when
+    they go to workers): its layout's error is located all the same, the output kept."""
+    from amwgen import workers
+
+    monkeypatch.setattr(workers, "DIGEST_FIRST", digest_first)
+    monkeypatch.setattr(workers, "MIN_PARALLEL", min_parallel)
+    assert run("build", site).code == 0
+    before = tree(site / "public")
+    (site / "layouts").mkdir()
+    (site / "layouts" / "sitemap.xml").write_text("<urlset>\n{{ page.urls.nowhere }}\n")
+    story = site / "content" / "2026" / "11" / "one.md"  # a new headline: pages to render
+    story.write_text(story.read_text().replace("title: One", "title: One again"))
+    result = run("build", site, "-j", "2")
+    assert result.code == 1
+    assert "Traceback" not in result.err
+    first = result.err.strip().splitlines()[0]
+    assert first.startswith(f"{site}/layouts/sitemap.xml:2: template: "), result.err
+    assert "nowhere" in first
+    assert tree(site / "public") == before
+
+
 def test_a_file_name_with_a_line_break_is_reported_on_one_line(run, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
     # SPEC 6: one line an error. The name printed as it is made a second line that read as
     # an error in another file, real.md (a red team).
