@@ -503,7 +503,7 @@ def _render(page: Page, digest: str, worker: _Worker, target: Path, previous: Pr
         return Outcome(file, replace(old, input=digest), True)
     # Not the spare's copy even when its bytes are these: it is older than the live file it
     # would replace, and sync tools that upload only newer files would skip it.
-    write_file(target, file, data)
+    write_file(target, file, data, file in previous.start)
     stat = os.stat(target / file)
     record = Record(digest, digest_out, stat.st_size, stat.st_mtime_ns, stat.st_ino)
     return Outcome(file, record, True)

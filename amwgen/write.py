@@ -347,14 +347,17 @@ def walk_tree(
         yield from visit(str(folder), "", frozenset())
 
 
-def write_file(root: Path, rel: str, data: bytes) -> None:
-    """Write data at root/rel, creating folders; never outside root."""
+def write_file(root: Path, rel: str, data: bytes, listed: bool = False) -> None:
+    """Write data at root/rel, creating folders; never outside root. listed: a file was
+    there when the tree it started from was listed (the spare, or a clone of the output)."""
     base = str(root)
     target = os.path.normpath(os.path.join(base, rel))
     if ".." in rel.split("/") or not target.startswith(base + os.sep):
         raise UnsafePath(rel)
-    make_parent(target)
     faults.reach("render", target)
+    if listed and _anew(target, data):
+        return
+    make_parent(target)
     try:
         _create(target, data)
     except FileExistsError:  # a tree started from the spare: cleared first
@@ -363,6 +366,26 @@ def write_file(root: Path, rel: str, data: bytes) -> None:
 
 
 _NEW_FILE = os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_CLOEXEC
+
+
+def _anew(path: str, data: bytes) -> bool:
+    """data in a new file at path, where the listing of the tree it started from had a
+    file: that one unlinked, never written over (a reader of it keeps its bytes) nor
+    through (it may be a link into the live output). Half the system calls of write_file's
+    way, which does not know what is there (a folder to make, a create that fails first):
+    on the benchmark machine 0.04 ms less a file. False, with nothing written, when no
+    file could be unlinked there (a folder put there since) or one came back meanwhile."""
+    try:
+        os.unlink(path)
+    except FileNotFoundError:
+        pass
+    except OSError:
+        return False
+    try:
+        _create(path, data)
+    except (FileExistsError, FileNotFoundError):
+        return False
+    return True
 
 
 def _create(path: str, data: bytes) -> None:

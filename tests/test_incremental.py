@@ -560,9 +560,13 @@ def test_a_file_once_written_is_never_changed_so_a_reader_of_an_old_page_keeps_i
     assert b"A third added line." in (out / other).read_bytes()
 
 
-def test_a_file_of_the_spare_is_replaced_by_a_new_file_whatever_it_is(tmp_path: Path) -> None:
+@pytest.mark.parametrize("listed", [False, True], ids=["unlisted", "listed"])
+def test_a_file_of_the_spare_is_replaced_by_a_new_file_whatever_it_is(
+    tmp_path: Path, listed: bool
+) -> None:
     """write_file over what a tree started from the spare may hold at a page's path: never
-    through it, and never waiting on it."""
+    through it, and never waiting on it; whether or not the tree's listing had a file
+    there (listed: then it is unlinked first, with no look at what it is)."""
     root, live = tmp_path / "tree", tmp_path / "live.html"
     live.write_bytes(b"the live page")
     names = ("own", "shared", "mode", "symlink", "fifo", "folder")
@@ -581,7 +585,7 @@ def test_a_file_of_the_spare_is_replaced_by_a_new_file_whatever_it_is(tmp_path: 
 
         def write_all() -> None:  # a FIFO opened for writing would wait for a reader
             for name in names:
-                write_file(root, f"{name}/index.html", b"new")
+                write_file(root, f"{name}/index.html", b"new", listed)
             done.set()
 
         threading.Thread(target=write_all, daemon=True).start()
