@@ -275,6 +275,7 @@ def render_groups(
             last = None
         else:
             fresh, last = _digest_first(todo, done, job, jobs, ahead, closing)
+            closing = None  # made there, when there was one to make
     finally:
         _WORKER, _CARDS = None, None
     urls: dict[str, str] = {}
@@ -304,23 +305,28 @@ def _digest_first(
     worker = _worker(job)
     made = [_make(unit, worker, job) for unit in todo]
     pending = [(page, digest) for _, _, left in made for page, digest in left]
+    many = len(pending) >= MIN_PARALLEL and jobs > 1
     last = None
     if closing is not None:
         rows = iter(sitemap_rows(pages) for pages, _, _ in made)
         last = closing([row for d in done for row in (d.record.rows if d else next(rows))])
-        if last is not None:
-            # First, to the first worker (this process, when it shares the work, takes from
-            # the end and hands out batches only between its items): "" has it digested
-            # where it is rendered, and kept if unchanged.
-            pending.insert(0, (last, ""))
-    if len(pending) >= MIN_PARALLEL and jobs > 1:
+    if last is not None:
+        # Its templates' digest made here, so that what they name reaches the cache (a
+        # worker's findings do not); "" has the rest of its digest made where it is
+        # rendered, and it kept if unchanged. Last when rendered here, as after the groups;
+        # first, to the first worker, when workers render (this process, sharing the work,
+        # takes from the end and hands out batches only between its items).
+        worker.templates(page_templates(last))
+        pending.insert(0 if many else len(pending), (last, ""))
+    if many:
         # This process renders its share too (a few hundred pages: forking the last worker
         # would cost more than it brings), with the cards made ahead, as the workers do.
         _WORKER, _CARDS = None, ahead() if ahead is not None else None
-        rendered = iter(fork_map(_rendered, pending, job, jobs, 1, share=True))
+        results = fork_map(_rendered, pending, job, jobs, 1, share=True)
     else:
-        rendered = iter(_rendered(item, job) for item in pending)
-    closed = next(rendered) if last is not None else None
+        results = [_rendered(item, job) for item in pending]
+    closed = results.pop(0 if many else -1) if last is not None else None
+    rendered = iter(results)
     fresh = []
     for unit, (pages, outcomes, left) in zip(todo, made, strict=True):
         by_file = {o.file: o for o in outcomes}
@@ -372,7 +378,7 @@ def _unit(unit: Unit, job: Job) -> GroupOutcome:
     return _finish(unit, pages, outcomes, worker, job.render_key)
 
 
-Pending = tuple[Page, str]  # a page to render, with its input digest ("": not made yet)
+Pending = tuple[Page, str]  # a page to render, with its input digest ("": to be made)
 
 
 def _make(

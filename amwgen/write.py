@@ -374,7 +374,8 @@ def _anew(path: str, data: bytes) -> bool:
     through (it may be a link into the live output). Half the system calls of write_file's
     way, which does not know what is there (a folder to make, a create that fails first):
     on the benchmark machine 0.04 ms less a file. False, with nothing written, when no
-    file could be unlinked there (a folder put there since) or one came back meanwhile."""
+    file could be unlinked there (a folder put there since), or one came back meanwhile, or
+    its folder is gone."""
     try:
         os.unlink(path)
     except FileNotFoundError:

@@ -1147,6 +1147,76 @@ def test_where_pages_are_made_and_rendered_changes_no_byte(
     assert tree(tmp_path / "out") == tree(tmp_path / "clean")
 
 
+@pytest.mark.parametrize("min_parallel", [1, 10**6], ids=["by-workers", "here"])
+def test_what_the_sitemaps_layout_names_reaches_the_cache_wherever_it_is_rendered(
+    site: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, min_parallel: int
+) -> None:
+    """The templates each layout names are kept in the cache by the digest of its source,
+    so that the next build parses only the layouts that changed: the sitemap's too when it
+    is rendered beside the pages that workers render (a review: a worker's findings do not
+    reach the cache)."""
+    from datetime import UTC, datetime
+
+    from amwgen import workers
+    from amwgen.build import build
+    from amwgen.fingerprint import hash_bytes
+    from amwgen.incremental import CACHE_DIR, OTHER_CACHE, load_state
+    from amwgen.render import THEME_DIR
+
+    monkeypatch.setattr(workers, "MIN_PARALLEL", min_parallel)
+    options = Options(now=datetime(2026, 11, 26, tzinfo=UTC), output=tmp_path / "out", jobs=2)
+    build(site, options)
+    source = (THEME_DIR / "templates" / "sitemap.xml").read_text() + "{# the site's own #}\n"
+    (site / "layouts").mkdir(exist_ok=True)
+    (site / "layouts" / "sitemap.xml").write_text(source)
+    story = _articles(site)[0]  # a new headline: pages to render beside the sitemap
+    story.write_text(story.read_text().replace("title: ", "title: Again ", 1))
+    assert build(site, options).rendered > 1
+    refs = load_state(site / CACHE_DIR / OTHER_CACHE).template_refs
+    assert refs["sitemap.xml"][0] == hash_bytes(source.encode())
+
+
+@pytest.mark.parametrize(
+    ("digest_first", "min_parallel"),
+    [(0, 1), (10**6, 1), (10**6, 10**6)],
+    ids=["workers-make-groups", "digested-here-rendered-by-workers", "all-here"],
+)
+def test_a_static_sitemap_has_the_sitemap_page_made_once_and_not_rendered(
+    site: Path,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    digest_first: int,
+    min_parallel: int,
+) -> None:
+    """static/sitemap.xml replaces the page: it is planned once a build (a review: with
+    none to make, the render asked for it a second time) and never rendered."""
+    from datetime import UTC, datetime
+
+    from amwgen import build as build_module
+    from amwgen import workers
+    from amwgen.build import build
+
+    monkeypatch.setattr(workers, "DIGEST_FIRST", digest_first)
+    monkeypatch.setattr(workers, "MIN_PARALLEL", min_parallel)
+    made: list[int] = []
+    planned = build_module.sitemap_page
+
+    def counted(*args: object) -> object:
+        made.append(1)
+        return planned(*args)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(build_module, "sitemap_page", counted)
+    (site / "static").mkdir(exist_ok=True)
+    (site / "static" / "sitemap.xml").write_text("<urlset>mine</urlset>\n")
+    options = Options(now=datetime(2026, 11, 26, tzinfo=UTC), output=tmp_path / "out", jobs=2)
+    build(site, options)
+    story = _articles(site)[0]
+    story.write_text(story.read_text().replace("title: ", "title: Again ", 1))
+    build(site, options)
+    assert len(made) == 2
+    assert (tmp_path / "out" / "sitemap.xml").read_text() == "<urlset>mine</urlset>\n"
+
+
 def test_cards_a_build_adds_are_saved_apart_and_the_others_not_written_again(
     site: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
