@@ -47,6 +47,22 @@ def _fixed_now(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.delenv("GITHUB_STEP_SUMMARY", raising=False)
 
 
+@pytest.fixture(
+    params=[(0, 1), (10**6, 1), (10**6, 10**6)],
+    ids=["workers-make-groups", "digested-here-rendered-by-workers", "all-here"],
+)
+def render_place(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Each place render_groups makes groups and renders pages, on a small site: forked
+    workers make the groups (workers.DIGEST_FIRST 0); or this process makes them and
+    digests their pages, and workers render those to render (workers.MIN_PARALLEL 1); or
+    this process does everything."""
+    from amwgen import workers
+
+    digest_first, min_parallel = request.param
+    monkeypatch.setattr(workers, "DIGEST_FIRST", digest_first)
+    monkeypatch.setattr(workers, "MIN_PARALLEL", min_parallel)
+
+
 @pytest.fixture
 def run(capsys: pytest.CaptureFixture[str]):  # type: ignore[no-untyped-def]
     """Run `amwgen ARGS` in-process; return exit code, stdout and stderr."""

@@ -1029,24 +1029,12 @@ def test_broken_layout_is_a_located_error_and_keeps_the_output(
     assert tree(site / "public") == before
 
 
-@pytest.mark.parametrize(
-    ("digest_first", "min_parallel"),
-    [(0, 1), (10**6, 1), (10**6, 10**6)],
-    ids=["workers-make-groups", "digested-here-rendered-by-workers", "all-here"],
-)
+@pytest.mark.usefixtures("render_place")
 def test_a_broken_sitemap_layout_is_a_located_error_wherever_it_is_rendered(
-    run,
-    site: Path,
-    digest_first: int,
-    min_parallel: int,
-    monkeypatch: pytest.MonkeyPatch,
+    run, site: Path
 ) -> None:  # type: ignore[no-untyped-def]
     """The sitemap is rendered after the groups, or beside their pages (by a worker when
     they go to workers): its layout's error is located all the same, the output kept."""
-    from amwgen import workers
-
-    monkeypatch.setattr(workers, "DIGEST_FIRST", digest_first)
-    monkeypatch.setattr(workers, "MIN_PARALLEL", min_parallel)
     assert run("build", site).code == 0
     before = tree(site / "public")
     (site / "layouts").mkdir()

@@ -1116,27 +1116,16 @@ def test_a_body_edit_hashes_only_the_groups_that_read_the_article(
     assert tree(tmp_path / "out") == tree(tmp_path / "clean")
 
 
-@pytest.mark.parametrize(
-    ("digest_first", "min_parallel"),
-    [(0, 1), (10**6, 1), (10**6, 10**6)],
-    ids=["workers-make-groups", "digested-here-rendered-by-workers", "all-here"],
-)
+@pytest.mark.usefixtures("render_place")
 def test_where_pages_are_made_and_rendered_changes_no_byte(
-    site: Path,
-    tmp_path: Path,
-    monkeypatch: pytest.MonkeyPatch,
-    digest_first: int,
-    min_parallel: int,
+    site: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """render_groups makes groups in workers, or here with only the pages to render sent to
     workers, or everything here: the output is a clean build's every time."""
     from datetime import UTC, datetime
 
-    from amwgen import workers
     from amwgen.build import Options, build
 
-    monkeypatch.setattr(workers, "DIGEST_FIRST", digest_first)
-    monkeypatch.setattr(workers, "MIN_PARALLEL", min_parallel)
     options = Options(now=datetime(2026, 11, 26, tzinfo=UTC), output=tmp_path / "out", jobs=2)
     build(site, options)
     for edit, seed in ((edit_scores, 1), (add_article, 2), (change_template, 3)):
@@ -1176,28 +1165,17 @@ def test_what_the_sitemaps_layout_names_reaches_the_cache_wherever_it_is_rendere
     assert refs["sitemap.xml"][0] == hash_bytes(source.encode())
 
 
-@pytest.mark.parametrize(
-    ("digest_first", "min_parallel"),
-    [(0, 1), (10**6, 1), (10**6, 10**6)],
-    ids=["workers-make-groups", "digested-here-rendered-by-workers", "all-here"],
-)
+@pytest.mark.usefixtures("render_place")
 def test_a_static_sitemap_has_the_sitemap_page_made_once_and_not_rendered(
-    site: Path,
-    tmp_path: Path,
-    monkeypatch: pytest.MonkeyPatch,
-    digest_first: int,
-    min_parallel: int,
+    site: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """static/sitemap.xml replaces the page: it is planned once a build (a review: with
     none to make, the render asked for it a second time) and never rendered."""
     from datetime import UTC, datetime
 
     from amwgen import build as build_module
-    from amwgen import workers
     from amwgen.build import build
 
-    monkeypatch.setattr(workers, "DIGEST_FIRST", digest_first)
-    monkeypatch.setattr(workers, "MIN_PARALLEL", min_parallel)
     made: list[int] = []
     planned = build_module.sitemap_page
 
