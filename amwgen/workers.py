@@ -272,20 +272,20 @@ def render_groups(
             outcomes = fork_map(_unit, [todo[i] for i in order], job, jobs, 1)
             made = dict(zip(order, outcomes, strict=True))
             fresh = [made[i] for i in range(len(todo))]
-            last = None
+            closed = None
         else:
-            fresh, last = _digest_first(todo, done, job, jobs, ahead, closing)
+            fresh, closed = _digest_first(todo, done, job, jobs, ahead, closing)
             closing = None  # made there, when there was one to make
     finally:
         _WORKER, _CARDS = None, None
     urls: dict[str, str] = {}
     shared = iter(_one_copy(outcome, urls) for outcome in fresh)
     finished = [d if d is not None else next(shared) for d in done]
-    if last is None and closing is not None:
+    if closing is not None:
         page = closing([row for group in finished for row in group.record.rows])
-        last = None if page is None else render_one(page, job)
-    if last is not None:
-        finished.append(GroupOutcome(last.file, GroupRecord("", (), ()), (last,)))
+        closed = None if page is None else render_one(page, job)
+    if closed is not None:
+        finished.append(GroupOutcome(closed.file, GroupRecord("", (), ()), (closed,)))
     return finished
 
 
@@ -313,9 +313,10 @@ def _digest_first(
     if last is not None:
         # Its templates' digest made here, so that what they name reaches the cache (a
         # worker's findings do not); "" has the rest of its digest made where it is
-        # rendered, and it kept if unchanged. Last when rendered here, as after the groups;
-        # first, to the first worker, when workers render (this process, sharing the work,
-        # takes from the end and hands out batches only between its items).
+        # rendered, and the page kept when its input is unchanged. Last when rendered here,
+        # as after the groups; first, to the first worker, when workers render (this
+        # process, sharing the work, takes from the end and hands out batches only between
+        # its items).
         worker.templates(page_templates(last))
         pending.insert(0 if many else len(pending), (last, ""))
     if many:
