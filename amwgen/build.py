@@ -517,14 +517,6 @@ def _build(site_dir: Path, options: Options, clones: list[_Clone | _SpareListing
             return result
         # A file in the site's static/ replaces the page at its path: that page is not made.
         replaced = static_files(site_dir / "static")
-        # The files static folders put into the output, which the tree it starts from keeps
-        # for the copy to look at; but for the pages among them: Pagefind indexes the tree
-        # before they are copied, and must find it as a clean build gives it.
-        copied = {
-            rel
-            for rel in replaced | static_files(theme_static)
-            if not rel.lower().endswith((".html", ".htm"))
-        }
         # Issue 8: the output before last, brought up to date, rather than a new tree in
         # which every file is linked anew (a file system operation per page).
         from_spare = intact and spare is not None and spare.holds(out) and _spare_intact(state, out)
@@ -569,12 +561,11 @@ def _build(site_dir: Path, options: Options, clones: list[_Clone | _SpareListing
             done = render_groups(units, here, options.jobs, ahead, sitemap)
             if found is not None:
                 # Every file of the tree it started from that no page wrote goes, recorded
-                # or not (one put into the output by a deploy step, say); but for those at
-                # a static file's path: static files are copied after this, and a copy that
-                # has its source's size, mtime and mode already is kept (write._copy_new).
+                # or not (one put into the output by a deploy step, say); static files are
+                # copied after this.
                 written = {o.file for group in done for o in group.outcomes}
                 files, empty = found
-                prune(target, sorted(files.keys() - written - copied), empty)
+                prune(target, sorted(files.keys() - written), empty)
             index_search(target, checked.config)  # issue 6: last step, before the swap
             return done
 

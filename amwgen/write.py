@@ -14,7 +14,6 @@ from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from functools import partial
 from pathlib import Path
-from stat import S_IMODE, S_ISREG
 from typing import TypeVar
 
 from amwgen import faults
@@ -289,25 +288,9 @@ def parent_folders(rel: str) -> list[str]:
 
 def _copy_new(source: str, dest: str) -> None:
     """copy2 into a fresh file: a file already at dest may be a hard link into the live
-    output (a reused page), which writing through would change before the swap. None is
-    made when dest is a file with source's size, mtime and mode already: the copy an
-    earlier build made, in the tree this one started from (issue 8: a static folder of a
-    gigabyte of images is not copied again by every build; the input key knows static files
-    by the same size and mtime)."""
-    try:
-        there = os.lstat(dest)
-    except FileNotFoundError:
-        shutil.copy2(source, dest)
-        return
-    if S_ISREG(there.st_mode):
-        given = os.stat(source)
-        if (there.st_size, there.st_mtime_ns, S_IMODE(there.st_mode)) == (
-            given.st_size,
-            given.st_mtime_ns,
-            S_IMODE(given.st_mode),
-        ):
-            return
-    os.unlink(dest)
+    output (a reused page), which writing through would change before the swap."""
+    if os.path.lexists(dest):
+        os.unlink(dest)
     shutil.copy2(source, dest)
 
 
