@@ -107,6 +107,7 @@ from amwgen.workers import (
 from amwgen.write import (
     Listing,
     StaticClash,
+    StaticCopies,
     clash_problem,
     clone_path,
     clone_tree,
@@ -539,6 +540,9 @@ def _build(site_dir: Path, options: Options, clones: list[_Clone | _SpareListing
         job = Job(spec, Path(), previous, prints, replaced, refs, render_key)
 
         made_cards: list[CardStore] = []
+        # The static files' copies the last build made, in the live output: linked while
+        # their sources are the files they were copied from.
+        copies = StaticCopies(out.absolute(), state.statics) if intact else StaticCopies()
 
         def fill(target: Path) -> list[GroupOutcome]:
             here = replace(job, target=target)
@@ -574,7 +578,7 @@ def _build(site_dir: Path, options: Options, clones: list[_Clone | _SpareListing
             # not after --clean, which shares no file with it (every page rendered anew):
             # bringing it up to date would replace every file, where a clone of the new
             # output (_Clone) replaces none.
-            done = write_site(out, fill, statics, start, keep_spare=intact)
+            done = write_site(out, fill, statics, start, keep_spare=intact, copies=copies)
         except StaticClash as err:
             return Result(err.problems, checked.warnings)
         except Exception as err:
@@ -610,6 +614,7 @@ def _build(site_dir: Path, options: Options, clones: list[_Clone | _SpareListing
                 cards=made_cards[0] if made_cards else None,
                 spare_inode=kept.output_inode,
                 template_refs=refs,
+                statics=copies.now,
             )
             save_state(folder, now, state)
         result = _result(checked, out, started, records, sum(o.rendered for o in outcomes))

@@ -14,6 +14,7 @@ from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from functools import partial
 from pathlib import Path
+from stat import S_ISREG
 from typing import TypeVar
 
 from amwgen import faults
@@ -41,13 +42,16 @@ def write_site(
     static_dirs: Iterable[Path],
     start: Path | None = None,
     keep_spare: bool = False,
+    copies: StaticCopies | None = None,
 ) -> T:
     """Let fill write pages into a sibling temp folder, overlay static_dirs, swap it in.
 
     start: a tree the temp folder starts as, which fill brings up to date (the spare, the
     output before last, or a clone of the output, clone_tree); else it starts empty.
-    keep_spare: the replaced output becomes the spare, rather than being removed. Returns
-    what fill returned.
+    keep_spare: the replaced output becomes the spare, rather than being removed. copies:
+    the static files' copies in the output the last build made (linked rather than copied
+    again while their sources are unchanged); it records this build's. Returns what fill
+    returned.
     """
     out = out.absolute()
     start = start.absolute() if start is not None else None
@@ -71,9 +75,10 @@ def write_site(
             tmp.mkdir()
         try:
             result = fill(tmp)
+            copies = copies if copies is not None else StaticCopies()
             for static in static_dirs:
                 if static.is_dir():
-                    _copy_static(static, tmp)
+                    _copy_static(static, tmp, copies)
             faults.reach("swap", out)
             swap_in(tmp, out, spare if keep_spare else None)
         except BaseException:
@@ -86,7 +91,57 @@ def write_site(
     return result
 
 
-def _copy_static(static: Path, tmp: Path) -> None:
+class StaticCopies:
+    """The copies of static files in the output, each by its path there: its source's stat
+    when it was copied (device, inode, size, mtime, ctime, mode) and the copy's inode, size
+    and mtime. A build links the live output's copy into its tree, rather than copying the
+    bytes again, while the source has the stat it had and the live copy is the one recorded
+    (a gigabyte of images in static/ is not copied by every build). What this build placed
+    goes into `now`, for the next."""
+
+    def __init__(
+        self,
+        live: Path | None = None,
+        then: dict[str, tuple[tuple[int, ...], tuple[int, int, int]]] | None = None,
+    ) -> None:
+        self.live = str(live) if live is not None else None  # the output, when then holds
+        self.then = then or {}
+        self.now: dict[str, tuple[tuple[int, ...], tuple[int, int, int]]] = {}
+
+    def place(self, rel: str, source: str, target: str) -> None:
+        """The copy of source at target (rel below the output): the live one linked, or a
+        new copy (never written through: a file there may be a link into the live output)."""
+        given = os.stat(source)
+        key = (
+            given.st_dev,
+            given.st_ino,
+            given.st_size,
+            given.st_mtime_ns,
+            given.st_ctime_ns,
+            given.st_mode,
+        )
+        if os.path.lexists(target):
+            os.unlink(target)
+        recorded = self.then.get(rel)
+        if recorded is not None and recorded[0] == key and self.live is not None:
+            live = os.path.join(self.live, rel)
+            try:
+                found = os.lstat(live)
+                if S_ISREG(found.st_mode) and recorded[1] == _copy_stat(found):
+                    os.link(live, target)
+                    self.now[rel] = recorded
+                    return
+            except OSError:  # gone, or no link across devices: copied
+                pass
+        shutil.copy2(source, target)
+        self.now[rel] = (key, _copy_stat(os.lstat(target)))
+
+
+def _copy_stat(found: os.stat_result) -> tuple[int, int, int]:
+    return (found.st_ino, found.st_size, found.st_mtime_ns)
+
+
+def _copy_static(static: Path, tmp: Path, copies: StaticCopies) -> None:
     """static/ copied into tmp over what the build wrote, as walk_tree lists it (links
     followed, to nothing and back left out); StaticClash with every file that cannot go
     there: a file where the build made a folder, or a folder where it made a file (once, at
@@ -112,7 +167,7 @@ def _copy_static(static: Path, tmp: Path) -> None:
             problems.append(clash_problem(path, rel, folder=True))
         else:
             try:
-                _copy_new(str(path), target)
+                copies.place(rel, str(path), target)
             except OSError as err:
                 problems.append(_refused(path, err))
     if problems:
@@ -284,14 +339,6 @@ def parent_folders(rel: str) -> list[str]:
     """The folders above a relative posix path, nearest first: a/b/c -> a/b, a."""
     parts = rel.split("/")[:-1]
     return ["/".join(parts[:i]) for i in range(len(parts), 0, -1)]
-
-
-def _copy_new(source: str, dest: str) -> None:
-    """copy2 into a fresh file: a file already at dest may be a hard link into the live
-    output (a reused page), which writing through would change before the swap."""
-    if os.path.lexists(dest):
-        os.unlink(dest)
-    shutil.copy2(source, dest)
 
 
 def static_files(folder: Path) -> frozenset[str]:

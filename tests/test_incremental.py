@@ -601,6 +601,68 @@ def test_a_file_of_the_spare_is_replaced_by_a_new_file_whatever_it_is(
         assert path.stat().st_nlink == 1 and stat.S_IMODE(path.stat().st_mode) == 0o666 & ~umask
 
 
+def test_a_static_file_left_as_it_was_is_linked_not_copied_again(
+    site: Path, tmp_path: Path
+) -> None:
+    """The live output's copy of a static file is linked into the next tree while its source
+    is the file it was copied from (same device, inode, size, mtime, ctime and mode): a large
+    static folder is not copied by every build. Any other change is copied, also one that
+    keeps the size and mtime (a tool that keeps the mtime; fixed mtimes as npm gives them,
+    over two builds, meeting the spare's older copy: a red team); one removed goes; the
+    output is a clean build's."""
+    from datetime import UTC, datetime
+
+    from amwgen.build import build
+
+    options = Options(now=datetime(2026, 11, 26, tzinfo=UTC), output=tmp_path / "out", jobs=2)
+    media = site / "static" / "media"
+    media.mkdir(parents=True)
+    chart, other = media / "chart.bin", media / "other.bin"
+    chart.write_bytes(os.urandom(4096))
+    other.write_bytes(b"another file")
+    copy = tmp_path / "out" / "media" / "chart.bin"
+
+    def edit(n: int) -> None:
+        story = _articles(site)[n % 3]
+        story.write_text(story.read_text() + f"\nA line more, {n}.\n")
+        assert build(site, options).rendered > 0
+
+    def equals_a_clean_build() -> bool:
+        clean = Options(now=options.now, output=tmp_path / "clean", clean=True, save_cache=False)
+        build(site, clean)
+        return tree(tmp_path / "out") == tree(tmp_path / "clean")
+
+    def rewrite(path: Path, data: bytes) -> None:  # its size and mtime kept
+        before = path.stat()
+        path.write_bytes(data)
+        os.utime(path, ns=(before.st_atime_ns, before.st_mtime_ns))
+
+    build(site, options)
+    first = copy.stat().st_ino
+    for n in range(3):  # from a clone of the output, then from the spare
+        edit(n)
+        assert copy.stat().st_ino == first
+    assert equals_a_clean_build()
+    rewrite(chart, os.urandom(4096))
+    edit(3)
+    assert copy.read_bytes() == chart.read_bytes()
+    fixed = chart.read_bytes()
+    for version in (b"v1.2.10" + fixed[7:] + b"x", b"v1.2.4" + fixed[6:]):
+        replacement = media / "next.bin"  # a new file, renamed over it, with the fixed mtime
+        replacement.write_bytes(version)
+        os.utime(replacement, ns=(10**18, 10**18))
+        replacement.replace(chart)
+        edit(4)
+        assert copy.read_bytes() == version
+    chart.chmod(0o600)
+    edit(5)
+    assert stat.S_IMODE(copy.stat().st_mode) == 0o600
+    other.unlink()
+    edit(6)
+    assert not (tmp_path / "out" / "media" / "other.bin").exists()
+    assert equals_a_clean_build()
+
+
 def test_a_file_put_into_the_output_does_not_survive_through_the_spare(
     run, site: Path, tmp_path: Path
 ) -> None:  # type: ignore[no-untyped-def]
