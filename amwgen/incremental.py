@@ -102,9 +102,9 @@ class State:
     cards: CardStore | None = None
     template_refs: TemplateRefs = field(default_factory=dict)  # TemplateDigests.refs
     # Each static file's copy in the output: its source's stat when copied, and the copy's
-    # inode, size and mtime (write.StaticCopies), so that the next build links the copy
-    # rather than copying the bytes again while the source is the same file.
-    statics: dict[str, tuple[tuple[int, ...], tuple[int, int, int]]] = field(default_factory=dict)
+    # inode, size, mtime and mode (write.StaticCopies), so that the next build links the
+    # copy rather than copying the bytes again while the source is the same file.
+    statics: dict[str, tuple[tuple[int, ...], tuple[int, ...]]] = field(default_factory=dict)
     # The output before last, kept beside the output (write.spare_path) to be brought up to
     # date by the next build instead of linking every file anew: its inode (its files are
     # listed, with their inodes, sizes and mtimes, while the next build plans).

@@ -93,8 +93,8 @@ def write_site(
 
 class StaticCopies:
     """The copies of static files in the output, each by its path there: its source's stat
-    when it was copied (device, inode, size, mtime, ctime, mode) and the copy's inode, size
-    and mtime. A build links the live output's copy into its tree, rather than copying the
+    when it was copied (device, inode, size, mtime, ctime, mode) and the copy's inode, size,
+    mtime and mode. A build links the live output's copy into its tree, rather than copying the
     bytes again, while the source has the stat it had and the live copy is the one recorded
     (a gigabyte of images in static/ is not copied by every build). What this build placed
     goes into `now`, for the next."""
@@ -102,11 +102,11 @@ class StaticCopies:
     def __init__(
         self,
         live: Path | None = None,
-        then: dict[str, tuple[tuple[int, ...], tuple[int, int, int]]] | None = None,
+        then: dict[str, tuple[tuple[int, ...], tuple[int, ...]]] | None = None,
     ) -> None:
         self.live = str(live) if live is not None else None  # the output, when then holds
         self.then = then or {}
-        self.now: dict[str, tuple[tuple[int, ...], tuple[int, int, int]]] = {}
+        self.now: dict[str, tuple[tuple[int, ...], tuple[int, ...]]] = {}
 
     def place(self, rel: str, source: str, target: str) -> None:
         """The copy of source at target (rel below the output): the live one linked, or a
@@ -137,8 +137,10 @@ class StaticCopies:
         self.now[rel] = (key, _copy_stat(os.lstat(target)))
 
 
-def _copy_stat(found: os.stat_result) -> tuple[int, int, int]:
-    return (found.st_ino, found.st_size, found.st_mtime_ns)
+def _copy_stat(found: os.stat_result) -> tuple[int, ...]:
+    """A copy as recorded: its mode too, which a deploy step may change in the output (a
+    review: a copy chmod-ed there was linked into every later output)."""
+    return (found.st_ino, found.st_size, found.st_mtime_ns, found.st_mode)
 
 
 def _copy_static(static: Path, tmp: Path, copies: StaticCopies) -> None:

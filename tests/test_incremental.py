@@ -657,6 +657,9 @@ def test_a_static_file_left_as_it_was_is_linked_not_copied_again(
     chart.chmod(0o600)
     edit(5)
     assert stat.S_IMODE(copy.stat().st_mode) == 0o600
+    copy.chmod(0o644)  # a deploy step's, in the output (a review): copied anew
+    edit(5)
+    assert stat.S_IMODE(copy.stat().st_mode) == 0o600
     other.unlink()
     edit(6)
     assert not (tmp_path / "out" / "media" / "other.bin").exists()
