@@ -31,6 +31,7 @@ import jinja2.meta
 from amwgen.fingerprint import code_digest, combine, hash_bytes
 from amwgen.model import Unpickler
 from amwgen.render import template_names
+from amwgen.write import file_identity
 
 CACHE_DIR = ".amwgen-cache"
 # amwgen serve builds with its own base URL into a folder of its own: with the build's cache,
@@ -104,7 +105,7 @@ class State:
     # Each static file's copy in the output: its source's stat when copied, and the copy's
     # inode, size, mtime and mode (write.StaticCopies), so that the next build links the
     # copy rather than copying the bytes again while the source is the same file.
-    statics: dict[str, tuple[tuple[int, ...], tuple[int, ...]]] = field(default_factory=dict)
+    statics: dict[str, tuple[str, tuple[int, ...]]] = field(default_factory=dict)
     # The output before last, kept beside the output (write.spare_path) to be brought up to
     # date by the next build instead of linking every file anew: its inode (its files are
     # listed, with their inodes, sizes and mtimes, while the next build plans).
@@ -592,7 +593,8 @@ def stat_lines(
         return [f"{rel}\0-"]
     if stats is not None:
         stats[path] = st
-    out = [f"{rel}\0{_fields(st)}" + (f"\0{_fields(own)}" if own.st_ino != st.st_ino else "")]
+    linked = f"\0{file_identity(own)}" if own.st_ino != st.st_ino else ""
+    out = [f"{rel}\0{file_identity(st)}{linked}"]
     if stat.S_ISDIR(st.st_mode) and (st.st_dev, st.st_ino) not in seen:
         seen.add((st.st_dev, st.st_ino))
         try:
@@ -603,10 +605,6 @@ def stat_lines(
         for name in names:
             out += stat_lines(os.path.join(path, name), f"{rel}/{name}", seen, stats)
     return out
-
-
-def _fields(st: os.stat_result) -> str:
-    return f"{st.st_dev}:{st.st_ino}:{st.st_size}:{st.st_mtime_ns}:{st.st_ctime_ns}:{st.st_mode}"
 
 
 def load_quick(folder: Path) -> Quick | None:

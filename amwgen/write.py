@@ -92,34 +92,26 @@ def write_site(
 
 
 class StaticCopies:
-    """The copies of static files in the output, each by its path there: its source's stat
-    when it was copied (device, inode, size, mtime, ctime, mode) and the copy's inode, size,
-    mtime and mode. A build links the live output's copy into its tree, rather than copying the
-    bytes again, while the source has the stat it had and the live copy is the one recorded
-    (a gigabyte of images in static/ is not copied by every build). What this build placed
-    goes into `now`, for the next."""
+    """The copies of static files in the output, each by its path there: its source's
+    identity when it was copied (file_identity, as the input stamp knows it) and the copy's
+    inode, size, mtime and mode. A build links the live output's copy into its tree, rather
+    than copying the bytes again, while the source is the file it was and the live copy the
+    one recorded (a gigabyte of images in static/ is not copied by every build). What this
+    build placed goes into `now`, for the next."""
 
     def __init__(
         self,
         live: Path | None = None,
-        then: dict[str, tuple[tuple[int, ...], tuple[int, ...]]] | None = None,
+        then: dict[str, tuple[str, tuple[int, ...]]] | None = None,
     ) -> None:
         self.live = str(live) if live is not None else None  # the output, when then holds
         self.then = then or {}
-        self.now: dict[str, tuple[tuple[int, ...], tuple[int, ...]]] = {}
+        self.now: dict[str, tuple[str, tuple[int, ...]]] = {}
 
     def place(self, rel: str, source: str, target: str) -> None:
         """The copy of source at target (rel below the output): the live one linked, or a
         new copy (never written through: a file there may be a link into the live output)."""
-        given = os.stat(source)
-        key = (
-            given.st_dev,
-            given.st_ino,
-            given.st_size,
-            given.st_mtime_ns,
-            given.st_ctime_ns,
-            given.st_mode,
-        )
+        key = file_identity(os.stat(source))
         if os.path.lexists(target):
             os.unlink(target)
         recorded = self.then.get(rel)
@@ -135,6 +127,12 @@ class StaticCopies:
                 pass
         shutil.copy2(source, target)
         self.now[rel] = (key, _copy_stat(os.lstat(target)))
+
+
+def file_identity(st: os.stat_result) -> str:
+    """What makes a file the one it was, as far as its stat tells: device, inode, size,
+    mtime, ctime and mode (the input stamp's, and a static copy's source's)."""
+    return f"{st.st_dev}:{st.st_ino}:{st.st_size}:{st.st_mtime_ns}:{st.st_ctime_ns}:{st.st_mode}"
 
 
 def _copy_stat(found: os.stat_result) -> tuple[int, ...]:
