@@ -170,11 +170,14 @@ def tree_memory_mb(pid: int) -> float:
     return total / 1e6
 
 
-def measure(cmd: list[str], cwd: Path | None = None) -> Run:
-    """Run cmd, sampling the process tree's memory every 50 ms; fail loudly on an error.
+def measure(cmd: list[str], cwd: Path | None = None, memory: bool = False) -> Run:
+    """Run cmd and time it; fail loudly on an error. memory: also sample the process tree's
+    memory every 50 ms, for its peak (Run.peak_mb; 0 without).
 
-    Reading /proc/PID/smaps_rollup costs the kernel a walk of the process's page tables: more
-    often than this, the sampler takes a large share of a core from a big process (Hugo).
+    Reading /proc/PID/smaps_rollup costs the kernel a walk of the process's page tables: 5-12
+    ms each time for a process of 500 MB, so the sampler takes a fifth of a core or more, on
+    a machine of two cores from the very build it samples. A run that is timed is therefore
+    never sampled: peak memory comes from a run of its own (bench_size).
     """
     path = os.pathsep.join(filter(None, [str(HERE.parent), os.environ.get("PYTHONPATH")]))
     env = {**os.environ, "SOURCE_DATE_EPOCH": str(EPOCH), "PYTHONPATH": path}
@@ -191,11 +194,13 @@ def measure(cmd: list[str], cwd: Path | None = None) -> Run:
 
     sampler = threading.Thread(target=sample, daemon=True)
     before = resource.getrusage(resource.RUSAGE_CHILDREN)
-    sampler.start()
+    if memory:
+        sampler.start()
     out, err = proc.communicate()
     seconds = time.perf_counter() - started
     done.set()
-    sampler.join()
+    if memory:
+        sampler.join()
     if proc.returncode != 0:
         raise SystemExit(f"{' '.join(cmd)} failed ({proc.returncode}):\n{err.decode()[-2000:]}")
     # The command and every process it waited for (its workers; not the background `rm`
@@ -246,6 +251,14 @@ def bench_size(count: int, work: Path, jobs: int, hugo_bin: str | None) -> dict[
     )
     template = measure(amwgen("build", str(site), "-q", "-j", str(jobs)))
     bare = measure([sys.executable, str(HERE / "bare.py"), str(site), str(work / "bare-out")])
+    hugo_site = work / f"hugo-{count}"
+    hugo_cmd = [str(hugo_bin), "--quiet", "-s", str(hugo_site), "-d", str(hugo_site / "public")]
+    if hugo_bin:
+        write_hugo_site(site, hugo_site)
+        hugo = measure(hugo_cmd)
+    # Peak memory, from runs of their own after every timed one (measure): the cold build
+    # again, and Hugo again.
+    memory = measure(amwgen("build", str(site), "--clean", "-q", "-j", str(jobs)), memory=True)
     row = {
         "articles": f"{count:,}",
         "pages": f"{pages:,}",
@@ -253,7 +266,7 @@ def bench_size(count: int, work: Path, jobs: int, hugo_bin: str | None) -> dict[
         "pages/s": f"{pages / cold.seconds:,.0f}",
         "cold CPU s": f"{cold.cpu:.1f}",
         "cold sys s": f"{cold.system:.1f}",
-        "peak MB": f"{cold.peak_mb:.0f}",
+        "peak MB": f"{memory.peak_mb:.0f}",
         "no-change s": f"{nochange.seconds:.2f}",
         "edit s": f"{edit.seconds:.2f}",
         "edit again s": f"{again.seconds:.2f}",
@@ -266,12 +279,9 @@ def bench_size(count: int, work: Path, jobs: int, hugo_bin: str | None) -> dict[
         "ms/article": f"{cold.seconds * 1000 / count:.2f}",
     }
     if hugo_bin:
-        hugo_site = work / f"hugo-{count}"
-        write_hugo_site(site, hugo_site)
-        hugo = measure([hugo_bin, "--quiet", "-s", str(hugo_site), "-d", str(hugo_site / "public")])
         row["hugo s"] = f"{hugo.seconds:.2f}"
         row["hugo sys s"] = f"{hugo.system:.1f}"
-        row["hugo MB"] = f"{hugo.peak_mb:.0f}"
+        row["hugo MB"] = f"{measure(hugo_cmd, memory=True).peak_mb:.0f}"
         row["cold/hugo"] = f"{cold.seconds / hugo.seconds:.2f}"
     shutil.rmtree(site / "public", ignore_errors=True)
     return row

@@ -53,6 +53,9 @@ def test_benchmark_runs_and_writes_results(tmp_path: Path) -> None:
     ):
         assert column in table
     assert "| 30 |" in table
+    header, _, row = (line.strip("|").split(" | ") for line in table.splitlines()[-3:])
+    # Peak memory comes from a sampled run of its own; the timed runs are not sampled.
+    assert float(row[header.index("peak MB")]) > 0
     # Which interpreter ran it: two builds of Python 3.11 differ by a sixth in speed.
     assert f"Python {sys.version.split()[0]} (" in table
     assert os.path.realpath(getattr(sys, "_base_executable", sys.executable)) in table
@@ -93,3 +96,11 @@ def test_the_stage_timer_times_a_builds_stages(tmp_path: Path) -> None:
     assert again.returncode == 0, again.stderr
     stages = [line.split()[0] for line in again.stderr.splitlines()[1:-1]]
     assert stages == ["input_stamp", "load_quick"]
+
+
+def test_a_timed_run_is_not_sampled_and_a_memory_run_is() -> None:
+    # The sampler reads every process's page tables (/proc/PID/smaps_rollup) from another
+    # thread: on two cores, CPU taken from the build it times.
+    command = [sys.executable, "-c", "import time; time.sleep(0.3)"]
+    assert bench.measure(command).peak_mb == 0
+    assert bench.measure(command, memory=True).peak_mb > 0
