@@ -2013,3 +2013,41 @@ def test_a_site_named_another_way_reuses_the_last_build(
     again = run("build", ".")
     assert again.code == 1 and "\ncontent/2026/bad.md:" in "\n" + again.err, again.err
     assert "site/" not in again.err
+
+
+def test_a_term_that_lost_an_article_or_changed_its_profile_is_made_again(
+    run, site: Path, tmp_path: Path
+) -> None:  # type: ignore[no-untyped-def]
+    """An article that leaves a term (retagged, deleted) changes no headline the term still
+    holds, nor does a profile's text; a headline edited leaves its terms' names and sizes as
+    they were. Each still changes the term's pages."""
+    out = tmp_path / "out"
+    assert run("build", site, "-o", out).code == 0
+    content = site / "content"
+    gamma, topic = content / "2026" / "gamma.md", content / "topics" / "robotics.md"
+    beta = content / "2026" / "beta.md"
+
+    def retag() -> None:
+        gamma.write_text(gamma.read_text().replace("tags: [Physical AI, policy]", "tags: [policy]"))
+
+    def delete() -> None:
+        (content / "2026" / "delta.md").unlink()
+
+    def profile() -> None:
+        topic.write_text(topic.read_text().replace("Robots and the", "Machines that move and the"))
+
+    def retitle() -> None:  # a headline changed: its terms hold as many articles as before
+        beta.write_text(beta.read_text().replace("ships a robot arm", "ships a second arm"))
+
+    steps = [
+        (retitle, "tags/hardware/index.html", "ships a second arm", True),
+        (retag, "tags/physical-ai/index.html", "robot test bed", False),
+        (delete, "topics/semiconductors/index.html", "tapes out an npu", False),
+        (profile, "topics/robotics/index.html", "machines that move", True),
+    ]
+    for step, page, text, shown in steps:
+        step()
+        result = run("build", site, "-o", out, "--verify")
+        assert result.code == 0, (step.__name__, result.err)
+        assert "verify: identical to a clean build" in result.out, step.__name__
+        assert (text in (out / page).read_text().lower()) is shown, step.__name__
