@@ -174,10 +174,10 @@ def measure(cmd: list[str], cwd: Path | None = None, memory: bool = False) -> Ru
     """Run cmd and time it; fail loudly on an error. memory: also sample the process tree's
     memory every 50 ms, for its peak (Run.peak_mb; 0 without).
 
-    Reading /proc/PID/smaps_rollup costs the kernel a walk of the process's page tables: 5-12
-    ms each time for a process of 500 MB, so the sampler takes a fifth of a core or more, on
-    a machine of two cores from the very build it samples. A run that is timed is therefore
-    never sampled: peak memory comes from a run of its own (bench_size).
+    Reading /proc/PID/smaps_rollup costs the kernel a walk of the process's page tables (12
+    ms each time for a process of 600 MB on the test machine), so the sampler takes a fifth of
+    a core or more, on a machine of two cores from the very build it samples. A run that is
+    timed is therefore never sampled: peak memory comes from a run of its own (bench_size).
     """
     path = os.pathsep.join(filter(None, [str(HERE.parent), os.environ.get("PYTHONPATH")]))
     env = {**os.environ, "SOURCE_DATE_EPOCH": str(EPOCH), "PYTHONPATH": path}
@@ -252,7 +252,14 @@ def bench_size(count: int, work: Path, jobs: int, hugo_bin: str | None) -> dict[
     template = measure(amwgen("build", str(site), "-q", "-j", str(jobs)))
     bare = measure([sys.executable, str(HERE / "bare.py"), str(site), str(work / "bare-out")])
     hugo_site = work / f"hugo-{count}"
-    hugo_cmd = [str(hugo_bin), "--quiet", "-s", str(hugo_site), "-d", str(hugo_site / "public")]
+    hugo_cmd = [
+        hugo_bin or "hugo",
+        "--quiet",
+        "-s",
+        str(hugo_site),
+        "-d",
+        str(hugo_site / "public"),
+    ]
     if hugo_bin:
         write_hugo_site(site, hugo_site)
         hugo = measure(hugo_cmd)
