@@ -251,17 +251,10 @@ def bench_size(count: int, work: Path, jobs: int, hugo_bin: str | None) -> dict[
     )
     template = measure(amwgen("build", str(site), "-q", "-j", str(jobs)))
     bare = measure([sys.executable, str(HERE / "bare.py"), str(site), str(work / "bare-out")])
-    hugo_site = work / f"hugo-{count}"
-    hugo_cmd = [
-        hugo_bin or "hugo",
-        "--quiet",
-        "-s",
-        str(hugo_site),
-        "-d",
-        str(hugo_site / "public"),
-    ]
     if hugo_bin:
+        hugo_site = work / f"hugo-{count}"
         write_hugo_site(site, hugo_site)
+        hugo_cmd = [hugo_bin, "--quiet", "-s", str(hugo_site), "-d", str(hugo_site / "public")]
         hugo = measure(hugo_cmd)
     # Peak memory, from runs of their own after every timed one (measure): the cold build
     # again, and Hugo again.
