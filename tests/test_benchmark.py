@@ -59,6 +59,11 @@ def test_benchmark_runs_and_writes_results(tmp_path: Path) -> None:
     # Which interpreter ran it: two builds of Python 3.11 differ by a sixth in speed.
     assert f"Python {sys.version.split()[0]} (" in table
     assert os.path.realpath(getattr(sys, "_base_executable", sys.executable)) in table
+    # Each run in a folder of its own, nothing of it deleted before the benchmark ends (a
+    # deletion slows the file creation of the runs after it); --work keeps them all.
+    for run in ("30-0", "30-1"):
+        assert (tmp_path / "work" / run / "site" / "public" / "index.html").is_file()
+        assert len(list((tmp_path / "work" / run / "bare-out").iterdir())) == 31  # and the added
 
 
 def test_the_file_system_script_times_three_trees_and_leaves_nothing(tmp_path: Path) -> None:
