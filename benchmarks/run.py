@@ -181,7 +181,7 @@ def measure(cmd: list[str], cwd: Path | None = None, memory: bool = False) -> Ru
     Reading /proc/PID/smaps_rollup costs the kernel a walk of the process's page tables (12
     ms each time for a process of 600 MB on the test machine), so the sampler takes a fifth of
     a core or more, on a machine of two cores from the very build it samples. A run that is
-    timed is therefore never sampled: peak memory comes from a run of its own (bench_size).
+    timed is therefore never sampled: peak memory comes from a run of its own (peak_memory).
     """
     path = os.pathsep.join(filter(None, [str(HERE.parent), os.environ.get("PYTHONPATH")]))
     env = {**os.environ, "SOURCE_DATE_EPOCH": str(EPOCH), "PYTHONPATH": path}
@@ -361,21 +361,31 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--articles", type=int, nargs="+", default=[1000])
     parser.add_argument("-j", "--jobs", type=int, default=os.cpu_count() or 1)
-    parser.add_argument("--work", type=Path, help="working folder, kept (default: a temp folder)")
+    parser.add_argument(
+        "--work", type=Path, help="a new or empty working folder, kept (default: a temp folder)"
+    )
     parser.add_argument("--results", type=Path, default=HERE / "results.md")
     parser.add_argument("--hugo", help="the hugo executable (default: hugo on PATH, if any)")
     parser.add_argument("--no-hugo", action="store_true", help="do not time Hugo")
     parser.add_argument(
-        "--repeat", type=int, default=1, help="run each size N times; report each figure's best"
+        "--repeat",
+        type=int,
+        default=1,
+        help="run each size N times; report each time's best (peak memory: from the last)",
     )
     args = parser.parse_args()
+    # A tree of an earlier run deleted, or written over, would slow the runs after it.
+    if args.work and args.work.exists() and any(args.work.iterdir()):
+        parser.error(f"--work {args.work}: not empty (give a new or empty folder)")
+    if len(set(args.articles)) < len(args.articles):
+        parser.error("--articles: a size given twice (use --repeat)")
     hugo_bin = None if args.no_hugo else args.hugo or shutil.which("hugo")
     sys.path.insert(0, str(HERE))
     # amwgen as installed: pip compiles a package's bytecode once, at install. From a
     # checkout under PYTHONDONTWRITEBYTECODE, every run would compile every module again.
     subprocess.run([sys.executable, "-m", "compileall", "-q", str(HERE.parent / "amwgen")])
     work = args.work or Path(tempfile.mkdtemp(prefix="amwgen-bench-"))
-    # A folder for each run (size and repetition), all deleted only at the end.
+    # A folder for each run (size and repetition): kept with --work, else deleted at the end.
     folders = [[work / f"{n}-{i}" for i in range(args.repeat)] for n in args.articles]
     timed = [
         [bench_size(n, folder, args.jobs, hugo_bin) for folder in runs]

@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import os
+import shutil
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
+import pytest
 from conftest import REPO
 
 sys.path.insert(0, str(REPO / "benchmarks"))
@@ -109,3 +112,48 @@ def test_a_timed_run_is_not_sampled_and_a_memory_run_is() -> None:
     command = [sys.executable, "-c", "import time; time.sleep(0.3)"]
     assert bench.measure(command).peak_mb == 0
     assert bench.measure(command, memory=True).peak_mb > 0
+
+
+def test_nothing_is_deleted_before_every_timed_run_is_done(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # On the test machine's file system (ext4 without a journal) a file made in the minutes
+    # after a deletion costs time in proportion to what was deleted: the memory runs, whose
+    # cold build replaces (deletes) an output, come after every timed run of every size, and
+    # nothing the benchmark made is deleted before then.
+    events: list[str] = []
+    measure, rmtree = bench.measure, shutil.rmtree
+
+    def timed(cmd: list[str], cwd: Path | None = None, memory: bool = False) -> bench.Run:
+        events.append("memory" if memory else "timed")
+        return measure(cmd, cwd, memory)
+
+    def deleted(path: str | os.PathLike[str], *args: Any, **kwargs: Any) -> None:
+        if os.path.exists(path):
+            events.append(f"deleted {path}")
+        rmtree(path, *args, **kwargs)
+
+    monkeypatch.setattr(bench, "measure", timed)
+    monkeypatch.setattr(shutil, "rmtree", deleted)
+    results = tmp_path / "results.md"
+    argv = ["run.py", "--articles", "20", "30", "-j", "1", "--no-hugo", "--results", str(results)]
+    monkeypatch.setattr(sys, "argv", argv)
+    assert bench.main() == 0
+    last_timed = max(i for i, event in enumerate(events) if event == "timed")
+    assert events[last_timed + 1 :] == ["memory", "memory", events[-1]], events
+    assert events[-1].startswith("deleted ") and "amwgen-bench-" in events[-1]  # the end
+    assert events.count("timed") == 2 * 8  # per size: 7 builds and the bare pipeline
+    assert "| 20 |" in results.read_text() and "| 30 |" in results.read_text()
+
+
+def test_the_benchmark_wants_a_work_folder_of_its_own(tmp_path: Path) -> None:
+    (tmp_path / "left.txt").write_text("an earlier run's\n")
+    for args in (["--work", str(tmp_path)], ["--articles", "20", "20"]):
+        proc = subprocess.run(
+            [sys.executable, str(REPO / "benchmarks" / "run.py"), *args, "--no-hugo",
+             "--results", str(tmp_path / "results.md")],
+            capture_output=True, text=True, cwd=REPO, timeout=60,
+        )  # fmt: skip
+        assert proc.returncode == 2, proc.stderr
+        assert "not empty" in proc.stderr or "a size given twice" in proc.stderr
+    assert [p.name for p in tmp_path.iterdir()] == ["left.txt"]  # no results either
