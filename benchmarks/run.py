@@ -16,6 +16,7 @@ deleted before the end: on the test machine, files made after a deletion take fa
 from __future__ import annotations
 
 import argparse
+import hashlib
 import os
 import random
 import re
@@ -218,7 +219,28 @@ def count_files(root: Path) -> int:
     return sum(len(files) for _, _, files in os.walk(root))
 
 
+def source_digest() -> str:
+    """A digest of amwgen's source, which every timed build imports from this checkout."""
+    digest = hashlib.blake2b(digest_size=16)
+    root = HERE.parent
+    for path in sorted((root / "amwgen").rglob("*")):
+        if path.is_file() and "__pycache__" not in path.parts:
+            digest.update(f"{path.relative_to(root)}\0".encode() + path.read_bytes() + b"\0")
+    return digest.hexdigest()
+
+
+_SOURCE: list[str] = []  # source_digest() when the benchmark started (main)
+
+
 def amwgen(*args: str) -> list[str]:
+    """The command of an amwgen build; the benchmark stops if amwgen's source changed since
+    it started: that build would use other code than the ones before it, and with its cache
+    keyed by the code, start from nothing."""
+    if _SOURCE and source_digest() != _SOURCE[0]:
+        raise SystemExit(
+            "amwgen's source changed while the benchmark ran: its figures would mix two "
+            "versions. Run it again, or from a copy of the checkout (git archive)."
+        )
     return [sys.executable, "-m", "amwgen", *args]
 
 
@@ -384,6 +406,7 @@ def main() -> int:
     # amwgen as installed: pip compiles a package's bytecode once, at install. From a
     # checkout under PYTHONDONTWRITEBYTECODE, every run would compile every module again.
     subprocess.run([sys.executable, "-m", "compileall", "-q", str(HERE.parent / "amwgen")])
+    _SOURCE[:] = [source_digest()]
     work = args.work or Path(tempfile.mkdtemp(prefix="amwgen-bench-"))
     # A folder for each run (size and repetition): kept with --work, else deleted at the end.
     folders = [[work / f"{n}-{i}" for i in range(args.repeat)] for n in args.articles]

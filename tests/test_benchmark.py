@@ -157,3 +157,20 @@ def test_the_benchmark_wants_a_work_folder_of_its_own(tmp_path: Path) -> None:
         assert proc.returncode == 2, proc.stderr
         assert "not empty" in proc.stderr or "a size given twice" in proc.stderr
     assert [p.name for p in tmp_path.iterdir()] == ["left.txt"]  # no results either
+
+
+def test_the_benchmark_stops_when_amwgens_source_changes_under_it(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Every build imports amwgen from the checkout: an edit made while the benchmark runs
+    # would time the builds after it with other code, from an empty cache.
+    digests = iter(["before", *["before"] * 3, "after"])
+    monkeypatch.setattr(bench, "source_digest", lambda: next(digests, "after"))
+    monkeypatch.setattr(bench, "_SOURCE", [])
+    argv = ["run.py", "--articles", "20", "-j", "1", "--no-hugo"]
+    monkeypatch.setattr(sys, "argv", [*argv, "--work", str(tmp_path / "w")])
+    with pytest.raises(SystemExit, match="amwgen's source changed while the benchmark ran"):
+        bench.main()
+    # The cold build, the no-change build and the first edit ran; the second edit did not.
+    assert (tmp_path / "w" / "20-0" / "site" / "public").is_dir()
+    assert not (tmp_path / "w" / "20-0" / "bare-out").exists()
