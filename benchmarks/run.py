@@ -220,28 +220,43 @@ def count_files(root: Path) -> int:
 
 
 def source_digest() -> str:
-    """A digest of amwgen's source, which every timed build imports from this checkout."""
+    """A digest of amwgen's source (this checkout's, which every timed build imports: amwgen()):
+    its files but compiled bytecode and editors' swap, backup and hidden files."""
     digest = hashlib.blake2b(digest_size=16)
     root = HERE.parent
     for path in sorted((root / "amwgen").rglob("*")):
-        if path.is_file() and "__pycache__" not in path.parts:
-            digest.update(f"{path.relative_to(root)}\0".encode() + path.read_bytes() + b"\0")
+        name = path.name
+        if "__pycache__" in path.parts or name.startswith(".") or name.endswith(("~", ".swp")):
+            continue
+        try:
+            data = path.read_bytes()
+        except (IsADirectoryError, FileNotFoundError):  # a folder; a file gone meanwhile
+            continue
+        digest.update(f"{path.relative_to(root)}\0".encode() + data + b"\0")
     return digest.hexdigest()
 
 
 _SOURCE: list[str] = []  # source_digest() when the benchmark started (main)
 
 
-def amwgen(*args: str) -> list[str]:
-    """The command of an amwgen build; the benchmark stops if amwgen's source changed since
-    it started: that build would use other code than the ones before it, and with its cache
-    keyed by the code, start from nothing."""
+def check_source() -> None:
+    """Stop the benchmark if amwgen's source changed since it started: the builds after the
+    change run other code than those before it (and, after an edit of its Python, start
+    from an empty cache, which is keyed by the code)."""
     if _SOURCE and source_digest() != _SOURCE[0]:
         raise SystemExit(
             "amwgen's source changed while the benchmark ran: its figures would mix two "
             "versions. Run it again, or from a copy of the checkout (git archive)."
         )
-    return [sys.executable, "-m", "amwgen", *args]
+
+
+def amwgen(*args: str) -> list[str]:
+    """The command of a build with this checkout's amwgen, once its source is checked to be
+    the one the benchmark started with. -P: not the amwgen of the folder the benchmark was
+    started in, which `python -m` would put first on the path (measure puts this checkout
+    on PYTHONPATH)."""
+    check_source()
+    return [sys.executable, "-P", "-m", "amwgen", *args]
 
 
 def bench_size(count: int, work: Path, jobs: int, hugo_bin: str | None) -> dict[str, str]:
@@ -418,6 +433,7 @@ def main() -> int:
         with_peaks(best(runs), peak_memory(folder[-1], args.jobs, hugo_bin))
         for runs, folder in zip(timed, folders, strict=True)
     ]
+    check_source()  # also after the last build
     text = table(rows)
     print(text)
     machine = f"{os.cpu_count()} cores, {interpreter()}, -j {args.jobs}"

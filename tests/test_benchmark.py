@@ -138,7 +138,9 @@ def test_nothing_is_deleted_before_every_timed_run_is_done(
     results = tmp_path / "results.md"
     argv = ["run.py", "--articles", "20", "30", "-j", "1", "--no-hugo", "--results", str(results)]
     monkeypatch.setattr(sys, "argv", argv)
+    source = bench.source_digest()
     assert bench.main() == 0
+    assert bench.source_digest() == source  # nothing a run does changes it
     last_timed = max(i for i, event in enumerate(events) if event == "timed")
     assert events[last_timed + 1 :] == ["memory", "memory", events[-1]], events
     assert events[-1].startswith("deleted ") and "amwgen-bench-" in events[-1]  # the end
@@ -167,10 +169,19 @@ def test_the_benchmark_stops_when_amwgens_source_changes_under_it(
     digests = iter(["before", *["before"] * 3, "after"])
     monkeypatch.setattr(bench, "source_digest", lambda: next(digests, "after"))
     monkeypatch.setattr(bench, "_SOURCE", [])
-    argv = ["run.py", "--articles", "20", "-j", "1", "--no-hugo"]
+    timed: list[list[str]] = []
+    measure = bench.measure
+
+    def counted(cmd: list[str], cwd: Path | None = None, memory: bool = False) -> bench.Run:
+        timed.append(cmd)
+        return measure(cmd, cwd, memory)
+
+    monkeypatch.setattr(bench, "measure", counted)
+    results = tmp_path / "results.md"
+    argv = ["run.py", "--articles", "20", "-j", "1", "--no-hugo", "--results", str(results)]
     monkeypatch.setattr(sys, "argv", [*argv, "--work", str(tmp_path / "w")])
     with pytest.raises(SystemExit, match="amwgen's source changed while the benchmark ran"):
         bench.main()
     # The cold build, the no-change build and the first edit ran; the second edit did not.
-    assert (tmp_path / "w" / "20-0" / "site" / "public").is_dir()
-    assert not (tmp_path / "w" / "20-0" / "bare-out").exists()
+    assert len(timed) == 3 and all(cmd[1:4] == ["-P", "-m", "amwgen"] for cmd in timed)
+    assert not results.exists()
