@@ -430,8 +430,8 @@ def main() -> int:
         for n, runs in zip(args.articles, folders, strict=True)
     ]
     rows = [
-        with_peaks(best(runs), peak_memory(folder[-1], args.jobs, hugo_bin))
-        for runs, folder in zip(timed, folders, strict=True)
+        with_peaks(best(runs), peak_memory(size_folders[-1], args.jobs, hugo_bin))
+        for runs, size_folders in zip(timed, folders, strict=True)
     ]
     check_source()  # also after the last build
     text = table(rows)
