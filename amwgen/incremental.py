@@ -30,7 +30,7 @@ import jinja2.meta
 
 from amwgen.fingerprint import code_digest, combine, hash_bytes
 from amwgen.model import Unpickler
-from amwgen.render import template_names
+from amwgen.render import Text, joined, template_names
 from amwgen.write import file_identity
 
 CACHE_DIR = ".amwgen-cache"
@@ -71,7 +71,7 @@ class CardStore:
     settings they were rendered with (kept in the cache)."""
 
     key: str
-    text: bytes  # UTF-8
+    text: Text  # UTF-8
     spans: dict[bytes, tuple[int, int, int]]  # headline digest -> start, h2 end/h4 start, end
     # The cache files text is kept in, in order, with their lengths and CRC-32s
     # (save_cards): a build that adds a few cards writes a file of those only, rather than
@@ -239,7 +239,7 @@ def load_cards(folder: Path) -> CardStore | None:
             parts.append(part)
     except (OSError, TypeError, ValueError):  # a file removed by another build meanwhile
         return None
-    return CardStore(key, b"".join(parts), spans, segments)
+    return CardStore(key, joined(parts), spans, segments)
 
 
 def save_cards(folder: Path, version: str, cards: CardStore) -> None:
@@ -251,7 +251,7 @@ def save_cards(folder: Path, version: str, cards: CardStore) -> None:
     saved = sum(length for _, length, _ in segments)
     if saved < len(cards.text) or not segments:
         name = f"cards-{os.urandom(8).hex()}.txt"
-        tail = cards.text[saved:]
+        tail = cards.text.cut(saved, len(cards.text))
         _write_whole(folder / name, lambda f: f.write(tail))
         segments.append((name, len(tail), zlib.crc32(tail)))
     _dump(folder / CARDS_FILE, (version, cards.key, tuple(segments), cards.spans))

@@ -38,6 +38,7 @@ from amwgen.render import (
     Cards,
     Group,
     SitemapRow,
+    joined,
     make_env,
     page_templates,
     render_page,
@@ -194,8 +195,8 @@ def cards_ahead(
     if kept and old is not None:
         text, segments = old.text, old.segments  # its cards stay where they are
     else:
-        text, segments = b"", ()
-    parts: list[bytes] = [text]
+        text, segments = joined(()), ()
+    parts: list[bytes] = []  # the cards made or moved, after text
     at = len(text)
     spans: dict[tuple[str, str], tuple[int, int]] = {}
     store: dict[bytes, tuple[int, int, int]] = {}
@@ -205,7 +206,7 @@ def cards_ahead(
             start, middle, end = span
         else:
             if span is not None and old is not None:
-                h2, h4 = old.text[span[0] : span[1]], old.text[span[1] : span[2]]
+                h2, h4 = old.text.cut(span[0], span[1]), old.text.cut(span[1], span[2])
             else:
                 h2, h4 = (html.encode("utf-8") for html in next(made))
             start, middle, end = at, at + len(h2), at + len(h2) + len(h4)
@@ -215,7 +216,7 @@ def cards_ahead(
         spans[(slug, "h2")] = (start, middle)
         spans[(slug, "h4")] = (middle, end)
         store[digest] = (start, middle, end)
-    text = b"".join(parts)
+    text = text.plus(b"".join(parts))
     return Cards(text, spans), CardStore(key, text, store, segments)
 
 

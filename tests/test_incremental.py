@@ -1260,6 +1260,19 @@ def test_a_static_sitemap_has_the_sitemap_page_made_once_and_not_rendered(
     assert (tmp_path / "out" / "sitemap.xml").read_text() == "<urlset>mine</urlset>\n"
 
 
+def test_the_cards_text_reads_its_parts_as_one_without_joining_them() -> None:
+    """The cards' text (render.Text) is the cache files' bytes end to end, never copied into
+    one: a cut is the slice of the whole, wherever the parts meet."""
+    from amwgen.render import joined
+
+    whole = b"abcdefgh"
+    text = joined([b"abc", b"", b"defg"]).plus(b"h")
+    assert len(text) == len(whole) and len(joined(())) == 0
+    for start in range(len(whole) + 1):
+        for end in range(start, len(whole) + 2):
+            assert text.cut(start, end) == whole[start:end], (start, end)
+
+
 def test_cards_a_build_adds_are_saved_apart_and_the_others_not_written_again(
     site: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
