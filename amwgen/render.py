@@ -882,8 +882,11 @@ class Text:
         return self.starts[-1] + len(self.parts[-1]) if self.parts else 0
 
     def cut(self, start: int, end: int) -> bytes:
-        """The bytes from start to end, as text[start:end] of the whole would be."""
+        """The bytes from start to end (0 <= start), as text[start:end] of the whole would be."""
         at = bisect_right(self.starts, start) - 1
+        if at >= 0 and end - self.starts[at] <= len(self.parts[at]):  # in one part: a card
+            base = self.starts[at]
+            return self.parts[at][start - base : end - base]
         pieces = []
         while start < end and 0 <= at < len(self.parts):
             base, part = self.starts[at], self.parts[at]

@@ -1267,7 +1267,7 @@ def test_the_cards_text_reads_its_parts_as_one_without_joining_them() -> None:
 
     whole = b"abcdefgh"
     text = joined([b"abc", b"", b"defg"]).plus(b"h")
-    assert len(text) == len(whole) and len(joined(())) == 0
+    assert len(text) == len(whole) and len(joined(())) == 0 and joined(()).cut(0, 3) == b""
     for start in range(len(whole) + 1):
         for end in range(start, len(whole) + 2):
             assert text.cut(start, end) == whole[start:end], (start, end)
