@@ -873,7 +873,8 @@ def _fragments(env: jinja2.Environment, t: i18n.Translator) -> dict[str, Callabl
 class Text:
     """Byte strings read as the one they make end to end, which is never made: the cards of
     10,000 articles are 28 MB, and each copy of them cost the build that added a story
-    7,000 page faults, some 3 µs each on the machine of issue 8 (three copies: 0.06 s)."""
+    7,000 page faults, some 2.4 µs each on the machine of issue 8 (two copies were made:
+    docs/performance.md, "What is not met")."""
 
     parts: tuple[bytes, ...]
     starts: tuple[int, ...]  # where each part starts in the whole
