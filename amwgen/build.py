@@ -40,6 +40,7 @@ from amwgen.incremental import (
     Quick,
     Record,
     State,
+    adopt_output,
     cache_folder,
     input_stamp,
     load_cards,
@@ -477,6 +478,9 @@ def _build(site_dir: Path, options: Options, clones: list[_Clone | _SpareListing
     # build neither reads nor writes it.
     use_cache = options.save_cache and not options.clean
     state = load_state(folder) if use_cache else State()
+    if use_cache and not output_intact(state, out):
+        # An output folder a CI cache step restored: the last build's, where its files are.
+        state = adopt_output(state, out, options.jobs)
     checked = check(site_dir, options, state.docs, state.seen, stats)
     if checked.index is None:
         return Result(checked.problems, checked.warnings)

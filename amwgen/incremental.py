@@ -30,6 +30,7 @@ import jinja2.meta
 
 from amwgen.fingerprint import code_digest, combine, hash_bytes
 from amwgen.model import Unpickler
+from amwgen.parallel import fork_map
 from amwgen.render import Text, joined, template_names
 from amwgen.write import file_identity
 
@@ -535,6 +536,69 @@ def records_intact(out: Path, records: dict[str, Record]) -> bool:
         is_file_as_recorded(f"{base}/{name}", r.size, r.mtime_ns, r.inode)
         for name, r in records.items()
     )
+
+
+# Fewer recorded files than this are checked in this process alone.
+ADOPT_PARALLEL = 500
+
+
+def adopt_output(state: State, out: Path, jobs: int) -> State:
+    """Issue 8, docs/deploy.md: the output folder taken as the last build's where it is not
+    the very folder that build swapped in, but holds its files: a CI cache step restored it
+    (new inodes), or it was copied or moved. Each recorded file whose bytes are the recorded
+    ones (by their digest; a file of another size is not read) is recorded again as it is
+    now, by its inode, size and mtime; the others are left out, and their pages rendered
+    again. The folder's mtime is not taken (output_untouched): a file put into it is only
+    removed by a build that makes its tree. state as it is when out is not a folder."""
+    try:
+        found = os.lstat(out)
+    except OSError:
+        return state
+    if not stat.S_ISDIR(found.st_mode) or not state.records:
+        return state
+    base = str(out)
+    items = [(f"{base}/{name}", r.size, r.digest) for name, r in state.records.items()]
+    records = {}
+    checked = fork_map(_as_recorded, items, None, jobs, ADOPT_PARALLEL, share=True)
+    for (name, record), now in zip(state.records.items(), checked, strict=True):
+        if now is not None:
+            size, mtime_ns, inode = now
+            records[name] = Record(record.input, record.digest, size, mtime_ns, inode)
+    return replace(
+        state,
+        output=output_name(out),
+        output_inode=found.st_ino,
+        output_mtime_ns=-1,
+        records=records,
+        spare_inode=0,  # a spare restored beside it is not the one recorded either
+    )
+
+
+def _as_recorded(item: tuple[str, int, str], _: None) -> tuple[int, int, int] | None:
+    """The size, mtime and inode of the file at path when it holds the bytes of the digest
+    (and is not changed while it is read), else None. item: path, size, digest."""
+    path, size, digest = item
+    try:
+        before = os.lstat(path)
+        if not stat.S_ISREG(before.st_mode) or before.st_size != size:
+            return None
+        with open(path, "rb", opener=_no_follow) as f:
+            data = f.read(size + 1)
+            after = os.fstat(f.fileno())
+    except OSError:
+        return None
+    same = (after.st_ino, after.st_size, after.st_mtime_ns) == (
+        before.st_ino,
+        before.st_size,
+        before.st_mtime_ns,
+    )
+    if not same or len(data) != size or hash_bytes(data).hex() != digest:
+        return None
+    return after.st_size, after.st_mtime_ns, after.st_ino
+
+
+def _no_follow(path: str, flags: int) -> int:
+    return os.open(path, flags | os.O_NOFOLLOW)
 
 
 # --- the stat shortcut ---------------------------------------------------------------------
