@@ -478,9 +478,6 @@ def _build(site_dir: Path, options: Options, clones: list[_Clone | _SpareListing
     # build neither reads nor writes it.
     use_cache = options.save_cache and not options.clean
     state = load_state(folder) if use_cache else State()
-    if use_cache and not output_intact(state, out):
-        # An output folder a CI cache step restored: the last build's, where its files are.
-        state = adopt_output(state, out, options.jobs)
     checked = check(site_dir, options, state.docs, state.seen, stats)
     if checked.index is None:
         return Result(checked.problems, checked.warnings)
@@ -508,6 +505,10 @@ def _build(site_dir: Path, options: Options, clones: list[_Clone | _SpareListing
     # Issue 7: one build of an output at a time; the output and the cache change together.
     with output_lock(out, options.wait):
         intact = output_intact(state, out)  # before the swap changes the output folder
+        if use_cache and not intact:
+            # An output folder a CI cache step restored: the last build's, where its files are.
+            state = adopt_output(state, out, options.jobs)
+            intact = output_intact(state, out)
         if (
             intact
             and key == state.input_key

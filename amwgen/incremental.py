@@ -32,7 +32,7 @@ from amwgen.fingerprint import code_digest, combine, hash_bytes
 from amwgen.model import Unpickler
 from amwgen.parallel import fork_map
 from amwgen.render import Text, joined, template_names
-from amwgen.write import file_identity
+from amwgen.write import file_identity, files_below
 
 CACHE_DIR = ".amwgen-cache"
 # amwgen serve builds with its own base URL into a folder of its own: with the build's cache,
@@ -545,25 +545,39 @@ ADOPT_PARALLEL = 500
 def adopt_output(state: State, out: Path, jobs: int) -> State:
     """Issue 8, docs/deploy.md: the output folder taken as the last build's where it is not
     the very folder that build swapped in, but holds its files: a CI cache step restored it
-    (new inodes), or it was copied or moved. Each recorded file whose bytes are the recorded
-    ones (by their digest; a file of another size is not read) is recorded again as it is
-    now, by its inode, size and mtime; the others are left out, and their pages rendered
-    again. The folder's mtime is not taken (output_untouched): a file put into it is only
-    removed by a build that makes its tree. state as it is when out is not a folder."""
+    (new inodes), or it was copied or moved. The folder is listed without following links;
+    each recorded file found there as a file of the recorded size (not a link, nor below
+    one) is read, and recorded again as it is now, by its inode, size and mtime, when its
+    bytes have the recorded digest (one that is still the recorded inode, size and mtime, in
+    a folder moved whole, is not read). The others are left out, and their pages rendered
+    again. The folder's mtime is not taken (output_untouched): a file put into it goes only
+    with a build that makes its tree. state as it is when out is not a folder it can list."""
     try:
         found = os.lstat(out)
+        if not stat.S_ISDIR(found.st_mode) or not state.records:
+            return state
+        listed, _ = files_below(out)
     except OSError:
         return state
-    if not stat.S_ISDIR(found.st_mode) or not state.records:
-        return state
     base = str(out)
-    items = [(f"{base}/{name}", r.size, r.digest) for name, r in state.records.items()]
-    records = {}
-    checked = fork_map(_as_recorded, items, None, jobs, ADOPT_PARALLEL, share=True)
-    for (name, record), now in zip(state.records.items(), checked, strict=True):
-        if now is not None:
-            size, mtime_ns, inode = now
-            records[name] = Record(record.input, record.digest, size, mtime_ns, inode)
+    now: dict[str, tuple[int, int, int]] = {}  # name -> inode, size, mtime
+    unread: list[tuple[str, tuple[str, int, str]]] = []
+    for name, record in state.records.items():
+        here = listed.get(name)
+        if here is None or here[0] <= 0 or here[1] != record.size:
+            continue  # gone, a link (what is below one is not listed), or another size
+        if here == (record.inode, record.size, record.mtime_ns):
+            now[name] = here
+        else:
+            unread.append((name, (f"{base}/{name}", here[0], record.digest)))
+    items = [item for _, item in unread]
+    read = fork_map(_as_recorded, items, None, jobs, ADOPT_PARALLEL, share=True)
+    now.update((name, got) for (name, _), got in zip(unread, read, strict=True) if got)
+    records = {
+        name: Record(record.input, record.digest, now[name][1], now[name][2], now[name][0])
+        for name, record in state.records.items()
+        if name in now
+    }
     return replace(
         state,
         output=output_name(out),
@@ -575,30 +589,29 @@ def adopt_output(state: State, out: Path, jobs: int) -> State:
 
 
 def _as_recorded(item: tuple[str, int, str], _: None) -> tuple[int, int, int] | None:
-    """The size, mtime and inode of the file at path when it holds the bytes of the digest
-    (and is not changed while it is read), else None. item: path, size, digest."""
-    path, size, digest = item
+    """The inode, size and mtime of the file at path when it is the file listed (its inode)
+    and holds the bytes of the digest, unchanged while it is read; else None. item: path,
+    inode, digest."""
+    path, inode, digest = item
     try:
-        before = os.lstat(path)
-        if not stat.S_ISREG(before.st_mode) or before.st_size != size:
-            return None
         with open(path, "rb", opener=_no_follow) as f:
-            data = f.read(size + 1)
+            before = os.fstat(f.fileno())
+            if before.st_ino != inode or not stat.S_ISREG(before.st_mode):
+                return None
+            data = f.read(before.st_size + 1)
             after = os.fstat(f.fileno())
     except OSError:
         return None
-    same = (after.st_ino, after.st_size, after.st_mtime_ns) == (
-        before.st_ino,
-        before.st_size,
-        before.st_mtime_ns,
-    )
-    if not same or len(data) != size or hash_bytes(data).hex() != digest:
+    if (after.st_size, after.st_mtime_ns) != (before.st_size, before.st_mtime_ns):
+        return None  # written to while it was read
+    if len(data) != before.st_size or hash_bytes(data).hex() != digest:
         return None
-    return after.st_size, after.st_mtime_ns, after.st_ino
+    return before.st_ino, before.st_size, before.st_mtime_ns
 
 
 def _no_follow(path: str, flags: int) -> int:
-    return os.open(path, flags | os.O_NOFOLLOW)
+    """Never through a link in the last place, and never waiting for a pipe's writer."""
+    return os.open(path, flags | os.O_NOFOLLOW | os.O_NONBLOCK)
 
 
 # --- the stat shortcut ---------------------------------------------------------------------
