@@ -52,6 +52,7 @@ def test_benchmark_runs_and_writes_results(tmp_path: Path) -> None:
         "scores s",
         "add s",
         "template s",
+        "restored s",
         "--repeat 2",
     ):
         assert column in table
@@ -67,6 +68,11 @@ def test_benchmark_runs_and_writes_results(tmp_path: Path) -> None:
     for run in ("30-0", "30-1"):
         assert (tmp_path / "work" / run / "site" / "public" / "index.html").is_file()
         assert len(list((tmp_path / "work" / run / "bare-out").iterdir())) == 31  # and the added
+        # A CI run's restored folders: the site copied with its cache and output, then built.
+        restored = tmp_path / "work" / run / "restored"
+        assert (restored / ".amwgen-cache" / "state.pickle").is_file()
+        pages = (restored / "public" / "news").rglob("index.html")
+        assert sum("A sentence from CI." in page.read_text() for page in pages) == 1
 
 
 def test_the_file_system_script_times_three_trees_and_leaves_nothing(tmp_path: Path) -> None:
@@ -144,7 +150,7 @@ def test_nothing_is_deleted_before_every_timed_run_is_done(
     last_timed = max(i for i, event in enumerate(events) if event == "timed")
     assert events[last_timed + 1 :] == ["memory", "memory", events[-1]], events
     assert events[-1].startswith("deleted ") and "amwgen-bench-" in events[-1]  # the end
-    assert events.count("timed") == 2 * 8  # per size: 7 builds and the bare pipeline
+    assert events.count("timed") == 2 * 9  # per size: 8 builds and the bare pipeline
     assert "| 20 |" in results.read_text() and "| 30 |" in results.read_text()
 
 
