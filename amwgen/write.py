@@ -14,7 +14,7 @@ from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from functools import partial
 from pathlib import Path
-from stat import S_ISREG
+from stat import S_ISDIR, S_ISREG
 from typing import TypeVar
 
 from amwgen import faults
@@ -96,8 +96,9 @@ class StaticCopies:
     identity when it was copied (file_identity, as the input stamp knows it) and the copy's
     inode, size, mtime and mode. A build links the live output's copy into its tree, rather
     than copying the bytes again, while the source is the file it was and the live copy the
-    one recorded (a gigabyte of images in static/ is not copied by every build). What this
-    build placed goes into `now`, for the next."""
+    one recorded (a gigabyte of images in static/ is not copied by every build), or while
+    the live copy holds the source's bytes with its mode (place). What this build placed
+    goes into `now`, for the next."""
 
     def __init__(
         self,
@@ -110,23 +111,63 @@ class StaticCopies:
 
     def place(self, rel: str, source: str, target: str) -> None:
         """The copy of source at target (rel below the output): the live one linked, or a
-        new copy (never written through: a file there may be a link into the live output)."""
-        key = file_identity(os.stat(source))
+        new copy (never written through: a file there may be a link into the live output).
+        The live copy is linked while the source is the file it was copied from and the
+        copy the one recorded; or, when either is another file (a CI run's fresh checkout
+        and restored output, a source touched), while the copy, reached without a link,
+        holds the source's bytes with its mode: it keeps its mtime, so uploads skip it."""
+        found = os.stat(source)
+        key = file_identity(found)
         if os.path.lexists(target):
             os.unlink(target)
         recorded = self.then.get(rel)
-        if recorded is not None and recorded[0] == key and self.live is not None:
-            live = os.path.join(self.live, rel)
+        live = self._live(rel)
+        if live is not None:
+            path, copy = live
+            same = recorded is not None and recorded == (key, _copy_stat(copy))
+            alike = copy.st_mode == found.st_mode and copy.st_size == found.st_size
             try:
-                found = os.lstat(live)
-                if S_ISREG(found.st_mode) and recorded[1] == _copy_stat(found):
-                    os.link(live, target)
-                    self.now[rel] = recorded
+                if same or (alike and _same_bytes(source, path)):
+                    os.link(path, target)
+                    self.now[rel] = (key, _copy_stat(copy))
                     return
-            except OSError:  # gone, or no link across devices: copied
+            except OSError:  # gone, unreadable, or no link across devices: copied
                 pass
         shutil.copy2(source, target)
         self.now[rel] = (key, _copy_stat(os.lstat(target)))
+
+    def _live(self, rel: str) -> tuple[str, os.stat_result] | None:
+        """The live output's file at rel with its stat, when it is a file reached through
+        folders, not links; else None."""
+        if self.live is None:
+            return None
+        path = self.live
+        try:
+            for part in rel.split("/")[:-1]:
+                path = os.path.join(path, part)
+                if not S_ISDIR(os.lstat(path).st_mode):
+                    return None
+            path = os.path.join(path, rel.rsplit("/", 1)[-1])
+            found = os.lstat(path)
+        except OSError:
+            return None
+        return (path, found) if S_ISREG(found.st_mode) else None
+
+
+def _same_bytes(a: str, b: str) -> bool:
+    """Whether the files at a and b hold the same bytes (read a block at a time)."""
+    with open(a, "rb") as first, open(b, "rb", opener=_no_wait) as second:
+        while True:
+            block = first.read(1 << 20)
+            if block != second.read(1 << 20):
+                return False
+            if not block:
+                return True
+
+
+def _no_wait(path: str, flags: int) -> int:
+    """Never through a link in the last place, and never waiting for a pipe's writer."""
+    return os.open(path, flags | os.O_NOFOLLOW | os.O_NONBLOCK)
 
 
 def file_identity(st: os.stat_result) -> str:

@@ -649,6 +649,9 @@ def test_a_static_file_left_as_it_was_is_linked_not_copied_again(
         edit(n)
         assert copy.stat().st_ino == first
     assert equals_a_clean_build()
+    os.utime(chart)  # touched: another mtime, the same bytes: the copy stays, with its mtime
+    edit(3)
+    assert copy.stat().st_ino == first
     rewrite(chart, os.urandom(4096))
     edit(3)
     assert copy.read_bytes() == chart.read_bytes()
@@ -702,6 +705,7 @@ def test_a_file_put_into_the_output_does_not_survive_through_the_spare(
         ("news/alpha", True, "1"),
         ("news/beta/index.html", True, "2"),
         ("assets", False, "1"),
+        ("assets", True, "2"),
     ],
 )
 def test_a_part_of_the_output_replaced_by_a_link_leads_no_page_out_of_the_output(
@@ -734,6 +738,9 @@ def test_a_part_of_the_output_replaced_by_a_link_leads_no_page_out_of_the_output
         assert result.code == 0, result.err
         assert [p for p in out.rglob("*") if p.is_symlink()] == []
         assert outside() == before
+        # Nor is a file outside linked in (a static file's copy, moved out, is copied anew).
+        inodes = {p.stat().st_ino for p in out.rglob("*") if p.is_file()}
+        assert inodes.isdisjoint(inode for inode, _ in before.values())
 
 
 def test_a_file_of_the_spare_where_a_folder_of_pages_now_goes(
@@ -944,6 +951,8 @@ def test_an_output_restored_with_its_cache_is_the_last_output_where_its_files_ar
     assert not linked.is_symlink() and not folder.is_symlink()
     assert (folder / "index.html").stat().st_ino != outside
     assert "about/index.html" not in rewritten and "players/index.html" not in rewritten
+    # The theme's static files, whose sources the copy made new files: their copies stay.
+    assert "assets/amwgen.css" not in rewritten and "assets/favicon.svg" not in rewritten
     assert len(rewritten) < len(files) / 4, sorted(rewritten)
     clean = tmp_path / "clean"
     build(ci, Options(now=now, output=clean, clean=True, save_cache=False))
