@@ -125,14 +125,21 @@ class StaticCopies:
         if live is not None:
             path, copy = live
             same = recorded is not None and recorded == (key, _copy_stat(copy))
-            alike = copy.st_mode == found.st_mode and copy.st_size == found.st_size
+            alike = (
+                copy.st_mode == found.st_mode
+                and copy.st_size == found.st_size
+                and (copy.st_dev, copy.st_ino) != (found.st_dev, found.st_ino)  # not the source
+            )
             try:
-                if same or (alike and _same_bytes(source, path)):
+                if same or (alike and _same_bytes(source, path, copy.st_ino)):
                     os.link(path, target)
-                    self.now[rel] = (key, _copy_stat(copy))
-                    return
+                    if os.lstat(target).st_ino == copy.st_ino:  # not one put there meanwhile
+                        self.now[rel] = (key, _copy_stat(copy))
+                        return
+                    os.unlink(target)
             except OSError:  # gone, unreadable, or no link across devices: copied
-                pass
+                with contextlib.suppress(FileNotFoundError):
+                    os.unlink(target)
         shutil.copy2(source, target)
         self.now[rel] = (key, _copy_stat(os.lstat(target)))
 
@@ -154,9 +161,13 @@ class StaticCopies:
         return (path, found) if S_ISREG(found.st_mode) else None
 
 
-def _same_bytes(a: str, b: str) -> bool:
-    """Whether the files at a and b hold the same bytes (read a block at a time)."""
-    with open(a, "rb") as first, open(b, "rb", opener=_no_wait) as second:
+def _same_bytes(source: str, copy: str, inode: int) -> bool:
+    """Whether the file at copy, which must be the regular file of that inode, holds the
+    bytes of the regular file at source (read a block at a time)."""
+    with open(source, "rb", opener=_no_wait) as first, open(copy, "rb", opener=_no_wait) as second:
+        one, other = os.fstat(first.fileno()), os.fstat(second.fileno())
+        if not (S_ISREG(one.st_mode) and S_ISREG(other.st_mode) and other.st_ino == inode):
+            return False
         while True:
             block = first.read(1 << 20)
             if block != second.read(1 << 20):
@@ -166,8 +177,8 @@ def _same_bytes(a: str, b: str) -> bool:
 
 
 def _no_wait(path: str, flags: int) -> int:
-    """Never through a link in the last place, and never waiting for a pipe's writer."""
-    return os.open(path, flags | os.O_NOFOLLOW | os.O_NONBLOCK)
+    """Never waiting for a pipe's writer (a static source is read through its links)."""
+    return os.open(path, flags | os.O_NONBLOCK)
 
 
 def file_identity(st: os.stat_result) -> str:

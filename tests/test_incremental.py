@@ -608,16 +608,18 @@ def test_a_file_of_the_spare_is_replaced_by_a_new_file_whatever_it_is(
 
 
 def test_a_static_file_left_as_it_was_is_linked_not_copied_again(
-    site: Path, tmp_path: Path
+    site: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """The live output's copy of a static file is linked into the next tree while its source
     is the file it was copied from (same device, inode, size, mtime, ctime and mode): a large
-    static folder is not copied by every build. Any other change is copied, also one that
-    keeps the size and mtime (a tool that keeps the mtime; fixed mtimes as npm gives them,
-    over two builds, meeting the spare's older copy: a red team); one removed goes; the
-    output is a clean build's."""
+    static folder is not copied by every build. A source touched (its bytes the same) keeps
+    its copy too, after one reading of both; the copy is never the source itself. Any change
+    of bytes or mode is copied, also one that keeps the size and mtime (a tool that keeps the
+    mtime; fixed mtimes as npm gives them, over two builds, meeting the spare's older copy: a
+    red team); one removed goes; the output is a clean build's."""
     from datetime import UTC, datetime
 
+    from amwgen import write
     from amwgen.build import build
 
     options = Options(now=datetime(2026, 11, 26, tzinfo=UTC), output=tmp_path / "out", jobs=2)
@@ -652,6 +654,16 @@ def test_a_static_file_left_as_it_was_is_linked_not_copied_again(
     os.utime(chart)  # touched: another mtime, the same bytes: the copy stays, with its mtime
     edit(3)
     assert copy.stat().st_ino == first
+    compared: list[str] = []  # and the next build links it as recorded, unread
+    same_bytes = write._same_bytes
+    monkeypatch.setattr(write, "_same_bytes", lambda *a: compared.append(a[0]) or same_bytes(*a))
+    edit(3)
+    assert copy.stat().st_ino == first and compared == []
+    monkeypatch.undo()
+    chart.unlink()  # the live copy linked as the source itself (`cp -al`): never taken
+    os.link(copy, chart)
+    edit(3)
+    assert copy.stat().st_ino != chart.stat().st_ino and copy.read_bytes() == chart.read_bytes()
     rewrite(chart, os.urandom(4096))
     edit(3)
     assert copy.read_bytes() == chart.read_bytes()
@@ -951,8 +963,10 @@ def test_an_output_restored_with_its_cache_is_the_last_output_where_its_files_ar
     assert not linked.is_symlink() and not folder.is_symlink()
     assert (folder / "index.html").stat().st_ino != outside
     assert "about/index.html" not in rewritten and "players/index.html" not in rewritten
-    # The theme's static files, whose sources the copy made new files: their copies stay.
+    # Static files: the restored copies are new files (and the site's sources too, copied
+    # as a fresh checkout gives them), but hold the sources' bytes: they stay.
     assert "assets/amwgen.css" not in rewritten and "assets/favicon.svg" not in rewritten
+    assert "hello.txt" not in rewritten
     assert len(rewritten) < len(files) / 4, sorted(rewritten)
     clean = tmp_path / "clean"
     build(ci, Options(now=now, output=clean, clean=True, save_cache=False))
