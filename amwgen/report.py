@@ -121,7 +121,9 @@ def _cell(text: str) -> str:
 
 
 def build_report(result: Result, verbose: bool = False) -> str:
-    """Issue 5: pages by kind, terms by taxonomy, warnings, time; verbose adds files by folder."""
+    """Issue 5: pages by kind, terms by taxonomy, warnings, the pages rendered (the others
+    kept from the last output: a CI log shows whether the restored cache and output were
+    used, docs/deploy.md), time; verbose adds files by folder."""
     rows = [("pages", "")]
     rows += [(f"  {kind}", str(count)) for kind, count in result.pages]
     rows += [("terms", "")]
@@ -129,7 +131,8 @@ def build_report(result: Result, verbose: bool = False) -> str:
     if verbose and result.output is not None:
         rows += [("files by folder", "")]
         rows += [(f"  {folder}", str(count)) for folder, count in files_by_folder(result.output)]
-    rows += [("warnings", str(len(result.warnings))), ("time", f"{result.seconds:.2f} s")]
+    rows += [("warnings", str(len(result.warnings))), ("rendered", str(result.rendered))]
+    rows += [("time", f"{result.seconds:.2f} s")]
     width = max(len(name) for name, _ in rows)
     return "\n".join(f"{name:<{width}}  {count:>6}".rstrip() for name, count in rows)
 

@@ -61,9 +61,13 @@ def test_build_prints_a_report_then_the_built_line(run, site: Path) -> None:  # 
     assert report["pages"]["news"] == "2"
     assert report["terms"]["tags"] == "2" and report["terms"]["topics"] == "1"
     assert report["warnings"][""] == "0"
+    assert report["rendered"][""] == last.split()[1]  # every page of a first build
     assert report["time"][""].endswith(" s")
     assert "files" not in report
     assert "\x1b" not in result.out  # stdout is not a terminal: no bar, no colours
+    (site / "content" / "b.md").write_text(article("B", "2026-11-21", tags="One", body="More."))
+    again = _sections(run("build", site).out)
+    assert 0 < int(again["rendered"][""]) < int(last.split()[1])  # b's page and its feeds
 
 
 def test_verbose_counts_files_by_folder(run, site: Path) -> None:  # type: ignore[no-untyped-def]
