@@ -15,7 +15,7 @@ from concurrent.futures import ThreadPoolExecutor
 from functools import partial
 from pathlib import Path
 from stat import S_ISDIR, S_ISREG
-from typing import TypeVar
+from typing import BinaryIO, TypeVar
 
 from amwgen import faults
 from amwgen.model import Problem, cannot_read
@@ -131,9 +131,10 @@ class StaticCopies:
                 and (copy.st_dev, copy.st_ino) != (found.st_dev, found.st_ino)  # not the source
             )
             try:
-                if same or (alike and _same_bytes(source, path, copy.st_ino)):
+                if same or (alike and _same_bytes(source, path, copy)):
                     os.link(path, target)
-                    if os.lstat(target).st_ino == copy.st_ino:  # not one put there meanwhile
+                    linked = os.lstat(target)
+                    if (linked.st_dev, linked.st_ino) == (copy.st_dev, copy.st_ino):  # no other
                         self.now[rel] = (key, _copy_stat(copy))
                         return
                     os.unlink(target)
@@ -161,19 +162,26 @@ class StaticCopies:
         return (path, found) if S_ISREG(found.st_mode) else None
 
 
-def _same_bytes(source: str, copy: str, inode: int) -> bool:
-    """Whether the file at copy, which must be the regular file of that inode, holds the
-    bytes of the regular file at source (read a block at a time)."""
+def _same_bytes(source: str, copy: str, found: os.stat_result) -> bool:
+    """Whether the file at copy, which must be the regular file found (device, inode, size
+    and mtime), unchanged while it is read, holds the bytes of the regular file at source
+    (read a block at a time)."""
+    expected = (found.st_dev, found.st_ino, found.st_size, found.st_mtime_ns)
     with open(source, "rb", opener=_no_wait) as first, open(copy, "rb", opener=_no_wait) as second:
-        one, other = os.fstat(first.fileno()), os.fstat(second.fileno())
-        if not (S_ISREG(one.st_mode) and S_ISREG(other.st_mode) and other.st_ino == inode):
+        if not S_ISREG(os.fstat(first.fileno()).st_mode) or _open_identity(second) != expected:
             return False
         while True:
             block = first.read(1 << 20)
             if block != second.read(1 << 20):
                 return False
             if not block:
-                return True
+                return _open_identity(second) == expected
+
+
+def _open_identity(f: BinaryIO) -> tuple[int, int, int, int] | None:
+    """A regular file's device, inode, size and mtime, as open; None for any other file."""
+    st = os.fstat(f.fileno())
+    return (st.st_dev, st.st_ino, st.st_size, st.st_mtime_ns) if S_ISREG(st.st_mode) else None
 
 
 def _no_wait(path: str, flags: int) -> int:

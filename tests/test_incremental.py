@@ -687,6 +687,27 @@ def test_a_static_file_left_as_it_was_is_linked_not_copied_again(
     assert equals_a_clean_build()
 
 
+def test_a_static_copy_is_compared_only_as_the_very_file_found(tmp_path: Path) -> None:
+    """write._same_bytes, which lets a build keep a live static copy that holds its source's
+    bytes, reads the copy only as the regular file that was found (device, inode, size and
+    mtime): another one put in its place, one written to since, or a pipe (never waited
+    on) is not taken."""
+    from amwgen.write import _same_bytes
+
+    source, copy, other = tmp_path / "source.bin", tmp_path / "copy.bin", tmp_path / "other"
+    for path in (source, copy, other):
+        path.write_bytes(b"the same bytes")
+    found = os.lstat(copy)
+    assert _same_bytes(str(source), str(copy), found)
+    os.utime(copy, ns=(found.st_atime_ns, found.st_mtime_ns + 10**9))  # written to since
+    assert not _same_bytes(str(source), str(copy), found)
+    os.replace(other, copy)  # another file, with the same bytes
+    assert not _same_bytes(str(source), str(copy), found)
+    copy.unlink()
+    os.mkfifo(copy)
+    assert not _same_bytes(str(source), str(copy), os.lstat(copy))
+
+
 def test_a_file_put_into_the_output_does_not_survive_through_the_spare(
     run, site: Path, tmp_path: Path
 ) -> None:  # type: ignore[no-untyped-def]

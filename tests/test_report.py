@@ -68,6 +68,7 @@ def test_build_prints_a_report_then_the_built_line(run, site: Path) -> None:  # 
     (site / "content" / "b.md").write_text(article("B", "2026-11-21", tags="One", body="More."))
     again = _sections(run("build", site).out)
     assert 0 < int(again["rendered"][""]) < int(last.split()[1])  # b's page and its feeds
+    assert _sections(run("build", site).out)["rendered"][""] == "0"  # nothing changed
 
 
 def test_verbose_counts_files_by_folder(run, site: Path) -> None:  # type: ignore[no-untyped-def]
