@@ -17,7 +17,6 @@ import shutil
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from stat import S_ISDIR
 from typing import NamedTuple
 
 import jinja2
@@ -45,7 +44,7 @@ from amwgen.render import (
     render_page,
     sitemap_rows,
 )
-from amwgen.write import clear, make_parent, write_file
+from amwgen.write import clear, make_parent, through_folders, write_file
 
 MIN_PARALLEL = 400  # below this many pages, forking costs more than it saves
 # Up to this many pages (as many as the groups had last time), render_groups makes the
@@ -91,7 +90,7 @@ class Previous:
     # inode, size and mtime when listed (write.Listing): one is kept where it is when it is
     # the file to write, the previous output's very file.
     start: dict[str, tuple[int, int, int]] = field(default_factory=dict)
-    # Each folder below root looked at by _take in this process: a folder, not a link.
+    # Each folder below root looked at by _take in this process (write.through_folders).
     folders: dict[str, bool] = field(default_factory=dict)
 
 
@@ -532,28 +531,11 @@ def _take(file: str, record: Record, previous: Previous, target: Path) -> bool:
     source = f"{previous.root}/{file}"
     if not is_file_as_recorded(source, record.size, record.mtime_ns, record.inode):
         return False
-    if not _through_folders(previous, file):
+    # A file reached through a linked folder is outside the output: never linked into it,
+    # where a write out there would change a page.
+    if not through_folders(str(previous.root), file, previous.folders):
         return False
     _link(source, dest)
-    return True
-
-
-def _through_folders(previous: Previous, file: str) -> bool:
-    """Whether file is reached from the previous output through folders alone: one reached
-    through a link (a folder a deploy step moved elsewhere and linked back) is outside the
-    output, and is never linked into it, where a write to it out there would change a page."""
-    known, folder = previous.folders, ""
-    for part in file.split("/")[:-1]:
-        folder = f"{folder}/{part}" if folder else part
-        real = known.get(folder)
-        if real is None:
-            try:
-                real = S_ISDIR(os.lstat(f"{previous.root}/{folder}").st_mode)
-            except OSError:
-                real = False
-            known[folder] = real
-        if not real:
-            return False
     return True
 
 

@@ -108,6 +108,7 @@ class StaticCopies:
         self.live = str(live) if live is not None else None  # the output, when then holds
         self.then = then or {}
         self.now: dict[str, tuple[str, tuple[int, ...]]] = {}
+        self.folders: dict[str, bool] = {}  # below live: through_folders
 
     def place(self, rel: str, source: str, target: str) -> None:
         """The copy of source at target (rel below the output): the live one linked, or a
@@ -147,19 +148,33 @@ class StaticCopies:
     def _live(self, rel: str) -> tuple[str, os.stat_result] | None:
         """The live output's file at rel with its stat, when it is a file reached through
         folders, not links; else None."""
-        if self.live is None:
+        if self.live is None or not through_folders(self.live, rel, self.folders):
             return None
-        path = self.live
+        path = f"{self.live}/{rel}"
         try:
-            for part in rel.split("/")[:-1]:
-                path = os.path.join(path, part)
-                if not S_ISDIR(os.lstat(path).st_mode):
-                    return None
-            path = os.path.join(path, rel.rsplit("/", 1)[-1])
             found = os.lstat(path)
         except OSError:
             return None
         return (path, found) if S_ISREG(found.st_mode) else None
+
+
+def through_folders(root: str, rel: str, known: dict[str, bool]) -> bool:
+    """Whether rel is reached from root through folders alone, none a link: what is reached
+    through one (a folder a deploy step moved elsewhere and linked back) is outside root.
+    known: each folder below root looked at so far, a folder or not (filled in here)."""
+    folder = ""
+    for part in rel.split("/")[:-1]:
+        folder = f"{folder}/{part}" if folder else part
+        real = known.get(folder)
+        if real is None:
+            try:
+                real = S_ISDIR(os.lstat(f"{root}/{folder}").st_mode)
+            except OSError:
+                real = False
+            known[folder] = real
+        if not real:
+            return False
+    return True
 
 
 def _same_bytes(source: str, copy: str, found: os.stat_result) -> bool:
