@@ -68,11 +68,24 @@ def test_benchmark_runs_and_writes_results(tmp_path: Path) -> None:
     for run in ("30-0", "30-1"):
         assert (tmp_path / "work" / run / "site" / "public" / "index.html").is_file()
         assert len(list((tmp_path / "work" / run / "bare-out").iterdir())) == 31  # and the added
+        # The template edit reached every article's page: a template edit that changes
+        # no page would time no rendering.
+        news = list((tmp_path / "work" / run / "site" / "public" / "news").rglob("index.html"))
+        assert len(news) == 31
+        assert all(bench.TEMPLATE_IS in page.read_text() for page in news)
         # A CI run's restored folders: the site copied with its cache and output, then built.
         restored = tmp_path / "work" / run / "restored"
         assert (restored / ".amwgen-cache" / "state.pickle").is_file()
         pages = (restored / "public" / "news").rglob("index.html")
         assert sum("A sentence from CI." in page.read_text() for page in pages) == 1
+
+
+def test_the_template_edit_changes_the_themes_article_template_or_stops() -> None:
+    theme = (REPO / "amwgen" / "templates" / "article.html").read_text(encoding="utf-8")
+    edited = bench.edited_template(theme)
+    assert edited != theme and bench.TEMPLATE_IS in edited
+    with pytest.raises(SystemExit, match="article.html"):
+        bench.edited_template(theme.replace(bench.TEMPLATE_WAS, "Back"))
 
 
 def test_the_file_system_script_times_three_trees_and_leaves_nothing(tmp_path: Path) -> None:
