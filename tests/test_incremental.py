@@ -14,6 +14,7 @@ import threading
 import time
 import zipfile
 from collections.abc import Callable
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -515,10 +516,13 @@ def test_a_clone_lists_what_it_copied(tmp_path: Path) -> None:
     assert (tmp_path / "copy" / "tags" / "link.html").read_text() == "tags/x/index.html"
 
 
-def test_a_clone_left_by_a_killed_build_is_removed(run, site: Path, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+@pytest.mark.parametrize("kind", ["clone", "trash"])
+def test_a_clone_left_by_a_killed_build_is_removed(
+    run, site: Path, tmp_path: Path, kind: str
+) -> None:  # type: ignore[no-untyped-def]
     out = tmp_path / "out"
     assert run("build", site, "-o", out).code == 0
-    stale = tmp_path / ".out.clone-999999999"
+    stale = tmp_path / f".out.{kind}-999999999"
     (stale / "news").mkdir(parents=True)
     (stale / "news" / "index.html").write_text("left behind")
     edit_body(site, random.Random(4))
@@ -566,13 +570,22 @@ def test_a_file_once_written_is_never_changed_so_a_reader_of_an_old_page_keeps_i
     assert b"A third added line." in (out / other).read_bytes()
 
 
+@pytest.mark.parametrize("trash", [False, True], ids=["unlinked", "trash"])
 @pytest.mark.parametrize("listed", [False, True], ids=["unlisted", "listed"])
 def test_a_file_of_the_spare_is_replaced_by_a_new_file_whatever_it_is(
-    tmp_path: Path, listed: bool
+    tmp_path: Path, listed: bool, trash: bool, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """write_file over what a tree started from the spare may hold at a page's path: never
     through it, and never waiting on it; whether or not the tree's listing had a file
-    there (listed: then it is unlinked first, with no look at what it is)."""
+    there (listed: then it is taken out first, with no look at what it is); whether it is
+    unlinked or moved into the build's trash folder (write.take_out), which then holds
+    every file and link replaced, and no folder."""
+    from amwgen import write
+
+    bin_ = tmp_path / "trash"
+    if trash:
+        bin_.mkdir()
+        monkeypatch.setattr(write, "_TRASH", [str(bin_)])
     root, live = tmp_path / "tree", tmp_path / "live.html"
     live.write_bytes(b"the live page")
     names = ("own", "shared", "mode", "symlink", "fifo", "folder")
@@ -596,7 +609,12 @@ def test_a_file_of_the_spare_is_replaced_by_a_new_file_whatever_it_is(
 
         threading.Thread(target=write_all, daemon=True).start()
         assert done.wait(10)
-        assert held.read() == b"x" * 100 and os.fstat(held.fileno()).st_nlink == 0
+        assert held.read() == b"x" * 100
+        if trash:  # the spare's own file, the live page's link, the link and the FIFO
+            moved = sorted(os.lstat(p).st_mode & 0o170000 for p in bin_.iterdir())
+            assert moved == sorted([stat.S_IFREG] * 3 + [stat.S_IFLNK, stat.S_IFIFO])
+            shutil.rmtree(bin_)
+        assert os.fstat(held.fileno()).st_nlink == 0
     assert live.read_bytes() == b"the live page"
     assert os.stat(live).st_nlink == 1
     umask = os.umask(0)
@@ -863,6 +881,47 @@ def test_a_template_edit_in_a_linked_layouts_folder_reaches_every_page(
     clean = tmp_path / "clean"
     assert run("build", site, "-o", clean, "--clean").code == 0
     assert differing_files(out, clean) == []
+
+
+def test_the_files_a_build_replaces_go_to_a_trash_folder_removed_after_the_swap(
+    site: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A build whose tree starts from the spare moves the files it replaces into a trash
+    folder beside the output, removed with the replaced trees once the new output is in
+    place (write.discard), rather than unlinking them as it goes: the last link of a file
+    takes the disk long to free, and a template edit replaces every article's page. Forked
+    workers move theirs there too; the output is a clean build's."""
+    from datetime import UTC, datetime
+
+    from amwgen import write
+    from amwgen.build import build
+
+    discarded: list[Path] = []
+    monkeypatch.setattr(write, "discard", discarded.append)  # kept, to look into
+    out = tmp_path / "out"
+    options = Options(now=datetime(2026, 11, 26, tzinfo=UTC), output=out, jobs=2)
+    rng = random.Random(5)
+    for _ in range(3):  # cold; from a clone of the output; from the spare
+        edit_body(site, rng)
+        assert build(site, options).ok
+    spare = tmp_path / ".out.spare"
+    pages = {p.relative_to(spare): p.stat().st_ino for p in (spare / "news").rglob("*.html")}
+    assert len(pages) >= 4
+    (layouts := site / "layouts").mkdir(exist_ok=True)
+    theme = Path(__file__).resolve().parent.parent / "amwgen" / "templates" / "article.html"
+    (layouts / "article.html").write_text(theme.read_text().replace("</article>", "<hr></article>"))
+    result = build(site, options)
+    assert result.ok and result.rendered >= len(pages)
+    trash = discarded[-1]  # this build's, after the trees remove_stale found
+    assert trash.name == f".out.trash-{os.getpid()}"
+    held = {p.stat().st_ino for p in trash.iterdir()}
+    assert set(pages.values()) <= held  # every article page of the spare, none unlinked
+    assert not list(trash.glob("*/**"))  # files only, no folder
+    for rel in pages:
+        assert "<hr></article>" in (out / rel).read_text()
+    clean = replace(options, output=tmp_path / "clean", clean=True, save_cache=False)
+    assert build(site, clean).ok
+    assert differing_files(out, tmp_path / "clean") == []
 
 
 def test_no_change_rebuild_renders_nothing_and_keeps_mtimes(site: Path, tmp_path: Path) -> None:
