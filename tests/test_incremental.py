@@ -578,8 +578,8 @@ def test_a_file_of_the_spare_is_replaced_by_a_new_file_whatever_it_is(
     """write_file over what a tree started from the spare may hold at a page's path: never
     through it, and never waiting on it; whether or not the tree's listing had a file
     there (listed: then it is taken out first, with no look at what it is); whether it is
-    unlinked or moved into the build's trash folder (write.take_out), which then holds
-    every file and link replaced, and no folder."""
+    unlinked alone or linked into the build's trash folder first (write.take_out), which
+    then holds every file and link replaced, and no folder."""
     from amwgen import write
 
     bin_ = tmp_path / "trash"
@@ -623,6 +623,39 @@ def test_a_file_of_the_spare_is_replaced_by_a_new_file_whatever_it_is(
         path = root / name / "index.html"
         assert not path.is_symlink() and path.read_bytes() == b"new", name
         assert path.stat().st_nlink == 1 and stat.S_IMODE(path.stat().st_mode) == 0o666 & ~umask
+
+
+def test_a_folder_made_where_a_file_is_taken_out_stays_where_it_is(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """take_out with a trash folder: another worker may turn the path into a folder of its
+    pages between the file's link into the trash and its unlink (write.make_parent, a page
+    below a path the spare had as a file). The folder stays, with its page, and the
+    error is os.unlink's; a folder is never taken out."""
+    from amwgen import write
+
+    bin_, path = tmp_path / "trash", tmp_path / "tree" / "a"
+    bin_.mkdir()
+    path.parent.mkdir()
+    path.write_text("the spare's file")
+    monkeypatch.setattr(write, "_TRASH", [str(bin_)])
+    link = os.link
+
+    def meanwhile(source: str, dest: str, **kwargs: bool) -> None:
+        link(source, dest, **kwargs)
+        os.unlink(source)  # the other worker's take_out, then its folder and page
+        os.mkdir(source)
+        Path(source, "index.html").write_text("its page")
+
+    monkeypatch.setattr(write.os, "link", meanwhile)
+    with pytest.raises(IsADirectoryError):
+        write.take_out(str(path))
+    assert (path / "index.html").read_text() == "its page"
+    monkeypatch.setattr(write.os, "link", link)
+    with pytest.raises(IsADirectoryError):
+        write.take_out(str(path))
+    assert (path / "index.html").read_text() == "its page"
+    assert [p.read_text() for p in bin_.iterdir()] == ["the spare's file"]
 
 
 def test_a_static_file_left_as_it_was_is_linked_not_copied_again(
@@ -886,18 +919,20 @@ def test_a_template_edit_in_a_linked_layouts_folder_reaches_every_page(
 def test_the_files_a_build_replaces_go_to_a_trash_folder_removed_after_the_swap(
     site: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """A build whose tree starts from the spare moves the files it replaces into a trash
-    folder beside the output, removed with the replaced trees once the new output is in
-    place (write.discard), rather than unlinking them as it goes: the last link of a file
-    takes the disk long to free, and a template edit replaces every article's page. Forked
-    workers move theirs there too; the output is a clean build's."""
+    """A build whose tree starts from the spare links the files it replaces into a trash
+    folder beside the output before unlinking them, so that their blocks are freed once the
+    new output is in place (the folder removed with the replaced trees: write.discard), not
+    as it goes: the last link of a file takes the disk long to free, and a template edit
+    replaces every article's page. The forked workers that make the groups link theirs
+    there too; the output is a clean build's."""
     from datetime import UTC, datetime
 
-    from amwgen import write
+    from amwgen import workers, write
     from amwgen.build import build
 
     discarded: list[Path] = []
     monkeypatch.setattr(write, "discard", discarded.append)  # kept, to look into
+    monkeypatch.setattr(workers, "DIGEST_FIRST", 0)  # every group made by a forked worker
     out = tmp_path / "out"
     options = Options(now=datetime(2026, 11, 26, tzinfo=UTC), output=out, jobs=2)
     rng = random.Random(5)
@@ -913,10 +948,11 @@ def test_the_files_a_build_replaces_go_to_a_trash_folder_removed_after_the_swap(
     result = build(site, options)
     assert result.ok and result.rendered >= len(pages)
     trash = discarded[-1]  # this build's, after the trees remove_stale found
-    assert trash.name == f".out.trash-{os.getpid()}"
+    assert trash.name.startswith(".out.trash-") and trash.name.endswith(f"-{os.getpid()}")
     held = {p.stat().st_ino for p in trash.iterdir()}
     assert set(pages.values()) <= held  # every article page of the spare, none unlinked
-    assert not list(trash.glob("*/**"))  # files only, no folder
+    assert all(p.is_file() for p in trash.iterdir())  # files only, no folder
+    assert {p.name.split("-")[0] for p in trash.iterdir()} - {str(os.getpid())}  # workers' too
     for rel in pages:
         assert "<hr></article>" in (out / rel).read_text()
     clean = replace(options, output=tmp_path / "clean", clean=True, save_cache=False)
