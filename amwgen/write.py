@@ -59,6 +59,7 @@ def write_site(
     out.parent.mkdir(parents=True, exist_ok=True)
     stale = remove_stale(out)
     unused = trash = None
+    swapped = False
     try:
         tmp = out.parent / f".{out.name}.tmp-{os.getpid()}"
         if tmp.exists():
@@ -91,8 +92,14 @@ def write_site(
         except BaseException:
             shutil.rmtree(tmp, ignore_errors=True)
             raise
+        swapped = True
     finally:
         _TRASH.clear()
+        if trash is not None and not swapped:
+            # A failed build leaves nothing of its own beside the output; the trash holds
+            # only links to files of the tree just removed.
+            shutil.rmtree(trash, ignore_errors=True)
+            trash = None
         for tree in [*stale, unused, trash]:
             if tree is not None:
                 discard(tree)

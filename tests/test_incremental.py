@@ -230,6 +230,7 @@ def test_without_a_spare_the_build_starts_from_a_checked_clone_of_the_output(
     assert differing_files(out, clean) == []
     # An unchanged page is the same file as before, and nothing is left beside the output.
     assert (out / "tags" / "index.html").stat().st_ino == kept
+    trash_gone(out)  # removed in the background
     assert sorted(p.name for p in tmp_path.glob(".out*")) == [".out.spare"]
 
 
@@ -534,6 +535,15 @@ def test_a_clone_left_by_a_killed_build_is_removed(
     assert not list(tmp_path.glob(".out.gone-*"))
 
 
+def trash_gone(out: Path) -> None:
+    """Wait for the trash folders beside out to be removed (write.discard, in the background),
+    whose links to the files the builds replaced count in those files' link counts."""
+    deadline = time.monotonic() + 30
+    while list(out.parent.glob(f".{out.name}.trash-*")) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert not list(out.parent.glob(f".{out.name}.trash-*"))
+
+
 def test_a_file_once_written_is_never_changed_so_a_reader_of_an_old_page_keeps_its_bytes(
     run, site: Path, tmp_path: Path
 ) -> None:  # type: ignore[no-untyped-def]
@@ -548,6 +558,7 @@ def test_a_file_once_written_is_never_changed_so_a_reader_of_an_old_page_keeps_i
     assert run("build", site, "-o", out).code == 0
     alpha.write_text(alpha.read_text() + "\nA first added line.\n")
     assert run("build", site, "-o", out).code == 0
+    trash_gone(out)  # its links to the pages the build replaced
     # alpha's page changed: the spare's copy is its own. beta's did not: the two share it.
     assert (spare / page).stat().st_nlink == 1
     assert (out / other).stat().st_nlink == 2
@@ -562,6 +573,7 @@ def test_a_file_once_written_is_never_changed_so_a_reader_of_an_old_page_keeps_i
             beta.write_text(beta.read_text() + f"\n{text}\n")
             result = run("build", site, "-o", out, "--verify")
             assert result.code == 0, result.err
+        trash_gone(out)
         for f, before in zip((live, own, shared), opened, strict=True):
             f.seek(0)
             assert f.read() == before
