@@ -96,8 +96,8 @@ def write_site(
     finally:
         _TRASH.clear()
         if trash is not None and not swapped:
-            # A failed build leaves nothing of its own beside the output; the trash holds
-            # only links to files of the tree just removed.
+            # A failed build removes its trash now, as it did its tree (the trash holds
+            # links to files of that tree only); the trees above go in the background.
             shutil.rmtree(trash, ignore_errors=True)
             trash = None
         for tree in [*stale, unused, trash]:
@@ -116,7 +116,7 @@ def take_out(path: str) -> None:
     """os.unlink(path), with its errors (a folder is never removed). While a build has a
     trash folder, the file (or link) is first linked into it, so that its blocks are freed
     once the new output is in place (discard), not here: the last link of a file that a
-    build replaced cost this disk 0.16 ms to unlink, the kernel freeing its blocks there and
+    build replaced cost this disk 0.13-0.16 ms to unlink, the kernel freeing its blocks there and
     then, and one of two links 0.03 ms; a template edit replaces ten thousand. Linked, not
     renamed: a folder is never linked, so none can go into the trash, not even one another
     worker makes at path meanwhile."""
