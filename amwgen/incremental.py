@@ -32,7 +32,7 @@ from amwgen.fingerprint import code_digest, combine, hash_bytes
 from amwgen.model import Unpickler
 from amwgen.parallel import fork_map
 from amwgen.render import Text, joined, template_names
-from amwgen.write import file_identity, files_below
+from amwgen.write import file_identity, files_below, open_identity
 
 CACHE_DIR = ".amwgen-cache"
 # amwgen serve builds with its own base URL into a folder of its own: with the build's cache,
@@ -595,18 +595,17 @@ def _as_recorded(item: tuple[str, int, str], _: None) -> tuple[int, int, int] | 
     path, inode, digest = item
     try:
         with open(path, "rb", opener=_no_follow) as f:
-            before = os.fstat(f.fileno())
-            if before.st_ino != inode or not stat.S_ISREG(before.st_mode):
+            before = open_identity(f)  # device, inode, size, mtime; None: not a regular file
+            if before is None or before[1] != inode:
                 return None
-            data = f.read(before.st_size + 1)
-            after = os.fstat(f.fileno())
+            data = f.read(before[2] + 1)
+            if open_identity(f) != before:
+                return None  # written to while it was read
     except OSError:
         return None
-    if (after.st_size, after.st_mtime_ns) != (before.st_size, before.st_mtime_ns):
-        return None  # written to while it was read
-    if len(data) != before.st_size or hash_bytes(data).hex() != digest:
+    if len(data) != before[2] or hash_bytes(data).hex() != digest:
         return None
-    return before.st_ino, before.st_size, before.st_mtime_ns
+    return before[1], before[2], before[3]
 
 
 def _no_follow(path: str, flags: int) -> int:

@@ -220,17 +220,17 @@ def _same_bytes(source: str, copy: str, found: os.stat_result) -> bool:
     (read a block at a time)."""
     expected = (found.st_dev, found.st_ino, found.st_size, found.st_mtime_ns)
     with open(source, "rb", opener=_no_wait) as first, open(copy, "rb", opener=_no_wait) as second:
-        if not S_ISREG(os.fstat(first.fileno()).st_mode) or _open_identity(second) != expected:
+        if not S_ISREG(os.fstat(first.fileno()).st_mode) or open_identity(second) != expected:
             return False
         while True:
             block = first.read(1 << 20)
             if block != second.read(1 << 20):
                 return False
             if not block:
-                return _open_identity(second) == expected
+                return open_identity(second) == expected
 
 
-def _open_identity(f: BinaryIO) -> tuple[int, int, int, int] | None:
+def open_identity(f: BinaryIO) -> tuple[int, int, int, int] | None:
     """A regular file's device, inode, size and mtime, as open; None for any other file."""
     st = os.fstat(f.fileno())
     return (st.st_dev, st.st_ino, st.st_size, st.st_mtime_ns) if S_ISREG(st.st_mode) else None
