@@ -29,7 +29,14 @@ from amwgen.config import (
     with_base_url,
 )
 from amwgen.editions import EditionNote, unused_notes, validate_notes
-from amwgen.fingerprint import Fingerprints, code_digest, combine, hash_bytes
+from amwgen.fingerprint import (
+    Fingerprints,
+    code_digest,
+    combine,
+    final_digest,
+    hash_bytes,
+    new_hasher,
+)
 from amwgen.i18n import Table, load_table
 from amwgen.imports import Missing, missing_imports
 from amwgen.incremental import (
@@ -1054,10 +1061,10 @@ def plan_units(
     timeless = replace(brief, now=EPOCH)
     whole = prints.of(timeless) + prints.of(now_signature(index))
     # Fourteen thousand groups: the common part hashed once, each group's added to a copy.
-    common = hashlib.blake2b(render_key.encode() + prints.of(checked.notes), digest_size=16)
+    common = new_hasher(render_key.encode() + prints.of(checked.notes))
     terms = [term for _, ts in brief.terms for term in ts]
     urls = [entry.article.url for entry in index.entries]  # the headlines' too, by rank
-    now, keys = _inputs(index, brief, terms, urls, prints, common.digest(), whole)
+    now, keys = _inputs(index, brief, terms, urls, prints, final_digest(common), whole)
     changed = _changes(index, terms, now, then)
     headline = dict(zip(urls, brief.entries, strict=True))
     lists = cache(partial(posting_lists, brief))  # for the article groups and arrivals
@@ -1130,8 +1137,8 @@ def plan_units(
 
 
 def _prefix(
-    common: hashlib.blake2b, group: Group, whole: bytes, prints: Fingerprints
-) -> hashlib.blake2b:
+    common: hashlib._Hash, group: Group, whole: bytes, prints: Fingerprints
+) -> hashlib._Hash:
     """The hasher of a group's outline key, up to the terms it follows (_base)."""
     hasher = common.copy()
     hasher.update(f"\0{make_name(group)}\0{group.name}\0".encode())
@@ -1144,7 +1151,7 @@ def _prefix(
 
 
 def _base(
-    prefix: hashlib.blake2b,
+    prefix: hashlib._Hash,
     group: Group,
     newest: dict[str, bytes],
     window: tuple[Entry, ...],
@@ -1160,7 +1167,7 @@ def _base(
     hasher.update(b"\x1d" + _spelt(keys, window))
     for entry in group.reads:
         hasher.update(prints.of(entry))
-    return hasher.digest()
+    return final_digest(hasher)
 
 
 @dataclass(frozen=True)
