@@ -16,6 +16,8 @@ from amwgen.build import Options, check
 from amwgen.index import (
     Index,
     Term,
+    _add,
+    _bits,
     connections,
     headlines,
     player_map,
@@ -406,6 +408,29 @@ def test_related_is_the_top_five_of_all_pairs(
                 scored.append((-score, rank, other.article.slug))
         expected = [(slug, -score) for score, _, slug in sorted(scored)[:5]]
         assert [(r.entry.article.slug, r.score) for r in related(me, lists)] == expected
+
+
+@given(
+    st.lists(
+        st.tuples(st.sets(st.integers(0, 20_000), max_size=40), st.integers(1, 7)), max_size=12
+    )
+)
+def test_related_adds_weights_as_bits_as_integers_add(
+    postings: list[tuple[set[int], int]],
+) -> None:
+    """Related News adds every article's score at once (index._add on index._bits): the
+    bits it ends with are, for each rank, the sum of the weights of the lists holding it."""
+    scores: list[int] = []
+    for ranks, weight in postings:
+        bits = _bits(tuple(sorted(ranks)))
+        assert bits == sum(1 << rank for rank in ranks)
+        for level in range(weight.bit_length()):
+            if weight >> level & 1:
+                _add(scores, bits, level)
+    everyone = {rank for ranks, _ in postings for rank in ranks}
+    for rank in everyone | {0, 20_001}:
+        expected = sum(weight for ranks, weight in postings if rank in ranks)
+        assert sum((bits >> rank & 1) << level for level, bits in enumerate(scores)) == expected
 
 
 def test_article_page_lists_related_with_reasons(run, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
