@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import contextlib
 import gc
-import hashlib
 import os
 import re
 import shutil
@@ -17,6 +16,7 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime
 from functools import cache, partial
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import jinja2
 
@@ -130,6 +130,9 @@ from amwgen.write import (
     walk_tree,
     write_site,
 )
+
+if TYPE_CHECKING:
+    from hashlib import _Hash  # typeshed's name for a hasher; not there at run time
 
 
 @dataclass(frozen=True, slots=True)
@@ -1136,9 +1139,7 @@ def plan_units(
     return units, now
 
 
-def _prefix(
-    common: hashlib._Hash, group: Group, whole: bytes, prints: Fingerprints
-) -> hashlib._Hash:
+def _prefix(common: _Hash, group: Group, whole: bytes, prints: Fingerprints) -> _Hash:
     """The hasher of a group's outline key, up to the terms it follows (_base)."""
     hasher = common.copy()
     hasher.update(f"\0{make_name(group)}\0{group.name}\0".encode())
@@ -1151,7 +1152,7 @@ def _prefix(
 
 
 def _base(
-    prefix: hashlib._Hash,
+    prefix: _Hash,
     group: Group,
     newest: dict[str, bytes],
     window: tuple[Entry, ...],

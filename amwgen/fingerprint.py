@@ -18,13 +18,16 @@ import zoneinfo
 from datetime import date, datetime
 from functools import cache
 from pathlib import Path, PurePath
-from typing import Any, cast
+from typing import TYPE_CHECKING, Any, cast
 
 from amwgen import __version__
 from amwgen.editions import Edition, Period
 from amwgen.feeds import SitemapData
 from amwgen.index import Entry, Posting, Taxonomy, Term, TermLink
 from amwgen.model import Article, PlainPage, Profile, SiteConfig
+
+if TYPE_CHECKING:
+    from hashlib import _Hash  # typeshed's name for a hasher; not there at run time
 
 # Dataclasses whose fields hold nothing but scalars, dates, paths, tuples and such flat
 # dataclasses; their repr is their digest input.
@@ -146,12 +149,12 @@ def _scalar(value: str | bytes | int | float | bool | None) -> bytes:
 DIGEST_SIZE = 16
 
 
-def new_hasher(data: bytes = b"") -> hashlib._Hash:
+def new_hasher(data: bytes = b"") -> _Hash:
     """A new hasher of amwgen's digests (final_digest finishes it)."""
     return hashlib.sha256(data)
 
 
-def final_digest(h: hashlib._Hash) -> bytes:
+def final_digest(h: _Hash) -> bytes:
     """The DIGEST_SIZE-byte digest of what h has been given."""
     return h.digest()[:DIGEST_SIZE]
 
