@@ -6,11 +6,15 @@ import os
 import shutil
 import subprocess
 import sys
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 import pytest
 from conftest import REPO
+
+from amwgen.build import Options, check
+from amwgen.index import posting_lists, related
 
 sys.path.insert(0, str(REPO / "benchmarks"))
 
@@ -123,6 +127,24 @@ def test_the_stage_timer_times_a_builds_stages(tmp_path: Path) -> None:
     assert again.returncode == 0, again.stderr
     stages = [line.split()[0] for line in again.stderr.splitlines()[1:-1]]
     assert stages == ["input_stamp", "load_quick"]
+
+
+def test_the_related_news_timer_chooses_every_articles(tmp_path: Path) -> None:
+    site = tmp_path / "site"
+    bench.generate(site, 30)
+    command = [sys.executable, str(REPO / "benchmarks" / "related.py"), str(site), "--rounds", "2"]
+    env = {**os.environ, "PYTHONPATH": str(REPO)}
+    proc = subprocess.run(command, capture_output=True, text=True, env=env, timeout=120)
+    assert proc.returncode == 0, proc.stderr
+    lines = proc.stdout.splitlines()
+    assert [line.split(":")[0] for line in lines[:-1]] == ["round 1", "round 2"]
+    assert all(line.endswith(" s") for line in lines[:-1])
+    index = check(site, Options(now=datetime.now(UTC))).index
+    assert index is not None
+    lists = posting_lists(index)
+    found = sum(len(related(entry, lists)) for entry in index.entries)
+    assert found > 30  # most of the 30 share a term with five others
+    assert lines[-1] == f"30 articles, {found} Related News"
 
 
 def test_a_timed_run_is_not_sampled_and_a_memory_run_is() -> None:
