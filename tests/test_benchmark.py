@@ -129,7 +129,7 @@ def test_the_stage_timer_times_a_builds_stages(tmp_path: Path) -> None:
     assert stages == ["input_stamp", "load_quick"]
 
 
-def test_the_related_news_timer_chooses_every_articles(tmp_path: Path) -> None:
+def test_the_related_news_timer_chooses_for_every_article(tmp_path: Path) -> None:
     site = tmp_path / "site"
     bench.generate(site, 30)
     command = [sys.executable, str(REPO / "benchmarks" / "related.py"), str(site), "--rounds", "2"]
