@@ -7,6 +7,7 @@ from collections import Counter, defaultdict
 from collections.abc import Collection, Iterable, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime, time, timedelta
+from functools import cached_property
 from zoneinfo import ZoneInfo
 
 from amwgen.model import Article, Content, PlainPage, Problem, Profile, SiteConfig
@@ -375,19 +376,26 @@ def window_of(entry: Entry, topic: Term, places: dict[str, int]) -> tuple[Entry,
     return items[start : start + CONNECTS_WINDOW]
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True)  # not slotted: bits is cached on it
 class Posting:
     """One weighted term's newest articles: candidates for Related News."""
 
     url: str
     weight: int
     entries: tuple[Entry, ...]  # newest first, at most RELATED_POSTINGS_LIMIT
-    # The entries' places in the site order, to count in C. Left out of the value that page
-    # digests are made from (repr=False), like Entry.rank: their order is the entries'.
+    # The entries' places in the site order. Left out of the value that page digests are
+    # made from (repr=False), like Entry.rank: their order is the entries'.
     ranks: tuple[int, ...] = field(default=(), repr=False)
-    # The ranks as the bits of one integer (bit r set for rank r): what Related News adds up,
-    # made once per term rather than once per article on it.
-    bits: int = field(default=0, repr=False)
+
+    @cached_property
+    def bits(self) -> int:
+        """The ranks as the bits of one integer (bit r set for rank r): what Related News
+        adds up, made once per term rather than once per article on it, and only where
+        Related News is chosen (a build that only asks whether it stays needs none)."""
+        found = bytearray(max(self.ranks, default=0) // 8 + 1)
+        for rank in self.ranks:
+            found[rank >> 3] |= 1 << (rank & 7)
+        return int.from_bytes(found, "little")
 
 
 def newest(term: Term) -> tuple[Entry, ...]:
@@ -412,18 +420,8 @@ def posting_lists(index: Index) -> dict[str, Posting]:
             for term in terms:
                 head = newest(term)
                 ranks = tuple(e.rank for e in head)
-                lists[term.url] = Posting(term.url, taxonomy.weight, head, ranks, _bits(ranks))
+                lists[term.url] = Posting(term.url, taxonomy.weight, head, ranks)
     return lists
-
-
-def _bits(ranks: tuple[int, ...]) -> int:
-    """The integer whose set bits are ranks."""
-    if not ranks:
-        return 0
-    found = bytearray(max(ranks) // 8 + 1)
-    for rank in ranks:
-        found[rank >> 3] |= 1 << (rank & 7)
-    return int.from_bytes(found, "little")
 
 
 def related(entry: Entry, lists: dict[str, Posting]) -> tuple[Related, ...]:

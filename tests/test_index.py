@@ -15,9 +15,9 @@ from hypothesis import strategies as st
 from amwgen.build import Options, check
 from amwgen.index import (
     Index,
+    Posting,
     Term,
     _add,
-    _bits,
     connections,
     headlines,
     player_map,
@@ -418,11 +418,11 @@ def test_related_is_the_top_five_of_all_pairs(
 def test_related_adds_weights_as_bits_as_integers_add(
     postings: list[tuple[set[int], int]],
 ) -> None:
-    """Related News adds every article's score at once (index._add on index._bits): the
+    """Related News adds every article's score at once (index._add on Posting.bits): the
     bits it ends with are, for each rank, the sum of the weights of the lists holding it."""
     scores: list[int] = []
     for ranks, weight in postings:
-        bits = _bits(tuple(sorted(ranks)))
+        bits = Posting("/tags/t/", weight, (), tuple(sorted(ranks))).bits
         assert bits == sum(1 << rank for rank in ranks)
         for level in range(weight.bit_length()):
             if weight >> level & 1:
