@@ -485,6 +485,44 @@ def test_a_journal_holds_up_to_its_share_of_a_table_and_is_folded_past_it(
     assert JOURNAL not in state.marks["records"] and state.records == records
 
 
+def test_the_sitemaps_digest_changes_with_any_row_and_only_then() -> None:
+    """The sitemap's rows are digested field by field (fingerprint._sitemap_parts), not by
+    repr: any change a layout could show changes the digest: a path, a date, its fold,
+    its zone's name at the same offset; equal rows made of other objects do not."""
+    from datetime import datetime, timedelta, timezone
+
+    from amwgen.feeds import SitemapData
+    from amwgen.fingerprint import Fingerprints
+
+    kst = timezone(timedelta(hours=9), "KST")
+    day = datetime(2026, 11, 1, 1, 30, tzinfo=kst)
+    rows = (("/news/a/", day), ("/news/b/", day + timedelta(hours=1)))
+
+    def digest(urls: tuple[tuple[str, datetime], ...]) -> bytes:
+        return Fingerprints().of(SitemapData(urls))
+
+    first = digest(rows)
+    same = pickle.loads(pickle.dumps(rows))  # equal rows, other objects
+    assert same[0][1].tzinfo is not kst and digest(same) == first
+    changed = [
+        (("/news/c/", day), rows[1]),
+        (rows[0], ("/news/b/", day + timedelta(hours=2))),
+        (rows[0], ("/news/b/", (day + timedelta(hours=1)).replace(fold=1))),
+        (
+            rows[0],
+            (
+                "/news/b/",
+                (day + timedelta(hours=1)).replace(tzinfo=timezone(timedelta(hours=9), "JST")),
+            ),
+        ),
+        (rows[0], ("/news/b/", (day + timedelta(hours=1)).replace(tzinfo=None))),
+        (rows[0],),
+    ]
+    digests = [digest(tuple(urls)) for urls in changed]
+    assert first not in digests and len(set(digests)) == len(digests)
+    assert digest(((rows[0][0], day.date()),)) != digest(((rows[0][0], day),))  # type: ignore[arg-type]
+
+
 def test_a_clone_lists_what_it_copied(tmp_path: Path) -> None:
     """clone_tree copies the folders below a tree in threads: its listing is the copy's, with
     the empty folders, and every file in it is the source's own (the same inode)."""
