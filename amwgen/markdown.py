@@ -9,9 +9,13 @@ from functools import cache
 from typing import Any
 from urllib.parse import unquote, urlsplit
 
+import mdurl
 from markdown_it import MarkdownIt
+from markdown_it.common.normalize_url import normalizeLink
 from markdown_it.common.utils import escapeHtml
 from markdown_it.renderer import RendererHTML
+from markdown_it.rules_core import normalize
+from markdown_it.rules_core.state_core import StateCore
 from markdown_it.token import Token
 from markdown_it.utils import EnvType, OptionsDict
 from mdit_py_plugins.anchors import anchors_plugin
@@ -110,6 +114,8 @@ def markdown_parser(unsafe_html: bool) -> MarkdownIt:
         .use(anchors_plugin, min_level=2, max_level=4, slug_func=_heading_id)
     )
     md.validateLink = _validate_link  # type: ignore[method-assign]
+    md.normalizeLink = _normalize_link  # type: ignore[method-assign]
+    md.core.ruler.at("normalize", _normalize_newlines)
     md.add_render_rule("link_open", _render_link_open)
     return md
 
@@ -129,6 +135,33 @@ def _validate_link(url: str) -> bool:
     compact = "".join(url.split()).lower()
     scheme = _SCHEME.match(compact)
     return scheme is None or scheme.group(1) in LINK_SCHEMES
+
+
+# Issue 8: markdown-it's normalizeLink parses a link's URL, punycodes its host and
+# percent-encodes it, the last two a character at a time in Python: 24 µs for a URL of 65
+# characters, a tenth of parsing a body with eight links. Where both steps leave the URL as
+# it is (a host of ASCII letters, digits, dots and hyphens; no character that encode would
+# change), the formatted URL is the answer; anything else goes markdown-it's way.
+_PLAIN_HOST = re.compile(r"[A-Za-z0-9.\-]*")  # what punycode's to_ascii leaves as it is
+_UNENCODED = re.compile(r"[A-Za-z0-9;/?:@&=+$,\-_.!~*'()#]*")  # what mdurl.encode leaves
+
+
+def _normalize_link(url: str) -> str:
+    """markdown-it's normalizeLink(url), without its two steps that change nothing here."""
+    parsed = mdurl.parse(url, slashes_denote_host=True)
+    if _PLAIN_HOST.fullmatch(parsed.hostname or ""):
+        text = mdurl.format(parsed)
+        if _UNENCODED.fullmatch(text):
+            return text
+    return normalizeLink(url)
+
+
+def _normalize_newlines(state: StateCore) -> None:
+    """markdown-it's first core rule (\r\n and \r to \n, NUL to U+FFFD), run only when there
+    is one to change: its regular expression replaced every newline with itself, 30 µs for a
+    body of 4,600 characters."""
+    if "\r" in state.src or "\0" in state.src:
+        normalize(state)
 
 
 def _render_link_open(

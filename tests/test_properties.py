@@ -10,6 +10,7 @@ from __future__ import annotations
 import re
 import sys
 import unicodedata
+from collections.abc import Callable
 from html.entities import name2codepoint
 
 import html5lib
@@ -149,3 +150,101 @@ def test_slug_is_total_idempotent_and_a_safe_file_name(text: str) -> None:
     assert slug == slug.strip("-")
     # Empty exactly when there is nothing to make a name of; callers report "" as an error.
     assert bool(slug) == _has_word_chars(text), (text, slug)
+
+
+# Issue 8: amwgen's shortcuts through two of markdown-it's steps (markdown._normalize_link,
+# markdown._normalize_newlines) give what markdown-it's own steps give, for any input.
+URL_PIECES = st.sampled_from(
+    [
+        "http://",
+        "https://",
+        "HTTPS://",
+        "mailto:",
+        "ftp://",
+        "//",
+        "/",
+        "./",
+        "../",
+        "#",
+        "?",
+        "&",
+        "=",
+        "@",
+        ":",
+        "%",
+        "%20",
+        "%zz",
+        "%C3%BC",
+        " ",
+        "\t",
+        "\\",
+        "[",
+        "]",
+        "example.com",
+        "EXAMPLE.com",
+        "xn--r8jz45g.jp",
+        "例え.jp",
+        "ü",
+        "user:pw@",
+        ":8080",
+        "[::1]",
+        "a.b-c",
+        "news/2026/11/story",
+        "q=1",
+        ".md",
+        "'",
+        "(",
+        ")",
+        "*",
+        "~",
+        "!",
+        "\u3002",
+        "\uff0e",
+        "\x7f",
+        "\ud83e\udd16",
+        "🤖",
+        "<",
+        ">",
+        '"',
+        "`",
+        "{",
+        "}",
+        "|",
+    ]
+)
+
+
+@settings(max_examples=3000, suppress_health_check=[HealthCheck.too_slow])
+@given(st.one_of(st.text(), st.lists(URL_PIECES | st.text(max_size=3)).map("".join)))
+@example("https://example.com/news/2026/11/story-226?id=1#part")
+@example("HTTP://Example.COM:8080/a(b)")
+@example("mailto:someone@example.org")
+@example("https://user@host@example.com/")
+def test_links_are_normalized_as_markdown_it_normalizes_them(url: str) -> None:
+    from markdown_it.common.normalize_url import normalizeLink
+
+    from amwgen.markdown import _normalize_link
+
+    assert _outcome(_normalize_link, url) == _outcome(normalizeLink, url)
+
+
+def _outcome(function: Callable[[str], str], url: str) -> tuple[str, str]:
+    """What function gives, or the error it raises (markdown-it's, for lone surrogates)."""
+    try:
+        return ("gives", function(url))
+    except Exception as err:  # the same error from both is the same outcome
+        return ("raises", type(err).__name__)
+
+
+@given(st.lists(st.sampled_from(["a", " ", "\n", "\r", "\r\n", "\0", "é", "#", "*"])).map("".join))
+def test_newlines_are_normalized_as_markdown_it_normalizes_them(src: str) -> None:
+    from markdown_it import MarkdownIt
+    from markdown_it.rules_core import normalize
+    from markdown_it.rules_core.state_core import StateCore
+
+    from amwgen.markdown import _normalize_newlines
+
+    ours, theirs = (StateCore(src, MarkdownIt(), {}) for _ in range(2))
+    _normalize_newlines(ours)
+    normalize(theirs)
+    assert ours.src == theirs.src
