@@ -248,3 +248,51 @@ def test_newlines_are_normalized_as_markdown_it_normalizes_them(src: str) -> Non
     _normalize_newlines(ours)
     normalize(theirs)
     assert ours.src == theirs.src
+
+
+DESTINATION_PIECES = st.sampled_from(
+    [
+        "a",
+        "é",
+        "/",
+        ".",
+        ":",
+        " ",
+        "\t",
+        "\n",
+        "\x00",
+        "\x1f",
+        "\x7f",
+        "\\",
+        "\\ ",
+        "(",
+        ")",
+        "<",
+        ">",
+        "&amp;",
+        "&#x41;",
+        "&bogus;",
+        "%20",
+        '"',
+        "'",
+        "https://example.com/x",
+        "🤖",
+    ]
+)
+
+
+@settings(max_examples=3000)
+@given(st.lists(DESTINATION_PIECES).map("".join), st.integers(0, 40), st.integers(0, 40))
+@example("[safety](https://example.com/news/226) rest", 9, 43)
+@example("(a(b)c)", 0, 7)
+@example("a\\", 0, 2)
+def test_link_destinations_are_read_as_markdown_it_reads_them(
+    text: str, start: int, cut: int
+) -> None:
+    from markdown_it.helpers import parseLinkDestination
+
+    from amwgen.markdown import _link_destination
+
+    start, end = min(start, len(text)), min(max(start, cut), len(text))
+    ours, theirs = _link_destination(text, start, end), parseLinkDestination(text, start, end)
+    assert (ours.ok, ours.pos, ours.str) == (theirs.ok, theirs.pos, theirs.str)
