@@ -214,12 +214,31 @@ URL_PIECES = st.sampled_from(
 )
 
 
-@settings(max_examples=3000, suppress_health_check=[HealthCheck.too_slow])
-@given(st.one_of(st.text(), st.lists(URL_PIECES | st.text(max_size=3)).map("".join)))
+# Web addresses near those normalizeLink gives back as they are: schemes in any case, hosts
+# of any length and characters, paths of any characters.
+WEB_ADDRESSES = st.builds(
+    "{}{}{}".format,
+    st.sampled_from(["http://", "https://", "HTTPS://", "Http://", "ftp://", "https:/", ""]),
+    st.text(st.sampled_from("abcXYZ019.-"), min_size=1, max_size=70)
+    | st.text(st.sampled_from("abcXYZ019.-_+:@%ü[] "), max_size=70),
+    st.lists(
+        st.sampled_from("/?#=&+,;!*'()$@:~._-aZ9%<> \\\"`{}|^ü") | st.sampled_from(["%2F", "%zz"])
+    ).map("".join),
+)
+
+
+@settings(max_examples=4000, suppress_health_check=[HealthCheck.too_slow])
+@given(st.one_of(st.text(), st.lists(URL_PIECES | st.text(max_size=3)).map("".join), WEB_ADDRESSES))
 @example("https://example.com/news/2026/11/story-226?id=1#part")
 @example("HTTP://Example.COM:8080/a(b)")
 @example("mailto:someone@example.org")
 @example("https://user@host@example.com/")
+@example("https://" + "a" * 63 + "/x")
+@example("https://" + "a" * 64 + "/x")
+@example("https://example.com")
+@example("https://a..b/?x#y?z")
+@example("https://example.com/100%")
+@example("https://example.com/a<b")
 def test_links_are_normalized_as_markdown_it_normalizes_them(url: str) -> None:
     from markdown_it.common.normalize_url import normalizeLink
 
