@@ -79,6 +79,7 @@ def _feed(
 
 
 SUFFIX = "significant_feed_title"
+FEED_TAXONOMIES = ("topics", "players", "tags")  # an entry's categories, in this order
 
 
 def feed_title(data: FeedData, t: Translator) -> str:
@@ -119,19 +120,23 @@ def atom(data: FeedData, config: SiteConfig, t: Translator) -> bytes:
     fg = new_feed(config, feed_title(data, t), data.path, data.page, data.updated)
     if config.description:
         fg.subtitle(config.description)
+    # Issue 8: each address made once (a percent-encoding each), not once for every use: a
+    # feed's twenty entries named the taxonomies' three pages 160 times.
+    schemes = {name: config.absolute_url(f"/{name}/") for name in FEED_TAXONOMIES}
     for entry in data.entries:
         a = entry.article
+        url = config.absolute_url(a.url)
         fe = fg.add_entry(order="append")
-        fe.id(config.absolute_url(a.url))
+        fe.id(url)
         fe.title(a.title)
-        fe.link(href=config.absolute_url(a.url), rel="alternate")
+        fe.link(href=url, rel="alternate")
         fe.published(a.date)
         fe.updated(a.lastmod)
         fe.summary(f"{a.summary} ({_scores_text(entry, config, t)})")
         fe.content(a.body_html, type="html")
         categories = [
-            {"term": link.name, "scheme": config.absolute_url(f"/{name}/"), "label": link.name}
-            for name in ("topics", "players", "tags")
+            {"term": link.name, "scheme": schemes[name], "label": link.name}
+            for name in FEED_TAXONOMIES
             for link in entry.terms(name)
         ]
         if categories:
@@ -145,17 +150,16 @@ def json_feed(data: FeedData, config: SiteConfig, t: Translator) -> bytes:
     items = []
     for entry in data.entries:
         a = entry.article
+        url = config.absolute_url(a.url)
         item: dict[str, Any] = {
-            "id": config.absolute_url(a.url),
-            "url": config.absolute_url(a.url),
+            "id": url,
+            "url": url,
             "title": a.title,
             "summary": a.summary,
             "content_html": a.body_html,
             "date_published": a.date.isoformat(),
             "date_modified": a.lastmod.isoformat(),
-            "tags": [
-                link.name for name in ("topics", "players", "tags") for link in entry.terms(name)
-            ],
+            "tags": [link.name for name in FEED_TAXONOMIES for link in entry.terms(name)],
             "_amwgen": {
                 "novelty": a.novelty,
                 "significance": a.significance,
