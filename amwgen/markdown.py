@@ -95,9 +95,10 @@ def _words_and_links(tokens: Sequence[Token]) -> tuple[int, tuple[SourceLink, ..
 def _source_link(href: str, line: int) -> SourceLink | None:
     if not href or href.startswith(("/", "#", "\\")):
         return None
-    # A path that ends in ".md" once unquoted has ".md" or a "%" in it: any other link (most,
-    # to the web) is none, without urlsplit (whose cache keeps 128 addresses: 2-3 µs a link).
-    if ".md" not in href and "%" not in href:
+    # A path that ends in ".md" once unquoted has ".md" or a "%" in it, or a tab or line
+    # break, which urlsplit takes out first (a review: "a.\tmd"): any other link (most, to
+    # the web) is none, without urlsplit (whose cache keeps 128: 2-3 µs a link).
+    if ".md" not in href and "%" not in href and not ("\t" in href or "\r" in href or "\n" in href):
         return None
     try:
         parts = urlsplit(href)

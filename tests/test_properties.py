@@ -315,3 +315,57 @@ def test_link_destinations_are_read_as_markdown_it_reads_them(
     start, end = min(start, len(text)), min(max(start, cut), len(text))
     ours, theirs = _link_destination(text, start, end), parseLinkDestination(text, start, end)
     assert (ours.ok, ours.pos, ours.str) == (theirs.ok, theirs.pos, theirs.str)
+
+
+@settings(max_examples=3000)
+@given(
+    st.lists(
+        st.sampled_from(
+            [
+                "a",
+                ".",
+                "m",
+                "d",
+                ".md",
+                "%2E",
+                "%2e",
+                "%6D",
+                "%",
+                "\t",
+                "\r",
+                "\n",
+                "/",
+                "#",
+                "?",
+                ":",
+                "x:",
+                "//h",
+                "\\",
+                "[",
+                "é",
+            ]
+        )
+    ).map("".join)
+)
+@example("a.\tmd")  # a review: urlsplit takes tabs and line breaks out first
+@example("docs/a.m\nd#x")
+def test_a_link_is_to_a_source_file_when_its_path_ends_in_md(href: str) -> None:
+    """markdown._source_link's shortcut (no ".md", "%", tab or line break: no source link)
+    gives what its reading with urlsplit gives."""
+    from urllib.parse import unquote, urlsplit
+
+    from amwgen.markdown import _source_link
+
+    try:
+        parts = urlsplit(href)
+    except ValueError:
+        expected = False
+    else:
+        expected = (
+            bool(href)
+            and not href.startswith(("/", "#", "\\"))
+            and not parts.scheme
+            and not parts.netloc
+            and unquote(parts.path).endswith(".md")
+        )
+    assert (_source_link(href, 0) is not None) == expected
