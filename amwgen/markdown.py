@@ -148,19 +148,18 @@ def _validate_link(url: str) -> bool:
     return scheme is None or scheme.group(1) in LINK_SCHEMES
 
 
-# Issue 8: markdown-it's normalizeLink parses a link's URL, punycodes its host and
+# Issue 8: markdown-it's normalizeLink parses a link's URL (mdurl), punycodes its host and
 # percent-encodes it, the last two a character at a time in Python: 24 µs for a URL of 65
-# characters, a tenth of parsing a body with eight links. Where both steps leave the URL as
-# it is (a host of ASCII letters, digits, dots and hyphens; no character that encode would
-# change), the formatted URL is the answer; anything else goes markdown-it's way.
-_PLAIN_HOST = re.compile(r"[A-Za-z0-9.\-]*")  # what punycode's to_ascii leaves as it is
-_UNENCODED = re.compile(r"[A-Za-z0-9;/?:@&=+$,\-_.!~*'()#]*")  # what mdurl.encode leaves
-
-
-# A web address that each of normalizeLink's steps gives back as it is (mdurl's parse and
-# format; punycode; encode): http or https in lower case, a host of ASCII letters, digits,
-# dots and hyphens that no length rule of mdurl cuts (63 characters at most), then a path,
-# query or fragment of characters that parse only splits at "?" and "#" and encode keeps.
+# characters. Two shortcuts, each taken only where those steps would change nothing:
+# - _AS_IT_IS, a web address that each step gives back as it is: http or https in lower
+#   case, a host of ASCII letters, digits, dots and hyphens that no length rule of mdurl
+#   cuts (63 characters at most), then a path, query or fragment of characters that the
+#   parse only splits at "?" and "#" and the encoding keeps;
+# - after the parse, a host that punycode keeps (_PLAIN_HOST) and a formatted URL that the
+#   encoding keeps (_UNENCODED).
+# Anything else goes markdown-it's way. tests/test_properties.py compares the two.
+_PLAIN_HOST = re.compile(r"[A-Za-z0-9.\-]*")
+_UNENCODED = re.compile(r"[A-Za-z0-9;/?:@&=+$,\-_.!~*'()#]*")
 _AS_IT_IS = re.compile(
     r"https?://[A-Za-z0-9.\-]{1,63}"  # the host
     r"(?:[/?#][A-Za-z0-9\-._~/?#=&+,;!*'()$@:]*)?"  # the rest
@@ -194,9 +193,9 @@ class _Destination:
 
 
 def _link_destination(string: str, pos: int, maximum: int) -> Any:
-    """markdown-it's parseLinkDestination(string, pos, maximum), for a destination not in
-    angle brackets that ends before a backslash or a bracket other than its closing ")"
-    without a character at a time; any other goes markdown-it's way."""
+    """markdown-it's parseLinkDestination(string, pos, maximum): one match for a destination
+    that ends at a space, a control character or a closing bracket; markdown-it's own loop
+    for one in angle brackets, or that meets a backslash or an opening bracket first."""
     if string.startswith("<", pos):
         return helpers.parseLinkDestination(string, pos, maximum)
     end = _PLAIN_DESTINATION.match(string, pos, maximum).end()  # type: ignore[union-attr]
