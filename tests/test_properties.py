@@ -152,8 +152,10 @@ def test_slug_is_total_idempotent_and_a_safe_file_name(text: str) -> None:
     assert bool(slug) == _has_word_chars(text), (text, slug)
 
 
-# Issue 8: amwgen's shortcuts through two of markdown-it's steps (markdown._normalize_link,
-# markdown._normalize_newlines) give what markdown-it's own steps give, for any input.
+# Issue 8: amwgen's shortcuts through markdown-it's steps (markdown._normalize_link,
+# _link_destination, _normalize_newlines) give what markdown-it's own steps give, and its
+# own source-link shortcut what urlsplit gives, for any input. (A review's differential
+# tests drew millions of each; these keep a few thousand in the suite.)
 URL_PIECES = st.sampled_from(
     [
         "http://",
@@ -227,7 +229,7 @@ WEB_ADDRESSES = st.builds(
 )
 
 
-@settings(max_examples=4000, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=2500, suppress_health_check=[HealthCheck.too_slow])
 @given(st.one_of(st.text(), st.lists(URL_PIECES | st.text(max_size=3)).map("".join), WEB_ADDRESSES))
 @example("https://example.com/news/2026/11/story-226?id=1#part")
 @example("HTTP://Example.COM:8080/a(b)")
@@ -300,7 +302,7 @@ DESTINATION_PIECES = st.sampled_from(
 )
 
 
-@settings(max_examples=3000)
+@settings(max_examples=1500)
 @given(st.lists(DESTINATION_PIECES).map("".join), st.integers(0, 40), st.integers(0, 40))
 @example("[safety](https://example.com/news/226) rest", 9, 43)
 @example("(a(b)c)", 0, 7)
@@ -317,7 +319,7 @@ def test_link_destinations_are_read_as_markdown_it_reads_them(
     assert (ours.ok, ours.pos, ours.str) == (theirs.ok, theirs.pos, theirs.str)
 
 
-@settings(max_examples=3000)
+@settings(max_examples=1500)
 @given(
     st.lists(
         st.sampled_from(
