@@ -761,10 +761,11 @@ def atom(data: EditionsFeed, config: SiteConfig, t: Translator) -> bytes:
     title = f"{config.title}: {t('editions_title')}"
     fg = new_feed(config, title, data.path, data.page, data.updated)
     for edition in data.editions:
+        url = config.absolute_url(edition.url)
         fe = fg.add_entry(order="append")
-        fe.id(config.absolute_url(edition.url))
+        fe.id(url)
         fe.title(f"{config.title}: {period_title(t, edition.period)}")
-        fe.link(href=config.absolute_url(edition.url), rel="alternate")
+        fe.link(href=url, rel="alternate")
         fe.published(edition.period.end)
         fe.updated(edition.updated)
         fe.summary(t("edition_summary", stories=t.plural("stories", len(edition.entries))))
