@@ -874,7 +874,7 @@ class Text:
     """Byte strings read as the one they make end to end, which is never made: the cards of
     10,000 articles are 28 MB, and each copy of them cost the build that added a story
     7,000 page faults, some 2.4 µs each on the machine of issue 8 (two copies were made:
-    docs/performance.md, "What is not met")."""
+    docs/performance-history.md, twenty-fifth session)."""
 
     parts: tuple[bytes, ...]
     starts: tuple[int, ...]  # where each part starts in the whole

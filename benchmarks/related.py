@@ -8,7 +8,7 @@ News (`index.related_from`) N times (default 3) and prints the seconds of each r
 articles and the Related News found. It uses only what amwgen's index has had since Related
 News was first chosen from posting lists, so that another version of the code can be timed
 the same way (`PYTHONPATH=<a copy of it> python benchmarks/related.py SITE`).
-docs/performance.md, "Where the time goes", was measured so.
+docs/performance-history.md (twenty-eighth session) was measured so.
 """
 
 from __future__ import annotations
