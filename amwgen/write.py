@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import contextlib
 import ctypes
-import ctypes.util
 import glob
 import itertools
 import os
@@ -640,7 +639,9 @@ def _exchange(a: Path, b: Path) -> bool:
     """Swap two paths atomically with Linux renameat2(RENAME_EXCHANGE); False if unsupported."""
     try:
         faults.reach("exchange")  # tests: AMWGEN_TEST_FAULT=exchange:ENOSYS takes the fallback
-        libc = ctypes.CDLL(ctypes.util.find_library("c"), use_errno=True)
+        # The C library as the process has it loaded: ctypes.util.find_library would run
+        # `ldconfig -p` in a new process at every build to find its file.
+        libc = ctypes.CDLL(None, use_errno=True)
         renameat2 = libc.renameat2
     except (OSError, AttributeError):
         return False
