@@ -107,6 +107,27 @@ def test_the_bare_pipeline_on_two_cores_writes_what_it_writes_on_one(tmp_path: P
         assert proc.returncode != 0
 
 
+@pytest.mark.skipif(shutil.which("valgrind") is None, reason="valgrind is not installed")
+def test_the_instruction_counter_counts_every_process_of_a_command(tmp_path: Path) -> None:
+    script = REPO / "benchmarks" / "instructions.py"
+    forks = "import os\npid = os.fork()\nif pid == 0: os._exit(0)\nos.waitpid(pid, 0)"
+    keep = tmp_path / "kept"
+    command = [sys.executable, str(script), "--keep", str(keep), "--", sys.executable, "-c", forks]
+    proc = subprocess.run(command, capture_output=True, text=True, timeout=300)
+    assert proc.returncode == 0, proc.stderr
+    *processes, total = proc.stdout.splitlines()
+    counts = [int(line.split()[0].replace(",", "")) for line in processes]
+    # The command and the process it forked, each with a count of its own, and their sum.
+    assert len(counts) == 2 and all(n > 1_000_000 for n in counts)
+    assert all(f"{sys.executable} -c" in line for line in processes)
+    assert total.split()[:2] == [f"{sum(counts):,}", "in"] and total.endswith("2 processes")
+    assert len(list(keep.iterdir())) == 2  # callgrind's files, for callgrind_annotate
+    # The command's failure is the script's.
+    failing = [sys.executable, str(script), "--", sys.executable, "-c", "raise SystemExit(3)"]
+    proc = subprocess.run(failing, capture_output=True, text=True, timeout=300)
+    assert proc.returncode == 3 and "exit code 3" in proc.stderr
+
+
 def test_the_template_edit_changes_the_themes_article_template_or_stops() -> None:
     theme = (REPO / "amwgen" / "templates" / "article.html").read_text(encoding="utf-8")
     edited = bench.edited_template(theme)
