@@ -2,11 +2,11 @@
 
     python benchmarks/bare.py SITE OUT [--jobs N]
 
-Single core, no validation, no templates, no taxonomy pages: what any Python generator must
-at least spend on the same corpus. With --jobs N, the same work split between N forked
-processes (every Nth file each): what N cores of the machine give this work at that time,
-which is not N times one core's on a shared virtual machine (docs/performance.md,
-"Measuring").
+By default on one core, with no validation, no templates, no taxonomy pages: what any Python
+generator must at least spend on the same corpus. With --jobs N, the same work split between
+this process and N-1 forked ones (every Nth file each): what N cores of the machine give
+this work at that time, which is not N times one core's on a shared virtual machine
+(docs/performance.md, "Measuring").
 """
 
 from __future__ import annotations
@@ -22,6 +22,7 @@ from markdown_it import MarkdownIt
 
 
 def main(site: Path, out: Path, jobs: int = 1) -> None:
+    """The site's articles converted into out, in jobs processes."""
     shutil.rmtree(out, ignore_errors=True)
     paths = sorted((site / "content").rglob("*.md"))
     children = []
@@ -37,14 +38,20 @@ def main(site: Path, out: Path, jobs: int = 1) -> None:
             finally:
                 os._exit(code)
         children.append(pid)
-    convert(paths[::jobs], out)
-    for pid in children:
-        _, status = os.waitpid(pid, 0)
-        if status:
-            raise SystemExit(f"a worker failed (status {status})")
+    try:
+        convert(paths[::jobs], out)
+    finally:  # every worker waited for, even when this process's share failed
+        failed = [code for code in map(_exit_code, children) if code != 0]
+    if failed:
+        raise SystemExit(f"{len(failed)} worker(s) failed (exit codes {failed})")
+
+
+def _exit_code(pid: int) -> int:
+    return os.waitstatus_to_exitcode(os.waitpid(pid, 0)[1])
 
 
 def convert(paths: list[Path], out: Path) -> None:
+    """Each article read, its front matter parsed, its Markdown rendered, written in out."""
     md = MarkdownIt("commonmark").enable(["table", "strikethrough"])
     loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
     for path in paths:
@@ -57,10 +64,17 @@ def convert(paths: list[Path], out: Path) -> None:
         target.write_text(html, encoding="utf-8")
 
 
+def _positive(text: str) -> int:
+    number = int(text)
+    if number < 1:
+        raise argparse.ArgumentTypeError(f"{text}: not a positive number")
+    return number
+
+
 if __name__ == "__main__":
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("site", type=Path)
     parser.add_argument("out", type=Path)
-    parser.add_argument("--jobs", type=int, default=1)
+    parser.add_argument("--jobs", type=_positive, default=1)
     args = parser.parse_args()
-    main(args.site, args.out, max(1, args.jobs))
+    main(args.site, args.out, args.jobs)

