@@ -27,7 +27,8 @@ import sys
 import tempfile
 from pathlib import Path
 
-CHECKOUT = Path(__file__).resolve().parent.parent
+from run import checkout_path, compile_checkout  # benchmarks/run.py
+
 PR_SET_CHILD_SUBREAPER = 36  # linux/prctl.h
 # Called by os.fork in the child only: a forked worker's count starts there, not with what
 # callgrind counted in its parent before the fork (which its file would repeat).
@@ -60,12 +61,11 @@ def measure(command: list[str], folder: Path) -> tuple[int, list[tuple[int, int,
     # callgrind writes a process's count when it ends.
     if ctypes.CDLL(None, use_errno=True).prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0) != 0:
         raise SystemExit("cannot wait for the command's detached processes (prctl failed)")
-    path = os.pathsep.join(filter(None, [str(CHECKOUT), os.environ.get("PYTHONPATH")]))
     proc = subprocess.run(
         [valgrind, "--tool=callgrind", "--trace-children=yes", "--quiet"]
         + [f"--zero-before={FORK_CHILD}", f"--callgrind-out-file={folder}/callgrind.%p"]
         + command,
-        env={**os.environ, "PYTHONPATH": path},
+        env={**os.environ, "PYTHONPATH": checkout_path()},
     )
     while True:
         try:
@@ -87,10 +87,7 @@ def main() -> int:
         parser.error("no command (give it after --)")
     if args.keep is not None and args.keep.exists():
         parser.error(f"--keep {args.keep}: already there (give a new folder)")
-    # The checkout's bytecode made once, as an installed package's is. Under
-    # PYTHONDONTWRITEBYTECODE a module edited since its last compilation would be compiled
-    # again in every process, and counted (benchmarks/run.py does the same).
-    subprocess.run([sys.executable, "-m", "compileall", "-q", str(CHECKOUT / "amwgen")], check=True)
+    compile_checkout()
     if args.keep is not None:
         args.keep.mkdir(parents=True)
         code, processes = measure(command, args.keep.resolve())

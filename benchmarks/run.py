@@ -177,6 +177,20 @@ def tree_memory_mb(pid: int) -> float:
     return total / 1e6
 
 
+def checkout_path() -> str:
+    """PYTHONPATH with this checkout first: the amwgen a measured command imports."""
+    return os.pathsep.join(filter(None, [str(HERE.parent), os.environ.get("PYTHONPATH")]))
+
+
+def compile_checkout() -> None:
+    """amwgen as installed: pip compiles a package's bytecode once, at install. From a
+    checkout under PYTHONDONTWRITEBYTECODE, every process would compile every module again
+    (a module edited since its last compilation), and a measurement count it."""
+    subprocess.run(
+        [sys.executable, "-m", "compileall", "-q", str(HERE.parent / "amwgen")], check=True
+    )
+
+
 def measure(cmd: list[str], cwd: Path | None = None, memory: bool = False) -> Run:
     """Run cmd and time it; fail loudly on an error. memory: also sample the process tree's
     memory every 50 ms, for its peak (Run.peak_mb; 0 without).
@@ -186,8 +200,7 @@ def measure(cmd: list[str], cwd: Path | None = None, memory: bool = False) -> Ru
     a core or more, on a machine of two cores from the very build it samples. A run that is
     timed is therefore never sampled: peak memory comes from a run of its own (peak_memory).
     """
-    path = os.pathsep.join(filter(None, [str(HERE.parent), os.environ.get("PYTHONPATH")]))
-    env = {**os.environ, "SOURCE_DATE_EPOCH": str(EPOCH), "PYTHONPATH": path}
+    env = {**os.environ, "SOURCE_DATE_EPOCH": str(EPOCH), "PYTHONPATH": checkout_path()}
     started = time.perf_counter()
     proc = subprocess.Popen(cmd, cwd=cwd, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
     peak = 0.0
@@ -295,12 +308,10 @@ def bench_size(count: int, work: Path, jobs: int, hugo_bin: str | None) -> dict[
     (layouts / "article.html").write_text(edited_template(theme.read_text(encoding="utf-8")))
     template = measure(amwgen("build", str(site), "-q", "-j", str(jobs)))
     # Into a folder that is not there yet: bare.py deletes one that is, inside its timing.
-    bare = measure([sys.executable, str(HERE / "bare.py"), str(site), str(work / "bare-out")])
+    floor = [sys.executable, str(HERE / "bare.py"), str(site)]
+    bare = measure([*floor, str(work / "bare-out")])
     # The same on all the cores the builds use: what they give the floor's work at this hour.
-    bare_j = measure(
-        [sys.executable, str(HERE / "bare.py"), str(site), str(work / "bare-out-j")]
-        + ["--jobs", str(jobs)]
-    )
+    bare_j = measure([*floor, str(work / "bare-out-j"), "--jobs", str(jobs)])
     row = {
         "articles": f"{count:,}",
         "pages": f"{pages:,}",
@@ -450,9 +461,7 @@ def main() -> int:
         parser.error("--articles: a size given twice (use --repeat)")
     hugo_bin = None if args.no_hugo else args.hugo or shutil.which("hugo")
     sys.path.insert(0, str(HERE))
-    # amwgen as installed: pip compiles a package's bytecode once, at install. From a
-    # checkout under PYTHONDONTWRITEBYTECODE, every run would compile every module again.
-    subprocess.run([sys.executable, "-m", "compileall", "-q", str(HERE.parent / "amwgen")])
+    compile_checkout()
     _SOURCE[:] = [source_digest()]
     work = args.work or Path(tempfile.mkdtemp(prefix="amwgen-bench-"))
     # A folder for each run (size and repetition): kept with --work, else deleted at the end.
